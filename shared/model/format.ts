@@ -1,0 +1,104 @@
+/**
+ * Model artifact format v1: what the central pipeline writes and the edge reads.
+ *
+ * A model version is a directory of JSON files: `manifest.json`, `popularity.json`
+ * and `neighbours/NNN.json` shards. Items are assigned to shards by {@link shardOf}, so
+ * the edge fetches only the shards of the items in a user's history, and every file
+ * stays under {@link MAX_SHARD_BYTES} (R2 reads stay small, isolate memory bounded).
+ * The catalog is a separate artifact with its own versions (it changes on its own
+ * schedule: prices, stock), sharded the same way.
+ */
+import { z } from 'zod';
+
+export const MODEL_FORMAT = 'edge-recs-model' as const;
+export const CATALOG_FORMAT = 'edge-recs-catalog' as const;
+export const FORMAT_VERSION = 1 as const;
+/** Hard cap of a shard file, in bytes of its JSON. */
+export const MAX_SHARD_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Kinds of item-to-item neighbours a model may carry:
+ * - `session`: co-occurrence within sessions, decayed by distance (viewed together);
+ * - `next`: sequential rules, what is viewed or carted right after this item;
+ * - `bought`: what is bought by sessions that contain this item (bought after).
+ */
+export const NEIGHBOUR_KINDS = ['session', 'next', 'bought'] as const;
+export type NeighbourKind = (typeof NEIGHBOUR_KINDS)[number];
+
+/** A ranked list of `[item_id, score]`, best first; scores are comparable within one list only. */
+export const scoredListSchema = z.array(z.tuple([z.string(), z.number()]));
+export type ScoredList = z.infer<typeof scoredListSchema>;
+
+export const itemNeighboursSchema = z.partialRecord(z.enum(NEIGHBOUR_KINDS), scoredListSchema);
+export type ItemNeighbours = z.infer<typeof itemNeighboursSchema>;
+
+export const neighbourShardSchema = z.object({
+  shard: z.number().int().nonnegative(),
+  items: z.record(z.string(), itemNeighboursSchema),
+});
+export type NeighbourShard = z.infer<typeof neighbourShardSchema>;
+
+export const popularitySchema = z.object({
+  global: scoredListSchema,
+  by_region: z.record(z.string(), scoredListSchema),
+  by_category: z.record(z.string(), scoredListSchema),
+  /** Category of each item known to the model (for diversity when the catalog lacks one). */
+  item_category: z.record(z.string(), z.string()),
+});
+export type Popularity = z.infer<typeof popularitySchema>;
+
+export const evaluationMetricsSchema = z.object({
+  'hr@20': z.number(),
+  'mrr@20': z.number(),
+  'ndcg@20': z.number(),
+});
+
+export const modelManifestSchema = z.object({
+  format: z.literal(MODEL_FORMAT),
+  format_version: z.literal(FORMAT_VERSION),
+  /** Unique, sortable: e.g. `20261122T194500Z-3f2a9c`. */
+  version: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  created_at: z.string(),
+  kinds: z.array(z.enum(NEIGHBOUR_KINDS)),
+  item_count: z.number().int().nonnegative(),
+  shard_count: z.number().int().positive(),
+  /** Relative paths inside the version: `neighbours/000.json` … in shard order. */
+  files: z.object({ neighbours: z.array(z.string()), popularity: z.string() }),
+  source: z
+    .object({ events: z.number().int(), sessions: z.number().int(), from_ts: z.number(), to_ts: z.number() })
+    .optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  /** Offline evaluation on held-out days ("new" protocol), when the pipeline ran one. */
+  evaluation: z
+    .object({ all: evaluationMetricsSchema, new: evaluationMetricsSchema, predictions: z.number().int() })
+    .optional(),
+});
+export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+export const catalogItemSchema = z.object({
+  title: z.string().max(512),
+  url: z.string().max(2048),
+  image: z.string().max(2048).optional(),
+  price: z.number().nonnegative().optional(),
+  currency: z.string().length(3).optional(),
+  category: z.string().max(128).optional(),
+  in_stock: z.boolean().default(true),
+});
+export type CatalogItem = z.infer<typeof catalogItemSchema>;
+
+export const catalogShardSchema = z.object({
+  shard: z.number().int().nonnegative(),
+  items: z.record(z.string(), catalogItemSchema),
+});
+export type CatalogShard = z.infer<typeof catalogShardSchema>;
+
+export const catalogManifestSchema = z.object({
+  format: z.literal(CATALOG_FORMAT),
+  format_version: z.literal(FORMAT_VERSION),
+  version: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  created_at: z.string(),
+  item_count: z.number().int().nonnegative(),
+  shard_count: z.number().int().positive(),
+  files: z.array(z.string()),
+});
+export type CatalogManifest = z.infer<typeof catalogManifestSchema>;

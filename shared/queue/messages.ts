@@ -1,0 +1,34 @@
+/**
+ * Bodies of the messages on the edge queues. One message carries the events of one
+ * user-object flush (not one event): fewer, larger messages keep queue operations per
+ * second far below events per second. Messages stay under {@link MAX_MESSAGE_BYTES}.
+ */
+import type { CanonicalEvent } from '../schema/events';
+import type { RejectedEventRecord } from '../schema/ingest';
+
+/** Cloudflare Queues accept 128 KB per message; keep a margin for the envelope. */
+export const MAX_MESSAGE_BYTES = 100 * 1024;
+/** And at most 100 messages / 256 KB per sendBatch call. */
+export const MAX_BATCH_MESSAGES = 100;
+export const MAX_BATCH_BYTES = 240 * 1024;
+
+/** On `EVENTS` (queue `edge-events`): accepted, enriched events of one user. */
+export interface AcceptedEventsMessage {
+  kind: 'accepted';
+  events: CanonicalEvent[];
+}
+
+/** On `BAD_EVENTS` (queue `edge-bad-events`): rejected events with their reasons. */
+export interface RejectedEventsMessage {
+  kind: 'rejected';
+  records: RejectedEventRecord[];
+}
+
+export type EdgeQueueMessage = AcceptedEventsMessage | RejectedEventsMessage;
+
+/** Queue names as configured in wrangler.toml (regions append `-<region>`). */
+export const QUEUE_NAMES = {
+  accepted: 'edge-events',
+  rejected: 'edge-bad-events',
+  deadLetters: 'edge-dead-letters',
+} as const;

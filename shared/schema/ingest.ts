@@ -1,0 +1,48 @@
+/**
+ * The ingest API's request and response shapes (`POST /v1/events`) and the record a
+ * rejected event becomes on the bad-events path.
+ */
+import { z } from 'zod';
+
+/** Per-request limits: more events or bytes get a 413. */
+export const REQUEST_LIMITS = { maxEvents: 500, maxBytes: 256 * 1024 } as const;
+
+/** Raw payload kept with a rejected event is capped so a hostile client cannot blow up the queue. */
+export const REJECTED_RAW_MAX_CHARS = 8 * 1024;
+
+/**
+ * Body envelope: one event object, or `{"events": [...], "sent_at"?}`. `sent_at` is the
+ * client clock when the batch left; the edge uses it to correct client clock skew.
+ * Events themselves are validated one by one so one bad event never fails the batch.
+ */
+export const batchEnvelopeSchema = z.object({
+  events: z.array(z.unknown()),
+  sent_at: z.number().int().positive().optional(),
+});
+
+/** Why an event was not accepted, in the response and in the bad-events record. */
+export interface Rejection {
+  index: number;
+  event_id: string | null;
+  errors: string[];
+}
+
+/** 202 body. Every event of the request is counted in exactly one of the three. */
+export interface IngestResponse {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+/** A rejected event as it travels to the bad-events queue and `events.invalid`. */
+export interface RejectedEventRecord {
+  event_id: string | null;
+  user_id: string | null;
+  errors: string[];
+  /** The raw event as JSON, truncated to {@link REJECTED_RAW_MAX_CHARS}. */
+  raw: string;
+  raw_truncated: boolean;
+  received_at: number;
+  edge_region: string;
+  stage: 'validation' | 'rate_limit';
+}

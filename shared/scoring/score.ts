@@ -1,0 +1,171 @@
+/**
+ * Recommendation scoring: one pure function used by the edge (inside the user's
+ * Durable Object, with the click of a second ago in `history`) and by the offline
+ * evaluation, so the numbers the pipeline reports are the numbers shoppers get.
+ *
+ * It never does I/O: the caller first asks {@link anchorItems} which items'
+ * neighbours it needs, loads those shards, then calls {@link scoreCandidates}.
+ */
+import type { ItemNeighbours, NeighbourKind, ScoredList } from '../model/format';
+
+/** The interactions scoring looks at (a projection of the user's history). */
+export type InteractionType = 'product_view' | 'add_to_cart' | 'remove_from_cart' | 'purchase' | 'rec_click';
+
+export interface Interaction {
+  item_id: string;
+  type: InteractionType;
+  ts: number;
+  session_id?: string | undefined;
+}
+
+export type RecommendationContext = 'home' | 'product' | 'cart';
+
+export interface ScoringWeights {
+  /** Weight of an interaction by type. */
+  byType: Record<InteractionType, number>;
+  /** Weight of each neighbour kind when summing evidence. */
+  byKind: Record<NeighbourKind, number>;
+  /** Recency: weight of the k-th most recent anchor is `positionDecay ** k`. */
+  positionDecay: number;
+  /** Multiplier for anchors from the current session. */
+  currentSession: number;
+  /** Multiplier for the context item (product page, cart line) as an anchor. */
+  contextItem: number;
+  /** At most this many of the most recent distinct items act as anchors. */
+  maxAnchors: number;
+  /** At most this many results per category before others get a turn (diversity). */
+  maxPerCategory: number;
+}
+
+export const DEFAULT_WEIGHTS: ScoringWeights = {
+  byType: { purchase: 3, add_to_cart: 2, rec_click: 1.2, product_view: 1, remove_from_cart: 0 },
+  byKind: { next: 1, session: 0.6, bought: 0.4 },
+  positionDecay: 0.8,
+  currentSession: 2,
+  contextItem: 3,
+  maxAnchors: 10,
+  maxPerCategory: 4,
+};
+
+export interface ScoringInput {
+  /** The user's interactions, oldest first. */
+  history: readonly Interaction[];
+  currentSessionId?: string | undefined;
+  context: RecommendationContext;
+  /** The product on screen (context `product`) or just carted. */
+  contextItemId?: string | undefined;
+  n: number;
+  /** Neighbours of an anchor item, or undefined when the model does not know it. */
+  neighboursOf: (itemId: string) => ItemNeighbours | undefined;
+  /** Fallback lists in order of preference (e.g. regional trending, then global popular). */
+  fallbacks: readonly ScoredList[];
+  /** Items never to show (purchased, just viewed, out of stock…). */
+  exclude: ReadonlySet<string>;
+  categoryOf?: (itemId: string) => string | undefined;
+  weights?: ScoringWeights;
+}
+
+export interface ScoredItem {
+  item_id: string;
+  score: number;
+  /** Where the candidate came from: the personal model evidence or a fallback list. */
+  source: 'personal' | 'fallback';
+}
+
+/** The items whose neighbours {@link scoreCandidates} will read, most important first. */
+export function anchorItems(
+  history: readonly Interaction[],
+  contextItemId: string | undefined,
+  weights: ScoringWeights = DEFAULT_WEIGHTS,
+): string[] {
+  const anchors: string[] = contextItemId ? [contextItemId] : [];
+  for (let i = history.length - 1; i >= 0 && anchors.length < weights.maxAnchors; i--) {
+    const event = history[i]!;
+    if (weights.byType[event.type] > 0 && !anchors.includes(event.item_id)) anchors.push(event.item_id);
+  }
+  return anchors;
+}
+
+/** Rank candidates for one user; always returns up to `n` items (fallbacks fill the rest). */
+export function scoreCandidates(input: ScoringInput): ScoredItem[] {
+  const weights = input.weights ?? DEFAULT_WEIGHTS;
+  const anchorWeight = new Map<string, number>();
+  if (input.contextItemId) anchorWeight.set(input.contextItemId, weights.contextItem);
+
+  // Most recent first, so position decay favours what the shopper did last.
+  let position = 0;
+  for (let i = input.history.length - 1; i >= 0; i--) {
+    const event = input.history[i]!;
+    const typeWeight = weights.byType[event.type];
+    if (typeWeight <= 0) continue;
+    if (!anchorWeight.has(event.item_id) && anchorWeight.size >= weights.maxAnchors) continue;
+    const sessionBoost =
+      input.currentSessionId !== undefined && event.session_id === input.currentSessionId ? weights.currentSession : 1;
+    const w = typeWeight * sessionBoost * weights.positionDecay ** position;
+    anchorWeight.set(event.item_id, (anchorWeight.get(event.item_id) ?? 0) + w);
+    position++;
+  }
+
+  const evidence = new Map<string, number>();
+  for (const [anchor, weight] of anchorWeight) {
+    const neighbours = input.neighboursOf(anchor);
+    if (!neighbours) continue;
+    for (const kind of Object.keys(neighbours) as NeighbourKind[]) {
+      const list = neighbours[kind];
+      const kindWeight = weights.byKind[kind];
+      if (!list || kindWeight <= 0) continue;
+      for (const [item, score] of list) {
+        if (input.exclude.has(item) || anchorWeight.has(item)) continue;
+        evidence.set(item, (evidence.get(item) ?? 0) + weight * kindWeight * score);
+      }
+    }
+  }
+
+  const personal: ScoredItem[] = [...evidence]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([item_id, score]) => ({ item_id, score, source: 'personal' as const }));
+  const ranked = diversify(personal, input.n, weights.maxPerCategory, input.categoryOf);
+
+  const taken = new Set(ranked.map((r) => r.item_id));
+  for (const list of input.fallbacks) {
+    for (const [item_id, score] of list) {
+      if (ranked.length >= input.n) return ranked;
+      if (taken.has(item_id) || input.exclude.has(item_id) || anchorWeight.has(item_id)) continue;
+      taken.add(item_id);
+      ranked.push({ item_id, score, source: 'fallback' });
+    }
+  }
+  return ranked;
+}
+
+/**
+ * Take the best items but at most `maxPerCategory` of one category, then fill with the
+ * rest in order: the top stays relevant, the list does not become ten near-copies.
+ */
+function diversify(
+  ranked: ScoredItem[],
+  n: number,
+  maxPerCategory: number,
+  categoryOf: ((itemId: string) => string | undefined) | undefined,
+): ScoredItem[] {
+  if (!categoryOf) return ranked.slice(0, n);
+  const perCategory = new Map<string, number>();
+  const chosen: ScoredItem[] = [];
+  const deferred: ScoredItem[] = [];
+  for (const item of ranked) {
+    if (chosen.length >= n) break;
+    const category = categoryOf(item.item_id);
+    const count = category === undefined ? 0 : (perCategory.get(category) ?? 0);
+    if (category !== undefined && count >= maxPerCategory) {
+      deferred.push(item);
+      continue;
+    }
+    if (category !== undefined) perCategory.set(category, count + 1);
+    chosen.push(item);
+  }
+  for (const item of deferred) {
+    if (chosen.length >= n) break;
+    chosen.push(item);
+  }
+  return chosen;
+}
