@@ -1,0 +1,68 @@
+/**
+ * How the rest of the Worker talks to {@link RegionalTrending}: batched writes from the
+ * queue consumer and cached reads from user objects.
+ */
+import { itemsOf, type CanonicalEvent } from '../../shared/schema/events';
+import type { RegionalTrending } from './index';
+import type { TrendingCounts, TrendingEntry } from './types';
+
+/** How much one interaction says about what is trending now. */
+const EVENT_WEIGHT: Partial<Record<CanonicalEvent['type'], number>> = {
+  product_view: 1,
+  rec_click: 1,
+  add_to_cart: 3,
+  purchase: 5,
+};
+
+/** Read cache per isolate: a few seconds of staleness is invisible on a one-hour window. */
+const READ_TTL_MS = 10_000;
+const readCache = new Map<string, { at: number; entries: TrendingEntry[] }>();
+
+function stubOf(env: Env, region: string): DurableObjectStub<RegionalTrending> {
+  const namespace = env.TRENDING as unknown as DurableObjectNamespace<RegionalTrending>;
+  return namespace.get(namespace.idFromName(region));
+}
+
+/**
+ * Count a batch of accepted events into their regions' trending windows: aggregated per
+ * region and item first, then ONE call per region, so the trending object's load is
+ * per batch, not per event.
+ */
+export async function recordTrending(env: Env, events: readonly CanonicalEvent[]): Promise<void> {
+  const byRegion = new Map<string, TrendingCounts>();
+  for (const event of events) {
+    const weight = EVENT_WEIGHT[event.type];
+    if (weight === undefined) continue;
+    const region = event.edge_region || env.REGION;
+    let counts = byRegion.get(region);
+    if (!counts) byRegion.set(region, (counts = Object.create(null) as TrendingCounts));
+    for (const item of itemsOf(event)) counts[item] = (counts[item] ?? 0) + weight;
+  }
+  await Promise.all([...byRegion].map(([region, counts]) => stubOf(env, region).record(counts)));
+}
+
+/**
+ * The top `n` trending items of `region`, cached per isolate for a few seconds. Never
+ * throws: trending is a fallback, so an unreachable object yields an empty list.
+ */
+export async function topTrending(env: Env, region: string, n: number): Promise<TrendingEntry[]> {
+  const cached = readCache.get(region);
+  if (cached && Date.now() - cached.at < READ_TTL_MS && cached.entries.length >= Math.min(n, 50)) {
+    return cached.entries.slice(0, n);
+  }
+  try {
+    const rows = await stubOf(env, region).top(Math.max(n, 50));
+    // RPC loses tuple types on the way back; restore them.
+    const entries: TrendingEntry[] = rows.map((row) => [String(row[0]), Number(row[1])]);
+    readCache.set(region, { at: Date.now(), entries });
+    return entries.slice(0, n);
+  } catch (error) {
+    console.warn('trending read failed', region, error instanceof Error ? error.message : String(error));
+    return cached ? cached.entries.slice(0, n) : [];
+  }
+}
+
+/** Forget cached top lists (tests). */
+export function clearTrendingCache(): void {
+  readCache.clear();
+}
