@@ -1,0 +1,49 @@
+/**
+ * The Kafka topics the edge writes to: one per event type (`events.<type>`) plus
+ * `events.invalid` for rejected events. Names come from the event schema so a new
+ * event type gets its topic without touching this module.
+ */
+import { EVENT_TYPES, INVALID_TOPIC, topicFor } from '../schema/events';
+
+/** Every topic the forwarder may produce to. */
+export const ALL_TOPICS: readonly string[] = [...EVENT_TYPES.map(topicFor), INVALID_TOPIC];
+
+/** Knobs for topic creation; defaults suit the local single-node broker. */
+export interface TopicOptions {
+  /** Partitions per topic (default 3). Keyed by user, so more partitions = more consumer parallelism. */
+  partitions?: number;
+  /** 1 locally; 3 on a real cluster. */
+  replicationFactor?: number;
+  /** Retention of event topics in ms (default 7 days). */
+  retentionMs?: number;
+  /** Retention of `events.invalid` in ms (default 3 days: only for debugging producers). */
+  invalidRetentionMs?: number;
+}
+
+/** One topic to create, in the shape an admin client needs. */
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  config: Record<string, string>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Specs of {@link ALL_TOPICS} for the given options. */
+export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
+  const partitions = options.partitions ?? 3;
+  const replicationFactor = options.replicationFactor ?? 1;
+  return ALL_TOPICS.map((topic) => ({
+    topic,
+    partitions,
+    replicationFactor,
+    config: {
+      'retention.ms': String(topic === INVALID_TOPIC ? (options.invalidRetentionMs ?? 3 * DAY_MS) : (options.retentionMs ?? 7 * DAY_MS)),
+      // The edge already compresses batches (gzip); keep what the producer sent.
+      'compression.type': 'producer',
+      // Append time is what the lag measurements and the lake use as "arrived in Kafka".
+      'message.timestamp.type': 'LogAppendTime',
+    },
+  }));
+}
