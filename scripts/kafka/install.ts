@@ -79,7 +79,7 @@ export async function installKafka(log: (line: string) => void = () => {}): Prom
       await run('mvn', args, { maxBuffer: 32 * 1024 * 1024 });
     } catch (error) {
       const detail = error instanceof Error && 'stdout' in error ? String((error as { stdout: unknown }).stdout) : '';
-      throw new Error(`mvn could not fetch Kafka ${KAFKA_VERSION}: ${String(error)}\n${detail.slice(-4000)}`);
+      throw new Error(`mvn could not fetch Kafka ${KAFKA_VERSION}: ${String(error)}\n${detail.slice(-4000)}`, { cause: error });
     }
   }
   const jars = readdirSync(LIBS_DIR).filter((f) => f.endsWith('.jar'));

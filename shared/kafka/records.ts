@@ -1,0 +1,96 @@
+/**
+ * Turns edge queue message bodies into Kafka records: accepted events go to their
+ * type's topic keyed by user (so one user's events stay ordered in one partition),
+ * rejected records go to `events.invalid`. Pure: no I/O, no kafkajs.
+ */
+import { EVENT_TYPES, INVALID_TOPIC, SCHEMA_VERSION, topicFor, type CanonicalEvent, type EventType } from '../schema/events';
+import type { RejectedEventRecord } from '../schema/ingest';
+import type { EdgeQueueMessage } from '../queue/messages';
+
+/** One Kafka record, ready for a producer. */
+export interface KafkaRecord {
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+  /** Epoch ms as a string (kafkajs' convention); used when the topic keeps CreateTime. */
+  timestamp: string;
+}
+
+/** Records grouped per topic, the shape of kafkajs `sendBatch({ topicMessages })`. */
+export interface TopicMessages {
+  topic: string;
+  messages: Omit<KafkaRecord, 'topic'>[];
+}
+
+const eventTypes = new Set<string>(EVENT_TYPES);
+
+/** Why a queue body could not become records (it then dead-letters instead of being dropped). */
+export class MalformedBodyError extends Error {
+  override name = 'MalformedBodyError';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Checks the envelope of a queue body. Events inside were validated by the edge
+ * before they were queued; this only guards against a producer bug (wrong shape,
+ * unknown type) that would otherwise send garbage to a topic.
+ */
+export function parseQueueBody(body: unknown): EdgeQueueMessage {
+  if (!isObject(body)) throw new MalformedBodyError('body is not an object');
+  if (body.kind === 'accepted') {
+    if (!Array.isArray(body.events)) throw new MalformedBodyError('accepted body without an events array');
+    for (const event of body.events) {
+      if (!isObject(event) || typeof event.user_id !== 'string' || typeof event.event_id !== 'string' || typeof event.type !== 'string' || !eventTypes.has(event.type)) {
+        throw new MalformedBodyError('accepted body holds an event without user_id, event_id or a known type');
+      }
+    }
+    return body as unknown as EdgeQueueMessage;
+  }
+  if (body.kind === 'rejected') {
+    if (!Array.isArray(body.records) || !body.records.every(isObject)) throw new MalformedBodyError('rejected body without a records array');
+    return body as unknown as EdgeQueueMessage;
+  }
+  throw new MalformedBodyError(`unknown body kind ${JSON.stringify(body.kind)}`);
+}
+
+/** The record of one accepted event. */
+export function eventRecord(event: CanonicalEvent): KafkaRecord {
+  return {
+    topic: topicFor(event.type as EventType),
+    key: event.user_id,
+    value: JSON.stringify(event),
+    headers: { schema_version: String(event.schema_version ?? SCHEMA_VERSION), event_type: event.type },
+    timestamp: String(event.received_at),
+  };
+}
+
+/** The record of one rejected event: keyed by whatever identifies it best. */
+export function rejectedRecord(record: RejectedEventRecord): KafkaRecord {
+  return {
+    topic: INVALID_TOPIC,
+    key: record.user_id ?? record.event_id ?? 'unknown',
+    value: JSON.stringify(record),
+    headers: { schema_version: String(SCHEMA_VERSION), event_type: 'invalid' },
+    timestamp: String(record.received_at),
+  };
+}
+
+/** All records of one queue body. */
+export function recordsOf(message: EdgeQueueMessage): KafkaRecord[] {
+  return message.kind === 'accepted' ? message.events.map(eventRecord) : message.records.map(rejectedRecord);
+}
+
+/** Groups records by topic, keeping their order within a topic. */
+export function groupByTopic(records: Iterable<KafkaRecord>): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages['messages']>();
+  for (const { topic, ...message } of records) {
+    let messages = byTopic.get(topic);
+    if (messages === undefined) byTopic.set(topic, (messages = []));
+    messages.push(message);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
