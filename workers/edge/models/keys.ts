@@ -1,0 +1,45 @@
+/**
+ * Where model and catalog artifacts live in the `MODELS` bucket:
+ *
+ *   active.json                          the one pointer (see ./pointer.ts)
+ *   models/<version>/manifest.json       + popularity.json + neighbours/NNN.json
+ *   models/<version>/_ready.json          written by finalize after validation
+ *   catalogs/<version>/manifest.json     + catalog/NNN.json
+ *   catalogs/<version>/_ready.json
+ *
+ * Versions are immutable once ready, so a reader that saw a version in the pointer can
+ * keep reading its files while a newer one goes live.
+ */
+
+export type ArtifactKind = 'model' | 'catalog';
+
+export const POINTER_KEY = 'active.json';
+export const READY_FILE = '_ready.json';
+
+/** A version name: the same rule as the manifests. */
+export const VERSION_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+const FILE_PATTERNS: Record<ArtifactKind, RegExp> = {
+  model: /^(manifest\.json|popularity\.json|neighbours\/\d{3,5}\.json)$/,
+  catalog: /^(manifest\.json|catalog\/\d{3,5}\.json)$/,
+};
+
+/** Top-level prefix of a kind's versions. */
+export function kindPrefix(kind: ArtifactKind): string {
+  return kind === 'model' ? 'models/' : 'catalogs/';
+}
+
+/** The R2 key of a file inside a version. */
+export function artifactKey(kind: ArtifactKind, version: string, file: string): string {
+  return `${kindPrefix(kind)}${version}/${file}`;
+}
+
+/** Whether `version` is a valid version name (also keeps `..` and `/` out of keys). */
+export function isValidVersion(version: string): boolean {
+  return VERSION_PATTERN.test(version) && version !== '.' && version !== '..';
+}
+
+/** Whether `file` is a file an artifact of this kind may contain. */
+export function isValidFile(kind: ArtifactKind, file: string): boolean {
+  return FILE_PATTERNS[kind].test(file);
+}
