@@ -14,7 +14,7 @@ import { recommendFor } from './recommendations';
 
 const presentationSchema = z.object({
   title: z.string().trim().min(1).max(80).default('Recommended for you'),
-  /** Link pattern for items without a catalog URL, e.g. `/demo/p/{id}`. */
+  /** Link pattern for items, e.g. `/demo/p/{id}` (overrides catalog URLs). */
   href: z
     .string()
     .max(200)
@@ -31,7 +31,7 @@ widget.get('/v1/widgets/recommendations', async (c) => {
   const presentation = parseWith(presentationSchema, { title, href });
   if (!presentation.ok) return jsonError(c, 400, 'invalid_query', presentation.message);
   const response = await recommendFor(c.env, query.value);
-  const html = renderWidget(response, { title: presentation.value.title, fallbackHref: presentation.value.href });
+  const html = renderWidget(response, { title: presentation.value.title, href: presentation.value.href });
   return c.body(html, 200, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'private, no-store',

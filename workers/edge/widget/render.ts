@@ -10,8 +10,11 @@ import { WIDGET_CSS } from './styles';
 export interface WidgetOptions {
   /** Heading text. */
   title: string;
-  /** Link for items without a catalog URL, `{id}` replaced by the item id. */
-  fallbackHref?: string;
+  /**
+   * Link pattern, `{id}` replaced by the item id: when set it wins over catalog URLs
+   * (the storefront decides its own routes); items without either link to `#`.
+   */
+  href?: string | undefined;
 }
 
 /** The widget fragment for `response`. */
@@ -31,8 +34,8 @@ export function renderWidget(response: RecommendationResponse, options: WidgetOp
 }
 
 function renderItem(item: RecommendedItem, position: number, options: WidgetOptions): string {
-  const href =
-    safeUrl(item.url) ?? safeUrl((options.fallbackHref ?? '#').replace('{id}', encodeURIComponent(item.item_id))) ?? '#';
+  const pattern = options.href ? safeUrl(options.href.replace('{id}', encodeURIComponent(item.item_id))) : null;
+  const href = pattern ?? safeUrl(item.url) ?? '#';
   const image = safeUrl(item.image);
   const picture = image
     ? `<img src="${escapeHtml(image)}" alt="" loading="lazy" decoding="async" width="160" height="160">`
