@@ -1,0 +1,107 @@
+/**
+ * The forwarder inside real workerd (wrangler dev) against a real Kafka broker,
+ * driven through a harness Worker that enqueues bodies directly (no edge in the way)
+ * and has max_retries = 1, so the dead-letter path is reached in seconds.
+ */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topicFor, INVALID_TOPIC, type EventType } from '../../../shared/schema/events';
+import { startTestBroker, freePort, type TestBroker } from '../helpers/kafka-broker';
+import { collect, type ConsumedRecord } from '../helpers/kafka-consume';
+import { startDevWorker, type DevWorker } from '../helpers/kafka-wrangler';
+import { canonical, clientEvents, rejected } from './fixtures/events';
+
+const CONFIG = join(import.meta.dirname, 'fixtures', 'wrangler.harness.toml');
+const ADMIN = '/v1/admin';
+
+async function enqueue(worker: DevWorker, queue: 'accepted' | 'rejected', bodies: unknown[]): Promise<void> {
+  const response = await fetch(`${worker.url}/enqueue`, { method: 'POST', body: JSON.stringify({ queue, bodies }) });
+  expect(response.status).toBe(202);
+}
+
+interface Listing {
+  objects: { key: string; messages: number | null }[];
+}
+
+async function deadLetters(worker: DevWorker): Promise<Listing> {
+  return (await (await fetch(`${worker.url}${ADMIN}/dead-letters`)).json()) as Listing;
+}
+
+describe('forwarder harness (workerd + Kafka)', () => {
+  let broker: TestBroker;
+  const workers: DevWorker[] = [];
+
+  beforeAll(async () => {
+    broker = await startTestBroker();
+  });
+  afterAll(async () => {
+    for (const worker of workers) await worker.stop(true);
+    await broker?.destroy();
+  });
+
+  it('forwards accepted events to their type topic keyed by user, rejected records to events.invalid', async () => {
+    const worker = await startDevWorker({ config: CONFIG, vars: { KAFKA_BROKERS: broker.brokers } });
+    workers.push(worker);
+    const events = clientEvents(400, 'h1').map(canonical);
+    // 20 users' events in bodies of 10, like user-object flushes.
+    const bodies = Array.from({ length: events.length / 10 }, (_, i) => ({ kind: 'accepted', events: events.slice(i * 10, i * 10 + 10) }));
+    const bad = [rejected('h1-bad-1', 'user-x'), rejected('h1-bad-2', null)];
+    const consumer = await collect(broker.brokers);
+    try {
+      await enqueue(worker, 'accepted', bodies);
+      await enqueue(worker, 'rejected', [{ kind: 'rejected', records: bad }]);
+      const records = await consumer.waitFor((r) => r.length >= events.length + bad.length, 60_000);
+      const byId = new Map(records.filter((r) => r.topic !== INVALID_TOPIC).map((r) => [JSON.parse(r.value).event_id as string, r]));
+      expect(byId.size).toBe(events.length);
+      for (const event of events) {
+        const record = byId.get(event.event_id);
+        expect(record?.topic).toBe(topicFor(event.type as EventType));
+        expect(record?.key).toBe(event.user_id);
+        expect(record?.headers).toEqual({ schema_version: '1', event_type: event.type });
+      }
+      const invalid = records.filter((r) => r.topic === INVALID_TOPIC);
+      expect(invalid.map((r) => r.key).sort()).toEqual(['h1-bad-2', 'user-x']);
+      expect(JSON.parse(invalid[0]!.value).errors).toEqual(['type: invalid discriminator']);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('dead-letters to R2 while Kafka is unreachable, then redrives every event', async () => {
+    const closedPort = await freePort();
+    const first = await startDevWorker({ config: CONFIG, vars: { KAFKA_BROKERS: `127.0.0.1:${closedPort}` } });
+    workers.push(first);
+    const events = clientEvents(120, 'dl').map(canonical);
+    const bodies = Array.from({ length: 12 }, (_, i) => ({ kind: 'accepted', events: events.slice(i * 10, i * 10 + 10) }));
+    await enqueue(first, 'accepted', bodies);
+    await enqueue(first, 'accepted', [{ kind: 'mystery' }]);
+    // Every message (12 good + 1 malformed) must end up archived in R2.
+    let archived = 0;
+    const deadline = Date.now() + 90_000;
+    while (archived < 13 && Date.now() < deadline) {
+      await sleep(500);
+      archived = (await deadLetters(first)).objects.reduce((sum, o) => sum + (o.messages ?? 0), 0);
+    }
+    expect(archived).toBe(13);
+    expect(first.output()).toContain('Kafka send failed');
+    await first.stop();
+
+    // Same persisted R2, now pointed at the real broker.
+    const second = await startDevWorker({ config: CONFIG, persistTo: first.persistTo, vars: { KAFKA_BROKERS: broker.brokers } });
+    workers.push(second);
+    const consumer = await collect(broker.brokers, [...new Set(events.map((e) => topicFor(e.type as EventType)))]);
+    try {
+      const response = await fetch(`${second.url}${ADMIN}/dead-letters/redrive`, { method: 'POST' });
+      const result = (await response.json()) as { messages: number; records: number; unforwardable: number; error: string | null };
+      expect(response.status).toBe(200);
+      expect(result).toMatchObject({ messages: 12, records: 120, unforwardable: 1, error: null });
+      const dlIds = (r: ConsumedRecord[]): Set<string> => new Set(r.map((x) => JSON.parse(x.value).event_id as string).filter((id) => id.startsWith('dl-')));
+      const ids = dlIds(await consumer.waitFor((r) => dlIds(r).size >= 120, 30_000));
+      expect(ids).toEqual(new Set(events.map((e) => e.event_id)));
+      expect((await deadLetters(second)).objects).toEqual([]);
+    } finally {
+      await consumer.stop();
+    }
+  });
+});
