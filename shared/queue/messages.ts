@@ -32,3 +32,18 @@ export const QUEUE_NAMES = {
   rejected: 'edge-bad-events',
   deadLetters: 'edge-dead-letters',
 } as const;
+
+/** UTF-8 byte length of a string without allocating (queue limits are in bytes, not chars). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4; // surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}

@@ -1,0 +1,143 @@
+/**
+ * The user's profile, updated incrementally as events arrive: counts by type, session
+ * state, and exponentially decayed item and category affinities. Only on-time events
+ * move the real-time features; late ones are counted as late and nothing else.
+ */
+import type { CanonicalEvent, EventType } from '../../shared/schema/events';
+import type { Interaction, InteractionType } from '../../shared/scoring/score';
+
+/** A new session starts after this much inactivity when the client sends no session_id. */
+export const SESSION_GAP_MS = 30 * 60 * 1000;
+const SESSION_ITEMS_KEPT = 20;
+/** Affinity rows kept per kind; the weakest are pruned. */
+export const AFFINITY_LIMITS = { item: 300, category: 60, purchased: 1000 } as const;
+
+/** How much each event type says about a shopper's interest in an item. */
+const AFFINITY_WEIGHT: Partial<Record<EventType, number>> = {
+  product_view: 1,
+  rec_click: 2,
+  add_to_cart: 3,
+  remove_from_cart: -2,
+  purchase: 5,
+};
+
+export interface SessionState {
+  id: string;
+  started_at: number;
+  last_at: number;
+  events: number;
+  /** Most recent distinct items of the session, newest last. */
+  items: string[];
+}
+
+export interface Profile {
+  first_seen: number | null;
+  last_seen: number | null;
+  /** Newest on-time event time: the watermark lateness is measured against. */
+  last_event_ts: number | null;
+  counts: Partial<Record<EventType, number>>;
+  late_events: number;
+  duplicates: number;
+  rate_limited: number;
+  session: SessionState | null;
+}
+
+export const emptyProfile = (): Profile => ({
+  first_seen: null,
+  last_seen: null,
+  last_event_ts: null,
+  counts: {},
+  late_events: 0,
+  duplicates: 0,
+  rate_limited: 0,
+  session: null,
+});
+
+/** Is this event later than the allowed lateness behind the newest on-time event? */
+export function isLate(profile: Profile, ts: number, allowedLatenessMs: number): boolean {
+  return profile.last_event_ts !== null && ts < profile.last_event_ts - allowedLatenessMs;
+}
+
+/** Advance session state with an on-time event (in-order or within the lateness). */
+export function advanceSession(profile: Profile, event: CanonicalEvent, items: readonly string[]): void {
+  const current = profile.session;
+  const explicit = event.session_id;
+  const continues =
+    current !== null &&
+    (explicit !== undefined ? explicit === current.id : Math.abs(event.ts - current.last_at) <= SESSION_GAP_MS);
+  if (!continues) {
+    profile.session = {
+      id: explicit ?? `auto-${event.ts}`,
+      started_at: event.ts,
+      last_at: event.ts,
+      events: 0,
+      items: [],
+    };
+  }
+  const session = profile.session!;
+  session.events += 1;
+  session.started_at = Math.min(session.started_at, event.ts);
+  session.last_at = Math.max(session.last_at, event.ts);
+  for (const item of items) {
+    const at = session.items.indexOf(item);
+    if (at >= 0) session.items.splice(at, 1);
+    session.items.push(item);
+  }
+  if (session.items.length > SESSION_ITEMS_KEPT) session.items.splice(0, session.items.length - SESSION_ITEMS_KEPT);
+}
+
+/** One affinity contribution: `weight` at time `ts` for (kind, key). */
+export interface AffinityUpdate {
+  kind: 'item' | 'category' | 'purchased';
+  key: string;
+  weight: number;
+  ts: number;
+}
+
+/** The affinity contributions of an on-time event. */
+export function affinityUpdates(event: CanonicalEvent): AffinityUpdate[] {
+  const weight = AFFINITY_WEIGHT[event.type];
+  if (weight === undefined) return [];
+  if (event.type === 'purchase') {
+    return event.items.flatMap((line): AffinityUpdate[] => [
+      { kind: 'item', key: line.item_id, weight, ts: event.ts },
+      { kind: 'purchased', key: line.item_id, weight: 1, ts: event.ts },
+    ]);
+  }
+  const updates: AffinityUpdate[] = interactionsOf(event).map((interaction) => ({
+    kind: 'item',
+    key: interaction.item_id,
+    weight,
+    ts: event.ts,
+  }));
+  if ('category_id' in event && event.category_id) {
+    updates.push({ kind: 'category', key: event.category_id, weight, ts: event.ts });
+  }
+  return updates;
+}
+
+/**
+ * Exponential decay with a half-life: a score stored as valid at `at` is worth
+ * `score * 2^-((t - at) / halfLife)` at time t. Adding a contribution from before `at`
+ * (an out-of-order event) decays the contribution instead, so order does not matter.
+ */
+export function decayedAdd(score: number, at: number, weight: number, ts: number, halfLifeMs: number) {
+  if (ts >= at) return { score: score * 2 ** (-(ts - at) / halfLifeMs) + weight, at: ts };
+  return { score: score + weight * 2 ** (-(at - ts) / halfLifeMs), at };
+}
+
+/** The interactions scoring uses, from a stored event (purchases expand to one per line). */
+export function interactionsOf(event: CanonicalEvent): Interaction[] {
+  const base = { ts: event.ts, session_id: event.session_id };
+  switch (event.type) {
+    case 'product_view':
+    case 'add_to_cart':
+    case 'remove_from_cart':
+    case 'rec_click':
+      return [{ ...base, item_id: event.item_id, type: event.type satisfies InteractionType }];
+    case 'purchase':
+      return event.items.map((line) => ({ ...base, item_id: line.item_id, type: 'purchase' as const }));
+    default:
+      return [];
+  }
+}

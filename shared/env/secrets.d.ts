@@ -1,0 +1,8 @@
+// Secrets are not in wrangler.toml, so `wrangler types` cannot see them. They are set
+// with `wrangler secret put NAME --env <region>` (or `.dev.vars` locally) and are
+// optional here on purpose: code must handle a missing secret (e.g. admin refuses all).
+interface Env {
+  ADMIN_TOKEN?: string;
+  KAFKA_SASL_USERNAME?: string;
+  KAFKA_SASL_PASSWORD?: string;
+}

@@ -1,0 +1,73 @@
+/**
+ * Hands a request's events to the user objects: one call per user, carrying that
+ * user's valid events and the records of its rejected ones. Both leave through the
+ * object's durable outbox, so neither an accepted nor an invalid event depends on a
+ * queue send succeeding at this moment. Rejected events without a usable user id go to
+ * one of a few shard objects reserved for them.
+ */
+import type { CanonicalEvent } from '../../../shared/schema/events';
+import type { RejectedEventRecord } from '../../../shared/schema/ingest';
+import type { UserIngestResult } from '../../../durable-objects/user-state';
+import { fnv1a32 } from '../../../shared/model/shard';
+
+/** Objects that keep rejected records with no valid user id. */
+const REJECT_SHARDS = 16;
+const REJECT_SHARD_PREFIX = '__rejected__/';
+
+/** The user object of a user id. */
+export function userStub(env: Env, userId: string) {
+  return env.USER_STATE.get(env.USER_STATE.idFromName(userId));
+}
+
+interface UserWork {
+  events: CanonicalEvent[];
+  rejected: RejectedEventRecord[];
+}
+
+/** Group by user, preserving request order within a user. */
+function groupByUser(
+  events: readonly CanonicalEvent[],
+  rejected: readonly RejectedEventRecord[],
+  validUserIds: ReadonlySet<string>,
+): Map<string, UserWork> {
+  const groups = new Map<string, UserWork>();
+  const groupOf = (key: string) => {
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { events: [], rejected: [] }));
+    return group;
+  };
+  for (const event of events) groupOf(event.user_id).events.push(event);
+  for (const record of rejected) {
+    const key =
+      record.user_id !== null && validUserIds.has(record.user_id)
+        ? record.user_id
+        : `${REJECT_SHARD_PREFIX}${fnv1a32(record.raw) % REJECT_SHARDS}`;
+    groupOf(key).rejected.push(record);
+  }
+  return groups;
+}
+
+/**
+ * Ingest in parallel. A user whose object call failed is in `failedUsers`: none of
+ * its events were acknowledged, and the client's retry is safe (deduplicated).
+ */
+export async function deliver(
+  env: Env,
+  events: readonly CanonicalEvent[],
+  rejected: readonly RejectedEventRecord[],
+  validUserIds: ReadonlySet<string>,
+) {
+  const results = new Map<string, UserIngestResult>();
+  const failedUsers: string[] = [];
+  await Promise.all(
+    [...groupByUser(events, rejected, validUserIds)].map(async ([userId, work]) => {
+      try {
+        results.set(userId, await userStub(env, userId).ingest(work.events, work.rejected));
+      } catch (error) {
+        console.error(`ingest: user object call failed (${work.events.length} events)`, error);
+        failedUsers.push(userId);
+      }
+    }),
+  );
+  return { results, failedUsers };
+}

@@ -1,0 +1,24 @@
+/**
+ * Operator access to one user's state (behind admin auth): inspect the profile and
+ * outbox, or forget the user (privacy requests). Not for storefront use.
+ */
+import { Hono } from 'hono';
+import { clientEventSchema } from '../../../shared/schema/events';
+import { jsonError } from '../errors';
+import { userStub } from '../ingest/deliver';
+import type { AppEnv } from '../types';
+
+const userIdSchema = clientEventSchema.options[0].shape.user_id;
+
+export const adminUsersRoute = new Hono<AppEnv>()
+  .get('/:user_id', async (c) => {
+    const userId = userIdSchema.safeParse(c.req.param('user_id'));
+    if (!userId.success) return jsonError(c, 400, 'invalid_user_id', 'user_id must be 1-128 printable characters');
+    return c.json(await userStub(c.env, userId.data).stats());
+  })
+  .delete('/:user_id', async (c) => {
+    const userId = userIdSchema.safeParse(c.req.param('user_id'));
+    if (!userId.success) return jsonError(c, 400, 'invalid_user_id', 'user_id must be 1-128 printable characters');
+    const result = await userStub(c.env, userId.data).forget();
+    return c.json(result, result.deleted ? 200 : 409);
+  });

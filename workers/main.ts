@@ -1,0 +1,31 @@
+/**
+ * The Worker entry point of a region: the edge API (fetch) and the queue consumers
+ * (forwarding to Kafka, dead letters), plus the Durable Object classes it hosts.
+ */
+import { app } from './edge/app';
+import { handleQueueBatch } from './forwarder';
+import { recordTrending } from '../durable-objects/trending';
+import type { EdgeQueueMessage } from '../shared/queue/messages';
+
+export { UserState } from '../durable-objects/user-state';
+export { RegionalTrending } from '../durable-objects/trending';
+
+export default {
+  fetch: app.fetch,
+
+  async queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+    if (batch.queue.startsWith('edge-events')) {
+      // Trending counts only first deliveries, so forwarder retries do not inflate them.
+      const events = batch.messages
+        .filter((message) => message.attempts === 1)
+        .flatMap((message) => {
+          const body = message.body as EdgeQueueMessage;
+          return body.kind === 'accepted' ? body.events : [];
+        });
+      if (events.length > 0) {
+        ctx.waitUntil(recordTrending(env, events).catch((error) => console.warn('trending update failed', error)));
+      }
+    }
+    await handleQueueBatch(batch, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;
