@@ -84,7 +84,8 @@ export class UserState extends DurableObject<Env> {
   /**
    * Apply a batch of validated, enriched events of this user, and keep the records of
    * the request's rejected events for the bad-events queue. Returns once the state and
-   * the outbox are durable; the queue send is attempted before returning.
+   * the outbox are durable (the output gate holds the reply until then); the queue
+   * send starts right away and is retried by alarm if it fails.
    */
   async ingest(events: CanonicalEvent[], rejected: RejectedEventRecord[] = []): Promise<UserIngestResult> {
     const now = Date.now();
@@ -121,8 +122,10 @@ export class UserState extends DurableObject<Env> {
     });
 
     if (acceptedPayloads.length + rejectedPayloads.length > 0) {
+      // The alarm is armed before the reply, so the outbox drains even if this object
+      // is evicted right after answering; the send itself is not on the ack path.
       await this.ensureAlarmBy(now + OUTBOX_SAFETY_DELAY_MS);
-      await this.drain();
+      void this.drain();
     } else {
       await this.ensureAlarmBy(now + this.config.retentionMs);
     }
@@ -176,6 +179,11 @@ export class UserState extends DurableObject<Env> {
 
   lastSeen(): number | null {
     return this.profile.last_seen;
+  }
+
+  /** Wait for the outbox drain in progress, if any (tests, `forget`). */
+  async settle(): Promise<void> {
+    await this.draining;
   }
 
   /** Profile, sizes and strongest affinities, decayed to now. */

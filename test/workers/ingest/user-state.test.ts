@@ -113,6 +113,7 @@ describe('UserState', () => {
     const good = view(user, 'sku', Date.now());
     const bad = { event_id: eventId(), type: 'product_view', user_id: user, ts: Date.now() };
     await post('/v1/events', { events: [good, bad] });
+    await stubOf(user).settle();
     expect(sent.map((s) => s.queue).sort()).toEqual(['accepted', 'rejected']);
     const accepted = sent.find((s) => s.queue === 'accepted')!.body;
     expect(accepted.kind === 'accepted' && accepted.events.map((e) => e.event_id)).toEqual([good.event_id]);
@@ -147,6 +148,7 @@ describe('UserState', () => {
     // Acknowledged although the queue is down: the outbox holds the events.
     expect(status).toBe(202);
     expect(body.accepted).toBe(2);
+    await stubOf(user).settle();
     expect((await stubOf(user).stats()).outbox_pending).toBe(2);
     expect(sent).toHaveLength(0);
 
@@ -172,7 +174,11 @@ describe('UserState', () => {
     }));
     await post('/v1/events', { events: [view(user, 'a', Date.now())] });
     await post('/v1/events', { events: [view(user, 'b', Date.now())] });
-    for (let i = 0; i < 5 && (await stubOf(user).stats()).outbox_pending > 0; i++) await runDurableObjectAlarm(stubOf(user));
+    for (let i = 0; i < 5; i++) {
+      await stubOf(user).settle();
+      if ((await stubOf(user).stats()).outbox_pending === 0) break;
+      await runDurableObjectAlarm(stubOf(user));
+    }
     const delivered = sent.flatMap((s) => (s.body.kind === 'accepted' ? s.body.events.map((e) => ('item_id' in e ? e.item_id : null)) : []));
     expect(delivered).toEqual(['a', 'b']);
     expect((await stubOf(user).stats()).outbox_pending).toBe(0);
