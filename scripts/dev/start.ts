@@ -1,0 +1,75 @@
+/**
+ * `npm start`: the whole local stack on one machine.
+ * - a single-node Kafka broker on 127.0.0.1:9092 with its topics (skipped when
+ *   KAFKA_BROKERS points at a cluster of your own);
+ * - `wrangler dev` of the edge Worker on http://127.0.0.1:8787 (state under .wrangler/);
+ * Ctrl-C stops everything this command started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureBroker, type BrokerHandle } from '../kafka/broker';
+import { ensureDevVars } from './dev-vars';
+
+const PORT = Number(process.env.PORT ?? 8787);
+const BASE_URL = `http://127.0.0.1:${PORT}`;
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/v1/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(500);
+  }
+  throw new Error(`wrangler dev did not become healthy on ${url}`);
+}
+
+async function main(): Promise<void> {
+  const vars = ensureDevVars();
+  let broker: BrokerHandle | null = null;
+  let brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) {
+    console.log('kafka: starting the local broker (first run downloads Kafka from Maven Central)…');
+    broker = await ensureBroker({ log: (line) => console.log(`kafka: ${line}`) });
+    brokers = broker.brokers;
+    console.log(`kafka: ready on ${brokers}`);
+  } else {
+    console.log(`kafka: using KAFKA_BROKERS=${brokers}`);
+  }
+
+  const wrangler = spawn(
+    'npx',
+    ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(PORT), '--var', `KAFKA_BROKERS:${brokers}`, '--log-level', 'warn'],
+    { stdio: 'inherit', detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  );
+  const stopAll = async (code: number) => {
+    if (wrangler.pid && wrangler.exitCode === null) {
+      try {
+        process.kill(-wrangler.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    await broker?.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  wrangler.on('exit', (code) => void stopAll(code ?? 1));
+
+  await waitForHealth(BASE_URL, wrangler);
+  console.log(`
+edge API  ${BASE_URL}   (POST /v1/events, GET /v1/recommendations, GET /beacon.js)
+demo shop ${BASE_URL}/demo
+admin     ${BASE_URL}/v1/admin/…  with  Authorization: Bearer <ADMIN_TOKEN from .dev.vars>
+Ctrl-C stops everything.`);
+  void vars;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
