@@ -16,9 +16,9 @@ import {
   type Popularity,
   type ScoredList,
 } from '../../shared/model/format';
-import { buildSessions, sortAndDedupe } from './sessions';
-import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params';
-import { ModelStats } from './stats';
+import type { TrainParams } from './params';
+import type { ModelStats } from './stats';
+import { buildState } from './state';
 
 /** A trained model before it is split into files (see write-model.ts). */
 export interface ModelArtifact {
@@ -39,19 +39,8 @@ export interface TrainOptions {
 
 /** Full rebuild: train a model from scratch on `events`. */
 export function trainModel(events: readonly CanonicalEvent[], options: TrainOptions = {}): ModelArtifact {
-  const params = { ...DEFAULT_TRAIN_PARAMS, ...options.params };
-  const sorted = sortAndDedupe(events);
-  const stats = new ModelStats(params);
-  stats.advanceTo(sorted.length > 0 ? sorted[sorted.length - 1]!.ts : 0);
-  for (const session of buildSessions(sorted)) stats.add(session, 1);
-  return buildArtifact(stats, { ...options, inputHash: hashEvents(sorted) });
-}
-
-/** sha256 over the canonical JSON of the (sorted, deduplicated) events. */
-export function hashEvents(sorted: readonly CanonicalEvent[]): string {
-  const hash = createHash('sha256');
-  for (const e of sorted) hash.update(JSON.stringify(e)).update('\n');
-  return hash.digest('hex');
+  const state = buildState(events, options.params ?? {});
+  return buildArtifact(state.stats, { ...options, inputHash: state.inputHash });
 }
 
 /** Round to `digits` significant digits (stable bytes, smaller JSON). */
