@@ -30,7 +30,7 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 120_0
 async function main(): Promise<void> {
   const vars = ensureDevVars();
   let broker: BrokerHandle | null = null;
-  let brokers = process.env.KAFKA_BROKERS;
+  let brokers: string | undefined = process.env.KAFKA_BROKERS;
   if (!brokers) {
     console.log('kafka: starting the local broker (first run downloads Kafka from Maven Central)…');
     broker = await ensureBroker({ log: (line) => console.log(`kafka: ${line}`) });
