@@ -86,7 +86,7 @@ function rankOf(ranked: readonly string[], target: string): number | undefined {
 export function splitForEvaluation(
   events: readonly CanonicalEvent[],
   testDays: number,
-): { train: CanonicalEvent[]; test: Array<{ key: string; items: string[]; ts: number[] }>; split: number } {
+): { train: CanonicalEvent[]; test: TestSession[]; split: number } {
   const sorted = sortAndDedupe(events);
   const last = sorted.length > 0 ? sorted[sorted.length - 1]!.ts : 0;
   const split = last - testDays * DAY_MS;
@@ -95,7 +95,7 @@ export function splitForEvaluation(
   train.sort((a, b) => a.ts - b.ts);
   const trainItems = new Set<string>();
   for (const s of buildSessions(train)) for (const step of s.steps) trainItems.add(step.item);
-  const test: Array<{ key: string; items: string[]; ts: number[] }> = [];
+  const test: TestSession[] = [];
   for (const s of buildSessions(sorted, (e) => e.type === 'product_view')) {
     if (s.start < split) continue;
     const steps = s.steps.filter((st) => trainItems.has(st.item));
@@ -105,7 +105,7 @@ export function splitForEvaluation(
 }
 
 /** Plain view counts of the training events (the classic POP baseline), best first. */
-function popularityBaseline(train: readonly CanonicalEvent[]): string[] {
+export function popularityBaseline(train: readonly CanonicalEvent[]): string[] {
   const counts = new Map<string, number>();
   for (const e of train) if (e.type === 'product_view') counts.set(e.item_id, (counts.get(e.item_id) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
@@ -118,13 +118,36 @@ function modelItems(model: ModelArtifact): Set<string> {
   return items;
 }
 
+/** A test session: its view sequence (training items only) and their times. */
+export interface TestSession {
+  key: string;
+  items: string[];
+  ts: number[];
+}
+
 /** Run the whole protocol on `events`. */
 export function evaluate(events: readonly CanonicalEvent[], options: EvaluationOptions = {}): EvaluationResult {
   const { train, test, split } = splitForEvaluation(events, options.testDays ?? 1);
   const started = performance.now();
   const model = trainModel(train, { params: options.params ?? {} });
   const trainSeconds = (performance.now() - started) / 1000;
-  const popular = popularityBaseline(train);
+  return {
+    ...scoreTestSessions(model, popularityBaseline(train), test, options),
+    train_seconds: trainSeconds,
+    split_ts: split,
+    train_sessions: model.manifest.source?.sessions ?? 0,
+    test_sessions: test.length,
+    train_items: modelItems(model).size,
+  };
+}
+
+/** Score every prediction of the test sessions with a trained model and the POP baseline. */
+export function scoreTestSessions(
+  model: ModelArtifact,
+  popular: readonly string[],
+  test: readonly TestSession[],
+  options: EvaluationOptions = {},
+): Omit<EvaluationResult, 'train_seconds' | 'split_ts' | 'train_sessions' | 'test_sessions' | 'train_items'> {
   const fallbacks: ScoredList[] = [model.popularity.global];
   const categories = model.popularity.item_category;
   const categoryOf = (item: string): string | undefined => categories[item];
@@ -186,10 +209,5 @@ export function evaluate(events: readonly CanonicalEvent[], options: EvaluationO
     new: { predictions: fresh.n, ...fresh.metrics() },
     popularity: { all: popAll.metrics(), new: popNew.metrics() },
     'coverage@20': recommended.size / Math.max(modelItems(model).size, 1),
-    train_seconds: trainSeconds,
-    split_ts: split,
-    train_sessions: model.manifest.source?.sessions ?? 0,
-    test_sessions: test.length,
-    train_items: modelItems(model).size,
   };
 }
