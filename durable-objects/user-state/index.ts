@@ -107,8 +107,7 @@ export class UserState extends DurableObject<Env> {
           this.profile.rate_limited += 1;
           continue;
         }
-        const stored = this.apply(event, now);
-        acceptedPayloads.push(JSON.stringify(stored));
+        acceptedPayloads.push(this.apply(event, now));
         outcomes.push('accepted');
       }
       this.outbox.add('accepted', acceptedPayloads);
@@ -248,10 +247,13 @@ export class UserState extends DurableObject<Env> {
     return inserted.rowsWritten === 0;
   }
 
-  /** Record an accepted event in history and, when on time, in the profile. Returns the event as forwarded. */
-  private apply(event: CanonicalEvent, now: number): CanonicalEvent {
+  /**
+   * Record an accepted event in history and, when on time, in the profile. Returns the
+   * event as forwarded, serialized once for both history and outbox.
+   */
+  private apply(event: CanonicalEvent, now: number): string {
     const late = isLate(this.profile, event.ts, this.config.allowedLatenessMs);
-    const stored: CanonicalEvent = late ? { ...event, late: true } : event;
+    const stored = JSON.stringify(late ? { ...event, late: true } : event);
     const itemId = 'item_id' in event ? event.item_id : event.type === 'purchase' ? event.items[0]!.item_id : null;
     this.sql.exec(
       `INSERT INTO history (event_id, ts, received_at, type, item_id, session_id, late, body)
@@ -263,7 +265,7 @@ export class UserState extends DurableObject<Env> {
       itemId,
       event.session_id ?? null,
       late ? 1 : 0,
-      JSON.stringify(stored),
+      stored,
     );
     this.profile.counts[event.type] = (this.profile.counts[event.type] ?? 0) + 1;
     if (late) {

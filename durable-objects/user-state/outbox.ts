@@ -4,6 +4,9 @@
  * the send fails now, the rows stay and the object's alarm sends them later. Rows are
  * deleted only after the queue accepted them, so delivery is at-least-once; downstream
  * deduplicates by event_id.
+ *
+ * Each row is one ready-to-send queue message (packed when written, up to
+ * MAX_MESSAGE_BYTES), so a drain is a few row reads and one sendBatch per ~100 rows.
  */
 import {
   MAX_BATCH_BYTES,
@@ -20,15 +23,18 @@ export interface OutboxQueues {
   rejected: Queue;
 }
 
-interface PackedMessage {
-  body: EdgeQueueMessage;
+type OutboxRow = {
+  seq: number;
+  kind: OutboxKind;
+  body: string;
   bytes: number;
-  firstSeq: number;
-  lastSeq: number;
-}
+  items: number;
+};
 
-/** Rows read per flush round; a backlog drains over several rounds. */
-const ROWS_PER_ROUND = 2000;
+/** Rows read per drain round; a backlog drains over several rounds. */
+const ROWS_PER_ROUND = 500;
+/** The envelope around the items: `{"kind":"accepted","events":[…]}`. */
+const ENVELOPE_BYTES = 40;
 
 export class Outbox {
   constructor(
@@ -36,91 +42,79 @@ export class Outbox {
     private readonly queues: OutboxQueues,
   ) {}
 
-  /** Append serialized payloads; call inside the transaction that changes state. */
-  add(kind: OutboxKind, payloads: readonly string[]): void {
-    for (const body of payloads) this.sql.exec('INSERT INTO outbox (kind, body) VALUES (?, ?)', kind, body);
+  /**
+   * Append serialized items (events or rejected records) as queue messages of at most
+   * MAX_MESSAGE_BYTES; call inside the transaction that changes state.
+   */
+  add(kind: OutboxKind, items: readonly string[]): void {
+    const field = kind === 'accepted' ? 'events' : 'records';
+    let chunk: string[] = [];
+    let bytes = ENVELOPE_BYTES;
+    const flush = () => {
+      if (chunk.length === 0) return;
+      const body = `{"kind":"${kind}","${field}":[${chunk.join(',')}]}`;
+      this.sql.exec('INSERT INTO outbox (kind, body, bytes, items) VALUES (?, ?, ?, ?)', kind, body, bytes, chunk.length);
+      chunk = [];
+      bytes = ENVELOPE_BYTES;
+    };
+    for (const item of items) {
+      const itemBytes = utf8Length(item) + 1;
+      if (chunk.length > 0 && bytes + itemBytes > MAX_MESSAGE_BYTES) flush();
+      chunk.push(item);
+      bytes += itemBytes;
+    }
+    flush();
   }
 
+  /** Items (events and records) waiting to be sent. */
   pending(): number {
-    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM outbox').one().n;
+    return this.sql.exec<{ n: number | null }>('SELECT sum(items) AS n FROM outbox').one().n ?? 0;
   }
 
   /**
    * Send everything pending, oldest first. Throws on the first failed send, leaving
    * that batch and everything after it in place for the next attempt.
-   * @returns the number of rows delivered.
+   * @returns the number of items delivered.
    */
   async drain(): Promise<number> {
     let delivered = 0;
     for (;;) {
       const rows = this.sql
-        .exec<{ seq: number; kind: OutboxKind; body: string }>(
-          'SELECT seq, kind, body FROM outbox ORDER BY seq LIMIT ?',
-          ROWS_PER_ROUND,
-        )
+        .exec<OutboxRow>('SELECT seq, kind, body, bytes, items FROM outbox ORDER BY seq LIMIT ?', ROWS_PER_ROUND)
         .toArray();
       if (rows.length === 0) return delivered;
       for (const kind of ['accepted', 'rejected'] as const) {
-        const messages = pack(rows.filter((row) => row.kind === kind), kind);
-        for (const batch of batches(messages)) {
-          await this.queues[kind].sendBatch(batch.map((m) => ({ body: m.body, contentType: 'json' as const })));
+        for (const batch of batches(rows.filter((row) => row.kind === kind))) {
+          await this.queues[kind].sendBatch(
+            batch.map((row) => ({ body: JSON.parse(row.body) as EdgeQueueMessage, contentType: 'json' as const })),
+          );
           // Rows of one kind between the first and last seq of the batch are exactly
           // the ones sent: later inserts get larger seqs, and rounds read in order.
           this.sql.exec(
             'DELETE FROM outbox WHERE kind = ? AND seq BETWEEN ? AND ?',
             kind,
-            batch[0]!.firstSeq,
-            batch[batch.length - 1]!.lastSeq,
+            batch[0]!.seq,
+            batch[batch.length - 1]!.seq,
           );
-          delivered += batch.reduce((n, m) => n + countOf(m.body), 0);
+          delivered += batch.reduce((n, row) => n + row.items, 0);
         }
       }
     }
   }
 }
 
-const countOf = (body: EdgeQueueMessage) => (body.kind === 'accepted' ? body.events.length : body.records.length);
-
-/** Pack rows into messages of at most MAX_MESSAGE_BYTES (a row larger than that travels alone). */
-function pack(rows: { seq: number; body: string }[], kind: OutboxKind): PackedMessage[] {
-  const messages: PackedMessage[] = [];
-  let items: unknown[] = [];
+/** Group rows into sendBatch calls within the per-call limits (messages and bytes). */
+function* batches(rows: OutboxRow[]): Generator<OutboxRow[]> {
+  let batch: OutboxRow[] = [];
   let bytes = 0;
-  let firstSeq = 0;
-  let lastSeq = 0;
-  const close = () => {
-    if (items.length === 0) return;
-    const body = (
-      kind === 'accepted' ? { kind, events: items } : { kind, records: items }
-    ) as EdgeQueueMessage;
-    messages.push({ body, bytes: bytes + 40, firstSeq, lastSeq });
-    items = [];
-    bytes = 0;
-  };
   for (const row of rows) {
-    const rowBytes = utf8Length(row.body) + 1;
-    if (items.length > 0 && bytes + rowBytes > MAX_MESSAGE_BYTES) close();
-    if (items.length === 0) firstSeq = row.seq;
-    items.push(JSON.parse(row.body));
-    bytes += rowBytes;
-    lastSeq = row.seq;
-  }
-  close();
-  return messages;
-}
-
-/** Group messages into sendBatch calls within the per-call limits. */
-function* batches(messages: PackedMessage[]): Generator<PackedMessage[]> {
-  let batch: PackedMessage[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    if (batch.length > 0 && (batch.length >= MAX_BATCH_MESSAGES || bytes + message.bytes > MAX_BATCH_BYTES)) {
+    if (batch.length > 0 && (batch.length >= MAX_BATCH_MESSAGES || bytes + row.bytes > MAX_BATCH_BYTES)) {
       yield batch;
       batch = [];
       bytes = 0;
     }
-    batch.push(message);
-    bytes += message.bytes;
+    batch.push(row);
+    bytes += row.bytes;
   }
   if (batch.length > 0) yield batch;
 }

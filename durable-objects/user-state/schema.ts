@@ -32,9 +32,12 @@ CREATE TABLE IF NOT EXISTS affinity (
 );
 -- transactional outbox: written in the same synchronous step as the state change,
 -- deleted only after the queue accepted the message
+-- one row per queue message, packed at write time; 'items' counts the events in it
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   kind TEXT NOT NULL,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  items INTEGER NOT NULL
 );
 `;
