@@ -4,7 +4,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { UserState } from '../../../durable-objects/user-state';
 import type { OutboxQueues } from '../../../durable-objects/user-state/outbox';
-import type { EdgeQueueMessage } from '../../../shared/queue/messages';
+import { MAX_MESSAGE_BYTES, type EdgeQueueMessage } from '../../../shared/queue/messages';
 import { eventId, post, userId } from '../helpers';
 
 const stubOf = (user: string) => env.USER_STATE.get(env.USER_STATE.idFromName(user));
@@ -127,6 +127,23 @@ describe('UserState', () => {
       errors: [expect.stringContaining('item_id')],
     });
     expect((await stubOf(user).stats()).outbox_pending).toBe(0);
+  });
+
+  it('splits a large flush into queue messages under the per-message limit', async () => {
+    const user = userId();
+    const sent: { queue: string; body: EdgeQueueMessage }[] = [];
+    await withQueues(user, (real) => ({ accepted: spy(real.accepted, 'accepted', sent), rejected: real.rejected }));
+    const page = `https://shop.example/${'p'.repeat(2000)}`;
+    const events = Array.from({ length: 100 }, (_, i) =>
+      view(user, `i${i}`, Date.now() - 1000 + i, { context: { page_url: page } }),
+    );
+    const { body } = await post('/v1/events', { events });
+    expect(body.accepted).toBe(100);
+    await stubOf(user).settle();
+    expect(sent.length).toBeGreaterThan(1);
+    for (const message of sent) expect(new TextEncoder().encode(JSON.stringify(message.body)).byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    const delivered = sent.flatMap((m) => (m.body.kind === 'accepted' ? m.body.events.map((e) => e.event_id) : []));
+    expect(delivered).toEqual(events.map((e) => e.event_id));
   });
 
   it('redelivers from the outbox by alarm after a failed queue send', async () => {
