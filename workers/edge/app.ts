@@ -16,6 +16,7 @@ import { widget } from './routes/widget';
 import { adminModels } from './routes/admin-models';
 import { beacon } from './routes/beacon';
 import { demo } from './routes/demo';
+import { deadLetterAdminRoutes } from '../forwarder/admin-routes';
 import type { AppEnv } from './types';
 
 export const app = new Hono<AppEnv>();
@@ -29,6 +30,7 @@ app.use('/v1/admin/*', requireAdmin());
 app.route('/v1/events', eventsRoute);
 app.route('/v1/health', healthRoute);
 app.route('/v1/admin/users', adminUsersRoute);
+app.route('/v1/admin', deadLetterAdminRoutes);
 app.route('/', recommendations);
 app.route('/', similar);
 app.route('/', widget);
