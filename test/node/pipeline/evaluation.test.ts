@@ -1,0 +1,100 @@
+/**
+ * The evaluation protocol on a dataset small enough to check by hand: which sessions
+ * train and test, which items and sessions are dropped, and HR/MRR/NDCG@20 of the
+ * edge scoring and of the popularity baseline from ranks worked out below.
+ */
+import { describe, expect, it } from 'vitest';
+import { MetricSums, scoreTestSessions, splitForEvaluation } from '../../../scripts/pipeline/evaluation';
+import type { ModelArtifact } from '../../../scripts/pipeline/train';
+import { DEFAULT_WEIGHTS } from '../../../shared/scoring/score';
+import { view } from './fixtures';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 1);
+
+describe('splitForEvaluation', () => {
+  it('splits on the last event minus the test days and drops unseen items and short sessions', () => {
+    const events = [
+      view('u1', 's1', 'A', T0),
+      view('u1', 's1', 'B', T0 + 60_000),
+      view('u2', 's2', 'B', T0 + DAY),
+      view('u2', 's2', 'C', T0 + DAY + 60_000),
+      // Starts before the split, ends after it: in neither part.
+      view('u3', 's3', 'A', T0 + 2 * DAY - 60_000),
+      view('u3', 's3', 'D', T0 + 2 * DAY + 60_000),
+      // Test: X was never seen in training and is dropped; A, X, C → A, C.
+      view('u4', 's4', 'A', T0 + 2 * DAY + 120_000),
+      view('u4', 's4', 'X', T0 + 2 * DAY + 180_000),
+      view('u4', 's4', 'C', T0 + 2 * DAY + 240_000),
+      // Test: B, Y → B alone → shorter than 2 → dropped.
+      view('u5', 's5', 'B', T0 + 2 * DAY + 300_000),
+      view('u5', 's5', 'Y', T0 + 2 * DAY + 360_000),
+      // No session_id: 30-minute gap rule; two sessions of u6, the second in the test.
+      view('u6', undefined, 'C', T0 + 2 * DAY + 400_000),
+      view('u6', undefined, 'B', T0 + 2 * DAY + 460_000),
+      view('u6', undefined, 'A', T0 + 3 * DAY),
+    ];
+    const { train, test, split } = splitForEvaluation(events, 1);
+    expect(split).toBe(T0 + 2 * DAY);
+    expect(new Set(train.map((e) => e.session_id))).toEqual(new Set(['s1', 's2']));
+    expect(test.map((s) => s.items)).toEqual([
+      ['A', 'C'],
+      ['C', 'B'],
+    ]);
+  });
+});
+
+describe('scoreTestSessions', () => {
+  // A hand-made model: A → B (0.9), C (0.5); B → C (0.8); popular: D, E, F.
+  const model: ModelArtifact = {
+    manifest: {} as ModelArtifact['manifest'],
+    neighbours: new Map([
+      ['A', { session: [['B', 0.9], ['C', 0.5]] as Array<[string, number]> }],
+      ['B', { session: [['C', 0.8]] as Array<[string, number]> }],
+    ]),
+    popularity: {
+      global: [['D', 30], ['E', 20], ['F', 10]],
+      by_region: {},
+      by_category: {},
+      item_category: {},
+    },
+  };
+  const test = [
+    { key: 's1', items: ['A', 'B', 'C', 'A'], ts: [1, 2, 3, 4] },
+    { key: 's2', items: ['B', 'E'], ts: [5, 6] },
+  ];
+  const popular = ['D', 'E', 'F', 'A', 'B', 'C'];
+
+  it('gives the hand-computed metrics', () => {
+    const r = scoreTestSessions(model, popular, test, { weights: DEFAULT_WEIGHTS });
+    // Model ranks: [A]→B: B 1st; [A,B]→C: C 1st (B is an anchor now);
+    // [A,B,C]→A: A is in the history, never recommended: miss; [B]→E: C, then D, E: 3rd.
+    expect(r.predictions).toBe(4);
+    expect(r.all['hr@20']).toBeCloseTo(3 / 4, 10);
+    expect(r.all['mrr@20']).toBeCloseTo((1 + 1 + 0 + 1 / 3) / 4, 10);
+    expect(r.all['ndcg@20']).toBeCloseTo((1 + 1 + 0 + 1 / Math.log2(4)) / 4, 10);
+    // "new" leaves out the repeat of A.
+    expect(r.new.predictions).toBe(3);
+    expect(r.new['hr@20']).toBeCloseTo(1, 10);
+    expect(r.new['mrr@20']).toBeCloseTo((1 + 1 + 1 / 3) / 3, 10);
+    expect(r.new['ndcg@20']).toBeCloseTo((1 + 1 + 0.5) / 3, 10);
+    // Popularity, all: B 5th, C 6th, A 4th, E 2nd.
+    expect(r.popularity.all['mrr@20']).toBeCloseTo((1 / 5 + 1 / 6 + 1 / 4 + 1 / 2) / 4, 10);
+    expect(r.popularity.all['hr@20']).toBe(1);
+    // Popularity, new (prefix removed): [A]→B 4th, [A,B]→C 4th, [B]→E 2nd.
+    expect(r.popularity.new['mrr@20']).toBeCloseTo((1 / 4 + 1 / 4 + 1 / 2) / 3, 10);
+    expect(r.popularity.new['ndcg@20']).toBeCloseTo((2 / Math.log2(5) + 1 / Math.log2(3)) / 3, 10);
+    // Recommended items: B, C, D, E, F out of the 5 the model knows (A, B, D, E, F).
+    expect(r['coverage@20']).toBeCloseTo(5 / 5, 10);
+  });
+
+  it('counts ranks beyond 20 as misses', () => {
+    const sums = new MetricSums();
+    sums.add(1);
+    sums.add(20);
+    sums.add(21);
+    sums.add(undefined);
+    expect(sums.metrics()['hr@20']).toBe(0.5);
+    expect(sums.metrics()['mrr@20']).toBeCloseTo((1 + 1 / 20) / 4, 10);
+  });
+});
