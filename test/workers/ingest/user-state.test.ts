@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { UserState } from '../../../durable-objects/user-state';
 import type { OutboxQueues } from '../../../durable-objects/user-state/outbox';
 import { MAX_MESSAGE_BYTES, type EdgeQueueMessage } from '../../../shared/queue/messages';
+import { fnv1a32 } from '../../../shared/model/shard';
 import { eventId, post, userId } from '../helpers';
 
 const stubOf = (user: string) => env.USER_STATE.get(env.USER_STATE.idFromName(user));
@@ -144,6 +145,20 @@ describe('UserState', () => {
     for (const message of sent) expect(new TextEncoder().encode(JSON.stringify(message.body)).byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     const delivered = sent.flatMap((m) => (m.body.kind === 'accepted' ? m.body.events.map((e) => e.event_id) : []));
     expect(delivered).toEqual(events.map((e) => e.event_id));
+  });
+
+  it('keeps rejected events without a usable user id through a reserved object', async () => {
+    const junk = { event_id: eventId(), type: 'product_view', user_id: 'has spaces', item_id: 'x', ts: Date.now() };
+    const shard = `__rejected__/${fnv1a32(JSON.stringify(junk)) % 16}`;
+    const sent: { queue: string; body: EdgeQueueMessage }[] = [];
+    await withQueues(shard, (real) => ({ accepted: real.accepted, rejected: spy(real.rejected, 'rejected', sent) }));
+    const { body } = await post('/v1/events', { events: [junk] });
+    expect(body.rejected).toHaveLength(1);
+    await stubOf(shard).settle();
+    const records = sent.flatMap((m) => (m.body.kind === 'rejected' ? m.body.records : []));
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ event_id: junk.event_id, user_id: 'has spaces', stage: 'validation' });
+    expect(JSON.parse(records[0]!.raw)).toEqual(junk);
   });
 
   it('redelivers from the outbox by alarm after a failed queue send', async () => {
