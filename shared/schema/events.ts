@@ -59,13 +59,16 @@ const contextSchema = z.object({
   locale: z.string().max(35).optional(),
 });
 
+/** A user id as the edge accepts it (the key of the per-user state). */
+export const userIdSchema = printableId;
+
 const common = {
   event_id: z
     .string()
     .min(LIMITS.eventIdMin)
     .max(LIMITS.eventIdMax)
     .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'),
-  user_id: printableId,
+  user_id: userIdSchema,
   session_id: printableId.optional(),
   ts: timestampSchema,
   schema_version: z.literal(SCHEMA_VERSION).optional(),

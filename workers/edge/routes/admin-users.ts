@@ -3,12 +3,11 @@
  * outbox, or forget the user (privacy requests). Not for storefront use.
  */
 import { Hono } from 'hono';
-import { clientEventSchema } from '../../../shared/schema/events';
+import { userIdSchema } from '../../../shared/schema/events';
 import { jsonError } from '../errors';
 import { userStub } from '../ingest/deliver';
 import type { AppEnv } from '../types';
 
-const userIdSchema = clientEventSchema.options[0].shape.user_id;
 
 export const adminUsersRoute = new Hono<AppEnv>()
   .get('/:user_id', async (c) => {

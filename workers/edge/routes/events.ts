@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { REQUEST_LIMITS, type IngestResponse } from '../../../shared/schema/ingest';
-import { clientEventSchema } from '../../../shared/schema/events';
+import { userIdSchema } from '../../../shared/schema/events';
 import { readBodyWithLimit } from '../body';
 import { jsonError } from '../errors';
 import { deliver } from '../ingest/deliver';
@@ -14,7 +14,6 @@ import { unwrapEnvelope, validateEvents } from '../ingest/validate';
 import type { AppEnv } from '../types';
 
 const ACCEPTED_CONTENT_TYPES = ['application/json', 'text/plain'];
-const userIdSchema = clientEventSchema.options[0].shape.user_id;
 
 export const eventsRoute = new Hono<AppEnv>().post('/', async (c) => {
   const contentType = (c.req.header('content-type') ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
