@@ -100,7 +100,11 @@ export function scoreCandidates(input: ScoringInput): ScoredItem[] {
     const event = input.history[i]!;
     const typeWeight = weights.byType[event.type];
     if (typeWeight <= 0) continue;
-    if (!anchorWeight.has(event.item_id) && anchorWeight.size >= weights.maxAnchors) continue;
+    const full = anchorWeight.size >= weights.maxAnchors;
+    // Older events only add a vanishing amount to the anchors already chosen: stop early
+    // (a long history then costs no more than a short one).
+    if (full && weights.positionDecay ** position < 1e-6) break;
+    if (full && !anchorWeight.has(event.item_id)) continue;
     const sessionBoost =
       input.currentSessionId !== undefined && event.session_id === input.currentSessionId ? weights.currentSession : 1;
     const w = typeWeight * sessionBoost * weights.positionDecay ** position;
@@ -108,7 +112,11 @@ export function scoreCandidates(input: ScoringInput): ScoredItem[] {
     position++;
   }
 
+  // Excluded items and anchors start at -Infinity, so they stay out with one map lookup
+  // per neighbour instead of three.
   const evidence = new Map<string, number>();
+  for (const item of input.exclude) evidence.set(item, Number.NEGATIVE_INFINITY);
+  for (const item of anchorWeight.keys()) evidence.set(item, Number.NEGATIVE_INFINITY);
   for (const [anchor, weight] of anchorWeight) {
     const neighbours = input.neighboursOf(anchor);
     if (!neighbours) continue;
@@ -116,17 +124,12 @@ export function scoreCandidates(input: ScoringInput): ScoredItem[] {
       const list = neighbours[kind];
       const kindWeight = weights.byKind[kind];
       if (!list || kindWeight <= 0) continue;
-      for (const [item, score] of list) {
-        if (input.exclude.has(item) || anchorWeight.has(item)) continue;
-        evidence.set(item, (evidence.get(item) ?? 0) + weight * kindWeight * score);
-      }
+      const w = weight * kindWeight;
+      for (const [item, score] of list) evidence.set(item, (evidence.get(item) ?? 0) + w * score);
     }
   }
 
-  const personal: ScoredItem[] = [...evidence]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .map(([item_id, score]) => ({ item_id, score, source: 'personal' as const }));
-  const ranked = diversify(personal, input.n, weights.maxPerCategory, input.categoryOf);
+  const ranked = rankPersonal(evidence, input.n, weights.maxPerCategory, input.categoryOf);
 
   const taken = new Set(ranked.map((r) => r.item_id));
   for (const list of input.fallbacks) {
@@ -140,17 +143,63 @@ export function scoreCandidates(input: ScoringInput): ScoredItem[] {
   return ranked;
 }
 
+function byScoreThenId(a: [string, number], b: [string, number]): number {
+  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+/**
+ * The `k` best entries (plus any tied with the k-th), best first. Sorting thousands of
+ * tuples with a string tie-break was most of the scoring time; a numeric sort of the
+ * scores finds the cut cheaply and only the few entries above it get the full sort.
+ */
+function topEntries(evidence: Map<string, number>, k: number): Array<[string, number]> {
+  let cut = Number.NEGATIVE_INFINITY;
+  if (evidence.size > k) {
+    const scores = new Float64Array(evidence.size);
+    let at = 0;
+    for (const score of evidence.values()) scores[at++] = score;
+    scores.sort();
+    cut = scores[scores.length - k]!;
+  }
+  const top: Array<[string, number]> = [];
+  for (const entry of evidence) if (entry[1] >= cut && entry[1] > Number.NEGATIVE_INFINITY) top.push(entry);
+  return top.sort(byScoreThenId);
+}
+
+/**
+ * The personal list: best evidence first, diversified. Exactly what a full sort would
+ * give: if the category cap leaves fewer than `n` items among the top candidates, the
+ * candidate pool grows until it is complete.
+ */
+function rankPersonal(
+  evidence: Map<string, number>,
+  n: number,
+  maxPerCategory: number,
+  categoryOf: ((itemId: string) => string | undefined) | undefined,
+): ScoredItem[] {
+  // Usually 4n candidates hold n items within the caps; when one category dominates,
+  // fall back to ranking everything.
+  for (const k of [categoryOf ? Math.max(n * 4, 16) : n, evidence.size]) {
+    const top = topEntries(evidence, k);
+    const personal = top.map(([item_id, score]) => ({ item_id, score, source: 'personal' as const }));
+    const { chosen, complete } = diversify(personal, n, maxPerCategory, categoryOf);
+    if (complete || k >= evidence.size) return chosen;
+  }
+  return [];
+}
+
 /**
  * Take the best items but at most `maxPerCategory` of one category, then fill with the
  * rest in order: the top stays relevant, the list does not become ten near-copies.
+ * `complete` tells whether `n` items were found without falling back to capped ones.
  */
 function diversify(
   ranked: ScoredItem[],
   n: number,
   maxPerCategory: number,
   categoryOf: ((itemId: string) => string | undefined) | undefined,
-): ScoredItem[] {
-  if (!categoryOf) return ranked.slice(0, n);
+): { chosen: ScoredItem[]; complete: boolean } {
+  if (!categoryOf) return { chosen: ranked.slice(0, n), complete: true };
   const perCategory = new Map<string, number>();
   const chosen: ScoredItem[] = [];
   const deferred: ScoredItem[] = [];
@@ -165,9 +214,10 @@ function diversify(
     if (category !== undefined) perCategory.set(category, count + 1);
     chosen.push(item);
   }
+  const complete = chosen.length >= n;
   for (const item of deferred) {
     if (chosen.length >= n) break;
     chosen.push(item);
   }
-  return chosen;
+  return { chosen, complete };
 }
