@@ -29,16 +29,20 @@ function stubOf(env: Env, region: string): DurableObjectStub<RegionalTrending> {
  * per batch, not per event.
  */
 export async function recordTrending(env: Env, events: readonly CanonicalEvent[]): Promise<void> {
-  const byRegion = new Map<string, TrendingCounts>();
+  const byRegion = new Map<string, Map<string, number>>();
   for (const event of events) {
     const weight = EVENT_WEIGHT[event.type];
     if (weight === undefined) continue;
     const region = event.edge_region || env.REGION;
     let counts = byRegion.get(region);
-    if (!counts) byRegion.set(region, (counts = Object.create(null) as TrendingCounts));
-    for (const item of itemsOf(event)) counts[item] = (counts[item] ?? 0) + weight;
+    if (!counts) byRegion.set(region, (counts = new Map()));
+    for (const item of itemsOf(event)) counts.set(item, (counts.get(item) ?? 0) + weight);
   }
-  await Promise.all([...byRegion].map(([region, counts]) => stubOf(env, region).record(counts)));
+  // Object.fromEntries defines own properties, so ids like "__proto__" are plain keys,
+  // and the result is a plain object that RPC can serialize.
+  await Promise.all(
+    [...byRegion].map(([region, counts]) => stubOf(env, region).record(Object.fromEntries(counts) as TrendingCounts)),
+  );
 }
 
 /**

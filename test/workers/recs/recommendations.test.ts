@@ -1,0 +1,194 @@
+/**
+ * GET /v1/recommendations end to end inside workerd: events -> user object -> scoring
+ * with a model uploaded through the admin API. Also model swap, canary and rollback
+ * (this file owns the active pointer; other files do not activate models).
+ */
+import { exports } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { clearTrendingCache, recordTrending } from '../../../durable-objects/trending/client';
+import { env } from 'cloudflare:workers';
+import type { CanonicalEvent } from '../../../shared/schema/events';
+import { userId } from '../helpers';
+import { admin, neighboursA, neighboursB, recs, track, uploadCatalog, uploadModel } from './fixtures';
+import { canaryBucket } from '../../../workers/edge/models/canary';
+
+const ids = (body: { items: { item_id: string }[] }) => body.items.map((item) => item.item_id);
+
+describe('recommendations', () => {
+  beforeAll(async () => {
+    await uploadModel('rt-a', neighboursA());
+    await uploadModel('rt-b', neighboursB());
+    await uploadCatalog('rt-cat');
+    await admin.activateCatalog('rt-cat');
+    await admin.activateModel('rt-a');
+  });
+
+  it('ranks neighbours of what the user just viewed, with catalog data', async () => {
+    const user = userId();
+    await track(user, [{ type: 'product_view', item: 'i1' }]);
+    const { status, body } = await recs({ user_id: user, n: 3 });
+    expect(status).toBe(200);
+    expect(body.model_version).toBe('rt-a');
+    expect(body.rec_id).toMatch(/^r_[0-9a-f]{32}$/);
+    expect(ids(body)).toEqual(['i2', 'i3', 'i4']);
+    expect(body.items[0]).toMatchObject({ title: 'Item i2 <b>', url: 'https://shop.example/p/i2', price: 1.2, currency: 'GBP' });
+  });
+
+  it('reflects an event acknowledged a moment ago (read-your-writes)', async () => {
+    const user = userId();
+    await track(user, [{ type: 'product_view', item: 'i1' }]);
+    expect(ids((await recs({ user_id: user, n: 2 })).body)).toEqual(['i2', 'i3']);
+    await track(user, [{ type: 'add_to_cart', item: 'i5' }]);
+    const after = ids((await recs({ user_id: user, n: 2 })).body);
+    expect(after).toContain('i6');
+  });
+
+  it('every response has a fresh rec_id', async () => {
+    const user = userId();
+    const [a, b] = await Promise.all([recs({ user_id: user }), recs({ user_id: user })]);
+    expect(a.body.rec_id).not.toBe(b.body.rec_id);
+  });
+
+  it('excludes purchased, just-viewed (configurable) and out-of-stock items', async () => {
+    const user = userId();
+    await track(user, [
+      { type: 'product_view', item: 'i1' },
+      { type: 'product_view', item: 'i3' },
+      { type: 'purchase', item: 'i2' },
+    ]);
+    const { body } = await recs({ user_id: user, n: 5 });
+    expect(ids(body)).not.toContain('i29'); // out of stock
+    expect(ids(body)).not.toContain('i2'); // purchased
+    expect(ids(body)).not.toContain('i3'); // viewed (and an anchor)
+    expect(ids(body)[0]).toBe('i4');
+    const withViewed = await recs({ user_id: user, n: 5, exclude_viewed: 'false' });
+    expect(ids(withViewed.body)).not.toContain('i2');
+  });
+
+  it('cold start: regional trending first, then regional and global popularity', async () => {
+    clearTrendingCache();
+    const now = Date.now();
+    const event = (item: string) =>
+      ({ type: 'product_view', item_id: item, edge_region: 'local', user_id: 'x', event_id: `t-${item}-${now}`, ts: now }) as unknown as CanonicalEvent;
+    await recordTrending(env, [event('i38'), event('i38'), event('i39')]);
+    const { status, body } = await recs({ user_id: userId('cold'), n: 6 });
+    expect(status).toBe(200);
+    expect(body.model_version).toBe('rt-a');
+    const list = ids(body);
+    expect(list.slice(0, 2)).toEqual(['i38', 'i39']);
+    expect(list.slice(2, 4)).toEqual(['i21', 'i22']);
+    expect(list.length).toBe(6);
+  });
+
+  it('product context anchors on the item and never recommends it', async () => {
+    const { body } = await recs({ user_id: userId(), context: 'product', item_id: 'i5', n: 3 });
+    expect(ids(body).slice(0, 2)).toEqual(['i6', 'i7']);
+    expect(ids(body)).not.toContain('i5');
+  });
+
+  it('rejects bad queries with a 400 JSON error', async () => {
+    for (const qs of ['', 'user_id=', 'user_id=a&n=0', 'user_id=a&n=500', 'user_id=a&n=x', 'user_id=a&context=shop', 'user_id=a&context=product', `user_id=${'x'.repeat(200)}`, 'user_id=a%20b', 'user_id=a&exclude_viewed=maybe']) {
+      const response = await exports.default.fetch(`https://edge.test/v1/recommendations?${qs}`);
+      expect(response.status, qs).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe('invalid_query');
+    }
+  });
+
+  it('swaps and rolls back models under traffic: every response is the old or the new version', async () => {
+    const user = userId();
+    await track(user, [{ type: 'product_view', item: 'i1' }]);
+    const seen = new Set<string | null>();
+    let stop = false;
+    // Timers starve under a hot request loop in workerd, so pace the swaps by batches served.
+    let batches = 0;
+    const waiters: { at: number; resolve: () => void }[] = [];
+    const afterBatches = (count: number) => new Promise<void>((resolve) => waiters.push({ at: batches + count, resolve }));
+    const traffic = (async () => {
+      const results: { status: number; version: string | null }[] = [];
+      while (!stop && batches < 500) {
+        const batch = await Promise.all(Array.from({ length: 8 }, () => recs({ user_id: user, n: 3 })));
+        for (const r of batch) results.push({ status: r.status, version: r.body.model_version });
+        batches++;
+        for (const w of waiters.filter((w) => w.at <= batches)) w.resolve();
+      }
+      return results;
+    })();
+    try {
+      await afterBatches(2);
+      await admin.activateModel('rt-b');
+      await afterBatches(2);
+      await admin.rollback();
+      await afterBatches(2);
+      await admin.activateModel('rt-b');
+      await afterBatches(2);
+    } finally {
+      stop = true;
+    }
+    const results = await traffic;
+    for (const r of results) {
+      expect(r.status).toBe(200);
+      seen.add(r.version);
+    }
+    expect(results.length).toBeGreaterThan(8);
+    expect([...seen].every((v) => v === 'rt-a' || v === 'rt-b')).toBe(true);
+    // After the last activation the new model's neighbours are served.
+    const after = await recs({ user_id: user, n: 2 });
+    expect(after.body.model_version).toBe('rt-b');
+    expect(ids(after.body)).toEqual(['i35', 'i36']);
+    // Roll back: the previous model again.
+    const rolled = (await admin.rollback()) as { active: { model: { version: string; previous: string[] } } };
+    expect(rolled.active.model.version).toBe('rt-a');
+    expect((await recs({ user_id: user, n: 2 })).body.model_version).toBe('rt-a');
+  });
+
+  it('canary: a stable share of users gets the canary model; promote and stop work', async () => {
+    await admin.activateModel('rt-a');
+    await admin.activateModel('rt-b', 0.5);
+    const users = Array.from({ length: 40 }, () => userId('canary'));
+    const versions = await Promise.all(users.map(async (user) => (await recs({ user_id: user, n: 1 })).body.model_version));
+    users.forEach((user, i) => expect(versions[i]).toBe(canaryBucket(user) < 0.5 ? 'rt-b' : 'rt-a'));
+    expect(new Set(versions).size).toBe(2);
+    // Stable: the same users get the same versions again.
+    const again = await Promise.all(users.map(async (user) => (await recs({ user_id: user, n: 1 })).body.model_version));
+    expect(again).toEqual(versions);
+    await admin.stopCanary();
+    expect((await recs({ user_id: users[0]!, n: 1 })).body.model_version).toBe('rt-a');
+    await admin.activateModel('rt-b', 0.2);
+    const promoted = (await admin.promote()) as { active: { model: { version: string }; canary: unknown } };
+    expect(promoted.active.model.version).toBe('rt-b');
+    expect(promoted.active.canary).toBeNull();
+    await admin.activateModel('rt-a');
+  });
+
+  it('similar items need no user and fall back to the category', async () => {
+    const response = await exports.default.fetch('https://edge.test/v1/items/i5/similar?n=4');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { items: { item_id: string }[]; model_version: string };
+    expect(body.model_version).toBe('rt-a');
+    expect(ids(body).slice(0, 3)).toEqual(['i6', 'i7', 'i8']);
+    const unknown = await exports.default.fetch('https://edge.test/v1/items/nope/similar?n=2');
+    expect(unknown.status).toBe(200);
+    expect(((await unknown.json()) as { items: unknown[] }).items).toHaveLength(2);
+    expect((await exports.default.fetch('https://edge.test/v1/items/i5/similar?n=-1')).status).toBe(400);
+  });
+
+  it('widget: accessible fragment with rec_id and item ids as data attributes, everything escaped', async () => {
+    const user = userId();
+    await track(user, [{ type: 'product_view', item: 'i1' }]);
+    const response = await exports.default.fetch(
+      `https://edge.test/v1/widgets/recommendations?user_id=${user}&n=3&title=${encodeURIComponent('<script>x</script>')}`,
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response.text();
+    const recId = response.headers.get('x-rec-id')!;
+    expect(html).toContain(`data-epr-rec-id="${recId}"`);
+    expect(html).toContain('aria-labelledby=');
+    expect(html).toContain('data-epr-item-id="i2"');
+    expect(html).toContain('Item i2 &lt;b&gt;');
+    expect(html).toContain('&lt;script&gt;x&lt;/script&gt;');
+    expect(html).not.toContain('<script>');
+    const bad = await exports.default.fetch(`https://edge.test/v1/widgets/recommendations?user_id=${user}&href=javascript:alert(1)`);
+    expect(bad.status).toBe(400);
+  });
+});
