@@ -65,7 +65,9 @@ function topList(scores: Iterable<[string, number]>, n: number, digits: number):
  */
 function topByScore(scored: Array<[number, number]>, k: number): Array<[number, number]> {
   if (scored.length <= k) return scored;
-  const scores = Float64Array.from(scored, (e) => e[1]).sort();
+  const scores = new Float64Array(scored.length);
+  for (let at = 0; at < scored.length; at++) scores[at] = scored[at]![1];
+  scores.sort();
   const cut = scores[scores.length - k]!;
   return scored.filter((e) => e[1] >= cut);
 }
