@@ -16,7 +16,8 @@ const EVENT_WEIGHT: Partial<Record<CanonicalEvent['type'], number>> = {
 
 /** Read cache per isolate: a few seconds of staleness is invisible on a one-hour window. */
 const READ_TTL_MS = 10_000;
-const readCache = new Map<string, { at: number; entries: TrendingEntry[] }>();
+/** Per region: the list as read, and how deep it was asked for (shorter means complete). */
+const readCache = new Map<string, { at: number; entries: TrendingEntry[]; depth: number }>();
 
 function stubOf(env: Env, region: string): DurableObjectStub<RegionalTrending> {
   const namespace = env.TRENDING as unknown as DurableObjectNamespace<RegionalTrending>;
@@ -51,14 +52,15 @@ export async function recordTrending(env: Env, events: readonly CanonicalEvent[]
  */
 export async function topTrending(env: Env, region: string, n: number): Promise<TrendingEntry[]> {
   const cached = readCache.get(region);
-  if (cached && Date.now() - cached.at < READ_TTL_MS && cached.entries.length >= Math.min(n, 50)) {
+  if (cached && Date.now() - cached.at < READ_TTL_MS && n <= cached.depth) {
     return cached.entries.slice(0, n);
   }
   try {
-    const rows = await stubOf(env, region).top(Math.max(n, 50));
+    const depth = Math.max(n, 50);
+    const rows = await stubOf(env, region).top(depth);
     // RPC loses tuple types on the way back; restore them.
     const entries: TrendingEntry[] = rows.map((row) => [String(row[0]), Number(row[1])]);
-    readCache.set(region, { at: Date.now(), entries });
+    readCache.set(region, { at: Date.now(), entries, depth });
     return entries.slice(0, n);
   } catch (error) {
     console.warn('trending read failed', region, error instanceof Error ? error.message : String(error));
