@@ -1,14 +1,26 @@
 /**
- * Test helper: runs `wrangler dev` for a given config (the kafka harness Worker) on a
- * free port with its own persistence dir, waits for `/v1/health`, and stops it (the
- * whole process group, so workerd goes too).
+ * Runs `wrangler dev` for a given config on a free port with its own persistence dir,
+ * waits for `/v1/health`, and stops it (the whole process group, so workerd goes too).
+ * Used by the Kafka tests and `npm run bench:forward`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './kafka-broker';
+import { createServer } from 'node:net';
+
+/** A free TCP port on 127.0.0.1 (released before returning; fine for tests). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
 
 /** A running `wrangler dev`. */
 export interface DevWorker {

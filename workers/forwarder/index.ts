@@ -78,7 +78,7 @@ async function forwardBatch(batch: MessageBatch<unknown>, env: ForwarderEnv): Pr
   try {
     const result = await produceOnce(settings, groupByTopic(records));
     for (const m of ready) m.ack();
-    console.log(`[forwarder] ${batch.queue}: ${ready.length} messages, ${result.records} records to Kafka in ${Date.now() - started} ms`);
+    console.log(`[forwarder] ${batch.queue}: ${ready.length} messages, ${result.records} records to Kafka in ${Date.now() - started} ms (connect ${result.connectMs} ms, send ${result.sendMs} ms)`);
   } catch (error) {
     const attempts = Math.max(...ready.map((m) => m.attempts));
     console.error(`[forwarder] Kafka send failed after ${Date.now() - started} ms (${String(error)}); retrying ${ready.length} messages from ${batch.queue}, attempt ${attempts}`);

@@ -13,10 +13,14 @@ import { CompressionTypes, Kafka, logLevel, Partitioners, type KafkaConfig, type
 import type { KafkaSettings } from '../../shared/kafka/config';
 import type { TopicMessages } from '../../shared/kafka/records';
 
-/** Kafka's acknowledgement from one send, per partition. */
+/** Kafka's acknowledgement from one send, per partition, and where the time went. */
 export interface ProduceResult {
   records: number;
   partitions: number;
+  /** Connect + metadata + producer id (0 for later sends of a session). */
+  connectMs: number;
+  /** Encode, compress, send and wait for acks=-1. */
+  sendMs: number;
 }
 
 let cached: { key: string; kafka: Kafka } | null = null;
@@ -71,6 +75,7 @@ export interface ProducerSession {
 
 /** Connects a producer for the current invocation. */
 export async function openProducer(settings: KafkaSettings): Promise<ProducerSession> {
+  const opened = Date.now();
   const producer = client(settings).producer({
     idempotent: true,
     maxInFlightRequests: 5,
@@ -84,12 +89,15 @@ export async function openProducer(settings: KafkaSettings): Promise<ProducerSes
     await producer.disconnect().catch(() => {});
     throw error;
   }
+  let connectMs = Date.now() - opened;
   return {
     async send(topicMessages) {
       const records = topicMessages.reduce((sum, topic) => sum + topic.messages.length, 0);
-      if (records === 0) return { records: 0, partitions: 0 };
-      const acks = await producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, timeout: 15_000, topicMessages });
-      return { records, partitions: acks.length };
+      const started = Date.now();
+      const acks = records === 0 ? [] : await producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, timeout: 15_000, topicMessages });
+      const result = { records, partitions: acks.length, connectMs, sendMs: Date.now() - started };
+      connectMs = 0;
+      return result;
     },
     async close() {
       await producer.disconnect().catch(() => {});

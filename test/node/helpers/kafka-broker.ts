@@ -3,23 +3,13 @@
  * test can stop and restart it without touching the developer's broker on 9092.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTopics, startBroker, stopBroker, type BrokerOptions } from '../../../scripts/kafka/broker';
+import { freePort } from '../../../scripts/kafka/dev-worker';
 import { installKafka } from '../../../scripts/kafka/install';
 
-/** A free TCP port on 127.0.0.1 (released before returning; fine for tests). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 /** A running test broker. */
 export interface TestBroker {
