@@ -209,10 +209,19 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
     }, 1000),
   ];
 
-  await admin.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+  try {
+    await admin.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+  } catch (error) {
+    // Nothing was consumed: release everything so a retry in this process can start.
+    for (const timer of timers) clearInterval(timer);
+    await consumer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
+    writer.close();
+    throw error;
+  }
   await readHighWatermarks().catch(() => {});
 
   return {
@@ -257,6 +266,7 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
           .catch((error: unknown) => log(`final offset commit of ${topic} failed (the lake checkpoint still holds): ${String(error)}`));
       }
       await admin.disconnect();
+      writer.close();
     },
   };
 }

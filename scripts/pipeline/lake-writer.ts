@@ -12,6 +12,7 @@ import { appendCommit, recoverLake, type CommitEntry, type Recovery } from './la
 import { LakeEventIds } from './lake-dedup';
 import { publishFile, stageGzipLines } from './lake-files';
 import { EVENTS_DIR, hourBucket, INVALID_DIR, partFileName, partitionKey } from './lake-layout';
+import { lockLake } from './lake-lock';
 
 /** A Kafka record as the lake needs it. */
 export interface LakeRecord {
@@ -49,6 +50,7 @@ export interface LakeWriterOptions {
 export class LakeWriter {
   private readonly checkpoints: Map<string, bigint>;
   private readonly ids: LakeEventIds;
+  private readonly unlock: () => void;
   /** What the startup recovery found (logged by the consumer, kept for audits). */
   readonly recovery: Recovery;
 
@@ -56,9 +58,16 @@ export class LakeWriter {
     readonly lakeDir: string,
     private readonly options: LakeWriterOptions = {},
   ) {
+    // Lock before recovery: recovery deletes files another live writer may be renaming.
+    this.unlock = lockLake(lakeDir);
     this.recovery = recoverLake(lakeDir);
     this.checkpoints = this.recovery.checkpoints;
     this.ids = new LakeEventIds(lakeDir, options.dedupBuckets);
+  }
+
+  /** Releases the writer lock (the consumer calls this after its final flush). */
+  close(): void {
+    this.unlock();
   }
 
   /** The next offset of a partition that is not in the lake yet (0 when never written). */

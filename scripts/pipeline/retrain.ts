@@ -22,6 +22,7 @@ import { popularityBaseline, splitForEvaluation } from './evaluation';
 import { DEFAULT_TOLERANCE, runGate, type GateDecision, type GateTolerance } from './gate';
 import { lakeHours, loadLakeEvents } from './lake-read';
 import { startLakeConsumer } from './consumer';
+import { lakeHolder } from './lake-lock';
 import type { PipelineMetrics } from './metrics-pipeline';
 import { adminClient, adminTokenFromEnv, publishModel, readActive, type PublishResult } from './publish';
 import { modelDir, readModelDir } from './publish-store';
@@ -150,7 +151,9 @@ async function main(): Promise<void> {
   if (!values['dry-run'] && !token) throw new Error('ADMIN_TOKEN is not set (env or .dev.vars); use --dry-run to only train and gate');
   let drain: (() => Promise<void>) | null = null;
   let stop: (() => Promise<void>) | null = null;
-  if (!values['no-consume']) {
+  const holder = lakeHolder(values.lake);
+  if (holder !== null) console.log(`[retrain] the lake is written by pid ${holder} (npm run pipeline?): using it as it is, not consuming`);
+  if (!values['no-consume'] && holder === null) {
     const consumer = await startLakeConsumer({ brokers: values.brokers, lakeDir: values.lake });
     drain = () => consumer.drain();
     stop = () => consumer.stop();

@@ -54,6 +54,7 @@ describe('quality gate', () => {
     const writer = new LakeWriter(lakeDir);
     const records = events.map((e, i) => ({ offset: BigInt(i), key: e.user_id, value: eventRecord(e).value, timestamp: e.received_at }));
     writer.flush('events.product_view', 0, records);
+    writer.close();
     const logs: string[] = [];
     const report = await retrainOnce({ lakeDir, modelsDir: join(lakeDir, 'models'), client: null, log: (line) => logs.push(line) });
     expect(report.outcome, logs.join('\n')).toBe('dry-run');
