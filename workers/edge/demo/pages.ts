@@ -32,12 +32,12 @@ export async function renderHome(env: Env): Promise<{ status: 200 | 503; html: s
     .map((id) => card(id, catalog.get(id)!))
     .join('');
   const body = `<h1>Popular right now</h1>
-<div data-epr-widget data-context="home" data-n="8" data-title="Recommended for you" data-href="/demo/p/{id}"></div>
+<div data-epr-widget data-context="home" data-n="8" data-title="Recommended for you" data-href="/demo/product/{id}"></div>
 <h2>All products</h2><ul class="grid" aria-label="Products">${cards}</ul>`;
   return { status: 200, html: page('Demo shop', body) };
 }
 
-/** `/demo/p/:item_id`: one product, its add-to-cart button and a recommendations widget. */
+/** `/demo/product/:item_id`: one product, its add-to-cart button and a recommendations widget. */
 export async function renderProduct(env: Env, itemId: string): Promise<{ status: 200 | 404 | 503; html: string }> {
   const pointer = await readPointer(env.MODELS);
   if (!pointer.catalog) return { status: 503, html: page('Demo shop', NOT_SEEDED) };
@@ -56,14 +56,14 @@ ${item.category ? `<p class="muted">Category: ${escapeHtml(item.category)}</p>` 
 <p class="muted">Item ${id}${item.in_stock === false ? ' · out of stock' : ''}</p>
 <button type="button" data-epr-add-to-cart="${id}">Add to cart</button>
 </article>
-<div data-epr-widget data-context="product" data-item-id="${id}" data-n="8" data-title="You may also like" data-href="/demo/p/{id}"></div>
+<div data-epr-widget data-context="product" data-item-id="${id}" data-n="8" data-title="You may also like" data-href="/demo/product/{id}"></div>
 <p><a href="/demo">Back to the shop</a></p>`;
   return { status: 200, html: page(item.title, body) };
 }
 
 function card(id: string, item: CatalogItem): string {
   const price = formatPrice(item.price ?? null, item.currency ?? null);
-  return `<li class="card"><a href="/demo/p/${escapeHtml(encodeURIComponent(id))}"><strong>${escapeHtml(item.title)}</strong>${
+  return `<li class="card"><a href="/demo/product/${escapeHtml(encodeURIComponent(id))}"><strong>${escapeHtml(item.title)}</strong>${
     price ? `<br><span class="price">${escapeHtml(price)}</span>` : ''
   }<br><span class="muted">${escapeHtml(id)}</span></a></li>`;
 }

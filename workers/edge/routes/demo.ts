@@ -1,5 +1,5 @@
 /**
- * `GET /demo` and `GET /demo/p/:item_id`: a tiny shop rendered from the active catalog,
+ * `GET /demo` and `GET /demo/product/:item_id`: a tiny shop rendered from the active catalog,
  * so a newcomer sees events turn into recommendations right after `npm start`.
  */
 import { Hono } from 'hono';
@@ -16,7 +16,7 @@ demo.get('/demo', async (c) => {
   return c.body(html, status, HEADERS);
 });
 
-demo.get('/demo/p/:item_id', async (c) => {
+demo.get('/demo/product/:item_id', async (c) => {
   const item = itemIdSchema.safeParse(c.req.param('item_id'));
   if (!item.success) return c.body('<!doctype html><p>Bad item id</p>', 400, HEADERS);
   const { status, html } = await renderProduct(c.env, item.data);

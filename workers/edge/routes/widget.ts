@@ -14,7 +14,7 @@ import { recommendFor } from './recommendations';
 
 const presentationSchema = z.object({
   title: z.string().trim().min(1).max(80).default('Recommended for you'),
-  /** Link pattern for items, e.g. `/demo/p/{id}` (overrides catalog URLs). */
+  /** Link pattern for items, e.g. `/demo/product/{id}` (overrides catalog URLs). */
   href: z
     .string()
     .max(200)

@@ -1,0 +1,97 @@
+/**
+ * `npm run model -- <command>`: manage model and catalog versions of an edge deployment.
+ *
+ *   upload <dir> [--activate] [--canary <share>]   upload a model or catalog directory
+ *   list [models|catalogs]                         finalized versions and the pointer
+ *   active                                         the pointer and the isolate cache
+ *   activate <version> [--canary <share>]          go live (or canary for a share of users)
+ *   activate-catalog <version>
+ *   promote | rollback | canary-stop
+ *   seed-demo                                      upload + activate data/sample
+ *
+ * Target: --url or EDGE_URL (default http://127.0.0.1:8787). Token: ADMIN_TOKEN, else
+ * the one in .dev.vars (created by npm start).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { AdminApiError, AdminClient } from './api';
+import { readArtifactDir } from './files';
+import { seedDemo } from './seed-demo';
+
+const USAGE = `usage: npm run model -- <upload <dir> [--activate] [--canary s] | list [models|catalogs] | active |
+  activate <version> [--canary s] | activate-catalog <version> | promote | rollback | canary-stop | seed-demo>
+  [--url http://127.0.0.1:8787]`;
+
+function adminToken(): string {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
+  if (existsSync('.dev.vars')) {
+    const match = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m.exec(readFileSync('.dev.vars', 'utf8'));
+    if (match) return match[1]!;
+  }
+  throw new Error('set ADMIN_TOKEN (or run npm start once to create .dev.vars)');
+}
+
+function share(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!(parsed > 0 && parsed < 1)) throw new Error('--canary must be a share between 0 and 1, e.g. 0.1');
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { url: { type: 'string' }, canary: { type: 'string' }, activate: { type: 'boolean' } },
+  });
+  const [command, arg] = positionals;
+  const baseUrl = values.url ?? process.env.EDGE_URL ?? 'http://127.0.0.1:8787';
+  const token = adminToken();
+  const client = new AdminClient({ baseUrl, token });
+  const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+  const canary = share(values.canary);
+
+  switch (command) {
+    case 'upload': {
+      if (!arg) throw new Error(USAGE);
+      const artifact = await readArtifactDir(arg);
+      const bytes = [...artifact.files.values()].reduce((sum, text) => sum + text.length, 0);
+      console.log(`uploading ${artifact.kind} ${artifact.version}: ${artifact.files.size} files, ${(bytes / 1024).toFixed(0)} KB`);
+      print(await client.upload(artifact.kind, artifact.version, artifact.files));
+      if (values.activate || canary !== undefined) {
+        print(
+          artifact.kind === 'model'
+            ? await client.activateModel(artifact.version, canary)
+            : await client.activateCatalog(artifact.version),
+        );
+      }
+      return;
+    }
+    case 'list':
+      return print(await client.list(arg === 'catalogs' ? 'catalog' : 'model'));
+    case 'active':
+      return print(await client.active());
+    case 'activate':
+      if (!arg) throw new Error(USAGE);
+      return print(await client.activateModel(arg, canary));
+    case 'activate-catalog':
+      if (!arg) throw new Error(USAGE);
+      return print(await client.activateCatalog(arg));
+    case 'promote':
+      return print(await client.promote());
+    case 'rollback':
+      return print(await client.rollback());
+    case 'canary-stop':
+      return print(await client.stopCanary());
+    case 'seed-demo':
+      await seedDemo(baseUrl, token, { log: console.log });
+      return;
+    default:
+      throw new Error(USAGE);
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof AdminApiError) console.error(`error ${error.status}: ${JSON.stringify(error.body, null, 2)}`);
+  else console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
