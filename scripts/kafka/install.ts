@@ -4,7 +4,7 @@
  * and its local repository (~/.m2) makes later fetches work offline.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -54,37 +54,42 @@ export function isInstalled(): boolean {
 
 /**
  * Makes sure `.kafka/libs` holds Kafka's runtime classpath. Idempotent and cheap when
- * already installed; the first call takes a minute or two (Maven downloads ~60 MB).
+ * already installed; the first call takes a minute or two (Maven downloads ~45 MB).
+ * Jars are copied into a private temp dir and renamed into place, so concurrent
+ * installs (parallel test runs) never see, or delete under a running JVM, a half-filled dir.
  */
 export async function installKafka(log: (line: string) => void = () => {}): Promise<string> {
   if (isInstalled()) return LIBS_DIR;
-  // A different dependency set may leave conflicting jar versions behind: start clean.
-  rmSync(LIBS_DIR, { recursive: true, force: true });
-  mkdirSync(LIBS_DIR, { recursive: true });
-  const pomPath = join(KAFKA_HOME, 'pom.xml');
+  mkdirSync(KAFKA_HOME, { recursive: true });
+  const staging = join(KAFKA_HOME, `libs.tmp-${process.pid}-${Date.now()}`);
+  mkdirSync(staging, { recursive: true });
+  const pomPath = join(staging, 'pom.xml');
   writeFileSync(pomPath, pom());
   log(`fetching Apache Kafka ${KAFKA_VERSION} jars with mvn into ${LIBS_DIR} (once)`);
-  const args = [
-    '-q', '-B', '-f', pomPath,
-    'dependency:copy-dependencies',
-    `-DoutputDirectory=${LIBS_DIR}`,
-    '-DincludeScope=runtime',
-    '-DoverWriteIfNewer=true',
-  ];
+  const args = ['-q', '-B', '-f', pomPath, 'dependency:copy-dependencies', `-DoutputDirectory=${staging}`, '-DincludeScope=runtime'];
   try {
-    // Offline first: with a warm ~/.m2 this needs no network at all.
-    await run('mvn', ['-o', ...args], { maxBuffer: 32 * 1024 * 1024 });
-  } catch {
     try {
-      await run('mvn', args, { maxBuffer: 32 * 1024 * 1024 });
-    } catch (error) {
-      const detail = error instanceof Error && 'stdout' in error ? String((error as { stdout: unknown }).stdout) : '';
-      throw new Error(`mvn could not fetch Kafka ${KAFKA_VERSION}: ${String(error)}\n${detail.slice(-4000)}`, { cause: error });
+      // Offline first: with a warm ~/.m2 this needs no network at all.
+      await run('mvn', ['-o', ...args], { maxBuffer: 32 * 1024 * 1024 });
+    } catch {
+      try {
+        await run('mvn', args, { maxBuffer: 32 * 1024 * 1024 });
+      } catch (error) {
+        const detail = error instanceof Error && 'stdout' in error ? String((error as { stdout: unknown }).stdout) : '';
+        throw new Error(`mvn could not fetch Kafka ${KAFKA_VERSION}: ${String(error)}\n${detail.slice(-4000)}`, { cause: error });
+      }
     }
+    rmSync(pomPath);
+    const jars = readdirSync(staging).filter((f) => f.endsWith('.jar'));
+    if (!jars.some((f) => f.startsWith('kafka_2.13-'))) throw new Error(`mvn finished but no kafka jar in ${staging}`);
+    writeFileSync(join(staging, '.installed'), `${INSTALL_ID}\n`);
+    if (isInstalled()) return LIBS_DIR; // Another process finished first.
+    // A stale install (other versions) is moved aside, not deleted: a JVM may still use it.
+    if (existsSync(LIBS_DIR)) renameSync(LIBS_DIR, join(KAFKA_HOME, `libs.old-${process.pid}-${Date.now()}`));
+    renameSync(staging, LIBS_DIR);
+    log(`installed ${jars.length} jars`);
+    return LIBS_DIR;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
-  const jars = readdirSync(LIBS_DIR).filter((f) => f.endsWith('.jar'));
-  if (!jars.some((f) => f.startsWith('kafka_2.13-'))) throw new Error(`mvn finished but no kafka jar in ${LIBS_DIR}`);
-  writeFileSync(MARKER, `${INSTALL_ID}\n`);
-  log(`installed ${jars.length} jars`);
-  return LIBS_DIR;
 }
