@@ -1,0 +1,214 @@
+/**
+ * `npm run bench:recs`: latency of GET /v1/recommendations on the local stack with a
+ * RetailRocket-sized model (synthetic: 14,000 items, ~50 neighbours each, 16 shards).
+ *
+ * Starts its own `wrangler dev` on 127.0.0.1 (fresh state), uploads the model and a
+ * catalog through the admin API, gives a pool of users a short history, then measures:
+ *   - cold: the first requests after a restart of wrangler dev (empty isolate cache, so
+ *     shards are read from R2 and parsed), one at a time;
+ *   - warm: an open-loop load at --rate requests/s for --seconds (latency from the
+ *     scheduled send time, so queueing is not hidden).
+ * Bounded in requests and time; stops every process it started.
+ *
+ *   npm run bench:recs -- [--rate 500] [--seconds 10] [--users 500] [--cold 60] [--items 14000] [--json]
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import type { CatalogItem, ItemNeighbours, Popularity } from '../../shared/model/format';
+import { AdminClient } from '../models/api';
+import { buildCatalogFiles, buildModelFiles } from '../models/build';
+import { startDevWorker, type DevWorker } from '../kafka/dev-worker';
+import { latencySummary } from '../lib/stats';
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '500' },
+    seconds: { type: 'string', default: '10' },
+    users: { type: 'string', default: '500' },
+    cold: { type: 'string', default: '60' },
+    items: { type: 'string', default: '14000' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const RATE = Math.min(2000, Number(args.rate));
+const SECONDS = Math.min(60, Number(args.seconds));
+const USERS = Math.min(5000, Number(args.users));
+const COLD = Math.min(500, Number(args.cold));
+const ITEMS = Math.min(50_000, Number(args.items));
+const TOKEN = randomBytes(24).toString('base64url');
+const VARS = { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: '' };
+
+/** Deterministic pseudo-random numbers, so every run benchmarks the same model. */
+function rng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return state / 0x1_0000_0000;
+  };
+}
+
+function syntheticModel(version: string) {
+  const random = rng(42);
+  const id = (i: number) => String(100_000 + i);
+  // Skewed popularity like real shops: neighbour picks favour low ids.
+  const pick = () => Math.floor(ITEMS * random() ** 2);
+  const neighbours: Record<string, ItemNeighbours> = {};
+  const list = (n: number, self: number) => {
+    const seen = new Set<number>([self]);
+    const out: [string, number][] = [];
+    while (out.length < n) {
+      const j = pick();
+      if (seen.has(j)) continue;
+      seen.add(j);
+      out.push([id(j), Math.round((1 - out.length / (n + 1)) * 1e4) / 1e4]);
+    }
+    return out;
+  };
+  for (let i = 0; i < ITEMS; i++) neighbours[id(i)] = { next: list(20, i), session: list(20, i), bought: list(10, i) };
+  const categories = Array.from({ length: 40 }, (_, c) => `cat-${c}`);
+  const categoryOf = (i: number) => categories[i % categories.length]!;
+  const global: [string, number][] = Array.from({ length: 100 }, (_, i) => [id(i), 1000 - i]);
+  const popularity: Popularity = {
+    global,
+    by_region: { local: global.slice(0, 50) },
+    by_category: Object.fromEntries(categories.map((c, k) => [c, Array.from({ length: 30 }, (_, i) => [id(k + i * 40), 100 - i] as [string, number])])),
+    item_category: Object.fromEntries(Array.from({ length: ITEMS }, (_, i) => [id(i), categoryOf(i)])),
+  };
+  const catalog: Record<string, CatalogItem> = {};
+  for (let i = 0; i < ITEMS; i++) {
+    catalog[id(i)] = { title: `Product ${i}`, url: `/p/${id(i)}`, price: 1 + (i % 100), currency: 'EUR', category: categoryOf(i), in_stock: i % 50 !== 7 };
+  }
+  return {
+    model: buildModelFiles({ version, neighbours, popularity, shardCount: 16 }),
+    catalog: buildCatalogFiles({ version: `${version}-cat`, items: catalog, shardCount: 4 }),
+    id,
+    pick,
+  };
+}
+
+async function timed(url: string): Promise<{ ms: number; server: number | null; ok: boolean }> {
+  const start = performance.now();
+  const response = await fetch(url);
+  await response.arrayBuffer();
+  const ms = performance.now() - start;
+  const timing = /dur=(\d+(?:\.\d+)?)/.exec(response.headers.get('server-timing') ?? '');
+  return { ms, server: timing ? Number(timing[1]) : null, ok: response.ok };
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+const summary = (values: number[]) => Object.fromEntries(Object.entries(latencySummary(values)).map(([k, v]) => [k, round(v)]));
+
+async function main(): Promise<void> {
+  const version = `bench-${Date.now().toString(36)}`;
+  const log = (line: string) => (args.json ? undefined : console.log(line));
+  log(`building a synthetic model: ${ITEMS} items…`);
+  const { model, catalog, id, pick } = syntheticModel(version);
+  const modelBytes = [...model.values()].reduce((sum, text) => sum + text.length, 0);
+  log(`model ${(modelBytes / 1e6).toFixed(1)} MB in ${model.size - 2} shards; starting wrangler dev…`);
+
+  let worker: DevWorker | null = await startDevWorker({ config: 'wrangler.toml', vars: VARS, readyTimeoutMs: 120_000 });
+  const persistTo = worker.persistTo;
+  try {
+    const admin = new AdminClient({ baseUrl: worker.url, token: TOKEN });
+    await admin.upload('catalog', `${version}-cat`, catalog);
+    await admin.upload('model', version, model);
+    await admin.activateCatalog(`${version}-cat`);
+    await admin.activateModel(version);
+    log(`uploaded and activated ${version}; giving ${USERS} users a history…`);
+
+    const users = Array.from({ length: USERS }, (_, u) => `bench-user-${u}`);
+    const now = Date.now();
+    for (let start = 0; start < users.length; start += 20) {
+      await Promise.all(
+        users.slice(start, start + 20).map(async (user, k) => {
+          const events = Array.from({ length: 5 }, (_, e) => ({
+            event_id: `bench-${version}-${start + k}-${e}`,
+            type: e === 4 ? 'add_to_cart' : 'product_view',
+            user_id: user,
+            session_id: `${user}-s1`,
+            item_id: id(pick()),
+            ts: now - (5 - e) * 1000,
+          }));
+          const response = await fetch(`${worker!.url}/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ events, sent_at: Date.now() }),
+          });
+          if (response.status !== 202) throw new Error(`ingest ${response.status}: ${await response.text()}`);
+        }),
+      );
+    }
+
+    // Cold: a new wrangler dev process (same state on disk), so the isolate cache is empty.
+    await worker.stop(false);
+    worker = await startDevWorker({ config: 'wrangler.toml', vars: VARS, persistTo, readyTimeoutMs: 120_000 });
+    const url = (user: string) => `${worker!.url}/v1/recommendations?user_id=${encodeURIComponent(user)}&n=10`;
+    const cold: number[] = [];
+    const coldServer: number[] = [];
+    for (let i = 0; i < COLD; i++) {
+      const r = await timed(url(users[i % users.length]!));
+      if (!r.ok) throw new Error('cold request failed');
+      cold.push(r.ms);
+      if (r.server !== null) coldServer.push(r.server);
+    }
+
+    // Warm-up: every user once (their objects are loaded, every shard is cached).
+    for (let start = 0; start < users.length; start += 50) {
+      await Promise.all(users.slice(start, start + 50).map((user) => timed(url(user))));
+    }
+
+    // Warm, open loop at RATE requests/s.
+    const total = RATE * SECONDS;
+    const warm: number[] = [];
+    const warmServer: number[] = [];
+    let errors = 0;
+    const t0 = performance.now() + 50;
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const scheduled = t0 + (i * 1000) / RATE;
+      const wait = scheduled - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      const user = users[Math.floor(Math.random() * users.length)]!;
+      pending.push(
+        fetch(url(user))
+          .then(async (response) => {
+            await response.arrayBuffer();
+            warm.push(performance.now() - scheduled);
+            const timing = /dur=(\d+(?:\.\d+)?)/.exec(response.headers.get('server-timing') ?? '');
+            if (timing) warmServer.push(Number(timing[1]));
+            if (!response.ok) errors++;
+          })
+          .catch(() => {
+            errors++;
+          }),
+      );
+    }
+    await Promise.all(pending);
+    const elapsed = (performance.now() - t0) / 1000;
+
+    const result = {
+      model: { version, items: ITEMS, shards: model.size - 2, bytes: modelBytes },
+      cold: { client_ms: summary(cold), server_ms: summary(coldServer) },
+      warm: {
+        rate_target: RATE,
+        rate_achieved: round(total / elapsed),
+        errors,
+        client_ms: summary(warm),
+        server_ms: summary(warmServer),
+      },
+      target: { p50_ms: 2, p99_ms: 10 },
+    };
+    if (args.json) console.log(JSON.stringify(result));
+    else console.log(JSON.stringify(result, null, 2));
+  } finally {
+    await worker?.stop(false);
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : String(error));
+  process.exit(1);
+});
