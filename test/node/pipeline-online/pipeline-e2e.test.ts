@@ -73,10 +73,11 @@ describe('online pipeline end to end', () => {
       retrainIntervalMs: 0,
       canaryIntervalMs: 0,
       tolerance: { relative: 0.02, absolute: 0.002, minPredictions: 100 },
-      log: (line) => logs.push(line),
+      log: (line) => logs.push(`${new Date().toISOString().slice(11, 23)} ${line}`),
     });
   });
   afterAll(async () => {
+    if (process.env.PIPELINE_E2E_LOG) console.log(logs.join('\n'));
     await pipeline?.stop();
     await producer?.disconnect();
     await worker?.stop(true);
@@ -118,16 +119,17 @@ describe('online pipeline end to end', () => {
     // The edge serves the canary to ~10% of users by hash, the same model every time for a user.
     await sleep(3500); // the pointer's per-isolate cache
     // Cookie-like ids (sequential ids hash unevenly with FNV-1a: see docs/pipeline.md).
-    const users = Array.from({ length: 800 }, (_, i) => `v-${createHash('sha1').update(String(i)).digest('hex').slice(0, 16)}`);
+    const users = Array.from({ length: 400 }, (_, i) => `v-${createHash('sha1').update(String(i)).digest('hex').slice(0, 16)}`);
     const served = await servedVersions(worker, users);
     const inCanary = users.filter((u) => served.get(u) === canaryVersion);
     const share = inCanary.length / users.length;
-    expect(share).toBeGreaterThan(0.06);
-    expect(share).toBeLessThan(0.14);
+    // Binomial sd at 400 users is 0.015: 10 % ± 3.3 sd.
+    expect(share).toBeGreaterThan(0.05);
+    expect(share).toBeLessThan(0.15);
     expect([...served.values()].every((v) => v === canaryVersion || v === first.model!.version)).toBe(true);
     // The canary controller groups lake events with the same hash: it must agree with the edge for every user.
     for (const user of users) expect(served.get(user) === canaryVersion).toBe(predictedInCanary(user, 0.1));
-    const again = await servedVersions(worker, users.slice(0, 100));
+    const again = await servedVersions(worker, users.slice(0, 50));
     for (const [user, version] of again) expect(version).toBe(served.get(user));
 
     const metrics = await (await fetch(`http://127.0.0.1:${pipeline.metricsPort}/metrics`)).text();
