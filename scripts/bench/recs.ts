@@ -97,6 +97,7 @@ async function timed(url: string): Promise<{ ms: number; server: number | null; 
   return { ms, server: timing ? Number(timing[1]) : null, ok: response.ok };
 }
 
+const total0 = () => RATE * SECONDS;
 const round = (value: number) => Math.round(value * 100) / 100;
 const summary = (values: number[]) => Object.fromEntries(Object.entries(latencySummary(values)).map(([k, v]) => [k, round(v)]));
 
@@ -159,6 +160,15 @@ async function main(): Promise<void> {
       await Promise.all(users.slice(start, start + 50).map((user) => timed(url(user))));
     }
 
+    // Warm, one request at a time: the latency of a request on an otherwise idle stack.
+    const sequential: number[] = [];
+    const sequentialServer: number[] = [];
+    for (let i = 0; i < Math.min(300, total0()); i++) {
+      const r = await timed(url(users[i % users.length]!));
+      sequential.push(r.ms);
+      if (r.server !== null) sequentialServer.push(r.server);
+    }
+
     // Warm, open loop at RATE requests/s.
     const total = RATE * SECONDS;
     const warm: number[] = [];
@@ -191,6 +201,7 @@ async function main(): Promise<void> {
     const result = {
       model: { version, items: ITEMS, shards: model.size - 2, bytes: modelBytes },
       cold: { client_ms: summary(cold), server_ms: summary(coldServer) },
+      warm_sequential: { client_ms: summary(sequential), server_ms: summary(sequentialServer) },
       warm: {
         rate_target: RATE,
         rate_achieved: round(total / elapsed),
