@@ -184,6 +184,8 @@ async function main(): Promise<void> {
       forwarderBatches: {
         count: sends.length,
         meanRecords: Math.round(sends.reduce((sum, x) => sum + x.records, 0) / Math.max(1, sends.length)),
+        // Capacity of the Kafka hop itself: records per second of time spent in it.
+        recordsPerBusySecond: Math.round(sends.reduce((sum, x) => sum + x.records, 0) / Math.max(0.001, sends.reduce((sum, x) => sum + x.ms, 0) / 1000)),
         sendMs,
       },
     };

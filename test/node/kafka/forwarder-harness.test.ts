@@ -104,4 +104,19 @@ describe('forwarder harness (workerd + Kafka)', () => {
       await consumer.stop();
     }
   });
+
+  it('never acks while Kafka is disabled (empty KAFKA_BROKERS): messages dead-letter to R2', async () => {
+    const worker = await startDevWorker({ config: CONFIG, vars: { KAFKA_BROKERS: '' } });
+    workers.push(worker);
+    const events = clientEvents(20, 'off').map(canonical);
+    await enqueue(worker, 'accepted', [{ kind: 'accepted', events }]);
+    let archived = 0;
+    const deadline = Date.now() + 60_000;
+    while (archived < 1 && Date.now() < deadline) {
+      await sleep(500);
+      archived = (await deadLetters(worker)).objects.reduce((sum, o) => sum + (o.messages ?? 0), 0);
+    }
+    expect(archived).toBe(1);
+    expect(worker.output()).toContain('KAFKA_BROKERS is empty: Kafka forwarding is disabled');
+  });
 });
