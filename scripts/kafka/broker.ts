@@ -26,6 +26,12 @@ export interface BrokerOptions {
   heap?: string;
   /** Progress lines (install, start); silent by default. */
   log?: (line: string) => void;
+  /**
+   * Adds a SASL_PLAINTEXT listener on this port with one user for PLAIN, SCRAM-SHA-256
+   * and SCRAM-SHA-512, to test authenticated clients (SCRAM users exist only if set
+   * when the data dir is first formatted).
+   */
+  sasl?: { port: number; username: string; password: string };
 }
 
 /** What {@link ensureBroker} hands back. */
@@ -41,6 +47,7 @@ export interface BrokerHandle {
 }
 
 interface Resolved {
+  sasl: BrokerOptions['sasl'];
   port: number;
   controllerPort: number;
   dataDir: string;
@@ -55,6 +62,7 @@ function resolveOptions(options: BrokerOptions = {}): Resolved {
     controllerPort: options.controllerPort ?? Number(process.env.KAFKA_CONTROLLER_PORT ?? port + 1),
     dataDir: options.dataDir ?? process.env.KAFKA_DATA_DIR ?? join(KAFKA_HOME, 'data'),
     heap: options.heap ?? '512m',
+    sasl: options.sasl,
     log: options.log ?? (() => {}),
   };
 }
@@ -63,16 +71,28 @@ const pidFile = (dataDir: string): string => join(dataDir, 'broker.pid');
 /** The broker's stdout/stderr (WARN and above, see log4j2 config below). */
 export const brokerLogFile = (dataDir: string): string => join(dataDir, 'broker.log');
 
+function saslProperties(sasl: NonNullable<BrokerOptions['sasl']>): string[] {
+  const prefix = 'listener.name.sasl_plaintext';
+  return [
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    `${prefix}.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${sasl.username}="${sasl.password}";`,
+    `${prefix}.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    `${prefix}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+  ];
+}
+
 function serverProperties(o: Resolved): string {
+  const sasl = o.sasl ? `,SASL_PLAINTEXT://127.0.0.1:${o.sasl.port}` : '';
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}${sasl}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port}${sasl}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    ...(o.sasl ? saslProperties(o.sasl) : []),
     `log.dirs=${join(o.dataDir, 'logs')}`,
     'num.partitions=3',
     // Topics are created explicitly (ensureTopics) with their partitions and retention;
@@ -201,7 +221,10 @@ async function prepareDataDir(o: Resolved): Promise<string> {
   writeFileSync(join(o.dataDir, 'log4j2.properties'), LOG4J2);
   if (!existsSync(join(o.dataDir, 'logs', 'meta.properties'))) {
     o.log(`formatting KRaft storage in ${o.dataDir}`);
-    await runJava([...jvmArgs(o), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config, '--ignore-formatted'], brokerLogFile(o.dataDir));
+    const scram = o.sasl
+      ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${o.sasl!.username},password=${o.sasl!.password}]`])
+      : [];
+    await runJava([...jvmArgs(o), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config, '--ignore-formatted', ...scram], brokerLogFile(o.dataDir));
   }
   return config;
 }

@@ -22,31 +22,35 @@ export interface TestBroker {
   start(): Promise<void>;
   /** Stops it and deletes its data dir. */
   destroy(): Promise<void>;
+  /** With `{ sasl: true }`: a SASL_PLAINTEXT listener accepting this user for PLAIN and SCRAM. */
+  sasl: { brokers: string; username: string; password: string } | null;
 }
 
 /** Starts a broker with all topics created; installs Kafka jars on first use (mvn). */
-export async function startTestBroker(): Promise<TestBroker> {
+export async function startTestBroker(options: { sasl?: boolean } = {}): Promise<TestBroker> {
   await installKafka((line) => console.log(`[kafka] ${line}`));
   const port = await freePort();
   let controllerPort = await freePort();
   while (controllerPort === port) controllerPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'kafka-test-'));
-  const options: BrokerOptions = { port, controllerPort, dataDir, heap: '384m' };
+  const sasl = options.sasl ? { port: await freePort(), username: 'edge-test', password: 'edge-test-secret-1' } : undefined;
+  const brokerOptions: BrokerOptions = { port, controllerPort, dataDir, heap: '384m', ...(sasl ? { sasl } : {}) };
   const brokers = `127.0.0.1:${port}`;
-  await startBroker(options);
+  await startBroker(brokerOptions);
   await ensureTopics(brokers);
   return {
     brokers,
     port,
     dataDir,
+    sasl: sasl ? { brokers: `127.0.0.1:${sasl.port}`, username: sasl.username, password: sasl.password } : null,
     stop: async () => {
-      await stopBroker(options);
+      await stopBroker(brokerOptions);
     },
     start: async () => {
-      await startBroker(options);
+      await startBroker(brokerOptions);
     },
     destroy: async () => {
-      await stopBroker(options);
+      await stopBroker(brokerOptions);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -33,7 +33,7 @@ describe('forwarder harness (workerd + Kafka)', () => {
   const workers: DevWorker[] = [];
 
   beforeAll(async () => {
-    broker = await startTestBroker();
+    broker = await startTestBroker({ sasl: true });
   });
   afterAll(async () => {
     for (const worker of workers) await worker.stop(true);
@@ -118,5 +118,37 @@ describe('forwarder harness (workerd + Kafka)', () => {
     }
     expect(archived).toBe(1);
     expect(worker.output()).toContain('KAFKA_BROKERS is empty: Kafka forwarding is disabled');
+  });
+
+  it('authenticates with SASL PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 from inside workerd', { timeout: 240_000 }, async () => {
+    const sasl = broker.sasl!;
+    for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512']) {
+      const prefix = `sasl-${mechanism}`;
+      const worker = await startDevWorker({
+        config: CONFIG,
+        vars: { KAFKA_BROKERS: sasl.brokers, KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: sasl.username, KAFKA_SASL_PASSWORD: sasl.password },
+      });
+      workers.push(worker);
+      const events = clientEvents(16, prefix).map(canonical);
+      const consumer = await collect(broker.brokers);
+      try {
+        await enqueue(worker, 'accepted', [{ kind: 'accepted', events }]);
+        const ours = (r: ConsumedRecord[]): number => r.filter((x) => x.value.includes(`"${prefix}-`)).length;
+        await consumer.waitFor((r) => ours(r) >= events.length, 60_000);
+      } finally {
+        await consumer.stop();
+        await worker.stop(true);
+      }
+    }
+    // And a wrong password really is refused (nothing acked, the error is logged).
+    const wrong = await startDevWorker({
+      config: CONFIG,
+      vars: { KAFKA_BROKERS: sasl.brokers, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: sasl.username, KAFKA_SASL_PASSWORD: 'wrong' },
+    });
+    workers.push(wrong);
+    await enqueue(wrong, 'accepted', [{ kind: 'accepted', events: clientEvents(2, 'sasl-wrong').map(canonical) }]);
+    const deadline = Date.now() + 30_000;
+    while (!wrong.output().includes('Kafka send failed') && Date.now() < deadline) await sleep(250);
+    expect(wrong.output()).toMatch(/Kafka send failed.*SASL/i);
   });
 });
