@@ -10,7 +10,7 @@
  * event_ids already in the lake are dropped (re-sent events). So a restart neither
  * loses nor doubles anything. Single writer per lake directory.
  */
-import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type LogEntry, type SASLOptions } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaSettings } from '../../shared/kafka/config';
 import { ALL_TOPICS } from '../../shared/kafka/topics';
@@ -62,7 +62,7 @@ interface PartitionState {
   since: number;
 }
 
-function kafkaClient(brokers: string, clientId: string): Kafka {
+function kafkaClient(brokers: string, clientId: string, log: (line: string) => void): Kafka {
   const settings = kafkaSettings({ ...process.env, KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: clientId });
   if (!settings) throw new Error('no Kafka brokers configured');
   return new Kafka({
@@ -71,6 +71,19 @@ function kafkaClient(brokers: string, clientId: string): Kafka {
     ssl: settings.ssl,
     ...(settings.sasl ? { sasl: settings.sasl as SASLOptions } : {}),
     logLevel: logLevel.ERROR,
+    // One line through our log instead of kafkajs' JSON with stack traces: its errors
+    // are mostly transient (coordinator loading at startup) and it retries them itself.
+    logCreator: () => {
+      // A broker that is down yields the same line per retry: print each distinct line once a minute.
+      const lastSeen = new Map<string, number>();
+      return (entry: LogEntry) => {
+        const line = `kafkajs ${entry.namespace}: ${entry.log.message}`;
+        const now = Date.now();
+        if (now - (lastSeen.get(line) ?? 0) < 60_000) return;
+        lastSeen.set(line, now);
+        log(line);
+      };
+    },
   });
 }
 
@@ -85,7 +98,7 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   const { orphans, temps, tornLogs, checkpoints } = writer.recovery;
   log(`lake ${options.lakeDir}: ${checkpoints.size} partition checkpoints; recovery removed ${orphans.length} uncommitted part files, ${temps} temp files, ${tornLogs.length} torn log lines`);
 
-  const kafka = kafkaClient(options.brokers, 'lake-consumer');
+  const kafka = kafkaClient(options.brokers, 'lake-consumer', log);
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId ?? 'lake-writer',
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,

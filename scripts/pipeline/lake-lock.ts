@@ -40,7 +40,14 @@ export function lockLake(lakeDir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
-      return () => rmSync(path, { force: true });
+      // Also on exit (a shutdown while the consumer was still connecting), so the next
+      // start finds no lock at all rather than a stale one.
+      const release = (): void => {
+        process.off('exit', release);
+        rmSync(path, { force: true });
+      };
+      process.on('exit', release);
+      return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = lakeHolder(lakeDir);

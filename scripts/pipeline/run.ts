@@ -6,7 +6,8 @@
  * `npm start` calls beside `wrangler dev`.
  */
 import { pathToFileURL } from 'node:url';
-import { startLakeConsumer } from './consumer';
+import { startLakeConsumer, type LakeConsumer } from './consumer';
+import { LakeLockedError } from './lake-lock';
 import { checkCanary, DEFAULT_CANARY_POLICY, type CanaryPolicy } from './canary';
 import { createPipelineMetrics } from './metrics-pipeline';
 import { serveMetrics } from './metrics-server';
@@ -52,7 +53,22 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const modelsDir = options.modelsDir ?? 'models-out/published';
   const server = await serveMetrics(metrics.registry, options.metricsPort ?? 9464);
   log(`metrics on http://127.0.0.1:${server.port}/metrics`);
-  const consumer = await startLakeConsumer({ brokers: options.brokers, lakeDir: options.lakeDir, metrics, log, ...(options.groupId ? { groupId: options.groupId } : {}) });
+  // The consumer is (re)started in the background: Kafka being down at boot (npm start
+  // races the broker) must not take the metrics endpoint or the edge down with it.
+  let consumer: LakeConsumer | null = null;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const startConsumer = async (): Promise<void> => {
+    try {
+      consumer = await startLakeConsumer({ brokers: options.brokers, lakeDir: options.lakeDir, metrics, log, ...(options.groupId ? { groupId: options.groupId } : {}) });
+      if (stopped) await consumer.stop();
+    } catch (error) {
+      if (error instanceof LakeLockedError) throw error;
+      log(`lake consumer could not start (${error instanceof Error ? error.message : String(error)}); retrying in 10 s`);
+      if (!stopped) retryTimer = setTimeout(() => void startConsumer().catch((e: unknown) => log(String(e))), 10_000);
+    }
+  };
+  await startConsumer();
   const client = options.adminToken ? adminClient(options.edgeUrl, options.adminToken) : null;
   if (!client) log('no ADMIN_TOKEN: models are trained and gated but not published');
 
@@ -72,7 +88,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         lakeDir: options.lakeDir,
         modelsDir,
         client,
-        drain: () => consumer.drain(),
+        // Without a running consumer the cycle uses the lake as it is.
+        drain: consumer ? () => consumer!.drain() : null,
         canaryShare: options.canaryShare ?? 0.1,
         tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
         metrics,
@@ -96,9 +113,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     metricsPort: server.port,
     retrainNow,
     async stop() {
+      stopped = true;
       for (const timer of timers) clearInterval(timer);
+      clearTimeout(retryTimer);
       await busy;
-      await consumer.stop();
+      await consumer?.stop();
       await server.close();
     },
   };
@@ -113,6 +132,7 @@ async function main(): Promise<void> {
     adminToken: adminTokenFromEnv(),
     metricsPort: Number(process.env.METRICS_PORT ?? 9464),
     modelsDir: process.env.MODELS_DIR ?? 'models-out/published',
+    ...(process.env.LAKE_GROUP_ID ? { groupId: process.env.LAKE_GROUP_ID } : {}),
     retrainIntervalMs: Number(process.env.RETRAIN_INTERVAL_MS ?? 15 * 60_000),
     canaryIntervalMs: Number(process.env.CANARY_INTERVAL_MS ?? 5 * 60_000),
   });
