@@ -23,6 +23,8 @@ export interface LakeAudit {
   /** `<topic>+<partition>` → next offset. */
   checkpoints: Record<string, string>;
   problems: string[];
+  /** Not errors, worth knowing: partitions whose lake starts above offset 0 (retention, or a group that resumed into an empty lake). */
+  notes: string[];
   /** Every event_id in events/ (tests compare it with what was produced). */
   eventIds: string[];
 }
@@ -30,7 +32,7 @@ export interface LakeAudit {
 /** Audits `lakeDir` (read-only). */
 export function auditLake(lakeDir: string): LakeAudit {
   const problems: string[] = [];
-  const audit: LakeAudit = { partitions: 0, commits: 0, files: 0, events: 0, distinctEvents: 0, invalid: 0, duplicatesDropped: 0, checkpoints: {}, problems, eventIds: [] };
+  const audit: LakeAudit = { partitions: 0, commits: 0, files: 0, events: 0, distinctEvents: 0, invalid: 0, duplicatesDropped: 0, checkpoints: {}, problems, notes: [], eventIds: [] };
   const committed = new Set<string>();
   const indexDir = join(lakeDir, INDEX_DIR);
   const entries: CommitEntry[] = [];
@@ -39,6 +41,8 @@ export function auditLake(lakeDir: string): LakeAudit {
     if (log.torn) problems.push(`${name}: torn last line (run the consumer once to recover)`);
     audit.partitions++;
     let previous: CommitEntry | undefined;
+    const start = log.entries[0]?.first;
+    if (start !== undefined && start !== '0') audit.notes.push(`${name}: the lake starts at offset ${start}`);
     for (const entry of log.entries) {
       if (previous && BigInt(entry.first) < BigInt(previous.next)) problems.push(`${name}: range ${entry.first}-${entry.last} overlaps the previous commit (next ${previous.next})`);
       if (previous && BigInt(entry.first) > BigInt(previous.next)) {
