@@ -66,7 +66,8 @@ export class RegionalTrending extends DurableObject<Env> {
   async top(n: number): Promise<TrendingEntry[]> {
     const limit = Math.max(0, Math.min(MAX_TOP, Math.floor(n)));
     const current = Math.floor(Date.now() / MINUTE_MS);
-    if (this.topCache && this.topCache.minute === current && this.topCache.entries.length >= limit) {
+    // The cache holds the whole top MAX_TOP, so it answers any limit.
+    if (this.topCache && this.topCache.minute === current) {
       return this.topCache.entries.slice(0, limit);
     }
     const rows = this.sql

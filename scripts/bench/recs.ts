@@ -8,6 +8,9 @@
  *     shards are read from R2 and parsed), one at a time;
  *   - warm: an open-loop load at --rate requests/s for --seconds (latency from the
  *     scheduled send time, so queueing is not hidden).
+ * Also, first, the ranking code alone (`rank()` over an in-memory bucket, in this Node
+ * process): what the recommendation itself costs, without wrangler dev's local proxy,
+ * HTTP and the Durable Object hop, which dominate on a laptop-sized machine.
  * Bounded in requests and time; stops every process it started.
  *
  *   npm run bench:recs -- [--rate 500] [--seconds 10] [--users 500] [--cold 60] [--items 14000] [--json]
@@ -21,6 +24,11 @@ import { AdminClient } from '../models/api';
 import { buildCatalogFiles, buildModelFiles } from '../models/build';
 import { startDevWorker, type DevWorker } from '../kafka/dev-worker';
 import { latencySummary } from '../lib/stats';
+import { rank } from '../../workers/edge/models/recommender';
+import { resetModelCache } from '../../workers/edge/models/store';
+import { forgetPointer } from '../../workers/edge/models/pointer';
+import type { ArtifactFiles } from '../models/build';
+import type { Interaction } from '../../shared/scoring/score';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,6 +96,37 @@ function syntheticModel(version: string) {
   };
 }
 
+/** Just enough of R2Bucket for the model store's reads, over in-memory artifacts. */
+function memoryBucket(model: ArtifactFiles, modelVersion: string, catalog: ArtifactFiles, catalogVersion: string): R2Bucket {
+  const objects = new Map<string, string>();
+  for (const [file, text] of model) objects.set(`models/${modelVersion}/${file}`, text);
+  for (const [file, text] of catalog) objects.set(`catalogs/${catalogVersion}/${file}`, text);
+  objects.set('active.json', JSON.stringify({ model: { version: modelVersion, previous: [] }, canary: null, catalog: { version: catalogVersion } }));
+  const get = async (key: string) => {
+    const text = objects.get(key);
+    return text === undefined ? null : { text: async () => text, json: async () => JSON.parse(text) as unknown, etag: 'mem', size: text.length };
+  };
+  return { get } as unknown as R2Bucket;
+}
+
+/** Per-call latency of rank() in this process: cold (empty cache) calls, then warm ones. */
+async function inProcess(bucket: R2Bucket, histories: Interaction[][]) {
+  resetModelCache();
+  forgetPointer();
+  const call = async (i: number) => {
+    const history = histories[i % histories.length]!;
+    const start = performance.now();
+    await rank(bucket, { userId: `u${i}`, history, currentSessionId: 's1', context: 'home', n: 10, region: 'local', exclude: new Set(history.map((h) => h.item_id)) });
+    return performance.now() - start;
+  };
+  const cold: number[] = [];
+  for (let i = 0; i < 20; i++) cold.push(await call(i)); // the first calls load and parse shards
+  for (let i = 0; i < 1000; i++) await call(i);
+  const warm: number[] = [];
+  for (let i = 0; i < 5000; i++) warm.push(await call(i));
+  return { cold_first_20_ms: summary(cold), warm_ms: summary(warm) };
+}
+
 async function timed(url: string): Promise<{ ms: number; server: number | null; ok: boolean }> {
   const start = performance.now();
   const response = await fetch(url);
@@ -108,6 +147,12 @@ async function main(): Promise<void> {
   const { model, catalog, id, pick } = syntheticModel(version);
   const modelBytes = [...model.values()].reduce((sum, text) => sum + text.length, 0);
   log(`model ${(modelBytes / 1e6).toFixed(1)} MB in ${model.size - 2} shards; starting wrangler dev…`);
+
+  const histories: Interaction[][] = Array.from({ length: 500 }, () =>
+    Array.from({ length: 5 }, (_, e) => ({ item_id: id(pick()), type: 'product_view' as const, ts: e, session_id: 's1' })),
+  );
+  const inProcessResult = await inProcess(memoryBucket(model, version, catalog, `${version}-cat`), histories);
+  log(`in process: ${JSON.stringify(inProcessResult)}`);
 
   let worker: DevWorker | null = await startDevWorker({ config: 'wrangler.toml', vars: VARS, readyTimeoutMs: 120_000 });
   const persistTo = worker.persistTo;
@@ -200,6 +245,7 @@ async function main(): Promise<void> {
 
     const result = {
       model: { version, items: ITEMS, shards: model.size - 2, bytes: modelBytes },
+      in_process_rank: inProcessResult,
       cold: { client_ms: summary(cold), server_ms: summary(coldServer) },
       warm_sequential: { client_ms: summary(sequential), server_ms: summary(sequentialServer) },
       warm: {

@@ -28,7 +28,6 @@ export type ActivePointer = z.infer<typeof activePointerSchema>;
 export const EMPTY_POINTER: ActivePointer = { model: null, canary: null, catalog: null };
 
 let cached: { at: number; pointer: ActivePointer } | null = null;
-let inflight: Promise<ActivePointer> | null = null;
 
 /** The pointer as stored, with its ETag for a conditional update (null when absent). */
 export async function readPointerFresh(bucket: R2Bucket): Promise<{ pointer: ActivePointer; etag: string | null }> {
@@ -40,22 +39,21 @@ export async function readPointerFresh(bucket: R2Bucket): Promise<{ pointer: Act
   return { pointer: parsed.success ? parsed.data : EMPTY_POINTER, etag: object.etag };
 }
 
-/** The pointer, from the isolate cache when fresh. Never throws: R2 trouble keeps the last copy. */
+/**
+ * The pointer, from the isolate cache when fresh. Never throws: R2 trouble keeps the last
+ * copy. Concurrent misses each read R2 (a burst every few seconds at most) rather than
+ * sharing one promise: a promise shared across requests dies with the request that made it.
+ */
 export async function readPointer(bucket: R2Bucket): Promise<ActivePointer> {
   if (cached && Date.now() - cached.at < POINTER_TTL_MS) return cached.pointer;
-  inflight ??= readPointerFresh(bucket)
-    .then(({ pointer }) => {
-      cached = { at: Date.now(), pointer };
-      return pointer;
-    })
-    .catch((error: unknown) => {
-      console.error('reading active.json failed', error instanceof Error ? error.message : String(error));
-      return cached?.pointer ?? EMPTY_POINTER;
-    })
-    .finally(() => {
-      inflight = null;
-    });
-  return inflight;
+  try {
+    const { pointer } = await readPointerFresh(bucket);
+    cached = { at: Date.now(), pointer };
+    return pointer;
+  } catch (error) {
+    console.error('reading active.json failed', error instanceof Error ? error.message : String(error));
+    return cached?.pointer ?? EMPTY_POINTER;
+  }
 }
 
 /**

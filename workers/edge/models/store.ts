@@ -17,6 +17,9 @@ export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
 
 let cache = new ByteLru<unknown>(DEFAULT_CACHE_BYTES);
 const inflight = new Map<string, Promise<unknown>>();
+/** How long a request waits for another request's load of the same file before doing its own. */
+const SHARED_LOAD_WAIT_MS = 2_000;
+const TIMED_OUT = Symbol('timed out');
 
 /** Cache statistics, for tests and the admin API. */
 export function cacheStats(): { bytes: number; entries: number; maxBytes: number } {
@@ -33,7 +36,14 @@ async function loadJson<T>(bucket: R2Bucket, key: string): Promise<T | null> {
   const hit = cache.get(key);
   if (hit !== undefined) return hit as T;
   const pending = inflight.get(key);
-  if (pending) return (await pending) as T | null;
+  if (pending) {
+    // Another request's load. If that request is cancelled before it resolves, workerd
+    // cancels our continuation too; the timer (ours) bounds the wait, then we load ourselves.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), SHARED_LOAD_WAIT_MS)));
+    const shared = await Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+    if (shared !== TIMED_OUT) return shared as T | null;
+  }
   const load = (async () => {
     const object = await bucket.get(key);
     if (!object) return null;
@@ -41,7 +51,9 @@ async function loadJson<T>(bucket: R2Bucket, key: string): Promise<T | null> {
     const value = JSON.parse(text) as T;
     cache.set(key, value, text.length);
     return value;
-  })().finally(() => inflight.delete(key));
+  })().finally(() => {
+    if (inflight.get(key) === load) inflight.delete(key);
+  });
   inflight.set(key, load);
   return load;
 }
