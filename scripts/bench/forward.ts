@@ -157,8 +157,9 @@ async function main(): Promise<void> {
     clearInterval(progress);
 
     const appended = [...seen.values()];
-    const firstAppend = Math.min(...appended.map((a) => a.appendedAt));
-    const lastAppend = Math.max(...appended.map((a) => a.appendedAt));
+    // reduce, not Math.min(...): hundreds of thousands of arguments overflow the stack.
+    const firstAppend = appended.reduce((min, a) => Math.min(min, a.appendedAt), Number.POSITIVE_INFINITY);
+    const lastAppend = appended.reduce((max, a) => Math.max(max, a.appendedAt), 0);
     // Sustained: appends while the load ran (after the first append), so the drain tail and warm-up do not count.
     const duringLoad = appended.filter((a) => a.appendedAt <= sendEnd).length;
     const lag = latencySummary(appended.map((a) => a.lagMs));
