@@ -25,7 +25,9 @@ const testDays = Number(values['test-days']);
 if (!(testDays > 0)) throw new Error('--test-days must be a positive number');
 if (values.context !== 'product' && values.context !== 'home') throw new Error('--context must be product or home');
 
-const { events, invalid } = await loadEvents(values.events);
+const bar = progressBar('reading events (lines)', 0);
+const { events, invalid } = await loadEvents(values.events, (n) => bar.update(n));
+bar.stop();
 if (invalid > 0) process.stderr.write(`skipped ${invalid} invalid lines\n`);
 const result = evaluate(events, {
   testDays,

@@ -13,12 +13,18 @@ export interface Progress {
 
 const silent: Progress = { update: () => {}, increment: () => {}, stop: () => {} };
 
-/** A bar titled `label` going to `total`; a no-op when stderr is not a TTY. */
+/**
+ * A bar titled `label` going to `total` (0: unknown total, only the count is shown);
+ * a no-op when stderr is not a TTY.
+ */
 export function progressBar(label: string, total: number): Progress {
   if (!process.stderr.isTTY) return silent;
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label.padEnd(22)} [{bar}] {percentage}% | {value}/{total} | eta {eta_formatted}`,
+      format:
+        total > 0
+          ? `${label.padEnd(22)} [{bar}] {percentage}% | {value}/{total} | eta {eta_formatted}`
+          : `${label.padEnd(22)} {value}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: false,

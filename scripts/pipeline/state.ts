@@ -24,6 +24,7 @@ import { buildSessions, sortAndDedupe } from './sessions';
 import { ModelStats } from './stats';
 import { PairTable } from './pair-table';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params';
+import type { Progress } from './progress';
 
 /** Sessions that ended this close to the newest event are kept raw: they may continue. */
 export const TAIL_MS = 2 * 60 * 60 * 1000;
@@ -56,13 +57,25 @@ function tailOf(sessions: ReturnType<typeof buildSessions>, toTs: number): Canon
   return tail.sort((a, b) => a.ts - b.ts);
 }
 
-/** Full statistics of `events` (the state a full rebuild leaves behind). */
-export function buildState(events: readonly CanonicalEvent[], params: Partial<TrainParams> = {}): TrainState {
+/**
+ * Full statistics of `events` (the state a full rebuild leaves behind). `progress`, if
+ * given, is called with the number of sessions and ticked once per session.
+ */
+export function buildState(
+  events: readonly CanonicalEvent[],
+  params: Partial<TrainParams> = {},
+  progress?: (total: number) => Progress,
+): TrainState {
   const sorted = sortAndDedupe(events);
   const stats = new ModelStats({ ...DEFAULT_TRAIN_PARAMS, ...params });
   stats.advanceTo(sorted.length > 0 ? sorted[sorted.length - 1]!.ts : 0);
   const sessions = buildSessions(sorted, () => true, { withEvents: true });
-  for (const s of sessions) stats.add(s, 1);
+  const bar = progress?.(sessions.length);
+  for (const s of sessions) {
+    stats.add(s, 1);
+    bar?.increment();
+  }
+  bar?.stop();
   return { stats, tail: tailOf(sessions, stats.toTs), inputHash: hashEvents(sorted) };
 }
 

@@ -47,7 +47,7 @@ function parseParams(pairs: string[]): Partial<TrainParams> {
 }
 
 const started = performance.now();
-const bar = progressBar('reading events', 0);
+const bar = progressBar('reading events (lines)', 0);
 const { events, invalid } = await loadEvents(values.events, (n) => bar.update(n));
 bar.stop();
 if (invalid > 0) process.stderr.write(`skipped ${invalid} invalid lines\n`);
@@ -57,7 +57,7 @@ if (values['base-state']) {
   state = loadState(values['base-state']);
   const report = updateState(state, events);
   process.stderr.write(`incremental: ${report.added} new events, ${report.late} late/already counted, ${report.tailSessions} tail sessions re-counted\n`);
-} else state = buildState(events, parseParams(values.param));
+} else state = buildState(events, parseParams(values.param), (total) => progressBar('counting sessions', total));
 
 const catalogCategories = new Map<string, string>();
 if (values.catalog) {
