@@ -118,7 +118,7 @@ export function buildArtifact(
     if (!list) byCategory.set(c, (list = []));
     list.push([ids[i]!, v]);
   }
-  const popularity: Popularity & { by_country: Record<string, ScoredList> } = {
+  const popularity: Popularity = {
     global: topList(named(stats.popGlobal), p.popularityTopN, p.scoreDigits),
     by_region: Object.fromEntries(
       sortedKeys(stats.popRegion).map((r) => [r, topList(named(stats.popRegion.get(r)!), p.regionTopN, p.scoreDigits)]),

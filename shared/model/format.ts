@@ -44,6 +44,11 @@ export const popularitySchema = z.object({
   by_category: z.record(z.string(), scoredListSchema),
   /** Category of each item known to the model (for diversity when the catalog lacks one). */
   item_category: z.record(z.string(), z.string()),
+  /**
+   * Optional (added compatibly): popularity per `geo.country` of the events, for shops
+   * whose traffic reaches one edge region from many countries.
+   */
+  by_country: z.record(z.string(), scoredListSchema).optional(),
 });
 export type Popularity = z.infer<typeof popularitySchema>;
 
