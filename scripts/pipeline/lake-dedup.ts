@@ -16,10 +16,10 @@ export class LakeEventIds {
   /** Buckets read from disk so far (a metric: cold loads mean late or replayed data). */
   loads = 0;
 
-  /** @param maxBuckets hour buckets kept in memory (default 3 days). */
+  /** @param maxBuckets hour buckets kept in memory (default 8 days: topic retention + 1, so a backlog replay does not thrash). */
   constructor(
     private readonly lakeDir: string,
-    private readonly maxBuckets = 72,
+    private readonly maxBuckets = 192,
   ) {}
 
   /** The ids of a bucket, from memory or the bucket's committed part files. */
