@@ -69,7 +69,7 @@ describe('degraded ranking', () => {
   });
 
   it('a corrupt shard or pointer is treated as absent', async () => {
-    const objects = { 'active.json': JSON.stringify({ model: { version: 'm2', previous: [] } }), ...modelObjects('m2') };
+    const objects: Record<string, string> = { 'active.json': JSON.stringify({ model: { version: 'm2', previous: [] } }), ...modelObjects('m2') };
     for (const key of Object.keys(objects)) if (key.includes('/neighbours/')) objects[key] = '{not json';
     const response = await rank(bucketOf(objects), input);
     expect(response.model_version).toBe('m2');
