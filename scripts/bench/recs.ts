@@ -8,6 +8,7 @@
  *     shards are read from R2 and parsed), one at a time;
  *   - warm: an open-loop load at --rate requests/s for --seconds (latency from the
  *     scheduled send time, so queueing is not hidden).
+ * `/v1/health` is measured the same way as the harness floor (wrangler dev's local proxy).
  * Also, first, the ranking code alone (`rank()` over an in-memory bucket, in this Node
  * process): what the recommendation itself costs, without wrangler dev's local proxy,
  * HTTP and the Durable Object hop, which dominate on a laptop-sized machine.
@@ -205,6 +206,10 @@ async function main(): Promise<void> {
       await Promise.all(users.slice(start, start + 50).map((user) => timed(url(user))));
     }
 
+    // The floor of this harness: a trivial endpoint through the same wrangler dev proxy.
+    const floor: number[] = [];
+    for (let i = 0; i < 200; i++) floor.push((await timed(`${worker.url}/v1/health`)).ms);
+
     // Warm, one request at a time: the latency of a request on an otherwise idle stack.
     const sequential: number[] = [];
     const sequentialServer: number[] = [];
@@ -247,6 +252,7 @@ async function main(): Promise<void> {
       model: { version, items: ITEMS, shards: model.size - 2, bytes: modelBytes },
       in_process_rank: inProcessResult,
       cold: { client_ms: summary(cold), server_ms: summary(coldServer) },
+      health_floor_client_ms: summary(floor),
       warm_sequential: { client_ms: summary(sequential), server_ms: summary(sequentialServer) },
       warm: {
         rate_target: RATE,
