@@ -58,20 +58,6 @@ function topList(scores: Iterable<[string, number]>, n: number, digits: number):
   return list.slice(0, n).map(([id, s]) => [id, round(s, digits)]);
 }
 
-/**
- * The entries whose score is at least the k-th best (ties at the cut all kept, so the
- * final id tie-break decides, not table order). A numeric sort of the scores alone is
- * far cheaper than sorting thousands of tuples for every item.
- */
-function topByScore(scored: Array<[number, number]>, k: number): Array<[number, number]> {
-  if (scored.length <= k) return scored;
-  const scores = new Float64Array(scored.length);
-  for (let at = 0; at < scored.length; at++) scores[at] = scored[at]![1];
-  scores.sort();
-  const cut = scores[scores.length - k]!;
-  return scored.filter((e) => e[1] >= cut);
-}
-
 /** Turn statistics into the artifact: normalised, top-K neighbour lists and popularity. */
 export function buildArtifact(
   stats: ModelStats,
@@ -82,20 +68,46 @@ export function buildArtifact(
   const n = stats.sessionsWith;
   const neighbours = new Map<string, ItemNeighbours>();
   const order = ids.map((id, i) => [id, i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // n^alpha and n^(1-alpha) once per item, not once per pair.
+  const powA = n.map((x) => Math.max(x, 1) ** p.similarityAlpha);
+  const powB = n.map((x) => Math.max(x, 1) ** (1 - p.similarityAlpha));
+  // Row buffers reused across items: Online Retail has millions of pairs, and a tuple
+  // per pair was most of the garbage this step made.
+  let cols = new Int32Array(1024);
+  let vals = new Float64Array(1024);
+  let sortBuf = new Float64Array(1024);
   for (const [id, i] of order) {
     const entry: ItemNeighbours = {};
     const ni = Math.max(n[i]!, 1);
     for (const kind of NEIGHBOUR_KINDS) {
-      const scored: Array<[number, number]> = [];
+      let m = 0;
       stats.pairs[kind].forEachInRow(i, (j, c) => {
-        const nj = Math.max(n[j]!, 1);
+        if (m === cols.length) {
+          const grownCols = new Int32Array(m * 2);
+          grownCols.set(cols);
+          cols = grownCols;
+          const grownVals = new Float64Array(m * 2);
+          grownVals.set(vals);
+          vals = grownVals;
+          sortBuf = new Float64Array(m * 2);
+        }
         // session: symmetric, popularity-normalised similarity; next/bought: conditional
         // frequency given the anchor, shrunk towards zero for rarely seen anchors.
-        const s =
-          kind === 'session' ? c / (ni ** p.similarityAlpha * nj ** (1 - p.similarityAlpha) + p.shrink) : c / (ni + p.shrink);
-        scored.push([j, s]);
+        cols[m] = j;
+        vals[m] = kind === 'session' ? c / (powA[i]! * powB[j]! + p.shrink) : c / (ni + p.shrink);
+        m++;
       });
-      const list = topList(topByScore(scored, p.topK).map(([j, s]) => [ids[j]!, s]), p.topK, p.scoreDigits);
+      // Everything at or above the k-th best score (ties at the cut kept, so the id
+      // tie-break in topList decides, not table order).
+      let cut = Number.NEGATIVE_INFINITY;
+      if (m > p.topK) {
+        sortBuf.set(vals.subarray(0, m));
+        const sorted = sortBuf.subarray(0, m).sort();
+        cut = sorted[m - p.topK]!;
+      }
+      const candidates: Array<[string, number]> = [];
+      for (let at = 0; at < m; at++) if (vals[at]! >= cut) candidates.push([ids[cols[at]!]!, vals[at]!]);
+      const list = topList(candidates, p.topK, p.scoreDigits);
       if (list.length > 0) entry[kind] = list;
     }
     if (Object.keys(entry).length > 0) neighbours.set(id, entry);
