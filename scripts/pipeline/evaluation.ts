@@ -22,15 +22,18 @@ import { trainModel, type ModelArtifact } from './train';
 import type { TrainParams } from './params';
 import type { Progress } from './progress';
 
+/** List length every metric is computed at. */
 export const CUTOFF = 20;
 const DAY_MS = 86_400_000;
 
+/** HR, MRR and NDCG at {@link CUTOFF}, averaged over predictions. */
 export interface RankingMetrics {
   'hr@20': number;
   'mrr@20': number;
   'ndcg@20': number;
 }
 
+/** Everything one evaluation run measured (the `--json` output plus context). */
 export interface EvaluationResult {
   predictions: number;
   all: RankingMetrics;
@@ -45,6 +48,7 @@ export interface EvaluationResult {
   train_items: number;
 }
 
+/** Knobs of an evaluation run; defaults follow the documented protocol. */
 export interface EvaluationOptions {
   testDays?: number;
   params?: Partial<TrainParams>;

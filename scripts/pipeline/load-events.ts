@@ -6,6 +6,7 @@
 import { canonicalEventSchema, type CanonicalEvent } from '../../shared/schema/events';
 import { readNdjson } from './ndjson';
 
+/** Valid events, and how many lines failed validation. */
 export interface LoadedEvents {
   events: CanonicalEvent[];
   invalid: number;

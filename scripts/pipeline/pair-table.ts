@@ -56,6 +56,7 @@ class Row {
   }
 }
 
+/** Sparse pair weights, one small hash table per anchor item. */
 export class PairTable {
   private readonly rowsByItem: Array<Row | undefined> = [];
   /** Stored pairs, including taken-back ones with ~0 weight. */

@@ -29,6 +29,7 @@ export interface TrainParams {
   scoreDigits: number;
 }
 
+/** Defaults (measured in docs/evaluation.md). */
 export const DEFAULT_TRAIN_PARAMS: TrainParams = {
   topK: 100,
   sessionWindow: 10,

@@ -16,6 +16,7 @@ export interface Step {
   ts: number;
 }
 
+/** One shopper visit: its item steps in time order and where it came from. */
 export interface Session {
   /** `user \u0001 session_id`, or `user \u0001 #<start ts>` for gap-cut sessions. */
   key: string;

@@ -38,6 +38,7 @@ export interface TrainState {
   inputHash: string;
 }
 
+/** What an incremental update did with its input. */
 export interface UpdateReport {
   added: number;
   late: number;

@@ -14,6 +14,7 @@ const DAY_MS = 86_400_000;
 const RESIDUE = 1e-9;
 
 
+/** The additive statistics of a model: item counts, pair weights per kind, popularity. */
 export class ModelStats {
   readonly itemIds: string[] = [];
   readonly itemIndex = new Map<string, number>();

@@ -29,6 +29,7 @@ export interface ModelArtifact {
   neighbours: Map<string, ItemNeighbours>;
 }
 
+/** What a training run may be given besides the events. */
 export interface TrainOptions {
   params?: Partial<TrainParams>;
   /** Explicit version instead of the derived one. */

@@ -11,6 +11,7 @@ import type { ItemNeighbours, NeighbourKind, ScoredList } from '../model/format'
 /** The interactions scoring looks at (a projection of the user's history). */
 export type InteractionType = 'product_view' | 'add_to_cart' | 'remove_from_cart' | 'purchase' | 'rec_click';
 
+/** One interaction of the shopper with an item. */
 export interface Interaction {
   item_id: string;
   type: InteractionType;
@@ -18,8 +19,10 @@ export interface Interaction {
   session_id?: string | undefined;
 }
 
+/** Where the list is shown (the caller passes the product or cart item as `contextItemId`). */
 export type RecommendationContext = 'home' | 'product' | 'cart';
 
+/** The tunable weights of scoring. */
 export interface ScoringWeights {
   /** Weight of an interaction by type. */
   byType: Record<InteractionType, number>;
@@ -37,6 +40,7 @@ export interface ScoringWeights {
   maxPerCategory: number;
 }
 
+/** Weights used by the edge and by the offline evaluation (docs/evaluation.md). */
 export const DEFAULT_WEIGHTS: ScoringWeights = {
   byType: { purchase: 3, add_to_cart: 2, rec_click: 1.2, product_view: 1, remove_from_cart: 0 },
   byKind: { next: 1, session: 0.6, bought: 0.4 },
@@ -49,6 +53,7 @@ export const DEFAULT_WEIGHTS: ScoringWeights = {
   maxPerCategory: 8,
 };
 
+/** Everything {@link scoreCandidates} needs; it does no I/O itself. */
 export interface ScoringInput {
   /** The user's interactions, oldest first. */
   history: readonly Interaction[];
@@ -67,6 +72,7 @@ export interface ScoringInput {
   weights?: ScoringWeights;
 }
 
+/** One recommended item. */
 export interface ScoredItem {
   item_id: string;
   score: number;
