@@ -67,13 +67,22 @@ function expectAllDelivered(records: ConsumedRecord[], sent: ClientEventInput[])
   }
 }
 
-/** On failure, show what the Worker logged: the forwarder's lines say what happened. */
-async function explained<T>(worker: DevWorker, work: () => Promise<T>): Promise<T> {
+/**
+ * On failure, show where missing events are: the Worker's forwarder/outbox lines, and
+ * the outbox of users whose events did not reach Kafka (still pending = never queued).
+ */
+async function explained<T>(worker: DevWorker, work: () => Promise<T>, missing?: () => ClientEventInput[]): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    const lines = worker.output().split('\n').filter((line) => /forwarder|QUEUE|ERROR|rror/.test(line));
+    const lines = worker.output().split('\n').filter((line) => /forwarder|outbox|QUEUE|ERROR|rror/.test(line));
     console.error(`[kafka test] worker log (filtered, last 60 lines):\n${lines.slice(-60).join('\n')}`);
+    const users = [...new Set((missing?.() ?? []).map((e) => e.user_id))].slice(0, 10);
+    for (const user of users) {
+      const response = await fetch(`${worker.url}/v1/admin/users/${encodeURIComponent(user)}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const stats = (await response.json().catch(() => null)) as { outbox_pending?: number; history_size?: number } | null;
+      console.error(`[kafka test] ${user}: ${missing!().filter((e) => e.user_id === user).length} events missing in Kafka; outbox_pending=${stats?.outbox_pending} history_size=${stats?.history_size}`);
+    }
     throw error;
   }
 }
@@ -90,7 +99,7 @@ describe('edge -> queue -> Kafka (wrangler dev + real broker)', () => {
     await broker?.destroy();
   });
 
-  it('delivers exactly the distinct accepted events, despite client retries, and invalid ones to events.invalid', { timeout: 180_000 }, async () => {
+  it('delivers exactly the distinct accepted events, despite client retries, and invalid ones to events.invalid', { timeout: 240_000 }, async () => {
     const worker = await startDevWorker({ config: CONFIG, vars: { ...BASE_VARS, KAFKA_BROKERS: broker.brokers } });
     workers.push(worker);
     const consumer = await collect(broker.brokers);
@@ -106,11 +115,17 @@ describe('edge -> queue -> Kafka (wrangler dev + real broker)', () => {
       expect(first).toEqual({ accepted: events.length, duplicates: 0, rejected: invalid.length });
       expect(retried).toEqual({ accepted: 0, duplicates: 400, rejected: 0 });
 
-      const records = await explained(worker, () =>
-        consumer.waitFor(
-          (r) => distinct(withPrefix(r, 'e2e-')) >= events.length && r.filter((x) => x.topic === INVALID_TOPIC).length >= invalid.length,
-          90_000,
-        ),
+      const records = await explained(
+        worker,
+        () =>
+          consumer.waitFor(
+            (r) => distinct(withPrefix(r, 'e2e-')) >= events.length && r.filter((x) => x.topic === INVALID_TOPIC).length >= invalid.length,
+            150_000,
+          ),
+        () => {
+          const seen = new Set(consumer.records.map(eventIdOf));
+          return events.filter((e) => !seen.has(e.event_id));
+        },
       );
       await sleep(2_000); // Anything extra (duplicates) would arrive now.
       const delivered = withPrefix(records, 'e2e-');
@@ -124,7 +139,7 @@ describe('edge -> queue -> Kafka (wrangler dev + real broker)', () => {
     }
   });
 
-  it('loses nothing when the broker stops while events flow and comes back', { timeout: 240_000 }, async () => {
+  it('loses nothing when the broker stops while events flow and comes back', { timeout: 300_000 }, async () => {
     const worker = await startDevWorker({ config: CONFIG, vars: { ...BASE_VARS, KAFKA_BROKERS: broker.brokers } });
     workers.push(worker);
     const events = clientEvents(900, 'outage', 45);
@@ -140,7 +155,14 @@ describe('edge -> queue -> Kafka (wrangler dev + real broker)', () => {
     }
     const consumer = await collect(broker.brokers);
     try {
-      const records = await explained(worker, () => consumer.waitFor((r) => distinct(withPrefix(r, 'outage-')) >= events.length, 120_000));
+      const records = await explained(
+        worker,
+        () => consumer.waitFor((r) => distinct(withPrefix(r, 'outage-')) >= events.length, 150_000),
+        () => {
+          const seen = new Set(consumer.records.map(eventIdOf));
+          return events.filter((e) => !seen.has(e.event_id));
+        },
+      );
       const delivered = withPrefix(records, 'outage-');
       expectAllDelivered(delivered, events);
       console.log(`[kafka test] outage: ${events.length} events, ${delivered.length} records (${delivered.length - events.length} duplicates, allowed: at-least-once)`);
