@@ -34,7 +34,7 @@ export const DEFAULT_TRAIN_PARAMS: TrainParams = {
   topK: 100,
   sessionWindow: 10,
   nextWindow: 5,
-  maxSessionItems: 50,
+  maxSessionItems: 30,
   similarityAlpha: 0.5,
   shrink: 2,
   popularityHalfLifeDays: 7,
