@@ -54,6 +54,7 @@ describe('uploads and finalize', () => {
     expect((await call('PUT', '/v1/admin/models/bad%20v/files/manifest.json', ADMIN, '{}')).body.error).toBe('invalid_version');
     expect((await call('PUT', '/v1/admin/models/..%2F..%2Fx/files/manifest.json', ADMIN, '{}')).status).toBe(400);
     expect((await call('PUT', '/v1/admin/models/v-ok/files/evil.js', ADMIN, '{}')).body.error).toBe('invalid_file');
+    expect((await call('PUT', '/v1/admin/models/v-ok/files/%E0%A4%A', ADMIN, '{}')).body.error).toBe('invalid_file');
     expect((await call('PUT', '/v1/admin/models/v-ok/files/neighbours/..%2F..%2Factive.json', ADMIN, '{}')).status).toBe(400);
     expect((await call('PUT', '/v1/admin/catalogs/v-ok/files/neighbours/000.json', ADMIN, '{}')).body.error).toBe('invalid_file');
     expect((await call('PUT', '/v1/admin/models/v-ok/files/popularity.json', ADMIN, '{nope')).body.error).toBe('invalid_json');

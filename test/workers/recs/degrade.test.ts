@@ -95,3 +95,14 @@ describe('degraded ranking', () => {
     expect(ids).toEqual(['i3', 'i4', 'i5']);
   });
 });
+
+describe('URL safety of rendered links', () => {
+  it('keeps http(s) and root-relative URLs, refuses everything else', async () => {
+    const { safeUrl } = await import('../../../workers/edge/widget/escape');
+    expect(safeUrl('/demo/product/1')).toBe('/demo/product/1');
+    expect(safeUrl('https://shop.example/p?a=1')).toBe('https://shop.example/p?a=1');
+    for (const bad of ['javascript:alert(1)', 'data:text/html,x', '//evil.example', '/\\evil.example', '/\tx', 'java\nscript:x', '', null]) {
+      expect(safeUrl(bad), String(bad)).toBeNull();
+    }
+  });
+});

@@ -52,7 +52,7 @@ adminModels.put('/v1/admin/:kind{models|catalogs}/:version/files/*', async (c) =
   const kind = kindOf(c.req.param('kind'));
   const version = c.req.param('version');
   const marker = `/files/`;
-  const file = decodeURIComponent(c.req.path.slice(c.req.path.indexOf(marker) + marker.length));
+  const file = safeDecode(c.req.path.slice(c.req.path.indexOf(marker) + marker.length));
   if (!isValidVersion(version)) return jsonError(c, 400, 'invalid_version', 'version must match [A-Za-z0-9_.-]{1,64}');
   if (!isValidFile(kind, file)) {
     const allowed = kind === 'model' ? 'manifest.json, popularity.json, neighbours/NNN.json' : 'manifest.json, catalog/NNN.json';
@@ -141,6 +141,15 @@ async function readAction(c: Context<AppEnv>): Promise<unknown> {
     return JSON.parse(body.text) as unknown;
   } catch {
     return jsonError(c, 400, 'invalid_json', 'the body must be JSON');
+  }
+}
+
+/** decodeURIComponent that yields '' (an invalid file name) for malformed escapes instead of throwing. */
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return '';
   }
 }
 

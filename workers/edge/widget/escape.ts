@@ -12,11 +12,14 @@ export function escapeHtml(value: string): string {
 
 /**
  * A URL safe to put in href/src: http(s) absolute, or root-relative; anything else
- * (javascript:, data:, protocol-relative) becomes null.
+ * (javascript:, data:, protocol-relative, backslashes or control characters) becomes null.
  */
 export function safeUrl(value: string | null | undefined): string | null {
   if (!value) return null;
   const url = value.trim();
+  // Browsers read "\" as "/" and drop tabs and newlines in URLs, so "/\evil.example" would
+  // be protocol-relative: refuse those characters outright.
+  if (/[\\\s]/.test(url) || [...url].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) return null;
   if (/^\/(?!\/)/.test(url)) return url;
   try {
     const parsed = new URL(url);
