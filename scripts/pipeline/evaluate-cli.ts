@@ -1,5 +1,6 @@
 /**
- * `npm run evaluate -- --events <file|dir> [--test-days 1] [--context product|home] [--json]`
+ * `npm run evaluate -- --events <file|dir> [--test-days 1] [--context product|home] [--json]
+ *   [--param key=value …]` (training parameter overrides, as for `npm run train`)
  *
  * Runs the offline protocol of evaluation.ts and prints a table, or with `--json` one
  * object on stdout (progress goes to stderr).
@@ -8,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { loadEvents } from './load-events';
 import { evaluate, type RankingMetrics } from './evaluation';
 import { progressBar } from './progress';
+import { parseParamOverrides } from './params';
 
 const { values } = parseArgs({
   options: {
@@ -15,6 +17,7 @@ const { values } = parseArgs({
     'test-days': { type: 'string', default: '1' },
     context: { type: 'string', default: 'product' },
     json: { type: 'boolean', default: false },
+    param: { type: 'string', multiple: true, default: [] },
   },
 });
 if (!values.events) {
@@ -32,6 +35,7 @@ if (invalid > 0) process.stderr.write(`skipped ${invalid} invalid lines\n`);
 const result = evaluate(events, {
   testDays,
   context: values.context,
+  params: parseParamOverrides(values.param),
   progress: (total) => progressBar('scoring test sessions', total),
 });
 

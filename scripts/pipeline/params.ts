@@ -44,3 +44,16 @@ export const DEFAULT_TRAIN_PARAMS: TrainParams = {
   popularityTypeWeights: { product_view: 1, add_to_cart: 3, purchase: 5 },
   scoreDigits: 5,
 };
+
+/** Numeric overrides of top-level parameters from `key=value` strings (CLI `--param`). */
+export function parseParamOverrides(pairs: readonly string[]): Partial<TrainParams> {
+  const out: Record<string, number> = {};
+  for (const pair of pairs) {
+    const [key, value] = pair.split('=');
+    const known = key !== undefined && key in DEFAULT_TRAIN_PARAMS;
+    if (!known || value === undefined || typeof DEFAULT_TRAIN_PARAMS[key as keyof TrainParams] !== 'number' || !Number.isFinite(Number(value)))
+      throw new Error(`unknown or non-numeric parameter: ${pair}`);
+    out[key] = Number(value);
+  }
+  return out as Partial<TrainParams>;
+}

@@ -13,7 +13,7 @@ import { loadEvents } from './load-events';
 import { buildArtifact } from './train';
 import { writeModel } from './write-model';
 import { buildState, loadState, saveState, updateState } from './state';
-import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params';
+import { parseParamOverrides } from './params';
 import { progressBar } from './progress';
 
 const { values } = parseArgs({
@@ -34,18 +34,6 @@ if (!values.events || !values.out) {
   process.exit(2);
 }
 
-/** Numeric overrides of top-level parameters, e.g. `--param topK=50`. */
-function parseParams(pairs: string[]): Partial<TrainParams> {
-  const out: Record<string, number> = {};
-  for (const pair of pairs) {
-    const [key, value] = pair.split('=');
-    if (!key || value === undefined || !(key in DEFAULT_TRAIN_PARAMS) || typeof DEFAULT_TRAIN_PARAMS[key as keyof TrainParams] !== 'number')
-      throw new Error(`unknown or non-numeric parameter: ${pair}`);
-    out[key] = Number(value);
-  }
-  return out as Partial<TrainParams>;
-}
-
 const started = performance.now();
 const bar = progressBar('reading events (lines)', 0);
 const { events, invalid } = await loadEvents(values.events, (n) => bar.update(n));
@@ -57,7 +45,7 @@ if (values['base-state']) {
   state = loadState(values['base-state']);
   const report = updateState(state, events);
   process.stderr.write(`incremental: ${report.added} new events, ${report.late} late/already counted, ${report.tailSessions} tail sessions re-counted\n`);
-} else state = buildState(events, parseParams(values.param), (total) => progressBar('counting sessions', total));
+} else state = buildState(events, parseParamOverrides(values.param), (total) => progressBar('counting sessions', total));
 
 const catalogCategories = new Map<string, string>();
 if (values.catalog) {
