@@ -114,4 +114,13 @@ describe('replay', () => {
     expect(secondIds.some((id) => firstIds.includes(id))).toBe(false);
     expect(new Set([...firstIds, ...secondIds])).toEqual(new Set(events.map((e) => e.event_id)));
   });
+
+  it('keeps the checkpoint exact with several batches in flight', async () => {
+    mode = 'healthy';
+    received.length = 0;
+    const run = await replay('--restart', '--concurrency', '3');
+    expect(run.status, run.stderr).toBe(0);
+    expect(received.map((e) => e.event_id).sort()).toEqual(events.map((e) => e.event_id).sort());
+    expect(run.stderr).toContain(`done at line ${events.length}/${events.length}`);
+  });
 });
