@@ -31,9 +31,9 @@ function track(type,f){var e={event_id:"e_"+rid(),type:type,user_id:U,session_id
 for(var k in f)e[k]=f[k];load();q.push(e);save();if(q.length>=BATCH)flush();else if(!timer)timer=setTimeout(flush,1e3);return e.event_id}
 function body(b){return JSON.stringify({events:b,sent_at:Date.now()})}
 function drop(ids){load();q=q.filter(function(e){return ids.indexOf(e.event_id)<0});save()}
-function flush(){clearTimeout(timer);timer=0;load();if(!q.length||busy)return Promise.resolve();
-var b=q.slice(0,BATCH),ids=b.map(function(e){return e.event_id});busy=1;
-return fetch(E+"/v1/events",{method:"POST",body:body(b),keepalive:true,headers:{"Content-Type":"text/plain"},credentials:"omit"}).then(function(r){
+function flush(){clearTimeout(timer);timer=0;load();if(!q.length)return Promise.resolve();if(busy)return busy.then(flush);
+var b=q.slice(0,BATCH),ids=b.map(function(e){return e.event_id});
+return busy=fetch(E+"/v1/events",{method:"POST",body:body(b),keepalive:true,headers:{"Content-Type":"text/plain"},credentials:"omit"}).then(function(r){
 busy=0;if(r.ok||(r.status>=400&&r.status<500&&r.status!=429)){drop(ids);if(q.length)return flush()}else retry()},function(){busy=0;retry()})}
 var back=2e3;function retry(){if(!timer)timer=setTimeout(flush,back);back=Math.min(back*2,6e4)}
 function beacon(){load();if(!q.length||!navigator.sendBeacon)return;var b=q.slice(0,BATCH);
