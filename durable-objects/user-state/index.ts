@@ -14,6 +14,7 @@ import type { Interaction } from '../../shared/scoring/score';
 import type { RecommendationRequest, RecommendationResponse } from '../../shared/recs/types';
 import { readConfig, type UserStateConfig } from './config';
 import { recommendForUser } from './recommend';
+import { applyAffinities, insertHistory, markSeen, seenAmong, type HistoryRow } from './batch-sql';
 import { Outbox } from './outbox';
 import {
   AFFINITY_LIMITS,
@@ -23,6 +24,7 @@ import {
   emptyProfile,
   interactionsOf,
   isLate,
+  type AffinityUpdate,
   type Profile,
 } from './profile';
 import { perMinuteBucket, type TokenBucket } from './rate-limit';
@@ -94,8 +96,13 @@ export class UserState extends DurableObject<Env> {
     const rejectedPayloads = rejected.map((record) => JSON.stringify(record));
 
     this.ctx.storage.transactionSync(() => {
+      this.outbox.forgetSent();
+      const seen = seenAmong(this.sql, events.map((event) => event.event_id));
+      const acceptedIds: string[] = [];
+      const historyRows: HistoryRow[] = [];
+      const affinity: AffinityUpdate[] = [];
       for (const event of events) {
-        if (this.isDuplicate(event.event_id)) {
+        if (seen.has(event.event_id)) {
           outcomes.push('duplicate');
           this.profile.duplicates += 1;
           continue;
@@ -107,9 +114,16 @@ export class UserState extends DurableObject<Env> {
           this.profile.rate_limited += 1;
           continue;
         }
-        acceptedPayloads.push(this.apply(event, now));
+        seen.add(event.event_id); // a second copy later in this batch is a duplicate
+        acceptedIds.push(event.event_id);
+        const row = this.apply(event, now, affinity);
+        historyRows.push(row);
+        acceptedPayloads.push(row[7]);
         outcomes.push('accepted');
       }
+      markSeen(this.sql, acceptedIds, now);
+      insertHistory(this.sql, historyRows);
+      applyAffinities(this.sql, affinity, this.config.affinityHalfLifeMs);
       this.outbox.add('accepted', acceptedPayloads);
       this.outbox.add('rejected', rejectedPayloads);
       if (events.length === 0) return; // only rejected records: this is not user activity
@@ -120,14 +134,12 @@ export class UserState extends DurableObject<Env> {
       if (now - this.lastHousekeeping > HOUSEKEEPING_INTERVAL_MS) this.housekeeping(now);
     });
 
-    if (acceptedPayloads.length + rejectedPayloads.length > 0) {
-      // The alarm is armed before the reply, so the outbox drains even if this object
-      // is evicted right after answering; the send itself is not on the ack path.
-      await this.ensureAlarmBy(now + OUTBOX_SAFETY_DELAY_MS);
-      void this.drain();
-    } else {
-      await this.ensureAlarmBy(now + this.config.retentionMs);
-    }
+    // Not awaited, so the alarm write joins the transaction's commit: the reply (held by
+    // the output gate until that commit) implies the outbox will drain even if this
+    // object is evicted right after answering.
+    const pendingWork = acceptedPayloads.length + rejectedPayloads.length > 0;
+    this.ensureAlarmBy(now + (pendingWork ? OUTBOX_SAFETY_DELAY_MS : this.config.retentionMs));
+    if (pendingWork) void this.drain();
     return { outcomes };
   }
 
@@ -218,6 +230,7 @@ export class UserState extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     await this.drain();
+    this.outbox.forgetSent();
     if (this.outbox.pending() > 0) return; // drain() scheduled the retry
     const lastSeen = this.profile.last_seen;
     const now = Date.now();
@@ -235,63 +248,28 @@ export class UserState extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     this.alarmAt = null;
     this.profile = emptyProfile();
+    this.outbox.reset();
     this.sql.exec(CREATE_TABLES);
   }
 
-  private isDuplicate(eventId: string): boolean {
-    const inserted = this.sql.exec(
-      'INSERT INTO seen (event_id, seen_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING',
-      eventId,
-      Date.now(),
-    );
-    return inserted.rowsWritten === 0;
-  }
-
   /**
-   * Record an accepted event in history and, when on time, in the profile. Returns the
-   * event as forwarded, serialized once for both history and outbox.
+   * Apply an accepted event to the in-memory profile and collect its affinity updates
+   * (on-time events only). Returns its history row; the body is the event as forwarded,
+   * serialized once for both history and outbox.
    */
-  private apply(event: CanonicalEvent, now: number): string {
+  private apply(event: CanonicalEvent, now: number, affinity: AffinityUpdate[]): HistoryRow {
     const late = isLate(this.profile, event.ts, this.config.allowedLatenessMs);
-    const stored = JSON.stringify(late ? { ...event, late: true } : event);
+    const body = JSON.stringify(late ? { ...event, late: true } : event);
     const itemId = 'item_id' in event ? event.item_id : event.type === 'purchase' ? event.items[0]!.item_id : null;
-    this.sql.exec(
-      `INSERT INTO history (event_id, ts, received_at, type, item_id, session_id, late, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      event.event_id,
-      event.ts,
-      now,
-      event.type,
-      itemId,
-      event.session_id ?? null,
-      late ? 1 : 0,
-      stored,
-    );
     this.profile.counts[event.type] = (this.profile.counts[event.type] ?? 0) + 1;
     if (late) {
       this.profile.late_events += 1;
-      return stored;
+    } else {
+      this.profile.last_event_ts = Math.max(this.profile.last_event_ts ?? event.ts, event.ts);
+      advanceSession(this.profile, event, interactionsOf(event).map((interaction) => interaction.item_id));
+      affinity.push(...affinityUpdates(event));
     }
-    this.profile.last_event_ts = Math.max(this.profile.last_event_ts ?? event.ts, event.ts);
-    const items = interactionsOf(event).map((interaction) => interaction.item_id);
-    advanceSession(this.profile, event, items);
-    for (const update of affinityUpdates(event)) {
-      const row = this.sql
-        .exec<{ score: number; at: number }>('SELECT score, at FROM affinity WHERE kind = ? AND key = ?', update.kind, update.key)
-        .toArray()[0];
-      const next =
-        update.kind === 'purchased'
-          ? { score: 1, at: Math.max(row?.at ?? 0, update.ts) }
-          : decayedAdd(row?.score ?? 0, row?.at ?? update.ts, update.weight, update.ts, this.config.affinityHalfLifeMs);
-      this.sql.exec(
-        'INSERT OR REPLACE INTO affinity (kind, key, score, at) VALUES (?, ?, ?, ?)',
-        update.kind,
-        update.key,
-        Math.max(0, next.score),
-        next.at,
-      );
-    }
-    return stored;
+    return [event.event_id, event.ts, now, event.type, itemId, event.session_id ?? null, late ? 1 : 0, body];
   }
 
   private rateLimitedRecord(event: CanonicalEvent, errors: string[]): RejectedEventRecord {
@@ -353,10 +331,10 @@ export class UserState extends DurableObject<Env> {
     return this.draining;
   }
 
-  /** Make sure the alarm fires no later than `at`. */
-  private async ensureAlarmBy(at: number): Promise<void> {
+  /** Make sure the alarm fires no later than `at` (the write coalesces with the caller's). */
+  private ensureAlarmBy(at: number): void {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
-    await this.setAlarm(at);
+    void this.setAlarm(at);
   }
 
   private async setAlarm(at: number): Promise<void> {

@@ -7,6 +7,12 @@
  *
  * Each row is one ready-to-send queue message (packed when written, up to
  * MAX_MESSAGE_BYTES), so a drain is a few row reads and one sendBatch per ~100 rows.
+ *
+ * Sent rows are not deleted right away: a commit costs far more than the statements in
+ * it, so the delete rides along with the object's next write (`forgetSent`, called at
+ * the start of every ingest transaction and by the alarm). Until then `sentThrough`
+ * keeps them from being sent again; if the object is evicted first, they are sent once
+ * more, which at-least-once delivery allows.
  */
 import {
   MAX_BATCH_BYTES,
@@ -37,10 +43,23 @@ const ROWS_PER_ROUND = 500;
 const ENVELOPE_BYTES = 40;
 
 export class Outbox {
+  /** Every row with a seq up to this one was accepted by the queue (in memory only). */
+  private sentThrough = 0;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly queues: OutboxQueues,
   ) {}
+
+  /** After the object's storage was wiped: sequence numbers start again from 1. */
+  reset(): void {
+    this.sentThrough = 0;
+  }
+
+  /** Delete rows already sent; call inside a write transaction so it costs no extra commit. */
+  forgetSent(): void {
+    if (this.sentThrough > 0) this.sql.exec('DELETE FROM outbox WHERE seq <= ?', this.sentThrough);
+  }
 
   /**
    * Append serialized items (events or rejected records) as queue messages of at most
@@ -68,7 +87,7 @@ export class Outbox {
 
   /** Items (events and records) waiting to be sent. */
   pending(): number {
-    return this.sql.exec<{ n: number | null }>('SELECT sum(items) AS n FROM outbox').one().n ?? 0;
+    return this.sql.exec<{ n: number | null }>('SELECT sum(items) AS n FROM outbox WHERE seq > ?', this.sentThrough).one().n ?? 0;
   }
 
   /**
@@ -80,25 +99,27 @@ export class Outbox {
     let delivered = 0;
     for (;;) {
       const rows = this.sql
-        .exec<OutboxRow>('SELECT seq, kind, body, bytes, items FROM outbox ORDER BY seq LIMIT ?', ROWS_PER_ROUND)
+        .exec<OutboxRow>('SELECT seq, kind, body, bytes, items FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?', this.sentThrough, ROWS_PER_ROUND)
         .toArray();
       if (rows.length === 0) return delivered;
-      for (const kind of ['accepted', 'rejected'] as const) {
-        for (const batch of batches(rows.filter((row) => row.kind === kind))) {
-          await this.queues[kind].sendBatch(
-            batch.map((row) => ({ body: JSON.parse(row.body) as EdgeQueueMessage, contentType: 'json' as const })),
-          );
-          // Rows of one kind between the first and last seq of the batch are exactly
-          // the ones sent: later inserts get larger seqs, and rounds read in order.
-          this.sql.exec(
-            'DELETE FROM outbox WHERE kind = ? AND seq BETWEEN ? AND ?',
-            kind,
-            batch[0]!.seq,
-            batch[batch.length - 1]!.seq,
-          );
-          delivered += batch.reduce((n, row) => n + row.items, 0);
+      const sent: OutboxRow[] = [];
+      try {
+        for (const kind of ['accepted', 'rejected'] as const) {
+          for (const batch of batches(rows.filter((row) => row.kind === kind))) {
+            await this.queues[kind].sendBatch(
+              batch.map((row) => ({ body: JSON.parse(row.body) as EdgeQueueMessage, contentType: 'json' as const })),
+            );
+            sent.push(...batch);
+            delivered += batch.reduce((n, row) => n + row.items, 0);
+          }
         }
+      } catch (error) {
+        // Part of the round went out: delete exactly those rows now, so a retry sends only the rest.
+        for (const row of sent) this.sql.exec('DELETE FROM outbox WHERE seq = ?', row.seq);
+        throw error;
       }
+      // The whole round went out: every row up to its last seq is sent (rounds read in seq order).
+      this.sentThrough = rows[rows.length - 1]!.seq;
     }
   }
 }

@@ -13,6 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { latencySummary } from '../lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,10 +52,13 @@ function batchBody(): string {
 interface Phase {
   result: autocannon.Result;
   accepted: number;
+  /** Time spent in the user objects per request, from the Server-Timing header. */
+  userObjectMs: number[];
 }
 
 function load(seconds: number): Promise<Phase> {
   let accepted = 0;
+  const userObjectMs: number[] = [];
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -66,13 +70,18 @@ function load(seconds: number): Promise<Phase> {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             setupRequest: (request) => ({ ...request, body: batchBody() }),
-            onResponse: (status, body) => {
-              if (status === 202) accepted += (JSON.parse(body) as { accepted: number }).accepted;
+            onResponse: (status, body, _context, headers) => {
+              if (status !== 202) return;
+              accepted += (JSON.parse(body) as { accepted: number }).accepted;
+              // autocannon keeps header names as sent ("Server-Timing").
+              const name = Object.keys(headers ?? {}).find((key) => key.toLowerCase() === 'server-timing');
+              const timing = /users;dur=([\d.]+)/.exec(String(name ? headers![name] : ''));
+              if (timing) userObjectMs.push(Number(timing[1]));
             },
           },
         ],
       },
-      (error, result) => (error ? reject(error) : resolve({ result, accepted })),
+      (error, result) => (error ? reject(error) : resolve({ result, accepted, userObjectMs })),
     );
   });
 }
@@ -81,7 +90,8 @@ const health = await fetch(new URL('/v1/health', base)).catch(() => null);
 if (!health?.ok) throw new Error(`no local stack at ${base.origin} (start it with npm start)`);
 
 await load(Number(args.warmup));
-const { result, accepted } = await load(Number(args.seconds));
+const { result, accepted, userObjectMs } = await load(Number(args.seconds));
+const inObjects = latencySummary(userObjectMs);
 const summary = {
   batch_size: batchSize,
   connections: Number(args.connections),
@@ -91,11 +101,13 @@ const summary = {
   errors: result.errors + result.timeouts,
   accepted_events_per_s: Math.round(accepted / result.duration),
   latency_ms: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+  user_object_ms: { p50: inObjects.p50, p99: inObjects.p99 },
 };
 if (args.json) console.log(JSON.stringify(summary));
 else {
   console.log(`ingest benchmark: POST ${base.origin}/v1/events, batches of ${batchSize}, ${summary.connections} connections, ${summary.seconds} s after ${args.warmup} s warm-up`);
   console.log(`  accepted events/s : ${summary.accepted_events_per_s}`);
   console.log(`  request latency   : p50 ${summary.latency_ms.p50} ms, p90 ${summary.latency_ms.p90} ms, p99 ${summary.latency_ms.p99} ms, max ${summary.latency_ms.max} ms`);
+  console.log(`  in user objects   : p50 ${summary.user_object_ms.p50} ms, p99 ${summary.user_object_ms.p99} ms (Server-Timing)`);
   console.log(`  requests          : ${summary.requests} (${summary.non_2xx} non-2xx, ${summary.errors} errors/timeouts)`);
 }

@@ -1,5 +1,5 @@
 /** Operator endpoints on a user's state: authentication, inspection, forgetting. */
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { ADMIN, eventId, get, post, userId } from '../helpers';
 
@@ -25,7 +25,13 @@ describe('/v1/admin/users', () => {
     const after = (await (await get(`/v1/admin/users/${user}`, ADMIN)).json()) as { history_size: number; profile: { last_seen: null } };
     expect(after.history_size).toBe(0);
     expect(after.profile.last_seen).toBeNull();
-    // The same events may come again after forgetting (the dedup memory went with the state).
+
+    // The object works as new afterwards: events are accepted and leave through the outbox.
+    const again = await post('/v1/events', { events: [{ event_id: eventId(), type: 'product_view', user_id: user, item_id: 'sku-2', ts: Date.now() }] });
+    expect(again.body.accepted).toBe(1);
+    const stub = env.USER_STATE.get(env.USER_STATE.idFromName(user));
+    await stub.settle();
+    expect((await stub.stats()).outbox_pending).toBe(0);
   });
 
   it('answers 400 for an unusable user id', async () => {

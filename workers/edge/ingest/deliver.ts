@@ -37,11 +37,12 @@ function groupByUser(
     return group;
   };
   for (const event of events) groupOf(event.user_id).events.push(event);
+  // All of a request's records without a usable user id go to ONE reserved object (one
+  // call, not one per record); requests spread over the shards by their first record.
+  const orphans = rejected.filter((record) => record.user_id === null || !validUserIds.has(record.user_id));
+  const orphanKey = orphans.length > 0 ? `${REJECT_SHARD_PREFIX}${fnv1a32(orphans[0]!.raw) % REJECT_SHARDS}` : '';
   for (const record of rejected) {
-    const key =
-      record.user_id !== null && validUserIds.has(record.user_id)
-        ? record.user_id
-        : `${REJECT_SHARD_PREFIX}${fnv1a32(record.raw) % REJECT_SHARDS}`;
+    const key = record.user_id !== null && validUserIds.has(record.user_id) ? record.user_id : orphanKey;
     groupOf(key).rejected.push(record);
   }
   return groups;
