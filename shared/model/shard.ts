@@ -13,6 +13,20 @@ export function fnv1a32(text: string): number {
   return hash >>> 0;
 }
 
+/**
+ * MurmurHash3's 32-bit finalizer: spreads every input bit over every output bit. FNV-1a
+ * alone leaves the high bits poorly mixed for short, similar strings (`user_1`,
+ * `user_2`…), which matters where the hash is read as a fraction (canary shares).
+ */
+export function fmix32(hash: number): number {
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
+}
+
 /** The shard an item's neighbours (or catalog entry) live in. */
 export function shardOf(itemId: string, shardCount: number): number {
   return fnv1a32(itemId) % shardCount;

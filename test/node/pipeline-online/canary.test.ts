@@ -21,6 +21,14 @@ describe('canary split by hash', () => {
     }
   });
 
+  it('spreads sequential user ids evenly too', () => {
+    for (const make of [(i: number) => `user_${i}`, (i: number) => `shopper-${i}`, (i: number) => String(i)]) {
+      const sequential = Array.from({ length: 20_000 }, (_, i) => make(i));
+      const share = sequential.filter((id) => inCanary(id, 0.1)).length / sequential.length;
+      expect(Math.abs(share - 0.1), make(0)).toBeLessThan(0.011);
+    }
+  });
+
   it('only adds users when the share grows', () => {
     const at5 = ids.filter((id) => inCanary(id, 0.05));
     const at10 = new Set(ids.filter((id) => inCanary(id, 0.1)));
