@@ -80,6 +80,20 @@ describe('recommendations', () => {
     expect(list.length).toBe(6);
   });
 
+  it('cold start still fills the list when trending is dominated by items the catalog does not know', async () => {
+    clearTrendingCache();
+    const now = Date.now();
+    // 150 trending items unknown to the catalog (e.g. discontinued), each hotter than any known one.
+    const unknown = Array.from({ length: 150 }, (_, i) =>
+      Array.from({ length: 3 }, (_, k) => ({ type: 'product_view', item_id: `gone-${i}`, edge_region: 'local', user_id: 'x', event_id: `g-${i}-${k}-${now}`, ts: now })),
+    ).flat() as unknown as CanonicalEvent[];
+    await recordTrending(env, unknown);
+    const { status, body } = await recs({ user_id: userId('cold'), n: 6 });
+    expect(status).toBe(200);
+    expect(ids(body)).toHaveLength(6);
+    expect(ids(body).every((id) => !id.startsWith('gone-'))).toBe(true);
+  });
+
   it('product context anchors on the item and never recommends it', async () => {
     const { body } = await recs({ user_id: userId(), context: 'product', item_id: 'i5', n: 3 });
     expect(ids(body).slice(0, 2)).toEqual(['i6', 'i7']);

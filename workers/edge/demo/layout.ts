@@ -10,7 +10,7 @@ header{background:#24292f;color:#fff;padding:.75rem 1.5rem;display:flex;gap:1rem
 header a{color:#fff;font-weight:700;text-decoration:none}header small{color:#d0d7de}
 main{max-width:70rem;margin:0 auto;padding:1.5rem}
 .grid{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:1rem}
-.card a{display:block;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:1rem;color:inherit;text-decoration:none;height:100%}
+.card a{box-sizing:border-box;display:block;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:1rem;color:inherit;text-decoration:none;height:100%}
 .card a:focus-visible,button:focus-visible{outline:3px solid #0969da;outline-offset:2px}
 .price{color:#116329;font-weight:600}.muted{color:#57606a}
 .product{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:1.5rem}

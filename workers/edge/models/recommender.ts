@@ -65,7 +65,17 @@ export async function rank(bucket: R2Bucket, input: RankInput): Promise<Recommen
     (catalogVersion && catalogManifest ? peekCatalogItem(catalogVersion, catalogManifest, itemId)?.category : undefined) ??
     popularity?.item_category[itemId];
 
-  const fallbacks: ScoredList[] = [...(input.leadingFallbacks ?? [])];
+  // Trending comes from live traffic, not the model: it can be full of items the catalog
+  // no longer sells. Filter it up front; the re-scoring rounds below only absorb a few
+  // unavailable items, and a trending list of them would otherwise starve the response.
+  const fallbacks: ScoredList[] = [];
+  for (const list of input.leadingFallbacks ?? []) {
+    const entries =
+      catalogVersion && catalogManifest
+        ? await safely(() => loadCatalogItems(bucket, catalogVersion, list.map(([itemId]) => itemId)))
+        : null;
+    fallbacks.push(entries ? list.filter(([itemId]) => entries.get(itemId)?.in_stock !== false && entries.has(itemId)) : list);
+  }
   if (popularity) {
     const category = input.categoryFallback && input.contextItemId ? categoryOf(input.contextItemId) : undefined;
     const byCategory = category === undefined ? undefined : popularity.by_category[category];

@@ -7,7 +7,7 @@ export const WIDGET_CSS = `
 .epr-widget{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;margin:1.5rem 0}
 .epr-widget h2{font-size:1.1rem;margin:0 0 .75rem}
 .epr-widget .epr-list{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(9.5rem,1fr));gap:.75rem}
-.epr-widget .epr-item a{display:flex;flex-direction:column;gap:.35rem;height:100%;padding:.6rem;border:1px solid #d0d7de;border-radius:8px;color:inherit;text-decoration:none;background:#fff}
+.epr-widget .epr-item a{box-sizing:border-box;display:flex;flex-direction:column;gap:.35rem;height:100%;padding:.6rem;border:1px solid #d0d7de;border-radius:8px;color:inherit;text-decoration:none;background:#fff}
 .epr-widget .epr-item a:hover{border-color:#0969da}
 .epr-widget .epr-item a:focus-visible{outline:3px solid #0969da;outline-offset:2px}
 .epr-widget img{width:100%;aspect-ratio:1;object-fit:cover;border-radius:4px;background:#f6f8fa}
