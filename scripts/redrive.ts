@@ -3,30 +3,15 @@
  * batches archived in R2 back to Kafka through the Worker's admin API, repeating until
  * none remain. The bearer token is ADMIN_TOKEN from the environment or `.dev.vars`.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RedriveResult } from '../workers/forwarder/dead-letters';
+import { adminTokenFromEnv, DEV_VARS_FILE } from './dev/dev-vars';
 
-interface RedriveResult {
-  objects: number;
-  messages: number;
-  records: number;
-  unforwardable: number;
-  remaining: boolean;
-  error: string | null;
-}
-
-/** ADMIN_TOKEN from the environment, else from `.dev.vars` (what `wrangler dev` uses). */
 function adminToken(): string {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
-  try {
-    const vars = readFileSync(join(import.meta.dirname, '..', '.dev.vars'), 'utf8');
-    const match = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]*)"?\s*$/m.exec(vars);
-    if (match?.[1]) return match[1];
-  } catch {
-    // Fall through to the error below.
-  }
-  throw new Error('no ADMIN_TOKEN: set it in the environment or in .dev.vars');
+  const token = adminTokenFromEnv(join(import.meta.dirname, '..', DEV_VARS_FILE));
+  if (!token) throw new Error('no ADMIN_TOKEN: set it in the environment or in .dev.vars');
+  return token;
 }
 
 async function call(url: string, token: string, method: 'GET' | 'POST'): Promise<unknown> {

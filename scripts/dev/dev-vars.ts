@@ -18,6 +18,16 @@ export function parseDevVars(text: string): Record<string, string> {
   return vars;
 }
 
+/**
+ * The admin token for scripts talking to the edge: ADMIN_TOKEN from the environment,
+ * else from `.dev.vars` (what `wrangler dev` and `npm start` use); null when neither has one.
+ */
+export function adminTokenFromEnv(file = DEV_VARS_FILE): string | null {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
+  if (!existsSync(file)) return null;
+  return parseDevVars(readFileSync(file, 'utf8')).ADMIN_TOKEN || null;
+}
+
 /** Read `.dev.vars`, creating it with a fresh ADMIN_TOKEN if it does not exist or lacks one. */
 export function ensureDevVars(file = DEV_VARS_FILE): Record<string, string> {
   const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';

@@ -12,8 +12,8 @@
  * Target: --url or EDGE_URL (default http://127.0.0.1:8787). Token: ADMIN_TOKEN, else
  * the one in .dev.vars (created by npm start).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { adminTokenFromEnv } from '../dev/dev-vars';
 import { AdminApiError, AdminClient } from './api';
 import { readArtifactDir } from './files';
 import { seedDemo } from './seed-demo';
@@ -23,12 +23,9 @@ const USAGE = `usage: npm run model -- <upload <dir> [--activate] [--canary s] |
   [--url http://127.0.0.1:8787]`;
 
 function adminToken(): string {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
-  if (existsSync('.dev.vars')) {
-    const match = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m.exec(readFileSync('.dev.vars', 'utf8'));
-    if (match) return match[1]!;
-  }
-  throw new Error('set ADMIN_TOKEN (or run npm start once to create .dev.vars)');
+  const token = adminTokenFromEnv();
+  if (!token) throw new Error('set ADMIN_TOKEN (or run npm start once to create .dev.vars)');
+  return token;
 }
 
 function share(value: string | undefined): number | undefined {

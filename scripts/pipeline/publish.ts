@@ -4,7 +4,7 @@
  * share of users — or for everyone when there is no live model yet (a canary needs one
  * to compare with). A copy is kept in the local store so the next gate can score it.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AdminClient } from '../models/api';
 import { activePointerSchema, type ActivePointer } from '../../workers/edge/models/pointer';
@@ -35,19 +35,7 @@ export function adminClient(edgeUrl: string, token: string): AdminClient {
   return new AdminClient({ baseUrl: edgeUrl, token });
 }
 
-/** ADMIN_TOKEN from the environment, else from the git-ignored `.dev.vars` (local stack). */
-export function adminTokenFromEnv(devVars = '.dev.vars'): string | null {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
-  try {
-    for (const line of readFileSync(devVars, 'utf8').split('\n')) {
-      const match = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]*)"?\s*$/.exec(line);
-      if (match) return match[1]!;
-    }
-  } catch {
-    // No .dev.vars: not a local stack.
-  }
-  return null;
-}
+export { adminTokenFromEnv } from '../dev/dev-vars';
 
 /** The edge's active pointer (model, canary, catalog). */
 export async function readActive(client: AdminClient): Promise<ActivePointer> {

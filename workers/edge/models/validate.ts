@@ -68,19 +68,9 @@ export async function finalizeModel(bucket: R2Bucket, version: string): Promise<
     const popularity = popularitySchema.safeParse(safeJson(popularityText));
     if (!popularity.success) problems.push(`popularity.json: ${popularity.error.message.slice(0, 500)}`);
   }
-  let items = 0;
-  for (const [index, file] of m.files.neighbours.entries()) {
-    const text = await readText(bucket, artifactKey('model', version, file), ARTIFACT_LIMITS.shardBytes, problems);
-    if (text === null) continue;
-    bytes += text.length;
-    const shard = neighbourShardSchema.safeParse(safeJson(text));
-    if (!shard.success) {
-      problems.push(`${file}: ${shard.error.message.slice(0, 500)}`);
-      continue;
-    }
-    problems.push(...shardProblems(file, index, shard.data.shard, Object.keys(shard.data.items), m.shard_count));
-    items += Object.keys(shard.data.items).length;
-  }
+  const shards = await validateShards(bucket, 'model', version, m.files.neighbours, m.shard_count, neighbourShardSchema, problems);
+  bytes += shards.bytes;
+  const items = shards.items;
   if (problems.length > 0) return { ok: false, problems: problems.slice(0, 50) };
   return markReady(bucket, {
     kind: 'model',
@@ -92,6 +82,37 @@ export async function finalizeModel(bucket: R2Bucket, version: string): Promise<
     bytes,
     ...(m.evaluation ? { evaluation: m.evaluation } : {}),
   });
+}
+
+/**
+ * Read, parse and check every shard of a version (model neighbours or catalog),
+ * collecting problems instead of stopping at the first. Returns the bytes and items seen.
+ */
+async function validateShards<Shard extends { shard: number; items: Record<string, unknown> }>(
+  bucket: R2Bucket,
+  kind: ArtifactKind,
+  version: string,
+  files: readonly string[],
+  shardCount: number,
+  schema: { safeParse(value: unknown): { success: true; data: Shard } | { success: false; error: { message: string } } },
+  problems: string[],
+): Promise<{ bytes: number; items: number }> {
+  let bytes = 0;
+  let items = 0;
+  for (const [index, file] of files.entries()) {
+    const text = await readText(bucket, artifactKey(kind, version, file), ARTIFACT_LIMITS.shardBytes, problems);
+    if (text === null) continue;
+    bytes += text.length;
+    const shard = schema.safeParse(safeJson(text));
+    if (!shard.success) {
+      problems.push(`${file}: ${shard.error.message.slice(0, 500)}`);
+      continue;
+    }
+    const ids = Object.keys(shard.data.items);
+    problems.push(...shardProblems(file, index, shard.data.shard, ids, shardCount));
+    items += ids.length;
+  }
+  return { bytes, items };
 }
 
 /** Validate a catalog version in R2 and mark it ready. */
@@ -110,20 +131,9 @@ export async function finalizeCatalog(bucket: R2Bucket, version: string): Promis
   });
   if (problems.length > 0) return { ok: false, problems };
 
-  let bytes = manifestText.length;
-  let items = 0;
-  for (const [index, file] of m.files.entries()) {
-    const text = await readText(bucket, artifactKey('catalog', version, file), ARTIFACT_LIMITS.shardBytes, problems);
-    if (text === null) continue;
-    bytes += text.length;
-    const shard = catalogShardSchema.safeParse(safeJson(text));
-    if (!shard.success) {
-      problems.push(`${file}: ${shard.error.message.slice(0, 500)}`);
-      continue;
-    }
-    problems.push(...shardProblems(file, index, shard.data.shard, Object.keys(shard.data.items), m.shard_count));
-    items += Object.keys(shard.data.items).length;
-  }
+  const shards = await validateShards(bucket, 'catalog', version, m.files, m.shard_count, catalogShardSchema, problems);
+  const bytes = manifestText.length + shards.bytes;
+  const items = shards.items;
   if (problems.length > 0) return { ok: false, problems: problems.slice(0, 50) };
   return markReady(bucket, {
     kind: 'catalog',
