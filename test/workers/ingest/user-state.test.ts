@@ -161,6 +161,24 @@ describe('UserState', () => {
     expect(JSON.parse(records[0]!.raw)).toEqual(junk);
   });
 
+  it('sends each event exactly once under concurrent requests to one user', async () => {
+    const user = userId();
+    const sent: { queue: string; body: EdgeQueueMessage }[] = [];
+    await withQueues(user, (real) => ({ accepted: spy(real.accepted, 'accepted', sent), rejected: real.rejected }));
+    const batches = Array.from({ length: 30 }, (_, b) =>
+      Array.from({ length: 3 }, (_, i) => view(user, `b${b}-${i}`, Date.now() - 1000 + b * 10 + i)),
+    );
+    const answers = await Promise.all(batches.map((events) => post('/v1/events', { events })));
+    expect(answers.reduce((n, a) => n + a.body.accepted, 0)).toBe(90);
+    await stubOf(user).settle();
+    await runDurableObjectAlarm(stubOf(user)); // the safety alarm must not resend what went out
+    await stubOf(user).settle();
+    const delivered = sent.flatMap((m) => (m.body.kind === 'accepted' ? m.body.events.map((e) => e.event_id) : []));
+    expect(delivered).toHaveLength(90);
+    expect(new Set(delivered).size).toBe(90);
+    expect((await stubOf(user).stats()).outbox_pending).toBe(0);
+  });
+
   it('redelivers from the outbox by alarm after a failed queue send', async () => {
     const user = userId();
     const sent: { queue: string; body: EdgeQueueMessage }[] = [];
