@@ -180,9 +180,16 @@ export async function isKafkaReady(brokers: string, timeoutMs = 3000): Promise<b
   }
 }
 
-/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. */
-function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. One in 64
+ * starts with '-', which the storage tool's argument parser takes for an option (a
+ * flaky format failure); Kafka's own Uuid.randomUuid() regenerates those, and so do we.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 async function runJava(args: string[], logPath: string): Promise<void> {

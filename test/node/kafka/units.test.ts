@@ -8,6 +8,7 @@ import { groupByTopic, MalformedBodyError, parseQueueBody, recordsOf } from '../
 import { ALL_TOPICS, topicSpecs } from '../../../shared/kafka/topics';
 import { retryDelaySeconds } from '../../../workers/forwarder/backoff';
 import { queueRole } from '../../../workers/forwarder';
+import { newClusterId } from '../../../scripts/kafka/broker';
 import { canonical, clientEvent, rejected } from './fixtures/events';
 
 describe('kafkaSettings', () => {
@@ -79,5 +80,13 @@ describe('forwarder dispatch and backoff', () => {
     expect(retryDelaySeconds(20, {}, mid)).toBe(900);
     expect(retryDelaySeconds(3, { KAFKA_RETRY_BASE_SECONDS: '0' }, mid)).toBe(0);
     expect(retryDelaySeconds(5, { KAFKA_RETRY_BASE_SECONDS: '1', KAFKA_RETRY_MAX_SECONDS: '5' }, mid)).toBe(5);
+  });
+});
+
+describe('newClusterId', () => {
+  it('never starts with "-" (the storage tool would read it as an option)', () => {
+    const ids = Array.from({ length: 5000 }, () => newClusterId());
+    expect(ids.every((id) => /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
