@@ -6,18 +6,8 @@
  */
 import { anchorItems, scoreCandidates, type Interaction } from '../../shared/scoring/score';
 import type { ItemNeighbours, ScoredList } from '../../shared/model/format';
+import { prng } from '../lib/prng';
 
-/** mulberry32: a small deterministic PRNG so every run scores the same input. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rand = prng(11);
 const types = ['product_view', 'product_view', 'product_view', 'add_to_cart', 'purchase'] as const;

@@ -4,17 +4,9 @@
  */
 import type { CanonicalEvent } from '../../../shared/schema/events';
 
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../scripts/lib/prng';
+
+export { prng };
 
 const enrichment = {
   schema_version: 1 as const,

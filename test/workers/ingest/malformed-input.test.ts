@@ -3,18 +3,9 @@
  * every event of an accepted request is accounted for exactly once.
  */
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../../scripts/lib/prng';
 import { post, sampleEvents } from '../helpers';
 
-/** Small deterministic PRNG so a failure reproduces from its seed. */
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WEIRD_VALUES: unknown[] = [
   null, true, false, 0, -1, 1e308, -1e308, 1.5, '', ' ', 'x'.repeat(5000), '\u0000', '\ud800', '💥', [], {}, [[]], { a: { b: { c: {} } } },
@@ -52,7 +43,7 @@ function corruptText(text: string, random: () => number): string {
 
 describe('malformed input', () => {
   it('never answers 5xx and always accounts for every event (300 random requests)', async () => {
-    const random = mulberry32(20261122);
+    const random = prng(20261122);
     for (let i = 0; i < 300; i++) {
       const user = random() < 0.5 ? 'fuzz-user' : `fuzz-${i}`;
       const events = sampleEvents(user).map((event) => (random() < 0.5 ? mutate(event, random) : event));
