@@ -132,9 +132,15 @@ describe('online pipeline end to end', () => {
     const again = await servedVersions(worker, users.slice(0, 50));
     for (const [user, version] of again) expect(version).toBe(served.get(user));
 
-    const metrics = await (await fetch(`http://127.0.0.1:${pipeline.metricsPort}/metrics`)).text();
+    // The lag gauge is refreshed every 5 s (lagIntervalMs): scrape until it has caught up.
+    const caughtUp = /^pipeline_consumer_lag\{partition="0",topic="events.product_view"\} 0$/m;
+    let metrics = '';
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(500)) {
+      metrics = await (await fetch(`http://127.0.0.1:${pipeline.metricsPort}/metrics`)).text();
+      if (caughtUp.test(metrics)) break;
+    }
     expect(metrics).toMatch(/^pipeline_lake_events_written_total\{topic="events.product_view"\} \d+/m);
-    expect(metrics).toMatch(/^pipeline_consumer_lag\{partition="0",topic="events.product_view"\} 0$/m);
+    expect(metrics).toMatch(caughtUp);
     expect(metrics).toContain(`pipeline_model_published_info{stage="canary",version="${canaryVersion}"} 1`);
     expect(metrics).toMatch(new RegExp(`^pipeline_model_evaluation\\{metric="hr@20",protocol="new",version="${canaryVersion}"\\} 0\\.\\d+`, 'm'));
 
