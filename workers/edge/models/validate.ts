@@ -44,16 +44,37 @@ export interface ReadyRecord {
 
 export type FinalizeResult = { ok: true; record: ReadyRecord } | { ok: false; problems: string[] };
 
+/**
+ * Read and parse a version's manifest and check what every kind shares: it names the
+ * version it was uploaded as, and its shard count is within bounds. Problems are
+ * collected; null means the manifest is missing or unreadable (nothing else to check).
+ */
+async function readManifest<Manifest extends { version: string; shard_count: number }>(
+  bucket: R2Bucket,
+  kind: ArtifactKind,
+  version: string,
+  schema: { safeParse(value: unknown): { success: true; data: Manifest } | { success: false; error: { message: string } } },
+  problems: string[],
+): Promise<{ manifest: Manifest; text: string } | null> {
+  const text = await readText(bucket, artifactKey(kind, version, 'manifest.json'), ARTIFACT_LIMITS.manifestBytes, problems);
+  if (text === null) return null;
+  const parsed = schema.safeParse(safeJson(text));
+  if (!parsed.success) {
+    problems.push(`manifest.json: ${parsed.error.message}`);
+    return null;
+  }
+  const manifest = parsed.data;
+  if (manifest.version !== version) problems.push(`manifest.json: version is ${manifest.version}, uploaded as ${version}`);
+  if (manifest.shard_count > ARTIFACT_LIMITS.maxShards) problems.push(`manifest.json: more than ${ARTIFACT_LIMITS.maxShards} shards`);
+  return { manifest, text };
+}
+
 /** Validate a model version in R2 and mark it ready. */
 export async function finalizeModel(bucket: R2Bucket, version: string): Promise<FinalizeResult> {
   const problems: string[] = [];
-  const manifestText = await readText(bucket, artifactKey('model', version, 'manifest.json'), ARTIFACT_LIMITS.manifestBytes, problems);
-  if (manifestText === null) return { ok: false, problems };
-  const manifest = modelManifestSchema.safeParse(safeJson(manifestText));
-  if (!manifest.success) return { ok: false, problems: [`manifest.json: ${manifest.error.message}`] };
-  const m = manifest.data;
-  if (m.version !== version) problems.push(`manifest.json: version is ${m.version}, uploaded as ${version}`);
-  if (m.shard_count > ARTIFACT_LIMITS.maxShards) problems.push(`manifest.json: more than ${ARTIFACT_LIMITS.maxShards} shards`);
+  const read = await readManifest(bucket, 'model', version, modelManifestSchema, problems);
+  if (!read) return { ok: false, problems };
+  const { manifest: m, text: manifestText } = read;
   if (m.files.neighbours.length !== m.shard_count) problems.push('manifest.json: files.neighbours must list shard_count files');
   if (m.files.popularity !== 'popularity.json') problems.push('manifest.json: files.popularity must be popularity.json');
   m.files.neighbours.forEach((file, index) => {
@@ -118,13 +139,9 @@ async function validateShards<Shard extends { shard: number; items: Record<strin
 /** Validate a catalog version in R2 and mark it ready. */
 export async function finalizeCatalog(bucket: R2Bucket, version: string): Promise<FinalizeResult> {
   const problems: string[] = [];
-  const manifestText = await readText(bucket, artifactKey('catalog', version, 'manifest.json'), ARTIFACT_LIMITS.manifestBytes, problems);
-  if (manifestText === null) return { ok: false, problems };
-  const manifest = catalogManifestSchema.safeParse(safeJson(manifestText));
-  if (!manifest.success) return { ok: false, problems: [`manifest.json: ${manifest.error.message}`] };
-  const m = manifest.data;
-  if (m.version !== version) problems.push(`manifest.json: version is ${m.version}, uploaded as ${version}`);
-  if (m.shard_count > ARTIFACT_LIMITS.maxShards) problems.push(`manifest.json: more than ${ARTIFACT_LIMITS.maxShards} shards`);
+  const read = await readManifest(bucket, 'catalog', version, catalogManifestSchema, problems);
+  if (!read) return { ok: false, problems };
+  const { manifest: m, text: manifestText } = read;
   if (m.files.length !== m.shard_count) problems.push('manifest.json: files must list shard_count files');
   m.files.forEach((file, index) => {
     if (file !== shardFile('catalog', index)) problems.push(`manifest.json: shard ${index} must be ${shardFile('catalog', index)}`);
