@@ -1,6 +1,6 @@
 /**
- * Fails when a generated file is stale: the Env types from `wrangler types` (against
- * wrangler.toml) and the JSON Schema of v1 (against the zod schemas). Part of `npm test`,
+ * Fails when a generated file is stale: the Env and runtime types from `wrangler types`
+ * (against wrangler.toml) and the JSON Schema of v1 (against the zod schemas). Part of `npm test`,
  * so a config or schema change cannot ship without its generated counterpart.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,13 +10,20 @@ import { join } from 'node:path';
 
 let stale = false;
 
-const types = spawnSync('npx', ['wrangler', 'types', '--check', '--env-interface', 'Env', 'shared/env/worker-configuration.d.ts'], {
-  encoding: 'utf8',
-  env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-});
-if (types.status !== 0) {
-  console.error(`shared/env/worker-configuration.d.ts is stale: run \`npm run types\`\n${types.stdout}${types.stderr}`);
-  stale = true;
+/** The two outputs of `npm run types`: the Env (small, reviewed) and the runtime types (large, generated). */
+const TYPE_OUTPUTS: { file: string; args: string[] }[] = [
+  { file: 'shared/env/worker-configuration.d.ts', args: ['--env-interface', 'Env', '--include-runtime=false', '--strict-vars=false'] },
+  { file: 'shared/env/workers-runtime.d.ts', args: ['--include-env=false'] },
+];
+for (const { file, args } of TYPE_OUTPUTS) {
+  const types = spawnSync('npx', ['wrangler', 'types', '--check', ...args, file], {
+    encoding: 'utf8',
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
+  if (types.status !== 0) {
+    console.error(`${file} is stale: run \`npm run types\`\n${types.stdout}${types.stderr}`);
+    stale = true;
+  }
 }
 
 const fresh = mkdtempSync(join(tmpdir(), 'schema-'));

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RedriveResult } from '../workers/forwarder/dead-letters';
+import type { RedriveResult } from '../shared/queue/dead-letters';
 import { adminTokenFromEnv, DEV_VARS_FILE } from './dev/dev-vars';
 
 function adminToken(): string {
@@ -22,7 +22,12 @@ async function call(url: string, token: string, method: 'GET' | 'POST'): Promise
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { url: { type: 'string', default: process.env.EDGE_URL ?? 'http://127.0.0.1:8787' }, list: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string', default: process.env.EDGE_URL ?? 'http://127.0.0.1:8787' },
+      list: { type: 'boolean', default: false },
+    },
+  });
   const base = `${values.url.replace(/\/$/, '')}/v1/admin/dead-letters`;
   const token = adminToken();
   if (values.list) {
@@ -36,7 +41,9 @@ async function main(): Promise<void> {
     total.messages += result.messages;
     total.records += result.records;
     total.unforwardable += result.unforwardable;
-    console.log(`[redrive] ${result.objects} objects, ${result.messages} messages, ${result.records} records to Kafka${result.unforwardable ? `, ${result.unforwardable} unforwardable (kept under dead-letters-unforwardable/)` : ''}`);
+    console.log(
+      `[redrive] ${result.objects} objects, ${result.messages} messages, ${result.records} records to Kafka${result.unforwardable ? `, ${result.unforwardable} unforwardable (kept under dead-letters-unforwardable/)` : ''}`,
+    );
     if (!result.remaining || result.objects === 0) break;
   }
   console.log(`[redrive] done: ${JSON.stringify(total)}`);

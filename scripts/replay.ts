@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readLines } from './import/csv';
-import { progressBar } from './pipeline/progress';
+import { progressBar } from './lib/progress';
 import type { IngestResponse } from '../shared/schema/ingest';
 
 /** Fields the edge adds; a client never sends them. */
@@ -66,7 +66,9 @@ async function main(): Promise<void> {
   const rate = Number(values.rate);
   const batchSize = Number(values.batch);
   if (!values.file || !(rate > 0) || !(batchSize >= 1 && batchSize <= 500)) {
-    process.stderr.write('usage: npm run replay -- --file <ndjson[.gz]> --rate <events/s> [--url URL] [--batch 1..500] [--concurrency n] [--restart]\n');
+    process.stderr.write(
+      'usage: npm run replay -- --file <ndjson[.gz]> --rate <events/s> [--url URL] [--batch 1..500] [--concurrency n] [--restart]\n',
+    );
     process.exit(2);
   }
   const endpoint = new URL('/v1/events', values.url).toString();

@@ -4,7 +4,7 @@
  */
 import { app } from './edge/app';
 import { handleQueueBatch } from './forwarder';
-import { recordTrending } from '../durable-objects/trending';
+import { recordTrending } from '../durable-objects/trending/client';
 import type { EdgeQueueMessage } from '../shared/queue/messages';
 
 export { UserState } from '../durable-objects/user-state';

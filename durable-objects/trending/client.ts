@@ -3,7 +3,6 @@
  * queue consumer and cached reads from user objects.
  */
 import { itemsOf, type CanonicalEvent } from '../../shared/schema/events';
-import type { RegionalTrending } from './index';
 import type { TrendingCounts, TrendingEntry } from './types';
 
 /** How much one interaction says about what is trending now. */
@@ -19,9 +18,9 @@ const READ_TTL_MS = 10_000;
 /** Per region: the list as read, and how deep it was asked for (shorter means complete). */
 const readCache = new Map<string, { at: number; entries: TrendingEntry[]; depth: number }>();
 
-function stubOf(env: Env, region: string): DurableObjectStub<RegionalTrending> {
-  const namespace = env.TRENDING as unknown as DurableObjectNamespace<RegionalTrending>;
-  return namespace.get(namespace.idFromName(region));
+/** The trending object of a region (one per region name). */
+function stubOf(env: Env, region: string) {
+  return env.TRENDING.getByName(region);
 }
 
 /**
@@ -41,9 +40,7 @@ export async function recordTrending(env: Env, events: readonly CanonicalEvent[]
   }
   // Object.fromEntries defines own properties, so ids like "__proto__" are plain keys,
   // and the result is a plain object that RPC can serialize.
-  await Promise.all(
-    [...byRegion].map(([region, counts]) => stubOf(env, region).record(Object.fromEntries(counts) as TrendingCounts)),
-  );
+  await Promise.all([...byRegion].map(([region, counts]) => stubOf(env, region).record(Object.fromEntries(counts) as TrendingCounts)));
 }
 
 /**

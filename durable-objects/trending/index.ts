@@ -3,14 +3,13 @@
  * item interactions in a sliding window of the last hour, in one-minute buckets.
  *
  * Writes arrive pre-aggregated, one call per region per queue batch (see
- * {@link recordTrending}), so the object sees a few calls per second at most even
+ * `recordTrending` in `./client.ts`), so the object sees a few calls per second at most even
  * when the storefront sends thousands of events. Reads come from user objects with a
  * short isolate cache in front (see `./client.ts`), so the top list is computed rarely.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { WINDOW_MINUTES, MAX_TOP, MAX_ITEMS_PER_RECORD, type TrendingCounts, type TrendingEntry } from './types';
 
-export { recordTrending, topTrending } from './client';
 export type { TrendingCounts, TrendingEntry } from './types';
 
 const MINUTE_MS = 60_000;

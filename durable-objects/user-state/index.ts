@@ -11,7 +11,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { CanonicalEvent } from '../../shared/schema/events';
 import type { RejectedEventRecord } from '../../shared/schema/ingest';
 import type { Interaction } from '../../shared/scoring/score';
-import type { RecommendationRequest, RecommendationResponse } from '../../shared/recs/types';
+import type { RecommendationRequest, RecommendationResponse } from '../../shared/recs/api';
 import { readConfig, type UserStateConfig } from './config';
 import { recommendForUser } from './recommend';
 import { applyAffinities, insertHistory, markSeen, seenAmong, type HistoryRow } from './batch-sql';
@@ -71,10 +71,7 @@ export class UserState extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.config = readConfig(env);
     this.sql.exec(CREATE_TABLES);
-    this.sql.exec(
-      "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-      String(STORAGE_SCHEMA_VERSION),
-    );
+    this.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", String(STORAGE_SCHEMA_VERSION));
     this.profile = this.loadProfile();
     this.outbox = new Outbox(this.sql, { accepted: env.EVENTS, rejected: env.BAD_EVENTS });
     this.bucket = perMinuteBucket(this.config.rateLimitPerMinute, Date.now());
@@ -97,7 +94,10 @@ export class UserState extends DurableObject<Env> {
 
     this.ctx.storage.transactionSync(() => {
       this.outbox.forgetSent();
-      const seen = seenAmong(this.sql, events.map((event) => event.event_id));
+      const seen = seenAmong(
+        this.sql,
+        events.map((event) => event.event_id),
+      );
       const acceptedIds: string[] = [];
       const historyRows: HistoryRow[] = [];
       const affinity: AffinityUpdate[] = [];
@@ -266,7 +266,11 @@ export class UserState extends DurableObject<Env> {
       this.profile.late_events += 1;
     } else {
       this.profile.last_event_ts = Math.max(this.profile.last_event_ts ?? event.ts, event.ts);
-      advanceSession(this.profile, event, interactionsOf(event).map((interaction) => interaction.item_id));
+      advanceSession(
+        this.profile,
+        event,
+        interactionsOf(event).map((interaction) => interaction.item_id),
+      );
       affinity.push(...affinityUpdates(event));
     }
     return [event.event_id, event.ts, now, event.type, itemId, event.session_id ?? null, late ? 1 : 0, body];

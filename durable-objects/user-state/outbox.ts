@@ -14,13 +14,7 @@
  * keeps them from being sent again; if the object is evicted first, they are sent once
  * more, which at-least-once delivery allows.
  */
-import {
-  MAX_BATCH_BYTES,
-  MAX_BATCH_MESSAGES,
-  MAX_MESSAGE_BYTES,
-  utf8Length,
-  type EdgeQueueMessage,
-} from '../../shared/queue/messages';
+import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, utf8Length, type EdgeQueueMessage } from '../../shared/queue/messages';
 
 export type OutboxKind = 'accepted' | 'rejected';
 
@@ -99,7 +93,11 @@ export class Outbox {
     let delivered = 0;
     for (;;) {
       const rows = this.sql
-        .exec<OutboxRow>('SELECT seq, kind, body, bytes, items FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?', this.sentThrough, ROWS_PER_ROUND)
+        .exec<OutboxRow>(
+          'SELECT seq, kind, body, bytes, items FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+          this.sentThrough,
+          ROWS_PER_ROUND,
+        )
         .toArray();
       if (rows.length === 0) return delivered;
       const sent: OutboxRow[] = [];

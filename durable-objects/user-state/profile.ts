@@ -63,8 +63,7 @@ export function advanceSession(profile: Profile, event: CanonicalEvent, items: r
   const current = profile.session;
   const explicit = event.session_id;
   const continues =
-    current !== null &&
-    (explicit !== undefined ? explicit === current.id : Math.abs(event.ts - current.last_at) <= SESSION_GAP_MS);
+    current !== null && (explicit !== undefined ? explicit === current.id : Math.abs(event.ts - current.last_at) <= SESSION_GAP_MS);
   if (!continues) {
     profile.session = {
       id: explicit ?? `auto-${event.ts}`,

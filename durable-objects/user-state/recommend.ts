@@ -4,24 +4,29 @@
  * cache invalidation). The object builds the {@link UserView} from its SQLite state;
  * this module decides what to exclude and which fallbacks apply, and ranks.
  */
-import type { RecommendationRequest, RecommendationResponse, UserView } from '../../shared/recs/types';
-import { RECS_LIMITS } from '../../shared/recs/types';
-import { rank } from '../../workers/edge/models/recommender';
+import type { RecommendationRequest, RecommendationResponse, UserView } from '../../shared/recs/api';
+import { RECS_LIMITS } from '../../shared/recs/api';
+import { rank } from '../../shared/recs/serving/rank';
 import { topTrending } from '../trending/client';
 
 /** How many trending items to consider as a fallback (more than any n). */
 const TRENDING_DEPTH = 100;
+
+/** A user the edge knows nothing about: what the degraded path ranks for when the object is unreachable. */
+export const EMPTY_USER_VIEW: UserView = {
+  history: [],
+  purchased: new Set(),
+  recentlyViewed: new Set(),
+  currentSessionId: undefined,
+  lastSeen: null,
+};
 
 /**
  * Rank `request.n` items for the user behind `view`. Excludes purchased items, the
  * just-viewed ones unless `exclude_viewed` is false, and out-of-stock items; a user
  * with no usable history gets regional trending, then the model's popular items.
  */
-export async function recommendForUser(
-  view: UserView,
-  request: RecommendationRequest,
-  env: Env,
-): Promise<RecommendationResponse> {
+export async function recommendForUser(view: UserView, request: RecommendationRequest, env: Env): Promise<RecommendationResponse> {
   const n = Math.max(1, Math.min(RECS_LIMITS.nMax, Math.floor(request.n) || RECS_LIMITS.nDefault));
   const exclude = new Set<string>(view.purchased);
   if (request.exclude_viewed !== false) for (const item of view.recentlyViewed) exclude.add(item);

@@ -22,9 +22,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { EVENT_TYPES, topicFor } from '../../shared/schema/events';
+import { EVENT_TYPES } from '../../shared/schema/events';
+import { topicFor } from '../../shared/kafka/topics';
 import { ensureTopics, startBroker, stopBroker, type BrokerOptions } from '../kafka/broker';
-import { freePort, startDevWorker, type DevWorker } from '../kafka/dev-worker';
+import { freePort, startDevWorker, type DevWorker } from '../lib/dev-worker';
 import { latencySummary } from '../lib/stats';
 
 const { values: args } = parseArgs({
@@ -86,7 +87,10 @@ function nextRequest(sequence: { next: number }): { path: string; body: string }
   const groups = userGroups(sequence);
   if (mode === 'edge') return { path: '/v1/events', body: JSON.stringify({ events: groups.flat() }) };
   // One queue message per shopper, as a user object's flush produces.
-  return { path: '/enqueue', body: JSON.stringify({ queue: 'accepted', bodies: groups.map((events) => ({ kind: 'accepted', events: events.map(enrich) })) }) };
+  return {
+    path: '/enqueue',
+    body: JSON.stringify({ queue: 'accepted', bodies: groups.map((events) => ({ kind: 'accepted', events: events.map(enrich) })) }),
+  };
 }
 
 interface Appended {
@@ -141,17 +145,21 @@ async function main(): Promise<void> {
           const result = (await response.json()) as { accepted?: number; enqueued?: number };
           // Forwarder mode counts queue messages; each holds `per-user` events.
           accepted += result.accepted ?? (result.enqueued ?? 0) * perUser;
-        }
-        else {
+        } else {
           failed += 1;
           await response.body?.cancel();
         }
       }
     });
-    const progress = setInterval(() => console.log(`[bench] t+${((Date.now() - sendStart) / 1000).toFixed(0)}s accepted ${accepted}, in Kafka ${seen.size}`), 5000);
+    const progress = setInterval(
+      () => console.log(`[bench] t+${((Date.now() - sendStart) / 1000).toFixed(0)}s accepted ${accepted}, in Kafka ${seen.size}`),
+      5000,
+    );
     await Promise.all(loops);
     const sendEnd = Date.now();
-    console.log(`[bench] sending done: ${accepted} accepted in ${((sendEnd - sendStart) / 1000).toFixed(1)} s (${failed} failed requests); draining`);
+    console.log(
+      `[bench] sending done: ${accepted} accepted in ${((sendEnd - sendStart) / 1000).toFixed(1)} s (${failed} failed requests); draining`,
+    );
     const drainDeadline = Date.now() + drainSeconds * 1000;
     while (seen.size < accepted && Date.now() < drainDeadline) await sleep(200);
     clearInterval(progress);
@@ -164,14 +172,23 @@ async function main(): Promise<void> {
     const duringLoad = appended.filter((a) => a.appendedAt <= sendEnd).length;
     const lag = latencySummary(appended.map((a) => a.lagMs));
     // The forwarder logs one line per queue batch: how big and how long the Kafka hop was.
-    const sends = [...worker.output().matchAll(/\[forwarder\] \S+: (\d+) messages, (\d+) records to Kafka in (\d+) ms/g)].map((m) => ({ messages: Number(m[1]), records: Number(m[2]), ms: Number(m[3]) }));
+    const sends = [...worker.output().matchAll(/\[forwarder\] \S+: (\d+) messages, (\d+) records to Kafka in (\d+) ms/g)].map((m) => ({
+      messages: Number(m[1]),
+      records: Number(m[2]),
+      ms: Number(m[3]),
+    }));
     const sendMs = latencySummary(sends.map((x) => x.ms));
     const result = {
       run: runId,
       mode,
       loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
       config: { seconds, maxEvents, concurrency, batchSize, perUser, userCount },
-      ingest: { accepted, failedRequests: failed, seconds: (sendEnd - sendStart) / 1000, eventsPerSecond: Math.round(accepted / ((sendEnd - sendStart) / 1000)) },
+      ingest: {
+        accepted,
+        failedRequests: failed,
+        seconds: (sendEnd - sendStart) / 1000,
+        eventsPerSecond: Math.round(accepted / ((sendEnd - sendStart) / 1000)),
+      },
       kafka: {
         distinctEvents: seen.size,
         records,
@@ -186,7 +203,9 @@ async function main(): Promise<void> {
         count: sends.length,
         meanRecords: Math.round(sends.reduce((sum, x) => sum + x.records, 0) / Math.max(1, sends.length)),
         // Capacity of the Kafka hop itself: records per second of time spent in it.
-        recordsPerBusySecond: Math.round(sends.reduce((sum, x) => sum + x.records, 0) / Math.max(0.001, sends.reduce((sum, x) => sum + x.ms, 0) / 1000)),
+        recordsPerBusySecond: Math.round(
+          sends.reduce((sum, x) => sum + x.records, 0) / Math.max(0.001, sends.reduce((sum, x) => sum + x.ms, 0) / 1000),
+        ),
         sendMs,
       },
     };

@@ -41,7 +41,13 @@ function batchBody(): string {
   const now = Date.now();
   const events = Array.from({ length: batchSize }, (_, i) => {
     const type = TYPES[i % TYPES.length]!;
-    const event = { event_id: `b-${runId}-${(sequence++).toString(36)}`, type, user_id: user, session_id: `${user}-s`, ts: now - (batchSize - i) };
+    const event = {
+      event_id: `b-${runId}-${(sequence++).toString(36)}`,
+      type,
+      user_id: user,
+      session_id: `${user}-s`,
+      ts: now - (batchSize - i),
+    };
     if (type === 'search') return { ...event, query: 'red mug' };
     if (type === 'page_view') return event;
     return { ...event, item_id: `sku-${Math.floor(Math.random() * 14_000)}` };
@@ -105,9 +111,13 @@ const summary = {
 };
 if (args.json) console.log(JSON.stringify(summary));
 else {
-  console.log(`ingest benchmark: POST ${base.origin}/v1/events, batches of ${batchSize}, ${summary.connections} connections, ${summary.seconds} s after ${args.warmup} s warm-up`);
+  console.log(
+    `ingest benchmark: POST ${base.origin}/v1/events, batches of ${batchSize}, ${summary.connections} connections, ${summary.seconds} s after ${args.warmup} s warm-up`,
+  );
   console.log(`  accepted events/s : ${summary.accepted_events_per_s}`);
-  console.log(`  request latency   : p50 ${summary.latency_ms.p50} ms, p90 ${summary.latency_ms.p90} ms, p99 ${summary.latency_ms.p99} ms, max ${summary.latency_ms.max} ms`);
+  console.log(
+    `  request latency   : p50 ${summary.latency_ms.p50} ms, p90 ${summary.latency_ms.p90} ms, p99 ${summary.latency_ms.p99} ms, max ${summary.latency_ms.max} ms`,
+  );
   console.log(`  in user objects   : p50 ${summary.user_object_ms.p50} ms, p99 ${summary.user_object_ms.p99} ms (Server-Timing)`);
   console.log(`  requests          : ${summary.requests} (${summary.non_2xx} non-2xx, ${summary.errors} errors/timeouts)`);
 }

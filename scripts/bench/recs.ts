@@ -24,13 +24,14 @@ import { Agent, request as httpRequest } from 'node:http';
 import type { CatalogItem, ItemNeighbours, Popularity } from '../../shared/model/format';
 import { AdminClient } from '../models/api';
 import { buildCatalogFiles, buildModelFiles } from '../models/build';
-import { startDevWorker, type DevWorker } from '../kafka/dev-worker';
+import { startDevWorker, type DevWorker } from '../lib/dev-worker';
 import { latencySummary } from '../lib/stats';
-import { rank } from '../../workers/edge/models/recommender';
-import { resetModelCache } from '../../workers/edge/models/store';
-import { forgetPointer } from '../../workers/edge/models/pointer';
+import { rank } from '../../shared/recs/serving/rank';
+import { resetModelCache } from '../../shared/recs/serving/store';
+import { forgetPointer } from '../../shared/recs/registry/pointer';
 import type { ArtifactFiles } from '../models/build';
 import type { Interaction } from '../../shared/scoring/score';
+import type { ArtifactBucket } from '../../shared/recs/bucket';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,12 +84,21 @@ function syntheticModel(version: string) {
   const popularity: Popularity = {
     global,
     by_region: { local: global.slice(0, 50) },
-    by_category: Object.fromEntries(categories.map((c, k) => [c, Array.from({ length: 30 }, (_, i) => [id(k + i * 40), 100 - i] as [string, number])])),
+    by_category: Object.fromEntries(
+      categories.map((c, k) => [c, Array.from({ length: 30 }, (_, i) => [id(k + i * 40), 100 - i] as [string, number])]),
+    ),
     item_category: Object.fromEntries(Array.from({ length: ITEMS }, (_, i) => [id(i), categoryOf(i)])),
   };
   const catalog: Record<string, CatalogItem> = {};
   for (let i = 0; i < ITEMS; i++) {
-    catalog[id(i)] = { title: `Product ${i}`, url: `/p/${id(i)}`, price: 1 + (i % 100), currency: 'EUR', category: categoryOf(i), in_stock: i % 50 !== 7 };
+    catalog[id(i)] = {
+      title: `Product ${i}`,
+      url: `/p/${id(i)}`,
+      price: 1 + (i % 100),
+      currency: 'EUR',
+      category: categoryOf(i),
+      in_stock: i % 50 !== 7,
+    };
   }
   return {
     model: buildModelFiles({ version, neighbours, popularity, shardCount: 16 }),
@@ -98,27 +108,49 @@ function syntheticModel(version: string) {
   };
 }
 
-/** Just enough of R2Bucket for the model store's reads, over in-memory artifacts. */
-function memoryBucket(model: ArtifactFiles, modelVersion: string, catalog: ArtifactFiles, catalogVersion: string): R2Bucket {
+/** The model store's bucket over in-memory artifacts (reads only). */
+function memoryBucket(model: ArtifactFiles, modelVersion: string, catalog: ArtifactFiles, catalogVersion: string): ArtifactBucket {
   const objects = new Map<string, string>();
   for (const [file, text] of model) objects.set(`models/${modelVersion}/${file}`, text);
   for (const [file, text] of catalog) objects.set(`catalogs/${catalogVersion}/${file}`, text);
-  objects.set('active.json', JSON.stringify({ model: { version: modelVersion, previous: [] }, canary: null, catalog: { version: catalogVersion } }));
-  const get = async (key: string) => {
-    const text = objects.get(key);
-    return text === undefined ? null : { text: async () => text, json: async () => JSON.parse(text) as unknown, etag: 'mem', size: text.length };
+  objects.set(
+    'active.json',
+    JSON.stringify({ model: { version: modelVersion, previous: [] }, canary: null, catalog: { version: catalogVersion } }),
+  );
+  return {
+    async get(key) {
+      const text = objects.get(key);
+      if (text === undefined) return null;
+      return {
+        text: async () => text,
+        json: async <T>() => JSON.parse(text) as T,
+        etag: 'mem',
+        size: text.length,
+        body: { cancel: async () => {} },
+      };
+    },
+    async put() {
+      throw new Error('read-only bucket');
+    },
   };
-  return { get } as unknown as R2Bucket;
 }
 
 /** Per-call latency of rank() in this process: cold (empty cache) calls, then warm ones. */
-async function inProcess(bucket: R2Bucket, histories: Interaction[][]) {
+async function inProcess(bucket: ArtifactBucket, histories: Interaction[][]) {
   resetModelCache();
   forgetPointer();
   const call = async (i: number) => {
     const history = histories[i % histories.length]!;
     const start = performance.now();
-    await rank(bucket, { userId: `u${i}`, history, currentSessionId: 's1', context: 'home', n: 10, region: 'local', exclude: new Set(history.map((h) => h.item_id)) });
+    await rank(bucket, {
+      userId: `u${i}`,
+      history,
+      currentSessionId: 's1',
+      context: 'home',
+      n: 10,
+      region: 'local',
+      exclude: new Set(history.map((h) => h.item_id)),
+    });
     return performance.now() - start;
   };
   const cold: number[] = [];

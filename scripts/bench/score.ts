@@ -8,7 +8,6 @@ import { anchorItems, scoreCandidates, type Interaction } from '../../shared/sco
 import type { ItemNeighbours, ScoredList } from '../../shared/model/format';
 import { prng } from '../lib/prng';
 
-
 const rand = prng(11);
 const types = ['product_view', 'product_view', 'product_view', 'add_to_cart', 'purchase'] as const;
 const history: Interaction[] = Array.from({ length: 500 }, (_, k) => ({
@@ -48,4 +47,6 @@ for (let batch = 0; batch < 9; batch++) {
   perCallMs.push((used.user + used.system) / 1000 / 200);
 }
 perCallMs.sort((a, b) => a - b);
-console.log(`scoreCandidates (500 events, 10 anchors × 3 kinds × 100 neighbours): median ${perCallMs[4]!.toFixed(3)} ms CPU per call, best ${perCallMs[0]!.toFixed(3)} ms, worst ${perCallMs[8]!.toFixed(3)} ms`);
+console.log(
+  `scoreCandidates (500 events, 10 anchors × 3 kinds × 100 neighbours): median ${perCallMs[4]!.toFixed(3)} ms CPU per call, best ${perCallMs[0]!.toFixed(3)} ms, worst ${perCallMs[8]!.toFixed(3)} ms`,
+);

@@ -35,7 +35,9 @@ export function ensureDevVars(file = DEV_VARS_FILE): Record<string, string> {
   if (!vars.ADMIN_TOKEN) {
     vars.ADMIN_TOKEN = randomBytes(24).toString('base64url');
     const header = existing ? '' : '# Local secrets for wrangler dev (git-ignored). Created by npm start.\n';
-    writeFileSync(file, `${existing}${existing && !existing.endsWith('\n') ? '\n' : ''}${header}ADMIN_TOKEN=${vars.ADMIN_TOKEN}\n`, { mode: 0o600 });
+    writeFileSync(file, `${existing}${existing && !existing.endsWith('\n') ? '\n' : ''}${header}ADMIN_TOKEN=${vars.ADMIN_TOKEN}\n`, {
+      mode: 0o600,
+    });
   }
   return vars;
 }

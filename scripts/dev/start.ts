@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureBroker, type BrokerHandle } from '../kafka/broker';
 import { seedDemo } from '../models/seed-demo';
-import { startPipeline, type Pipeline } from '../pipeline/run';
+import { startPipeline, type Pipeline } from '../pipeline/ops/run';
 import { ensureDevVars } from './dev-vars';
 
 const PORT = Number(process.env.PORT ?? 8787);

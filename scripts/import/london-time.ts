@@ -22,7 +22,12 @@ export function londonLocalToEpochMs(text: string): number | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = m.slice(1).map((v) => Number(v ?? 0)) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
   const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { readCsv } from './csv';
 import { RetailRocketImporter } from './retailrocket';
 import { OnlineRetailImporter, type MissingCustomerPolicy } from './online-retail';
-import { NdjsonWriter } from '../pipeline/ndjson';
+import { NdjsonWriter } from '../lib/ndjson';
 import type { Tally } from './canonical';
 
 function usage(message: string): never {

@@ -14,12 +14,12 @@ import { parseArgs } from 'node:util';
 import { readCsv } from './csv';
 import { OnlineRetailImporter } from './online-retail';
 import { RetailRocketImporter } from './retailrocket';
-import { fnv1a32 } from '../../shared/model/shard';
+import { fnv1a32 } from '../../shared/hash';
 import type { CatalogItem } from '../../shared/model/format';
 import type { CanonicalEvent } from '../../shared/schema/events';
-import { trainModel } from '../pipeline/train';
-import { writeModel } from '../pipeline/write-model';
-import { writeCatalog } from '../pipeline/write-catalog';
+import { trainModel } from '../pipeline/train/train';
+import { writeModel } from '../pipeline/train/write-model';
+import { writeCatalog } from '../pipeline/train/write-catalog';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +38,8 @@ for await (const [row] of readCsv(join(values.data, 'online-retail/online_retail
 const purchases = or.events();
 const fullCatalog = or.catalog();
 const invoicesWith = new Map<string, number>();
-for (const e of purchases) if (e.type === 'purchase') for (const line of e.items) invoicesWith.set(line.item_id, (invoicesWith.get(line.item_id) ?? 0) + 1);
+for (const e of purchases)
+  if (e.type === 'purchase') for (const line of e.items) invoicesWith.set(line.item_id, (invoicesWith.get(line.item_id) ?? 0) + 1);
 const chosen = [...invoicesWith]
   .filter(([id]) => fullCatalog[id] !== undefined)
   .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))

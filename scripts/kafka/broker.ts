@@ -231,7 +231,10 @@ async function prepareDataDir(o: Resolved): Promise<string> {
     const scram = o.sasl
       ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${o.sasl!.username},password=${o.sasl!.password}]`])
       : [];
-    await runJava([...jvmArgs(o), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config, '--ignore-formatted', ...scram], brokerLogFile(o.dataDir));
+    await runJava(
+      [...jvmArgs(o), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config, '--ignore-formatted', ...scram],
+      brokerLogFile(o.dataDir),
+    );
   }
   return config;
 }

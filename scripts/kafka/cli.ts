@@ -22,7 +22,9 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     case 'status': {
       const status = await brokerStatus();
-      log(`pid ${status.pid ?? '-'} ${status.running ? 'running' : 'not running'}; ${brokers} ${status.ready ? 'ready' : 'not answering'}; data ${status.dataDir}; log ${brokerLogFile(status.dataDir)}`);
+      log(
+        `pid ${status.pid ?? '-'} ${status.running ? 'running' : 'not running'}; ${brokers} ${status.ready ? 'ready' : 'not answering'}; data ${status.dataDir}; log ${brokerLogFile(status.dataDir)}`,
+      );
       return status.ready ? 0 : 1;
     }
     case 'topics': {

@@ -51,11 +51,7 @@ export function buildModelFiles(input: ModelInput): ArtifactFiles {
 }
 
 /** The files of a catalog version. */
-export function buildCatalogFiles(input: {
-  version: string;
-  items: Record<string, CatalogItem>;
-  shardCount?: number;
-}): ArtifactFiles {
+export function buildCatalogFiles(input: { version: string; items: Record<string, CatalogItem>; shardCount?: number }): ArtifactFiles {
   const shardCount = input.shardCount ?? 2;
   const shards = Array.from({ length: shardCount }, (_, shard) => ({ shard, items: {} as Record<string, CatalogItem> }));
   for (const [item, entry] of Object.entries(input.items)) shards[shardOf(item, shardCount)]!.items[item] = entry;

@@ -56,9 +56,7 @@ async function main(): Promise<void> {
       print(await client.upload(artifact.kind, artifact.version, artifact.files));
       if (values.activate || canary !== undefined) {
         print(
-          artifact.kind === 'model'
-            ? await client.activateModel(artifact.version, canary)
-            : await client.activateCatalog(artifact.version),
+          artifact.kind === 'model' ? await client.activateModel(artifact.version, canary) : await client.activateCatalog(artifact.version),
         );
       }
       return;

@@ -22,14 +22,11 @@ export async function readArtifactDir(dir: string): Promise<ArtifactDir> {
     version?: string;
     files?: string[] | { neighbours: string[]; popularity: string };
   };
-  const kind: ArtifactKind | null =
-    manifest.format === MODEL_FORMAT ? 'model' : manifest.format === CATALOG_FORMAT ? 'catalog' : null;
+  const kind: ArtifactKind | null = manifest.format === MODEL_FORMAT ? 'model' : manifest.format === CATALOG_FORMAT ? 'catalog' : null;
   if (!kind || typeof manifest.version !== 'string' || !manifest.files) {
     throw new Error(`${dir}/manifest.json is not a v1 model or catalog manifest`);
   }
-  const names = Array.isArray(manifest.files)
-    ? manifest.files
-    : [manifest.files.popularity, ...manifest.files.neighbours];
+  const names = Array.isArray(manifest.files) ? manifest.files : [manifest.files.popularity, ...manifest.files.neighbours];
   const files: ArtifactFiles = new Map([['manifest.json', manifestText]]);
   for (const name of names) files.set(name, await readFile(join(dir, name), 'utf8'));
   return { kind, version: manifest.version, files };

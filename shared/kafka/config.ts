@@ -59,7 +59,9 @@ export function kafkaSettings(env: KafkaEnv): KafkaSettings | null {
     const username = env.KAFKA_SASL_USERNAME ?? '';
     const password = env.KAFKA_SASL_PASSWORD ?? '';
     if (username === '' || password === '') {
-      throw new KafkaConfigError(`KAFKA_SASL_MECHANISM is ${mechanism} but the KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD secrets are not set`);
+      throw new KafkaConfigError(
+        `KAFKA_SASL_MECHANISM is ${mechanism} but the KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD secrets are not set`,
+      );
     }
     sasl = { mechanism: mechanism as SaslMechanism, username, password };
   }

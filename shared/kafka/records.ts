@@ -3,7 +3,8 @@
  * type's topic keyed by user (so one user's events stay ordered in one partition),
  * rejected records go to `events.invalid`. Pure: no I/O, no kafkajs.
  */
-import { EVENT_TYPES, INVALID_TOPIC, SCHEMA_VERSION, topicFor, type CanonicalEvent, type EventType } from '../schema/events';
+import { EVENT_TYPES, SCHEMA_VERSION, type CanonicalEvent, type EventType } from '../schema/events';
+import { INVALID_TOPIC, topicFor } from './topics';
 import type { RejectedEventRecord } from '../schema/ingest';
 import type { EdgeQueueMessage } from '../queue/messages';
 
@@ -44,14 +45,21 @@ export function parseQueueBody(body: unknown): EdgeQueueMessage {
   if (body.kind === 'accepted') {
     if (!Array.isArray(body.events)) throw new MalformedBodyError('accepted body without an events array');
     for (const event of body.events) {
-      if (!isObject(event) || typeof event.user_id !== 'string' || typeof event.event_id !== 'string' || typeof event.type !== 'string' || !eventTypes.has(event.type)) {
+      if (
+        !isObject(event) ||
+        typeof event.user_id !== 'string' ||
+        typeof event.event_id !== 'string' ||
+        typeof event.type !== 'string' ||
+        !eventTypes.has(event.type)
+      ) {
         throw new MalformedBodyError('accepted body holds an event without user_id, event_id or a known type');
       }
     }
     return body as unknown as EdgeQueueMessage;
   }
   if (body.kind === 'rejected') {
-    if (!Array.isArray(body.records) || !body.records.every(isObject)) throw new MalformedBodyError('rejected body without a records array');
+    if (!Array.isArray(body.records) || !body.records.every(isObject))
+      throw new MalformedBodyError('rejected body without a records array');
     return body as unknown as EdgeQueueMessage;
   }
   throw new MalformedBodyError(`unknown body kind ${JSON.stringify(body.kind)}`);

@@ -1,9 +1,13 @@
 /**
  * The Kafka topics the edge writes to: one per event type (`events.<type>`) plus
- * `events.invalid` for rejected events. Names come from the event schema so a new
+ * `events.invalid` for rejected events. Names derive from the event schema's types so a new
  * event type gets its topic without touching this module.
  */
-import { EVENT_TYPES, INVALID_TOPIC, topicFor } from '../schema/events';
+import { EVENT_TYPES, type EventType } from '../schema/events';
+
+/** The Kafka topic of an event type (`events.<type>`); rejected events go to {@link INVALID_TOPIC}. */
+export const topicFor = (type: EventType): `events.${EventType}` => `events.${type}`;
+export const INVALID_TOPIC = 'events.invalid';
 
 /** Every topic the forwarder may produce to. */
 export const ALL_TOPICS: readonly string[] = [...EVENT_TYPES.map(topicFor), INVALID_TOPIC];

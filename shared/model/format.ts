@@ -69,14 +69,10 @@ export const modelManifestSchema = z.object({
   shard_count: z.number().int().positive(),
   /** Relative paths inside the version: `neighbours/000.json` … in shard order. */
   files: z.object({ neighbours: z.array(z.string()), popularity: z.string() }),
-  source: z
-    .object({ events: z.number().int(), sessions: z.number().int(), from_ts: z.number(), to_ts: z.number() })
-    .optional(),
+  source: z.object({ events: z.number().int(), sessions: z.number().int(), from_ts: z.number(), to_ts: z.number() }).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   /** Offline evaluation on held-out days ("new" protocol), when the pipeline ran one. */
-  evaluation: z
-    .object({ all: evaluationMetricsSchema, new: evaluationMetricsSchema, predictions: z.number().int() })
-    .optional(),
+  evaluation: z.object({ all: evaluationMetricsSchema, new: evaluationMetricsSchema, predictions: z.number().int() }).optional(),
 });
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 

@@ -169,9 +169,6 @@ export type Enrichment = z.infer<typeof enrichmentSchema>;
 export const canonicalEventSchema = z.intersection(clientEventSchema, enrichmentSchema);
 export type CanonicalEvent = ClientEvent & Enrichment;
 
-/** The Kafka topic of an event type (`events.<type>`); rejected events go to {@link INVALID_TOPIC}. */
-export const topicFor = (type: EventType): `events.${EventType}` => `events.${type}`;
-export const INVALID_TOPIC = 'events.invalid';
 
 /** Items an event is about, in the order they matter for features (empty for page_view/search). */
 export function itemsOf(event: ClientEvent): string[] {

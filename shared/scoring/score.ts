@@ -111,8 +111,7 @@ export function scoreCandidates(input: ScoringInput): ScoredItem[] {
     // (a long history then costs no more than a short one).
     if (full && weights.positionDecay ** position < 1e-6) break;
     if (full && !anchorWeight.has(event.item_id)) continue;
-    const sessionBoost =
-      input.currentSessionId !== undefined && event.session_id === input.currentSessionId ? weights.currentSession : 1;
+    const sessionBoost = input.currentSessionId !== undefined && event.session_id === input.currentSessionId ? weights.currentSession : 1;
     const w = typeWeight * sessionBoost * weights.positionDecay ** position;
     anchorWeight.set(event.item_id, (anchorWeight.get(event.item_id) ?? 0) + w);
     position++;

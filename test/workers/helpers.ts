@@ -5,7 +5,8 @@ import type { IngestResponse } from '../../shared/schema/ingest';
 
 let counter = 0;
 /** A unique, valid event id. */
-export const eventId = (prefix = 'evt') => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+export const eventId = (prefix = 'evt') =>
+  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 /** A unique user id, so tests never share object state. */
 export const userId = (prefix = 'user') => `${prefix}-${crypto.randomUUID()}`;
 

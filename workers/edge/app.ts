@@ -16,7 +16,7 @@ import { widget } from './routes/widget';
 import { adminModels } from './routes/admin-models';
 import { beacon } from './routes/beacon';
 import { demo } from './routes/demo';
-import { deadLetterAdminRoutes } from '../forwarder/admin-routes';
+import { deadLetterAdminRoutes } from './routes/admin-dead-letters';
 import type { AppEnv } from './types';
 
 export const app = new Hono<AppEnv>();

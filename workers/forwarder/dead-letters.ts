@@ -6,6 +6,7 @@
  */
 import type { KafkaSettings } from '../../shared/kafka/config';
 import { groupByTopic, parseQueueBody, recordsOf, type KafkaRecord } from '../../shared/kafka/records';
+import type { DeadLetterListing, RedriveResult } from '../../shared/queue/dead-letters';
 import { openProducer } from './producer';
 
 /** Prefix of archived batches; the next path segment is the dead-letter queue's name. */
@@ -36,7 +37,12 @@ async function sha256Hex(text: string): Promise<string> {
 export async function deadLetterKey(queue: string, messages: readonly { id: string; timestamp: Date }[]): Promise<string> {
   const first = messages.reduce((min, m) => Math.min(min, m.timestamp.getTime()), Number.POSITIVE_INFINITY);
   const day = new Date(Number.isFinite(first) ? first : Date.now()).toISOString().slice(0, 10);
-  const hash = await sha256Hex(messages.map((m) => m.id).sort().join('\n'));
+  const hash = await sha256Hex(
+    messages
+      .map((m) => m.id)
+      .sort()
+      .join('\n'),
+  );
   return `${DEAD_LETTER_PREFIX}${queue}/${day}/${hash.slice(0, 32)}.ndjson`;
 }
 
@@ -44,11 +50,21 @@ export async function deadLetterKey(queue: string, messages: readonly { id: stri
  * Writes the whole batch to R2, then acks it; on an R2 failure the batch is retried
  * (the dead-letter queue has no further dead-letter queue, so it must not give up).
  */
-export async function archiveDeadLetters(batch: MessageBatch<unknown>, bucket: R2Bucket, retryDelay: (attempts: number) => number): Promise<void> {
+export async function archiveDeadLetters(
+  batch: MessageBatch<unknown>,
+  bucket: R2Bucket,
+  retryDelay: (attempts: number) => number,
+): Promise<void> {
   if (batch.messages.length === 0) return;
   const key = await deadLetterKey(batch.queue, batch.messages);
   const lines = batch.messages.map((m) =>
-    JSON.stringify({ id: m.id, timestamp: m.timestamp.getTime(), attempts: m.attempts, queue: batch.queue, body: m.body } satisfies DeadLetterLine),
+    JSON.stringify({
+      id: m.id,
+      timestamp: m.timestamp.getTime(),
+      attempts: m.attempts,
+      queue: batch.queue,
+      body: m.body,
+    } satisfies DeadLetterLine),
   );
   try {
     await bucket.put(key, `${lines.join('\n')}\n`, {
@@ -60,15 +76,10 @@ export async function archiveDeadLetters(batch: MessageBatch<unknown>, bucket: R
     for (const m of batch.messages) m.retry({ delaySeconds: retryDelay(m.attempts) });
     return;
   }
-  console.warn(`[forwarder] dead letters: archived ${lines.length} messages from ${batch.queue} to R2 ${key}; redrive with POST /v1/admin/dead-letters/redrive`);
+  console.warn(
+    `[forwarder] dead letters: archived ${lines.length} messages from ${batch.queue} to R2 ${key}; redrive with POST /v1/admin/dead-letters/redrive`,
+  );
   batch.ackAll();
-}
-
-/** One page of archived objects. */
-export interface DeadLetterListing {
-  objects: { key: string; size: number; uploaded: string; messages: number | null }[];
-  truncated: boolean;
-  cursor: string | null;
 }
 
 /** Lists archived batches (oldest first within a queue/day, as R2 lists by key). */
@@ -87,19 +98,6 @@ export async function listDeadLetters(bucket: R2Bucket, options: { limit?: numbe
     truncated: listed.truncated,
     cursor: listed.truncated ? listed.cursor : null,
   };
-}
-
-/** What a redrive did; every archived message is in exactly one of the counts. */
-export interface RedriveResult {
-  objects: number;
-  messages: number;
-  records: number;
-  /** Lines that are not valid queue bodies: moved under {@link UNFORWARDABLE_PREFIX}. */
-  unforwardable: number;
-  /** More objects are waiting (call again). */
-  remaining: boolean;
-  /** Set when Kafka or R2 failed; objects not yet redriven stay in place. */
-  error: string | null;
 }
 
 /** Splits an object's lines into records and lines that cannot be forwarded. */
@@ -126,7 +124,11 @@ function recordsOfObject(text: string): { records: KafkaRecord[]; messages: numb
  * Redriving twice the same object is impossible; a crash between ack and delete
  * can duplicate records in Kafka, which consumers dedupe by `event_id`.
  */
-export async function redriveDeadLetters(bucket: R2Bucket, settings: KafkaSettings, options: { limit?: number } = {}): Promise<RedriveResult> {
+export async function redriveDeadLetters(
+  bucket: R2Bucket,
+  settings: KafkaSettings,
+  options: { limit?: number } = {},
+): Promise<RedriveResult> {
   const result: RedriveResult = { objects: 0, messages: 0, records: 0, unforwardable: 0, remaining: false, error: null };
   const listed = await bucket.list({ prefix: DEAD_LETTER_PREFIX, limit: Math.min(Math.max(options.limit ?? 50, 1), 500) });
   result.remaining = listed.truncated;

@@ -51,11 +51,15 @@ async function forwardBatch(batch: MessageBatch<unknown>, env: ForwarderEnv): Pr
     settings = kafkaSettings(env);
   } catch (error) {
     if (!(error instanceof KafkaConfigError)) throw error;
-    console.error(`[forwarder] invalid Kafka configuration (${error.message}); retrying ${batch.messages.length} messages from ${batch.queue}`);
+    console.error(
+      `[forwarder] invalid Kafka configuration (${error.message}); retrying ${batch.messages.length} messages from ${batch.queue}`,
+    );
     return retryAll(batch.messages, env);
   }
   if (settings === null) {
-    console.error(`[forwarder] KAFKA_BROKERS is empty: Kafka forwarding is disabled, so ${batch.messages.length} messages from ${batch.queue} are NOT acked (retried later, then dead-lettered to R2)`);
+    console.error(
+      `[forwarder] KAFKA_BROKERS is empty: Kafka forwarding is disabled, so ${batch.messages.length} messages from ${batch.queue} are NOT acked (retried later, then dead-lettered to R2)`,
+    );
     return retryAll(batch.messages, env);
   }
 
@@ -78,10 +82,14 @@ async function forwardBatch(batch: MessageBatch<unknown>, env: ForwarderEnv): Pr
   try {
     const result = await produceOnce(settings, groupByTopic(records));
     for (const m of ready) m.ack();
-    console.log(`[forwarder] ${batch.queue}: ${ready.length} messages, ${result.records} records to Kafka in ${Date.now() - started} ms (connect ${result.connectMs} ms, send ${result.sendMs} ms)`);
+    console.log(
+      `[forwarder] ${batch.queue}: ${ready.length} messages, ${result.records} records to Kafka in ${Date.now() - started} ms (connect ${result.connectMs} ms, send ${result.sendMs} ms)`,
+    );
   } catch (error) {
     const attempts = Math.max(...ready.map((m) => m.attempts));
-    console.error(`[forwarder] Kafka send failed after ${Date.now() - started} ms (${String(error)}); retrying ${ready.length} messages from ${batch.queue}, attempt ${attempts}`);
+    console.error(
+      `[forwarder] Kafka send failed after ${Date.now() - started} ms (${String(error)}); retrying ${ready.length} messages from ${batch.queue}, attempt ${attempts}`,
+    );
     retryAll(ready, env);
   }
 }

@@ -94,7 +94,8 @@ export async function openProducer(settings: KafkaSettings): Promise<ProducerSes
     async send(topicMessages) {
       const records = topicMessages.reduce((sum, topic) => sum + topic.messages.length, 0);
       const started = Date.now();
-      const acks = records === 0 ? [] : await producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, timeout: 15_000, topicMessages });
+      const acks =
+        records === 0 ? [] : await producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, timeout: 15_000, topicMessages });
       const result = { records, partitions: acks.length, connectMs, sendMs: Date.now() - started };
       connectMs = 0;
       return result;

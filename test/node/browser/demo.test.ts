@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startDevWorker, type DevWorker } from '../../../scripts/kafka/dev-worker';
+import { startDevWorker, type DevWorker } from '../../../scripts/lib/dev-worker';
 import { seedDemo } from '../../../scripts/models/seed-demo';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -86,7 +86,10 @@ describe.skipIf(!existsSync(CHROMIUM))('demo shop in a browser', () => {
 
     // Click a recommended item: the product page opens and the widget there leaves it out.
     const target = warm.items[0]!;
-    await Promise.all([page.waitForURL(`**/demo/product/${encodeURIComponent(target)}`), page.locator(`[data-epr-widget] a[data-epr-item-id="${target}"]`).click()]);
+    await Promise.all([
+      page.waitForURL(`**/demo/product/${encodeURIComponent(target)}`),
+      page.locator(`[data-epr-widget] a[data-epr-item-id="${target}"]`).click(),
+    ]);
     const after = await widgetItems(page);
     expect(after.items).not.toContain(target);
     await drained(page);
@@ -94,7 +97,9 @@ describe.skipIf(!existsSync(CHROMIUM))('demo shop in a browser', () => {
     // The user's object saw it all: two product views, the impression and the click
     // (sent by sendBeacon while the page unloaded, so check on the server).
     const counts = async () => {
-      const response = await fetch(`${worker.url}/v1/admin/users/${encodeURIComponent(uid)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const response = await fetch(`${worker.url}/v1/admin/users/${encodeURIComponent(uid)}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       return ((await response.json()) as { profile: { counts: Record<string, number> } }).profile.counts;
     };
     await expect.poll(async () => (await counts()).rec_click ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);

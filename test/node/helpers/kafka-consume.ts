@@ -29,7 +29,12 @@ export interface Collector {
 /** Subscribes to every edge topic from the beginning (fresh group each call). */
 export async function collect(brokers: string, topics: readonly string[] = ALL_TOPICS): Promise<Collector> {
   const kafka = new Kafka({ clientId: 'test-consumer', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `test-${Date.now()}-${Math.random().toString(36).slice(2)}`, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: `test-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    maxWaitTimeInMs: 200,
+  });
   const records: ConsumedRecord[] = [];
   await consumer.connect();
   await consumer.subscribe({ topics: [...topics], fromBeginning: true });

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientEventInput, EventType } from '../../../shared/schema/events';
-import { INVALID_TOPIC, topicFor } from '../../../shared/schema/events';
+import { INVALID_TOPIC, topicFor } from '../../../shared/kafka/topics';
 import type { IngestResponse } from '../../../shared/schema/ingest';
-import { freePort, startTestBroker, type TestBroker } from '../helpers/kafka-broker';
+import { freePort, startTestBroker, type TestBroker } from '../../../scripts/kafka/private-broker';
 import { collect, type ConsumedRecord } from '../helpers/kafka-consume';
-import { startDevWorker, type DevWorker } from '../helpers/kafka-wrangler';
+import { startDevWorker, type DevWorker } from '../../../scripts/lib/dev-worker';
 import { clientEvents } from './fixtures/events';
 
 const CONFIG = join(import.meta.dirname, '..', '..', '..', 'wrangler.toml');
@@ -75,13 +75,20 @@ async function explained<T>(worker: DevWorker, work: () => Promise<T>, missing?:
   try {
     return await work();
   } catch (error) {
-    const lines = worker.output().split('\n').filter((line) => /forwarder|outbox|QUEUE|ERROR|rror/.test(line));
+    const lines = worker
+      .output()
+      .split('\n')
+      .filter((line) => /forwarder|outbox|QUEUE|ERROR|rror/.test(line));
     console.error(`[kafka test] worker log (filtered, last 60 lines):\n${lines.slice(-60).join('\n')}`);
     const users = [...new Set((missing?.() ?? []).map((e) => e.user_id))].slice(0, 10);
     for (const user of users) {
-      const response = await fetch(`${worker.url}/v1/admin/users/${encodeURIComponent(user)}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const response = await fetch(`${worker.url}/v1/admin/users/${encodeURIComponent(user)}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
       const stats = (await response.json().catch(() => null)) as { outbox_pending?: number; history_size?: number } | null;
-      console.error(`[kafka test] ${user}: ${missing!().filter((e) => e.user_id === user).length} events missing in Kafka; outbox_pending=${stats?.outbox_pending} history_size=${stats?.history_size}`);
+      console.error(
+        `[kafka test] ${user}: ${missing!().filter((e) => e.user_id === user).length} events missing in Kafka; outbox_pending=${stats?.outbox_pending} history_size=${stats?.history_size}`,
+      );
     }
     throw error;
   }
@@ -99,45 +106,50 @@ describe('edge -> queue -> Kafka (wrangler dev + real broker)', () => {
     await broker?.destroy();
   });
 
-  it('delivers exactly the distinct accepted events, despite client retries, and invalid ones to events.invalid', { timeout: 240_000 }, async () => {
-    const worker = await startDevWorker({ config: CONFIG, vars: { ...BASE_VARS, KAFKA_BROKERS: broker.brokers } });
-    workers.push(worker);
-    const consumer = await collect(broker.brokers);
-    try {
-      const events = clientEvents(1200, 'e2e', 60);
-      const invalid = [
-        { event_id: 'e2e-bad-0001', user_id: 'user-e2e-bad', type: 'teleport', ts: Date.now() },
-        { event_id: 'e2e-bad-0002', user_id: 'user-e2e-bad', type: 'product_view', ts: Date.now() }, // no item_id
-      ];
-      const first = await post(worker, [...events, ...invalid]);
-      // A client that lost the responses retries a third of the requests: all duplicates.
-      const retried = await post(worker, events.slice(0, 400));
-      expect(first).toEqual({ accepted: events.length, duplicates: 0, rejected: invalid.length });
-      expect(retried).toEqual({ accepted: 0, duplicates: 400, rejected: 0 });
+  it(
+    'delivers exactly the distinct accepted events, despite client retries, and invalid ones to events.invalid',
+    { timeout: 240_000 },
+    async () => {
+      const worker = await startDevWorker({ config: CONFIG, vars: { ...BASE_VARS, KAFKA_BROKERS: broker.brokers } });
+      workers.push(worker);
+      const consumer = await collect(broker.brokers);
+      try {
+        const events = clientEvents(1200, 'e2e', 60);
+        const invalid = [
+          { event_id: 'e2e-bad-0001', user_id: 'user-e2e-bad', type: 'teleport', ts: Date.now() },
+          { event_id: 'e2e-bad-0002', user_id: 'user-e2e-bad', type: 'product_view', ts: Date.now() }, // no item_id
+        ];
+        const first = await post(worker, [...events, ...invalid]);
+        // A client that lost the responses retries a third of the requests: all duplicates.
+        const retried = await post(worker, events.slice(0, 400));
+        expect(first).toEqual({ accepted: events.length, duplicates: 0, rejected: invalid.length });
+        expect(retried).toEqual({ accepted: 0, duplicates: 400, rejected: 0 });
 
-      const records = await explained(
-        worker,
-        () =>
-          consumer.waitFor(
-            (r) => distinct(withPrefix(r, 'e2e-')) >= events.length && r.filter((x) => x.topic === INVALID_TOPIC).length >= invalid.length,
-            150_000,
-          ),
-        () => {
-          const seen = new Set(consumer.records.map(eventIdOf));
-          return events.filter((e) => !seen.has(e.event_id));
-        },
-      );
-      await sleep(2_000); // Anything extra (duplicates) would arrive now.
-      const delivered = withPrefix(records, 'e2e-');
-      expectAllDelivered(delivered, events);
-      expect(delivered.length, 'no duplicates in Kafka on the happy path').toBe(events.length);
-      const bad = consumer.records.filter((r) => r.topic === INVALID_TOPIC);
-      expect(bad.map((r) => r.key).sort()).toEqual(['user-e2e-bad', 'user-e2e-bad']);
-      for (const r of bad) expect((JSON.parse(r.value) as { errors: string[] }).errors.length).toBeGreaterThan(0);
-    } finally {
-      await consumer.stop();
-    }
-  });
+        const records = await explained(
+          worker,
+          () =>
+            consumer.waitFor(
+              (r) =>
+                distinct(withPrefix(r, 'e2e-')) >= events.length && r.filter((x) => x.topic === INVALID_TOPIC).length >= invalid.length,
+              150_000,
+            ),
+          () => {
+            const seen = new Set(consumer.records.map(eventIdOf));
+            return events.filter((e) => !seen.has(e.event_id));
+          },
+        );
+        await sleep(2_000); // Anything extra (duplicates) would arrive now.
+        const delivered = withPrefix(records, 'e2e-');
+        expectAllDelivered(delivered, events);
+        expect(delivered.length, 'no duplicates in Kafka on the happy path').toBe(events.length);
+        const bad = consumer.records.filter((r) => r.topic === INVALID_TOPIC);
+        expect(bad.map((r) => r.key).sort()).toEqual(['user-e2e-bad', 'user-e2e-bad']);
+        for (const r of bad) expect((JSON.parse(r.value) as { errors: string[] }).errors.length).toBeGreaterThan(0);
+      } finally {
+        await consumer.stop();
+      }
+    },
+  );
 
   it('loses nothing when the broker stops while events flow and comes back', { timeout: 300_000 }, async () => {
     const worker = await startDevWorker({ config: CONFIG, vars: { ...BASE_VARS, KAFKA_BROKERS: broker.brokers } });
@@ -165,7 +177,9 @@ describe('edge -> queue -> Kafka (wrangler dev + real broker)', () => {
       );
       const delivered = withPrefix(records, 'outage-');
       expectAllDelivered(delivered, events);
-      console.log(`[kafka test] outage: ${events.length} events, ${delivered.length} records (${delivered.length - events.length} duplicates, allowed: at-least-once)`);
+      console.log(
+        `[kafka test] outage: ${events.length} events, ${delivered.length} records (${delivered.length - events.length} duplicates, allowed: at-least-once)`,
+      );
     } finally {
       await consumer.stop();
     }
@@ -174,7 +188,10 @@ describe('edge -> queue -> Kafka (wrangler dev + real broker)', () => {
   it('dead-letters to R2 when Kafka stays unreachable, and `redrive` delivers every event', { timeout: 240_000 }, async () => {
     const closed = await freePort();
     // Base 0 s: the 8 retries of wrangler.toml run out in seconds, not 20 minutes.
-    const down = await startDevWorker({ config: CONFIG, vars: { ...BASE_VARS, KAFKA_RETRY_BASE_SECONDS: '0', KAFKA_BROKERS: `127.0.0.1:${closed}` } });
+    const down = await startDevWorker({
+      config: CONFIG,
+      vars: { ...BASE_VARS, KAFKA_RETRY_BASE_SECONDS: '0', KAFKA_BROKERS: `127.0.0.1:${closed}` },
+    });
     workers.push(down);
     const events = clientEvents(200, 'dlq', 20);
     expect((await post(down, events)).accepted).toBe(events.length);

@@ -6,10 +6,11 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicFor, INVALID_TOPIC, type EventType } from '../../../shared/schema/events';
-import { startTestBroker, freePort, type TestBroker } from '../helpers/kafka-broker';
+import type { EventType } from '../../../shared/schema/events';
+import { topicFor, INVALID_TOPIC } from '../../../shared/kafka/topics';
+import { startTestBroker, freePort, type TestBroker } from '../../../scripts/kafka/private-broker';
 import { collect, type ConsumedRecord } from '../helpers/kafka-consume';
-import { startDevWorker, type DevWorker } from '../helpers/kafka-wrangler';
+import { startDevWorker, type DevWorker } from '../../../scripts/lib/dev-worker';
 import { canonical, clientEvents, rejected } from './fixtures/events';
 
 const CONFIG = join(import.meta.dirname, 'fixtures', 'wrangler.harness.toml');
@@ -96,7 +97,8 @@ describe('forwarder harness (workerd + Kafka)', () => {
       const result = (await response.json()) as { messages: number; records: number; unforwardable: number; error: string | null };
       expect(response.status).toBe(200);
       expect(result).toMatchObject({ messages: 12, records: 120, unforwardable: 1, error: null });
-      const dlIds = (r: ConsumedRecord[]): Set<string> => new Set(r.map((x) => JSON.parse(x.value).event_id as string).filter((id) => id.startsWith('dl-')));
+      const dlIds = (r: ConsumedRecord[]): Set<string> =>
+        new Set(r.map((x) => JSON.parse(x.value).event_id as string).filter((id) => id.startsWith('dl-')));
       const ids = dlIds(await consumer.waitFor((r) => dlIds(r).size >= 120, 30_000));
       expect(ids).toEqual(new Set(events.map((e) => e.event_id)));
       expect((await deadLetters(second)).objects).toEqual([]);
@@ -126,7 +128,12 @@ describe('forwarder harness (workerd + Kafka)', () => {
       const prefix = `sasl-${mechanism}`;
       const worker = await startDevWorker({
         config: CONFIG,
-        vars: { KAFKA_BROKERS: sasl.brokers, KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: sasl.username, KAFKA_SASL_PASSWORD: sasl.password },
+        vars: {
+          KAFKA_BROKERS: sasl.brokers,
+          KAFKA_SASL_MECHANISM: mechanism,
+          KAFKA_SASL_USERNAME: sasl.username,
+          KAFKA_SASL_PASSWORD: sasl.password,
+        },
       });
       workers.push(worker);
       const events = clientEvents(16, prefix).map(canonical);
@@ -143,7 +150,12 @@ describe('forwarder harness (workerd + Kafka)', () => {
     // And a wrong password really is refused (nothing acked, the error is logged).
     const wrong = await startDevWorker({
       config: CONFIG,
-      vars: { KAFKA_BROKERS: sasl.brokers, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: sasl.username, KAFKA_SASL_PASSWORD: 'wrong' },
+      vars: {
+        KAFKA_BROKERS: sasl.brokers,
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: sasl.username,
+        KAFKA_SASL_PASSWORD: 'wrong',
+      },
     });
     workers.push(wrong);
     await enqueue(wrong, 'accepted', [{ kind: 'accepted', events: clientEvents(2, 'sasl-wrong').map(canonical) }]);

@@ -1,13 +1,11 @@
 /**
  * Fast checks of the pure parts of the Kafka path: settings parsing, record shape
- * and grouping, body validation, retry backoff. No broker, no workerd.
+ * and grouping, body validation. No broker, no workerd.
  */
 import { describe, expect, it } from 'vitest';
 import { kafkaSettings, KafkaConfigError } from '../../../shared/kafka/config';
 import { groupByTopic, MalformedBodyError, parseQueueBody, recordsOf } from '../../../shared/kafka/records';
 import { ALL_TOPICS, topicSpecs } from '../../../shared/kafka/topics';
-import { retryDelaySeconds } from '../../../workers/forwarder/backoff';
-import { queueRole } from '../../../workers/forwarder';
 import { newClusterId } from '../../../scripts/kafka/broker';
 import { canonical, clientEvent, rejected } from './fixtures/events';
 
@@ -18,12 +16,26 @@ describe('kafkaSettings', () => {
   });
   it('parses brokers, TLS and SCRAM', () => {
     expect(
-      kafkaSettings({ KAFKA_BROKERS: 'a:9093, b:9093', KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_CLIENT_ID: 'edge-eu' }),
-    ).toEqual({ brokers: ['a:9093', 'b:9093'], clientId: 'edge-eu', ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
+      kafkaSettings({
+        KAFKA_BROKERS: 'a:9093, b:9093',
+        KAFKA_SSL: 'true',
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'p',
+        KAFKA_CLIENT_ID: 'edge-eu',
+      }),
+    ).toEqual({
+      brokers: ['a:9093', 'b:9093'],
+      clientId: 'edge-eu',
+      ssl: true,
+      sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
+    });
   });
   it('rejects settings that can never work', () => {
     expect(() => kafkaSettings({ KAFKA_BROKERS: 'no-port' })).toThrow(KafkaConfigError);
-    expect(() => kafkaSettings({ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' })).toThrow(/not one of/);
+    expect(() =>
+      kafkaSettings({ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }),
+    ).toThrow(/not one of/);
     expect(() => kafkaSettings({ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/secrets are not set/);
   });
 });
@@ -41,7 +53,10 @@ describe('records', () => {
     });
   });
   it('keys rejected records by user, else event id, else "unknown"', () => {
-    const keys = recordsOf({ kind: 'rejected', records: [rejected('e-1', 'u-1'), rejected('e-2', null), { ...rejected('x', null), event_id: null }] }).map((r) => [r.topic, r.key]);
+    const keys = recordsOf({
+      kind: 'rejected',
+      records: [rejected('e-1', 'u-1'), rejected('e-2', null), { ...rejected('x', null), event_id: null }],
+    }).map((r) => [r.topic, r.key]);
     expect(keys).toEqual([
       ['events.invalid', 'u-1'],
       ['events.invalid', 'e-2'],
@@ -49,7 +64,9 @@ describe('records', () => {
     ]);
   });
   it('groups by topic keeping order', () => {
-    const events = ['page_view', 'search', 'page_view'].map((type, i) => canonical(clientEvent(type as 'page_view', `evt-0000000${i}`, 'u')));
+    const events = ['page_view', 'search', 'page_view'].map((type, i) =>
+      canonical(clientEvent(type as 'page_view', `evt-0000000${i}`, 'u')),
+    );
     const grouped = groupByTopic(recordsOf({ kind: 'accepted', events }));
     expect(grouped.map((g) => [g.topic, g.messages.map((m) => JSON.parse(m.value).event_id)])).toEqual([
       ['events.page_view', ['evt-00000000', 'evt-00000002']],
@@ -57,29 +74,20 @@ describe('records', () => {
     ]);
   });
   it('refuses malformed queue bodies instead of producing garbage', () => {
-    for (const body of [null, 'x', { kind: 'mystery' }, { kind: 'accepted' }, { kind: 'accepted', events: [{ user_id: 'u', event_id: 'e', type: 'teleport' }] }, { kind: 'rejected', records: [1] }]) {
+    for (const body of [
+      null,
+      'x',
+      { kind: 'mystery' },
+      { kind: 'accepted' },
+      { kind: 'accepted', events: [{ user_id: 'u', event_id: 'e', type: 'teleport' }] },
+      { kind: 'rejected', records: [1] },
+    ]) {
       expect(() => parseQueueBody(body), JSON.stringify(body)).toThrow(MalformedBodyError);
     }
   });
   it('defines one topic per event type plus events.invalid', () => {
     expect(ALL_TOPICS).toHaveLength(9);
     expect(topicSpecs({ partitions: 6 }).every((spec) => spec.partitions === 6)).toBe(true);
-  });
-});
-
-describe('forwarder dispatch and backoff', () => {
-  it('routes queue names, regional suffixes included', () => {
-    expect(queueRole('edge-events')).toBe('forward');
-    expect(queueRole('edge-bad-events-eu')).toBe('forward');
-    expect(queueRole('edge-dead-letters-apac')).toBe('dead-letters');
-    expect(queueRole('something-else')).toBeNull();
-  });
-  it('backs off exponentially with a cap', () => {
-    const mid = (): number => 0.5; // no jitter
-    expect([1, 2, 3, 4].map((a) => retryDelaySeconds(a, {}, mid))).toEqual([5, 10, 20, 40]);
-    expect(retryDelaySeconds(20, {}, mid)).toBe(900);
-    expect(retryDelaySeconds(3, { KAFKA_RETRY_BASE_SECONDS: '0' }, mid)).toBe(0);
-    expect(retryDelaySeconds(5, { KAFKA_RETRY_BASE_SECONDS: '1', KAFKA_RETRY_MAX_SECONDS: '5' }, mid)).toBe(5);
   });
 });
 

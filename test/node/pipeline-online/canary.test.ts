@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { CanonicalEvent } from '../../../shared/schema/events';
-import { inCanary } from '../../../workers/edge/models/canary';
-import { canaryGroups, ctrZ, decideCanary, DEFAULT_CANARY_POLICY } from '../../../scripts/pipeline/canary';
+import { inCanary } from '../../../shared/recs/registry/canary';
+import { canaryGroups, ctrZ, decideCanary, DEFAULT_CANARY_POLICY } from '../../../scripts/pipeline/publish/canary';
 
 const ids = Array.from({ length: 20_000 }, (_, i) => `v-${createHash('sha1').update(`user ${i}`).digest('hex').slice(0, 16)}`);
 

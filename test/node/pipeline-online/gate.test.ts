@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventRecord } from '../../../shared/kafka/records';
-import { popularityBaseline, splitForEvaluation } from '../../../scripts/pipeline/evaluation';
-import { runGate } from '../../../scripts/pipeline/gate';
-import { LakeWriter } from '../../../scripts/pipeline/lake-writer';
-import { retrainOnce } from '../../../scripts/pipeline/retrain';
-import { trainModel } from '../../../scripts/pipeline/train';
-import { shuffledItems, syntheticEvents } from './fixtures/synthetic';
+import { popularityBaseline, splitForEvaluation } from '../../../scripts/pipeline/evaluate/evaluation';
+import { runGate } from '../../../scripts/pipeline/evaluate/gate';
+import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
+import { retrainOnce } from '../../../scripts/pipeline/ops/retrain';
+import { trainModel } from '../../../scripts/pipeline/train/train';
+import { shuffledItems, syntheticEvents } from '../../../scripts/lib/synthetic-events';
 
 const events = syntheticEvents({ days: 8, sessionsPerDay: 150 });
 const { train, test } = splitForEvaluation(events, 1);

@@ -13,9 +13,9 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRecord, groupByTopic, rejectedRecord, type KafkaRecord } from '../../../shared/kafka/records';
 import { EVENT_TYPES, type CanonicalEvent, type EventType } from '../../../shared/schema/events';
-import { startLakeConsumer } from '../../../scripts/pipeline/consumer';
-import { auditLake } from '../../../scripts/pipeline/lake-audit';
-import { startTestBroker, type TestBroker } from '../helpers/kafka-broker';
+import { startLakeConsumer } from '../../../scripts/pipeline/lake/consumer';
+import { auditLake } from '../../../scripts/pipeline/lake/audit';
+import { startTestBroker, type TestBroker } from '../../../scripts/kafka/private-broker';
 import { canonical, clientEvent, rejected } from '../kafka/fixtures/events';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'crashing-consumer.ts');
@@ -25,7 +25,14 @@ const T0 = Date.UTC(2026, 10, 20, 9, 30);
 /** `n` canonical events over 4 hours, every type, 25 users. */
 function events(n: number, prefix: string): CanonicalEvent[] {
   return Array.from({ length: n }, (_, i) =>
-    canonical(clientEvent(EVENT_TYPES[i % EVENT_TYPES.length] as EventType, `evt-${prefix}-${String(i).padStart(5, '0')}`, `u-${i % 25}`, T0 + Math.floor((i / n) * 4 * HOUR))),
+    canonical(
+      clientEvent(
+        EVENT_TYPES[i % EVENT_TYPES.length] as EventType,
+        `evt-${prefix}-${String(i).padStart(5, '0')}`,
+        `u-${i % 25}`,
+        T0 + Math.floor((i / n) * 4 * HOUR),
+      ),
+    ),
   );
 }
 
@@ -39,7 +46,10 @@ async function produce(producer: Producer, records: KafkaRecord[]): Promise<void
 /** Runs the crashing consumer child; resolves with its exit signal (null = clean exit). */
 function runChild(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -71,7 +81,13 @@ describe('lake consumer: exactly once across crashes', () => {
       { ...eventRecord(first[1]!), value: JSON.stringify({ ...first[1], event_id: 'x' }) },
     ];
     // Duplicates: every 5th event again (a redrive), interleaved with new records.
-    const round1 = [...first.map(eventRecord), ...badOnEventTopic, ...first.filter((_, i) => i % 5 === 0).map(eventRecord), rejectedRecord(rejected('bad-1', 'u-1')), rejectedRecord(rejected('bad-2', null))];
+    const round1 = [
+      ...first.map(eventRecord),
+      ...badOnEventTopic,
+      ...first.filter((_, i) => i % 5 === 0).map(eventRecord),
+      rejectedRecord(rejected('bad-1', 'u-1')),
+      rejectedRecord(rejected('bad-2', null)),
+    ];
     await produce(producer, round1);
 
     const env = { KAFKA_BROKERS: broker.brokers, LAKE_DIR: lakeDir, GROUP_ID: 'lake-test' };
@@ -103,7 +119,14 @@ describe('lake consumer: exactly once across crashes', () => {
     expect(audit.duplicatesDropped).toBe(130);
 
     // A further restart in-process with the same group finds nothing new to write.
-    const again = await startLakeConsumer({ brokers: broker.brokers, lakeDir, groupId: 'lake-test', flushIntervalMs: 200, sessionTimeoutMs: 6000, log: () => {} });
+    const again = await startLakeConsumer({
+      brokers: broker.brokers,
+      lakeDir,
+      groupId: 'lake-test',
+      flushIntervalMs: 200,
+      sessionTimeoutMs: 6000,
+      log: () => {},
+    });
     await again.drain(30_000);
     await again.stop();
     expect(again.metrics.flushes.total()).toBe(0);
@@ -113,7 +136,14 @@ describe('lake consumer: exactly once across crashes', () => {
   it('replays into a fresh lake with a new group and gets the same events', async () => {
     const replayDir = mkdtempSync(join(tmpdir(), 'lake-replay-'));
     try {
-      const consumer = await startLakeConsumer({ brokers: broker.brokers, lakeDir: replayDir, groupId: 'lake-replay', flushIntervalMs: 200, sessionTimeoutMs: 6000, log: () => {} });
+      const consumer = await startLakeConsumer({
+        brokers: broker.brokers,
+        lakeDir: replayDir,
+        groupId: 'lake-replay',
+        flushIntervalMs: 200,
+        sessionTimeoutMs: 6000,
+        log: () => {},
+      });
       await consumer.drain(60_000);
       await consumer.stop();
       const replay = auditLake(replayDir);

@@ -8,15 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventRecord } from '../../../shared/kafka/records';
-import { auditLake } from '../../../scripts/pipeline/lake-audit';
-import { LakeLockedError } from '../../../scripts/pipeline/lake-lock';
-import { LakeWriter, type LakeRecord } from '../../../scripts/pipeline/lake-writer';
-import { indexFile } from '../../../scripts/pipeline/lake-layout';
-import { syntheticEvents } from './fixtures/synthetic';
+import { auditLake } from '../../../scripts/pipeline/lake/audit';
+import { LakeLockedError } from '../../../scripts/pipeline/lake/lock';
+import { LakeWriter, type LakeRecord } from '../../../scripts/pipeline/lake/writer';
+import { indexFile } from '../../../scripts/pipeline/lake/layout';
+import { syntheticEvents } from '../../../scripts/lib/synthetic-events';
 
 const events = syntheticEvents({ days: 2, sessionsPerDay: 20, seed: 3 });
 const records = (from: number, to: number, offset = from): LakeRecord[] =>
-  events.slice(from, to).map((e, i) => ({ offset: BigInt(offset + i), key: e.user_id, value: eventRecord(e).value, timestamp: e.received_at }));
+  events
+    .slice(from, to)
+    .map((e, i) => ({ offset: BigInt(offset + i), key: e.user_id, value: eventRecord(e).value, timestamp: e.received_at }));
 const TOPIC = 'events.product_view';
 
 describe('lake writer', () => {
@@ -35,7 +37,9 @@ describe('lake writer', () => {
     let writer = new LakeWriter(lake);
     const first = writer.flush(TOPIC, 0, records(0, 100))!;
     expect(first.events).toBe(100);
-    expect(first.files.every((f) => /^events\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/events\.product_view\+0\+0{19}-0{17}99\.ndjson\.gz$/.test(f))).toBe(true);
+    expect(
+      first.files.every((f) => /^events\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/events\.product_view\+0\+0{19}-0{17}99\.ndjson\.gz$/.test(f)),
+    ).toBe(true);
     // Redelivery of a committed range: nothing happens.
     expect(writer.flush(TOPIC, 0, records(50, 100))).toBeNull();
     writer.close();

@@ -14,22 +14,23 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRecord, groupByTopic } from '../../../shared/kafka/records';
 import type { CanonicalEvent } from '../../../shared/schema/events';
-import { startDevWorker, type DevWorker } from '../../../scripts/kafka/dev-worker';
+import { startDevWorker, type DevWorker } from '../../../scripts/lib/dev-worker';
 import { AdminClient } from '../../../scripts/models/api';
-import { inCanary as predictedInCanary } from '../../../workers/edge/models/canary';
-import { checkCanary } from '../../../scripts/pipeline/canary';
-import { auditLake } from '../../../scripts/pipeline/lake-audit';
-import { readActive } from '../../../scripts/pipeline/publish';
-import { startPipeline, type Pipeline } from '../../../scripts/pipeline/run';
-import { startTestBroker, type TestBroker } from '../helpers/kafka-broker';
-import { syntheticEvents } from './fixtures/synthetic';
+import { inCanary as predictedInCanary } from '../../../shared/recs/registry/canary';
+import { checkCanary } from '../../../scripts/pipeline/publish/canary';
+import { auditLake } from '../../../scripts/pipeline/lake/audit';
+import { readActive } from '../../../scripts/pipeline/publish/publish';
+import { startPipeline, type Pipeline } from '../../../scripts/pipeline/ops/run';
+import { startTestBroker, type TestBroker } from '../../../scripts/kafka/private-broker';
+import { syntheticEvents } from '../../../scripts/lib/synthetic-events';
 
 const TOKEN = 'pipeline-e2e-admin-token-0123456789';
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 10, 1);
 
 async function produce(producer: Producer, events: readonly CanonicalEvent[]): Promise<void> {
-  for (let i = 0; i < events.length; i += 500) await producer.sendBatch({ topicMessages: groupByTopic(events.slice(i, i + 500).map(eventRecord)) });
+  for (let i = 0; i < events.length; i += 500)
+    await producer.sendBatch({ topicMessages: groupByTopic(events.slice(i, i + 500).map(eventRecord)) });
 }
 
 /** model_version the edge serves to each user (a few requests in flight at a time). */
@@ -89,8 +90,19 @@ describe('online pipeline end to end', () => {
     const client = new AdminClient({ baseUrl: worker.url, token: TOKEN });
     await produce(producer, syntheticEvents({ days: 6, sessionsPerDay: 120, start: START, seed: 1, prefix: 'wk1' }));
     // A few events through the real edge: POST /v1/events → user object → queue → Kafka → lake.
-    const viaEdge = Array.from({ length: 5 }, (_, i) => ({ type: 'product_view', event_id: `edge-e2e-${i}`, user_id: 'edge-user', session_id: 'edge-s', item_id: 'i1-1', ts: START + 5 * DAY + i * 1000 }));
-    const posted = await fetch(`${worker.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: viaEdge }) });
+    const viaEdge = Array.from({ length: 5 }, (_, i) => ({
+      type: 'product_view',
+      event_id: `edge-e2e-${i}`,
+      user_id: 'edge-user',
+      session_id: 'edge-s',
+      item_id: 'i1-1',
+      ts: START + 5 * DAY + i * 1000,
+    }));
+    const posted = await fetch(`${worker.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events: viaEdge }),
+    });
     expect(posted.status).toBe(202);
 
     await pipeline.retrainNow();
@@ -142,10 +154,17 @@ describe('online pipeline end to end', () => {
     expect(metrics).toMatch(/^pipeline_lake_events_written_total\{topic="events.product_view"\} \d+/m);
     expect(metrics).toMatch(caughtUp);
     expect(metrics).toContain(`pipeline_model_published_info{stage="canary",version="${canaryVersion}"} 1`);
-    expect(metrics).toMatch(new RegExp(`^pipeline_model_evaluation\\{metric="hr@20",protocol="new",version="${canaryVersion}"\\} 0\\.\\d+`, 'm'));
+    expect(metrics).toMatch(
+      new RegExp(`^pipeline_model_evaluation\\{metric="hr@20",protocol="new",version="${canaryVersion}"\\} 0\\.\\d+`, 'm'),
+    );
 
     // The controller promotes once the canary is old enough (no online evidence against it here).
-    const decision = await checkCanary({ client, lakeDir, modelsDir, policy: { minAgeMs: 0, maxAgeMs: 0, minImpressions: 1_000_000, stopZ: -2 } });
+    const decision = await checkCanary({
+      client,
+      lakeDir,
+      modelsDir,
+      policy: { minAgeMs: 0, maxAgeMs: 0, minImpressions: 1_000_000, stopZ: -2 },
+    });
     expect(decision?.action).toBe('promote');
     const promoted = await readActive(client);
     expect(promoted.model?.version).toBe(canaryVersion);

@@ -4,8 +4,8 @@
  * edge scoring and of the popularity baseline from ranks worked out below.
  */
 import { describe, expect, it } from 'vitest';
-import { MetricSums, scoreTestSessions, splitForEvaluation } from '../../../scripts/pipeline/evaluation';
-import type { ModelArtifact } from '../../../scripts/pipeline/train';
+import { MetricSums, scoreTestSessions, splitForEvaluation } from '../../../scripts/pipeline/evaluate/evaluation';
+import type { ModelArtifact } from '../../../scripts/pipeline/train/train';
 import { DEFAULT_WEIGHTS } from '../../../shared/scoring/score';
 import { view } from './fixtures';
 
@@ -49,11 +49,23 @@ describe('scoreTestSessions', () => {
   const model: ModelArtifact = {
     manifest: {} as ModelArtifact['manifest'],
     neighbours: new Map([
-      ['A', { session: [['B', 0.9], ['C', 0.5]] as Array<[string, number]> }],
+      [
+        'A',
+        {
+          session: [
+            ['B', 0.9],
+            ['C', 0.5],
+          ] as Array<[string, number]>,
+        },
+      ],
       ['B', { session: [['C', 0.8]] as Array<[string, number]> }],
     ]),
     popularity: {
-      global: [['D', 30], ['E', 20], ['F', 10]],
+      global: [
+        ['D', 30],
+        ['E', 20],
+        ['F', 10],
+      ],
       by_region: {},
       by_category: {},
       item_category: {},

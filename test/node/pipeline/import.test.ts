@@ -41,7 +41,14 @@ describe('RetailRocket import', () => {
     const t = importer.convert(rr('1441852700', '1145517', 'transaction', '165162'));
     const bad = importer.convert(rr('x', '1', 'view', '2'));
     const odd = importer.convert(rr('1441852700', '1', 'wishlist', '2'));
-    expect(v).toMatchObject({ type: 'product_view', user_id: '1145517', session_id: '99', item_id: '165162', category_id: '7', ts: 1441852593000 });
+    expect(v).toMatchObject({
+      type: 'product_view',
+      user_id: '1145517',
+      session_id: '99',
+      item_id: '165162',
+      category_id: '7',
+      ts: 1441852593000,
+    });
     expect(v).toMatchObject({ received_at: 1441852593000, edge_region: 'import', device: 'unknown', geo: { country: null } });
     expect(dup).toBeUndefined();
     expect(c).toMatchObject({ type: 'add_to_cart', item_id: '165162' });
@@ -133,7 +140,8 @@ describe('Online Retail import', () => {
 
   it('splits invoices above the schema items limit into parts of one order', () => {
     const importer = new OnlineRetailImporter();
-    for (let k = 0; k < 250; k++) importer.addLine(orRow(`540000,${String(10000 + k)},THING ${k},1,2011-01-10 10:00:00,1.5,12345,United Kingdom`));
+    for (let k = 0; k < 250; k++)
+      importer.addLine(orRow(`540000,${String(10000 + k)},THING ${k},1,2011-01-10 10:00:00,1.5,12345,United Kingdom`));
     const events = importer.events();
     expect(events.map((e) => e.event_id)).toEqual(['or-540000-1', 'or-540000-2']);
     expect(events.every((e) => e.session_id === 'inv-540000')).toBe(true);

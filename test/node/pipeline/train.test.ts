@@ -4,10 +4,10 @@
  * the incremental update agrees with a full rebuild.
  */
 import { describe, expect, it } from 'vitest';
-import { trainModel } from '../../../scripts/pipeline/train';
-import { serializeModel } from '../../../scripts/pipeline/write-model';
-import { buildState, updateState, saveState, loadState } from '../../../scripts/pipeline/state';
-import { buildArtifact } from '../../../scripts/pipeline/train';
+import { trainModel } from '../../../scripts/pipeline/train/train';
+import { serializeModel } from '../../../scripts/pipeline/train/write-model';
+import { buildState, updateState, saveState, loadState } from '../../../scripts/pipeline/train/state';
+import { buildArtifact } from '../../../scripts/pipeline/train/train';
 import { neighbourShardSchema, popularitySchema } from '../../../shared/model/format';
 import { shardOf } from '../../../shared/model/shard';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -8,7 +8,9 @@ describe('/v1/admin/users', () => {
     const user = userId();
     expect((await get(`/v1/admin/users/${user}`)).status).toBe(401);
     expect((await get(`/v1/admin/users/${user}`, { authorization: 'Bearer wrong-token-0123456789abcdef' })).status).toBe(401);
-    expect((await get(`/v1/admin/users/${user}`, { authorization: `Bearer ${ADMIN.authorization.slice(7).toUpperCase()}` })).status).toBe(401);
+    expect((await get(`/v1/admin/users/${user}`, { authorization: `Bearer ${ADMIN.authorization.slice(7).toUpperCase()}` })).status).toBe(
+      401,
+    );
     const ok = await get(`/v1/admin/users/${user}`, ADMIN);
     expect(ok.status).toBe(200);
   });
@@ -27,7 +29,9 @@ describe('/v1/admin/users', () => {
     expect(after.profile.last_seen).toBeNull();
 
     // The object works as new afterwards: events are accepted and leave through the outbox.
-    const again = await post('/v1/events', { events: [{ event_id: eventId(), type: 'product_view', user_id: user, item_id: 'sku-2', ts: Date.now() }] });
+    const again = await post('/v1/events', {
+      events: [{ event_id: eventId(), type: 'product_view', user_id: user, item_id: 'sku-2', ts: Date.now() }],
+    });
     expect(again.body.accepted).toBe(1);
     const stub = env.USER_STATE.get(env.USER_STATE.idFromName(user));
     await stub.settle();

@@ -116,7 +116,12 @@ describe('POST /v1/events', () => {
 
   it('accepts exactly 500 events in one request', async () => {
     const users = Array.from({ length: 10 }, () => userId());
-    const events = Array.from({ length: 500 }, (_, i) => ({ event_id: eventId(), type: 'page_view', user_id: users[i % 10], ts: Date.now() }));
+    const events = Array.from({ length: 500 }, (_, i) => ({
+      event_id: eventId(),
+      type: 'page_view',
+      user_id: users[i % 10],
+      ts: Date.now(),
+    }));
     const { status, body } = await post('/v1/events', { events });
     expect(status).toBe(202);
     expect(body.accepted).toBe(500);

@@ -6,10 +6,31 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '../../../scripts/lib/prng';
 import { post, sampleEvents } from '../helpers';
 
-
 const WEIRD_VALUES: unknown[] = [
-  null, true, false, 0, -1, 1e308, -1e308, 1.5, '', ' ', 'x'.repeat(5000), '\u0000', '\ud800', '💥', [], {}, [[]], { a: { b: { c: {} } } },
-  '2024-13-45T99:99:99Z', 'NaN', Number.MAX_SAFE_INTEGER, '__proto__', { __proto__: { polluted: true } }, [1, 2, 3],
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1e308,
+  -1e308,
+  1.5,
+  '',
+  ' ',
+  'x'.repeat(5000),
+  '\u0000',
+  '\ud800',
+  '💥',
+  [],
+  {},
+  [[]],
+  { a: { b: { c: {} } } },
+  '2024-13-45T99:99:99Z',
+  'NaN',
+  Number.MAX_SAFE_INTEGER,
+  '__proto__',
+  { __proto__: { polluted: true } },
+  [1, 2, 3],
 ];
 
 function mutate(value: unknown, random: () => number, depth = 0): unknown {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { UserState } from '../../../durable-objects/user-state';
 import type { OutboxQueues } from '../../../durable-objects/user-state/outbox';
 import { MAX_MESSAGE_BYTES, type EdgeQueueMessage } from '../../../shared/queue/messages';
-import { fnv1a32 } from '../../../shared/model/shard';
+import { fnv1a32 } from '../../../shared/hash';
 import { eventId, post, userId } from '../helpers';
 
 const stubOf = (user: string) => env.USER_STATE.get(env.USER_STATE.idFromName(user));
@@ -32,9 +32,7 @@ describe('UserState', () => {
     const t = Date.now() - 60_000;
     await post('/v1/events', { events: [view(user, 'c', t + 3000), view(user, 'a', t + 1000)] });
     await post('/v1/events', { events: [view(user, 'b', t + 2000)] });
-    const items = await runInDurableObject(stubOf(user), (instance: UserState) =>
-      instance.interactions().map((i) => i.item_id),
-    );
+    const items = await runInDurableObject(stubOf(user), (instance: UserState) => instance.interactions().map((i) => i.item_id));
     expect(items).toEqual(['a', 'b', 'c']);
   });
 
@@ -64,7 +62,14 @@ describe('UserState', () => {
         view(user, 'mug', now - 5000, { session_id: 's1', category_id: 'kitchen' }),
         view(user, 'lamp', now - 4000, { session_id: 's1', category_id: 'home' }),
         { event_id: eventId(), type: 'add_to_cart', user_id: user, session_id: 's1', item_id: 'mug', ts: now - 3000 },
-        { event_id: eventId(), type: 'purchase', user_id: user, session_id: 's1', ts: now - 2000, items: [{ item_id: 'mug', quantity: 1 }] },
+        {
+          event_id: eventId(),
+          type: 'purchase',
+          user_id: user,
+          session_id: 's1',
+          ts: now - 2000,
+          items: [{ item_id: 'mug', quantity: 1 }],
+        },
       ],
     });
     const stats = await stubOf(user).stats();
@@ -135,14 +140,13 @@ describe('UserState', () => {
     const sent: { queue: string; body: EdgeQueueMessage }[] = [];
     await withQueues(user, (real) => ({ accepted: spy(real.accepted, 'accepted', sent), rejected: real.rejected }));
     const page = `https://shop.example/${'p'.repeat(2000)}`;
-    const events = Array.from({ length: 100 }, (_, i) =>
-      view(user, `i${i}`, Date.now() - 1000 + i, { context: { page_url: page } }),
-    );
+    const events = Array.from({ length: 100 }, (_, i) => view(user, `i${i}`, Date.now() - 1000 + i, { context: { page_url: page } }));
     const { body } = await post('/v1/events', { events });
     expect(body.accepted).toBe(100);
     await stubOf(user).settle();
     expect(sent.length).toBeGreaterThan(1);
-    for (const message of sent) expect(new TextEncoder().encode(JSON.stringify(message.body)).byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    for (const message of sent)
+      expect(new TextEncoder().encode(JSON.stringify(message.body)).byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     const delivered = sent.flatMap((m) => (m.body.kind === 'accepted' ? m.body.events.map((e) => e.event_id) : []));
     expect(delivered).toEqual(events.map((e) => e.event_id));
   });
@@ -229,7 +233,9 @@ describe('UserState', () => {
       if ((await stubOf(user).stats()).outbox_pending === 0) break;
       await runDurableObjectAlarm(stubOf(user));
     }
-    const delivered = sent.flatMap((s) => (s.body.kind === 'accepted' ? s.body.events.map((e) => ('item_id' in e ? e.item_id : null)) : []));
+    const delivered = sent.flatMap((s) =>
+      s.body.kind === 'accepted' ? s.body.events.map((e) => ('item_id' in e ? e.item_id : null)) : [],
+    );
     expect(delivered).toEqual(['a', 'b']);
     expect((await stubOf(user).stats()).outbox_pending).toBe(0);
   });

@@ -8,8 +8,8 @@ import {
   startCanary,
   stopCanary,
   type Transition,
-} from '../../../workers/edge/models/activation';
-import { EMPTY_POINTER, MAX_PREVIOUS, modelVersionFor, type ActivePointer } from '../../../workers/edge/models/pointer';
+} from '../../../shared/recs/registry/activation';
+import { EMPTY_POINTER, MAX_PREVIOUS, modelVersionFor, type ActivePointer } from '../../../shared/recs/registry/pointer';
 
 function apply(pointer: ActivePointer, ...steps: Transition[]): ActivePointer {
   return steps.reduce((p, step) => {

@@ -77,7 +77,12 @@ describe('uploads and finalize', () => {
     // Put every item in shard 0: the ones that belong elsewhere are reported.
     const all = { shard: 0, items: neighboursA() };
     for (let i = 0; i < 4; i++) {
-      await call('PUT', `/v1/admin/models/fin-1/files/neighbours/00${i}.json`, ADMIN, JSON.stringify(i === 0 ? all : { shard: i, items: {} }));
+      await call(
+        'PUT',
+        `/v1/admin/models/fin-1/files/neighbours/00${i}.json`,
+        ADMIN,
+        JSON.stringify(i === 0 ? all : { shard: i, items: {} }),
+      );
     }
     result = await call('POST', '/v1/admin/models/fin-1/finalize', ADMIN);
     expect(result.status).toBe(422);

@@ -4,9 +4,9 @@
  * R2 is not touched.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { rank, type RankInput } from '../../../workers/edge/models/recommender';
-import { forgetPointer } from '../../../workers/edge/models/pointer';
-import { resetModelCache } from '../../../workers/edge/models/store';
+import { rank, type RankInput } from '../../../shared/recs/serving/rank';
+import { forgetPointer } from '../../../shared/recs/registry/pointer';
+import { resetModelCache } from '../../../shared/recs/serving/store';
 import { buildCatalogFiles, buildModelFiles } from '../../../scripts/models/build';
 import type { Popularity } from '../../../shared/model/format';
 import { catalog, neighboursA } from './fixtures';
@@ -14,12 +14,22 @@ import { catalog, neighboursA } from './fixtures';
 function bucketOf(objects: Record<string, string>): R2Bucket {
   const get = async (key: string) => {
     const text = objects[key];
-    return text === undefined ? null : { text: async () => text, json: async () => JSON.parse(text) as unknown, etag: 'e', size: text.length };
+    return text === undefined
+      ? null
+      : { text: async () => text, json: async () => JSON.parse(text) as unknown, etag: 'e', size: text.length };
   };
   return { get } as unknown as R2Bucket;
 }
 
-const popularity: Popularity = { global: [['i10', 9], ['i11', 8]], by_region: {}, by_category: {}, item_category: {} };
+const popularity: Popularity = {
+  global: [
+    ['i10', 9],
+    ['i11', 8],
+  ],
+  by_region: {},
+  by_category: {},
+  item_category: {},
+};
 const input: RankInput = {
   userId: 'u1',
   history: [{ item_id: 'i1', type: 'product_view', ts: 1 }],
@@ -27,7 +37,12 @@ const input: RankInput = {
   n: 3,
   region: 'local',
   exclude: new Set(),
-  leadingFallbacks: [[['t1', 5], ['t2', 4]]],
+  leadingFallbacks: [
+    [
+      ['t1', 5],
+      ['t2', 4],
+    ],
+  ],
 };
 
 function modelObjects(version: string): Record<string, string> {
@@ -69,7 +84,10 @@ describe('degraded ranking', () => {
   });
 
   it('a corrupt shard or pointer is treated as absent', async () => {
-    const objects: Record<string, string> = { 'active.json': JSON.stringify({ model: { version: 'm2', previous: [] } }), ...modelObjects('m2') };
+    const objects: Record<string, string> = {
+      'active.json': JSON.stringify({ model: { version: 'm2', previous: [] } }),
+      ...modelObjects('m2'),
+    };
     for (const key of Object.keys(objects)) if (key.includes('/neighbours/')) objects[key] = '{not json';
     const response = await rank(bucketOf(objects), input);
     expect(response.model_version).toBe('m2');
@@ -101,7 +119,16 @@ describe('URL safety of rendered links', () => {
     const { safeUrl } = await import('../../../workers/edge/widget/escape');
     expect(safeUrl('/demo/product/1')).toBe('/demo/product/1');
     expect(safeUrl('https://shop.example/p?a=1')).toBe('https://shop.example/p?a=1');
-    for (const bad of ['javascript:alert(1)', 'data:text/html,x', '//evil.example', '/\\evil.example', '/\tx', 'java\nscript:x', '', null]) {
+    for (const bad of [
+      'javascript:alert(1)',
+      'data:text/html,x',
+      '//evil.example',
+      '/\\evil.example',
+      '/\tx',
+      'java\nscript:x',
+      '',
+      null,
+    ]) {
       expect(safeUrl(bad), String(bad)).toBeNull();
     }
   });

@@ -6,7 +6,7 @@ import { exports } from 'cloudflare:workers';
 import type { CatalogItem, ItemNeighbours, Popularity } from '../../../shared/model/format';
 import { AdminClient } from '../../../scripts/models/api';
 import { buildCatalogFiles, buildModelFiles } from '../../../scripts/models/build';
-import type { RecommendationResponse } from '../../../shared/recs/types';
+import type { RecommendationResponse } from '../../../shared/recs/api';
 import { ADMIN, eventId, post } from '../helpers';
 
 export const TOKEN = ADMIN.authorization.slice('Bearer '.length);
@@ -40,7 +40,12 @@ export function catalog(): Record<string, CatalogItem> {
 function popularity(): Popularity {
   return {
     global: items.slice(9, 20).map((item, i) => [item, 100 - i]),
-    by_region: { local: [['i21', 50], ['i22', 40]] },
+    by_region: {
+      local: [
+        ['i21', 50],
+        ['i22', 40],
+      ],
+    },
     by_category: { a: [['i30', 9]], b: [['i31', 9]], c: [['i33', 9]] },
     item_category: Object.fromEntries(items.map((item) => [item, categoryOf(item)])),
   };
@@ -49,8 +54,22 @@ function popularity(): Popularity {
 /** Model "A": i1 leads to i2,i3,i4 (and the out-of-stock i29). */
 export function neighboursA(): Record<string, ItemNeighbours> {
   return {
-    i1: { next: [['i29', 0.99], ['i2', 0.9], ['i3', 0.8], ['i4', 0.7]], session: [['i5', 0.5]] },
-    i5: { next: [['i6', 0.9], ['i7', 0.8]], bought: [['i8', 0.5]] },
+    i1: {
+      next: [
+        ['i29', 0.99],
+        ['i2', 0.9],
+        ['i3', 0.8],
+        ['i4', 0.7],
+      ],
+      session: [['i5', 0.5]],
+    },
+    i5: {
+      next: [
+        ['i6', 0.9],
+        ['i7', 0.8],
+      ],
+      bought: [['i8', 0.5]],
+    },
     i2: { next: [['i3', 0.6]] },
   };
 }
@@ -58,7 +77,12 @@ export function neighboursA(): Record<string, ItemNeighbours> {
 /** Model "B": the same items lead elsewhere, so a swap is visible. */
 export function neighboursB(): Record<string, ItemNeighbours> {
   return {
-    i1: { next: [['i35', 0.9], ['i36', 0.8]] },
+    i1: {
+      next: [
+        ['i35', 0.9],
+        ['i36', 0.8],
+      ],
+    },
     i5: { next: [['i37', 0.9]] },
   };
 }

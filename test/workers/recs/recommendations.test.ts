@@ -10,7 +10,7 @@ import { env } from 'cloudflare:workers';
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { userId } from '../helpers';
 import { admin, neighboursA, neighboursB, recs, track, uploadCatalog, uploadModel } from './fixtures';
-import { canaryBucket } from '../../../workers/edge/models/canary';
+import { canaryBucket } from '../../../shared/recs/registry/canary';
 
 const ids = (body: { items: { item_id: string }[] }) => body.items.map((item) => item.item_id);
 
@@ -69,7 +69,14 @@ describe('recommendations', () => {
     clearTrendingCache();
     const now = Date.now();
     const event = (item: string) =>
-      ({ type: 'product_view', item_id: item, edge_region: 'local', user_id: 'x', event_id: `t-${item}-${now}`, ts: now }) as unknown as CanonicalEvent;
+      ({
+        type: 'product_view',
+        item_id: item,
+        edge_region: 'local',
+        user_id: 'x',
+        event_id: `t-${item}-${now}`,
+        ts: now,
+      }) as unknown as CanonicalEvent;
     await recordTrending(env, [event('i38'), event('i38'), event('i39')]);
     const { status, body } = await recs({ user_id: userId('cold'), n: 6 });
     expect(status).toBe(200);
@@ -85,7 +92,14 @@ describe('recommendations', () => {
     const now = Date.now();
     // 150 trending items unknown to the catalog (e.g. discontinued), each hotter than any known one.
     const unknown = Array.from({ length: 150 }, (_, i) =>
-      Array.from({ length: 3 }, (_, k) => ({ type: 'product_view', item_id: `gone-${i}`, edge_region: 'local', user_id: 'x', event_id: `g-${i}-${k}-${now}`, ts: now })),
+      Array.from({ length: 3 }, (_, k) => ({
+        type: 'product_view',
+        item_id: `gone-${i}`,
+        edge_region: 'local',
+        user_id: 'x',
+        event_id: `g-${i}-${k}-${now}`,
+        ts: now,
+      })),
     ).flat() as unknown as CanonicalEvent[];
     await recordTrending(env, unknown);
     const { status, body } = await recs({ user_id: userId('cold'), n: 6 });
@@ -101,7 +115,18 @@ describe('recommendations', () => {
   });
 
   it('rejects bad queries with a 400 JSON error', async () => {
-    for (const qs of ['', 'user_id=', 'user_id=a&n=0', 'user_id=a&n=500', 'user_id=a&n=x', 'user_id=a&context=shop', 'user_id=a&context=product', `user_id=${'x'.repeat(200)}`, 'user_id=a%20b', 'user_id=a&exclude_viewed=maybe']) {
+    for (const qs of [
+      '',
+      'user_id=',
+      'user_id=a&n=0',
+      'user_id=a&n=500',
+      'user_id=a&n=x',
+      'user_id=a&context=shop',
+      'user_id=a&context=product',
+      `user_id=${'x'.repeat(200)}`,
+      'user_id=a%20b',
+      'user_id=a&exclude_viewed=maybe',
+    ]) {
       const response = await exports.default.fetch(`https://edge.test/v1/recommendations?${qs}`);
       expect(response.status, qs).toBe(400);
       expect(((await response.json()) as { error: string }).error).toBe('invalid_query');

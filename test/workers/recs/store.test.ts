@@ -3,8 +3,8 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ByteLru } from '../../../workers/edge/models/lru';
-import { cacheStats, loadModelManifest, loadNeighbours, resetModelCache } from '../../../workers/edge/models/store';
+import { ByteLru } from '../../../shared/recs/serving/lru';
+import { cacheStats, loadModelManifest, loadNeighbours, resetModelCache } from '../../../shared/recs/serving/store';
 import { buildModelFiles } from '../../../scripts/models/build';
 import type { ItemNeighbours } from '../../../shared/model/format';
 import { admin } from './fixtures';
@@ -31,7 +31,8 @@ describe('model store cache', () => {
 
   it('never holds more than its budget, however many shards are read', async () => {
     const neighbours: Record<string, ItemNeighbours> = {};
-    for (let i = 0; i < 400; i++) neighbours[`s${i}`] = { next: Array.from({ length: 20 }, (_, j) => [`s${(i + j + 1) % 400}`, 1 / (j + 1)]) };
+    for (let i = 0; i < 400; i++)
+      neighbours[`s${i}`] = { next: Array.from({ length: 20 }, (_, j) => [`s${(i + j + 1) % 400}`, 1 / (j + 1)]) };
     const files = buildModelFiles({
       version: 'cache-1',
       neighbours,

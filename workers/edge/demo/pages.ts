@@ -5,8 +5,8 @@
  * user object and the widgets show the result on the next page.
  */
 import type { CatalogItem } from '../../../shared/model/format';
-import { readPointer } from '../models/pointer';
-import { loadCatalogItems, loadModelManifest, loadPopularity } from '../models/store';
+import { readPointer } from '../../../shared/recs/registry/pointer';
+import { loadCatalogItems, loadModelManifest, loadPopularity } from '../../../shared/recs/serving/store';
 import { escapeHtml, safeUrl } from '../widget/escape';
 import { formatPrice } from '../widget/render';
 import { page } from './layout';

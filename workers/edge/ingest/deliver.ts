@@ -8,16 +8,12 @@
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import type { RejectedEventRecord } from '../../../shared/schema/ingest';
 import type { UserIngestResult } from '../../../durable-objects/user-state';
-import { fnv1a32 } from '../../../shared/model/shard';
+import { userStub } from '../../../durable-objects/user-state/client';
+import { fnv1a32 } from '../../../shared/hash';
 
 /** Objects that keep rejected records with no valid user id. */
 const REJECT_SHARDS = 16;
 const REJECT_SHARD_PREFIX = '__rejected__/';
-
-/** The user object of a user id. */
-export function userStub(env: Env, userId: string) {
-  return env.USER_STATE.get(env.USER_STATE.idFromName(userId));
-}
 
 interface UserWork {
   events: CanonicalEvent[];

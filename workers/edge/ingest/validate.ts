@@ -17,8 +17,7 @@ import {
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 export type EnvelopeResult =
-  | { ok: true; events: unknown[]; sentAt: number | undefined }
-  | { ok: false; status: 400 | 413; error: string; message: string };
+  { ok: true; events: unknown[]; sentAt: number | undefined } | { ok: false; status: 400 | 413; error: string; message: string };
 
 /** Accepts one event object or `{"events": [...]}`; anything else is a 400. */
 export function unwrapEnvelope(body: unknown): EnvelopeResult {

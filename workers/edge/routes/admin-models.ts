@@ -17,8 +17,8 @@ import { requireAdmin } from '../auth';
 import { readBodyWithLimit } from '../body';
 import { jsonError } from '../errors';
 import type { AppEnv } from '../types';
-import { artifactKey, isValidFile, isValidVersion, kindPrefix, READY_FILE, type ArtifactKind } from '../models/keys';
-import { finalizeCatalog, finalizeModel, maxBytesOf, readReady, type ReadyRecord } from '../models/validate';
+import { artifactKey, isValidFile, isValidVersion, kindPrefix, READY_FILE, type ArtifactKind } from '../../../shared/recs/registry/keys';
+import { finalizeCatalog, finalizeModel, maxBytesOf, readReady, type ReadyRecord } from '../../../shared/recs/registry/finalize';
 import {
   activateCatalog,
   activateModel,
@@ -28,9 +28,9 @@ import {
   startCanary,
   stopCanary,
   type Transition,
-} from '../models/activation';
-import { readPointerFresh } from '../models/pointer';
-import { cacheStats } from '../models/store';
+} from '../../../shared/recs/registry/activation';
+import { readPointerFresh } from '../../../shared/recs/registry/pointer';
+import { cacheStats } from '../../../shared/recs/serving/store';
 
 /** Most versions one list call returns (newest names first). */
 const LIST_LIMIT = 100;

@@ -5,9 +5,8 @@
 import { Hono } from 'hono';
 import { userIdSchema } from '../../../shared/schema/events';
 import { jsonError } from '../errors';
-import { userStub } from '../ingest/deliver';
+import { userStub } from '../../../durable-objects/user-state/client';
 import type { AppEnv } from '../types';
-
 
 export const adminUsersRoute = new Hono<AppEnv>()
   .get('/:user_id', async (c) => {

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../types';
-import { itemIdSchema } from '../../../shared/recs/types';
+import { itemIdSchema } from '../../../shared/recs/api';
 import { renderHome, renderProduct } from '../demo/pages';
 
 const HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' };

@@ -9,47 +9,19 @@ import { Hono } from 'hono';
 import { jsonError } from '../errors';
 import type { AppEnv } from '../types';
 import { parseWith } from '../../../shared/recs/query';
-import {
-  recommendationQuerySchema,
-  type RecommendationQuery,
-  type RecommendationRequest,
-  type RecommendationResponse,
-} from '../../../shared/recs/types';
-import { rank } from '../models/recommender';
-import { topTrending } from '../../../durable-objects/trending/client';
+import { recommendationQuerySchema, type RecommendationQuery, type RecommendationResponse } from '../../../shared/recs/api';
+import { recommendFor as recommendForRequest } from '../../../durable-objects/user-state/client';
 
-/** The part of the user object's RPC surface this route uses. */
-interface Recommender {
-  recommend(request: RecommendationRequest): Promise<RecommendationResponse>;
-}
-
-/** Recommendations for a validated query: from the user's object, or non-personal when it fails. */
-export async function recommendFor(env: Env, query: RecommendationQuery): Promise<RecommendationResponse> {
-  const request: RecommendationRequest = {
+/** Recommendations for a validated query, in this edge's region. */
+export function recommendFor(env: Env, query: RecommendationQuery): Promise<RecommendationResponse> {
+  return recommendForRequest(env, {
     user_id: query.user_id,
     n: query.n,
     context: query.context,
     item_id: query.item_id,
     region: env.REGION,
     exclude_viewed: query.exclude_viewed,
-  };
-  try {
-    const stub = env.USER_STATE.get(env.USER_STATE.idFromName(query.user_id)) as unknown as Recommender;
-    return await stub.recommend(request);
-  } catch (error) {
-    console.error('user object recommend failed; answering without personal history', error instanceof Error ? error.message : String(error));
-    const trending = await topTrending(env, env.REGION, 100);
-    return rank(env.MODELS, {
-      userId: query.user_id,
-      history: [],
-      context: query.context,
-      contextItemId: query.item_id,
-      n: query.n,
-      region: env.REGION,
-      exclude: new Set(),
-      leadingFallbacks: trending.length > 0 ? [trending] : [],
-    });
-  }
+  });
 }
 
 export const recommendations = new Hono<AppEnv>();

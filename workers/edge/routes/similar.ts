@@ -8,8 +8,8 @@ import { Hono } from 'hono';
 import { jsonError } from '../errors';
 import type { AppEnv } from '../types';
 import { parseWith } from '../../../shared/recs/query';
-import { itemIdSchema, similarQuerySchema } from '../../../shared/recs/types';
-import { rank } from '../models/recommender';
+import { itemIdSchema, similarQuerySchema } from '../../../shared/recs/api';
+import { rank } from '../../../shared/recs/serving/rank';
 
 export const similar = new Hono<AppEnv>();
 

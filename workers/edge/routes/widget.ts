@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { jsonError } from '../errors';
 import type { AppEnv } from '../types';
 import { parseWith } from '../../../shared/recs/query';
-import { recommendationQuerySchema } from '../../../shared/recs/types';
+import { recommendationQuerySchema } from '../../../shared/recs/api';
 import { renderWidget } from '../widget/render';
 import { recommendFor } from './recommendations';
 

@@ -3,7 +3,7 @@
  * with a list of links. The `rec_id` and every item id are data attributes, which is
  * all beacon.js needs to report impressions and clicks (rec_impression / rec_click).
  */
-import type { RecommendationResponse, RecommendedItem } from '../../../shared/recs/types';
+import type { RecommendationResponse, RecommendedItem } from '../../../shared/recs/api';
 import { escapeHtml, safeUrl } from './escape';
 import { WIDGET_CSS } from './styles';
 
@@ -26,9 +26,7 @@ export function renderWidget(response: RecommendationResponse, options: WidgetOp
     ` data-epr-model="${escapeHtml(response.model_version ?? '')}" data-epr-count="${response.items.length}">` +
     `<style>${WIDGET_CSS}</style>` +
     `<h2 id="${escapeHtml(headingId)}">${escapeHtml(options.title)}</h2>` +
-    (response.items.length > 0
-      ? `<ul class="epr-list">${items}</ul>`
-      : `<p class="epr-empty">No recommendations yet.</p>`) +
+    (response.items.length > 0 ? `<ul class="epr-list">${items}</ul>` : `<p class="epr-empty">No recommendations yet.</p>`) +
     `</section>`
   );
 }

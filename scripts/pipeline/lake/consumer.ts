@@ -1,0 +1,285 @@
+/**
+ * The lake consumer: a kafkajs consumer group over every `events.*` topic that buffers
+ * records per topic-partition and flushes them into the lake (see lake-writer.ts)
+ * every `flushIntervalMs` or `flushRecords`, whichever comes first.
+ *
+ * Offsets: autoCommit is off. A partition's offset is committed to Kafka only after its
+ * flush is durable (files fsynced and renamed, commit-log line fsynced). The lake's
+ * commit log is the authority: records below its checkpoint are skipped even if Kafka
+ * redelivers them (a crash between the commit-log append and the Kafka commit), and
+ * event_ids already in the lake are dropped (re-sent events). So a restart neither
+ * loses nor doubles anything. Single writer per lake directory.
+ */
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type LogEntry, type SASLOptions } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kafkaSettings } from '../../../shared/kafka/config';
+import { ALL_TOPICS } from '../../../shared/kafka/topics';
+import { LakeWriter, type LakeRecord, type LakeWriterOptions } from './writer';
+import { partitionKey } from './layout';
+import type { CommitEntry } from './commit-log';
+import { createPipelineMetrics, type PipelineMetrics } from '../ops/metrics-pipeline';
+
+export interface LakeConsumerOptions {
+  /** Comma-separated host:port list. TLS/SASL come from KAFKA_SSL / KAFKA_SASL_* in the env. */
+  brokers: string;
+  lakeDir: string;
+  /** Consumer group (default `lake-writer`). A new group replays the topics from the beginning. */
+  groupId?: string;
+  topics?: readonly string[];
+  /** Flush a partition's buffer at most this long after its first record (default 2000 ms). */
+  flushIntervalMs?: number;
+  /** Flush when this many records are buffered in total (default 5000). */
+  flushRecords?: number;
+  /** How often high watermarks are read for the lag metric (default 5000 ms). */
+  lagIntervalMs?: number;
+  /** Group session timeout (default 30 s; tests use the broker minimum, 6 s, to rejoin fast). */
+  sessionTimeoutMs?: number;
+  metrics?: PipelineMetrics;
+  writer?: LakeWriterOptions;
+  log?: (line: string) => void;
+}
+
+/** A running lake consumer. */
+export interface LakeConsumer {
+  writer: LakeWriter;
+  metrics: PipelineMetrics;
+  /**
+   * Waits until everything that was in the topics when called is durable in the lake
+   * (checkpoint ≥ high watermark on every partition). Used by `npm run retrain`.
+   */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Flushes what is buffered, commits, leaves the group. */
+  stop(): Promise<void>;
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  buffer: LakeRecord[];
+  /** Offset after the last buffered record: redelivered records below it are skipped. */
+  bufferedUntil: bigint;
+  /** When the oldest buffered record arrived (ms), for the flush interval. */
+  since: number;
+}
+
+function kafkaClient(brokers: string, clientId: string, log: (line: string) => void): Kafka {
+  const settings = kafkaSettings({ ...process.env, KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: clientId });
+  if (!settings) throw new Error('no Kafka brokers configured');
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    ssl: settings.ssl,
+    ...(settings.sasl ? { sasl: settings.sasl as SASLOptions } : {}),
+    logLevel: logLevel.ERROR,
+    // One line through our log instead of kafkajs' JSON with stack traces: its errors
+    // are mostly transient (coordinator loading at startup) and it retries them itself.
+    logCreator: () => {
+      // A broker that is down yields the same line per retry: print each distinct line once a minute.
+      const lastSeen = new Map<string, number>();
+      return (entry: LogEntry) => {
+        const line = `kafkajs ${entry.namespace}: ${entry.log.message}`;
+        const now = Date.now();
+        if (now - (lastSeen.get(line) ?? 0) < 60_000) return;
+        lastSeen.set(line, now);
+        log(line);
+      };
+    },
+  });
+}
+
+/** Starts consuming into the lake; resolves once the consumer is subscribed and running. */
+export async function startLakeConsumer(options: LakeConsumerOptions): Promise<LakeConsumer> {
+  const log = options.log ?? ((line: string) => console.log(`[lake] ${line}`));
+  const metrics = options.metrics ?? createPipelineMetrics();
+  const topics = [...(options.topics ?? ALL_TOPICS)];
+  const flushIntervalMs = options.flushIntervalMs ?? 2000;
+  const flushRecords = options.flushRecords ?? 5000;
+  const writer = new LakeWriter(options.lakeDir, options.writer);
+  const { orphans, temps, tornLogs, checkpoints } = writer.recovery;
+  log(`lake ${options.lakeDir}: ${checkpoints.size} partition checkpoints; recovery removed ${orphans.length} uncommitted part files, ${temps} temp files, ${tornLogs.length} torn log lines`);
+
+  const kafka = kafkaClient(options.brokers, 'lake-consumer', log);
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId ?? 'lake-writer',
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+    maxWaitTimeInMs: 500,
+  });
+  const admin: Admin = kafka.admin();
+  const partitions = new Map<string, PartitionState>();
+  let buffered = 0;
+  let stopping = false;
+  /** Flushes run one at a time: they share the writer and the dedup index. */
+  let flushChain: Promise<void> = Promise.resolve();
+  let lastFetchAt = Date.now();
+  /** Set while stopping: the group is gone, so commits are collected and written by the admin client. */
+  let deferredCommits: Map<string, { topic: string; partition: number; offset: string }> | null = null;
+
+  const stateOf = (topic: string, partition: number): PartitionState => {
+    const key = partitionKey(topic, partition);
+    let state = partitions.get(key);
+    if (!state) partitions.set(key, (state = { topic, partition, buffer: [], bufferedUntil: 0n, since: 0 }));
+    return state;
+  };
+
+  const record = (entry: CommitEntry, seconds: number): void => {
+    metrics.eventsWritten.inc({ topic: entry.topic }, entry.events);
+    metrics.invalidWritten.inc({ topic: entry.topic }, entry.invalid);
+    metrics.duplicatesDropped.inc({ topic: entry.topic }, entry.duplicates);
+    metrics.filesWritten.inc({}, entry.files.length);
+    metrics.flushes.inc();
+    metrics.lastFlushSeconds.set({}, seconds);
+  };
+
+  /** Flushes partitions whose buffer is due (all of them when `force`), then commits their offsets. */
+  const flushDue = (force: boolean): Promise<void> => {
+    const run = async (): Promise<void> => {
+      const now = Date.now();
+      for (const state of partitions.values()) {
+        if (state.buffer.length === 0) continue;
+        if (!force && now - state.since < flushIntervalMs && buffered < flushRecords) continue;
+        const batch = state.buffer.slice();
+        const started = performance.now();
+        let entry: CommitEntry | null;
+        try {
+          entry = writer.flush(state.topic, state.partition, batch);
+        } catch (error) {
+          metrics.flushErrors.inc();
+          throw error;
+        }
+        // Only now is the range durable: drop it from memory and tell Kafka.
+        state.buffer.splice(0, batch.length);
+        buffered -= batch.length;
+        state.since = Date.now();
+        if (entry) record(entry, (performance.now() - started) / 1000);
+        const next = writer.checkpoint(state.topic, state.partition).toString();
+        if (deferredCommits) {
+          deferredCommits.set(partitionKey(state.topic, state.partition), { topic: state.topic, partition: state.partition, offset: next });
+          continue;
+        }
+        await consumer
+          .commitOffsets([{ topic: state.topic, partition: state.partition, offset: next }])
+          // Not fatal: the lake's checkpoint already prevents a second write of this range.
+          .catch((error: unknown) => log(`offset commit ${state.topic}/${state.partition}@${next} failed: ${String(error)}`));
+      }
+    };
+    const result = flushChain.then(run);
+    flushChain = result.catch(() => {});
+    return result;
+  };
+
+  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    const state = stateOf(batch.topic, batch.partition);
+    lastFetchAt = Date.now();
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      const offset = BigInt(message.offset);
+      const done = writer.checkpoint(batch.topic, batch.partition);
+      if (offset >= done && offset >= state.bufferedUntil) {
+        if (state.buffer.length === 0) state.since = Date.now();
+        state.buffer.push({ offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, timestamp: Number(message.timestamp) });
+        state.bufferedUntil = offset + 1n;
+        buffered++;
+      }
+      // Resolved ≠ committed: this only moves the fetch position (autoCommit is off).
+      resolveOffset(message.offset);
+    }
+    metrics.recordsConsumed.inc({ topic: batch.topic }, batch.messages.length);
+    // Backpressure: a full buffer is flushed before the next fetch; a failed flush
+    // throws, kafkajs retries the batch, and already-buffered records are skipped.
+    if (buffered >= flushRecords) await flushDue(true);
+    await heartbeat();
+  };
+
+  const highs = new Map<string, { topic: string; partition: number; high: bigint; low: bigint }>();
+  const readHighWatermarks = async (): Promise<void> => {
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        const high = BigInt(p.high);
+        const low = BigInt(p.low);
+        highs.set(partitionKey(topic, p.partition), { topic, partition: p.partition, high, low });
+        const done = writer.checkpoint(topic, p.partition);
+        const lag = high - (done > low ? done : low);
+        metrics.lag.set({ topic, partition: String(p.partition) }, Number(lag > 0n ? lag : 0n));
+      }
+    }
+  };
+
+  const rate: Array<{ at: number; count: number }> = [];
+  const timers = [
+    setInterval(() => {
+      flushDue(false).catch((error: unknown) => log(`flush failed, will retry: ${String(error)}`));
+    }, Math.max(100, Math.min(flushIntervalMs, 1000))),
+    setInterval(() => {
+      readHighWatermarks().catch((error: unknown) => log(`reading high watermarks failed: ${String(error)}`));
+    }, options.lagIntervalMs ?? 5000),
+    setInterval(() => {
+      rate.push({ at: Date.now(), count: metrics.recordsConsumed.total() });
+      while (rate.length > 11) rate.shift();
+      const first = rate[0]!;
+      const last = rate[rate.length - 1]!;
+      metrics.eventsPerSecond.set({}, last.at > first.at ? ((last.count - first.count) * 1000) / (last.at - first.at) : 0);
+    }, 1000),
+  ];
+
+  try {
+    await admin.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+  } catch (error) {
+    // Nothing was consumed: release everything so a retry in this process can start.
+    for (const timer of timers) clearInterval(timer);
+    await consumer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
+    writer.close();
+    throw error;
+  }
+  await readHighWatermarks().catch(() => {});
+
+  return {
+    writer,
+    metrics,
+    async drain(timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      await readHighWatermarks();
+      const targets = [...highs.values()].map((h) => ({ ...h }));
+      for (;;) {
+        await flushDue(true);
+        const behind = targets.filter((t) => t.high > t.low && writer.checkpoint(t.topic, t.partition) < t.high);
+        if (behind.length === 0) return;
+        // A trailing control record (transactions) has an offset no data record reaches:
+        // after 5 s without fetches and with empty buffers there is nothing left to read.
+        if (Date.now() - lastFetchAt > 5000 && buffered === 0) {
+          log(`drain: ${behind.length} partitions end below their high watermark (control records?); treating as drained`);
+          return;
+        }
+        if (Date.now() > deadline) {
+          const detail = behind.map((t) => `${t.topic}/${t.partition} ${writer.checkpoint(t.topic, t.partition)}<${t.high}`).join(', ');
+          throw new Error(`lake consumer not drained after ${timeoutMs} ms: ${detail}`);
+        }
+        await sleep(200);
+      }
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      for (const timer of timers) clearInterval(timer);
+      // Stop fetching first (waits for the batch in flight), then flush what is buffered.
+      await consumer.stop();
+      deferredCommits = new Map();
+      await flushDue(true).catch((error: unknown) => log(`final flush failed (records stay uncommitted in Kafka): ${String(error)}`));
+      await consumer.disconnect();
+      // The member has left, so the group is empty and the admin client may set its offsets.
+      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+      for (const c of deferredCommits.values()) byTopic.set(c.topic, [...(byTopic.get(c.topic) ?? []), { partition: c.partition, offset: c.offset }]);
+      for (const [topic, list] of byTopic) {
+        await admin
+          .setOffsets({ groupId: options.groupId ?? 'lake-writer', topic, partitions: list })
+          .catch((error: unknown) => log(`final offset commit of ${topic} failed (the lake checkpoint still holds): ${String(error)}`));
+      }
+      await admin.disconnect();
+      writer.close();
+    },
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * `npm run pipeline`: the central pipeline in continuous mode. Runs the lake consumer,
+ * a retrain cycle every `retrainIntervalMs` (after draining the consumer, so the cycle
+ * sees everything Kafka had), the canary controller every `canaryIntervalMs`, and
+ * serves Prometheus metrics on 127.0.0.1:`metricsPort`. `startPipeline` is what
+ * `npm start` calls beside `wrangler dev`.
+ */
+import { pathToFileURL } from 'node:url';
+import { startLakeConsumer, type LakeConsumer } from '../lake/consumer';
+import { LakeLockedError } from '../lake/lock';
+import { checkCanary, DEFAULT_CANARY_POLICY, type CanaryPolicy } from '../publish/canary';
+import { createPipelineMetrics } from './metrics-pipeline';
+import { serveMetrics } from './metrics-server';
+import { adminClient, adminTokenFromEnv } from '../publish/publish';
+import { retrainOnce } from './retrain';
+import { DEFAULT_TOLERANCE, type GateTolerance } from '../evaluate/gate';
+
+export interface PipelineOptions {
+  /** Comma-separated host:port list. */
+  brokers: string;
+  lakeDir: string;
+  /** Edge base URL for the admin API, e.g. http://127.0.0.1:8787. */
+  edgeUrl: string;
+  /** Admin API token; null disables publishing and canary control (lake + metrics only). */
+  adminToken: string | null;
+  /** Prometheus endpoint port on 127.0.0.1 (default 9464; 0 = any free port). */
+  metricsPort?: number;
+  /** Local store of published models (default models-out/published). */
+  modelsDir?: string;
+  groupId?: string;
+  /** Default 15 min; 0 disables periodic retraining. */
+  retrainIntervalMs?: number;
+  /** Default 5 min; 0 disables the canary controller. */
+  canaryIntervalMs?: number;
+  canaryShare?: number;
+  canaryPolicy?: CanaryPolicy;
+  tolerance?: GateTolerance;
+  log?: (line: string) => void;
+}
+
+/** A running pipeline. */
+export interface Pipeline {
+  metricsPort: number;
+  /** Runs one retrain cycle now (also what the timer does). */
+  retrainNow(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts consumer, retrain loop, canary controller and /metrics. */
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const log = options.log ?? ((line: string) => console.log(`[pipeline] ${line}`));
+  const metrics = createPipelineMetrics();
+  const modelsDir = options.modelsDir ?? 'models-out/published';
+  const server = await serveMetrics(metrics.registry, options.metricsPort ?? 9464);
+  log(`metrics on http://127.0.0.1:${server.port}/metrics`);
+  // The consumer is (re)started in the background: Kafka being down at boot (npm start
+  // races the broker) must not take the metrics endpoint or the edge down with it.
+  let consumer: LakeConsumer | null = null;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const startConsumer = async (): Promise<void> => {
+    try {
+      consumer = await startLakeConsumer({
+        brokers: options.brokers,
+        lakeDir: options.lakeDir,
+        metrics,
+        log,
+        ...(options.groupId ? { groupId: options.groupId } : {}),
+      });
+      if (stopped) await consumer.stop();
+    } catch (error) {
+      if (error instanceof LakeLockedError) throw error;
+      log(`lake consumer could not start (${error instanceof Error ? error.message : String(error)}); retrying in 10 s`);
+      if (!stopped) retryTimer = setTimeout(() => void startConsumer().catch((e: unknown) => log(String(e))), 10_000);
+    }
+  };
+  await startConsumer();
+  const client = options.adminToken ? adminClient(options.edgeUrl, options.adminToken) : null;
+  if (!client) log('no ADMIN_TOKEN: models are trained and gated but not published');
+
+  // One job at a time: a retrain and a canary decision must not interleave.
+  let busy: Promise<void> = Promise.resolve();
+  const exclusive = (name: string, job: () => Promise<void>): Promise<void> => {
+    const run = busy.then(job).catch((error: unknown) => {
+      if (name === 'retrain') metrics.retrainRuns.inc({ outcome: 'failed' });
+      log(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    busy = run;
+    return run;
+  };
+  const retrainNow = (): Promise<void> =>
+    exclusive('retrain', async () => {
+      await retrainOnce({
+        lakeDir: options.lakeDir,
+        modelsDir,
+        client,
+        // Without a running consumer the cycle uses the lake as it is.
+        drain: consumer ? () => consumer!.drain() : null,
+        canaryShare: options.canaryShare ?? 0.1,
+        tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
+        metrics,
+        log,
+      });
+    });
+  const canaryNow = (): Promise<void> =>
+    exclusive('canary check', async () => {
+      if (!client) return;
+      const decision = await checkCanary({
+        client,
+        lakeDir: options.lakeDir,
+        modelsDir,
+        policy: options.canaryPolicy ?? DEFAULT_CANARY_POLICY,
+      });
+      if (decision) log(`canary ${decision.version} (${decision.share}): ${decision.action}: ${decision.reason}`);
+    });
+
+  const timers: NodeJS.Timeout[] = [];
+  const retrainEvery = options.retrainIntervalMs ?? 15 * 60_000;
+  const canaryEvery = options.canaryIntervalMs ?? 5 * 60_000;
+  if (retrainEvery > 0) timers.push(setInterval(() => void retrainNow(), retrainEvery));
+  if (canaryEvery > 0 && client) timers.push(setInterval(() => void canaryNow(), canaryEvery));
+
+  return {
+    metricsPort: server.port,
+    retrainNow,
+    async stop() {
+      stopped = true;
+      for (const timer of timers) clearInterval(timer);
+      clearTimeout(retryTimer);
+      await busy;
+      await consumer?.stop();
+      await server.close();
+    },
+  };
+}
+
+/** CLI entry: settings from the environment (and .dev.vars for the admin token). */
+async function main(): Promise<void> {
+  const pipeline = await startPipeline({
+    brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    lakeDir: process.env.LAKE_DIR ?? 'lake',
+    edgeUrl: process.env.EDGE_URL ?? 'http://127.0.0.1:8787',
+    adminToken: adminTokenFromEnv(),
+    metricsPort: Number(process.env.METRICS_PORT ?? 9464),
+    modelsDir: process.env.MODELS_DIR ?? 'models-out/published',
+    ...(process.env.LAKE_GROUP_ID ? { groupId: process.env.LAKE_GROUP_ID } : {}),
+    retrainIntervalMs: Number(process.env.RETRAIN_INTERVAL_MS ?? 15 * 60_000),
+    canaryIntervalMs: Number(process.env.CANARY_INTERVAL_MS ?? 5 * 60_000),
+  });
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[pipeline] ${signal}: flushing the lake and stopping`);
+    pipeline.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -1,0 +1,64 @@
+/**
+ * Training parameters of the item-to-item model, with the defaults the evaluation in
+ * docs/evaluation.md was measured with. They are recorded in the manifest and hashed
+ * into the model version, so a version names exactly what produced it.
+ */
+
+export interface TrainParams {
+  /** Neighbours kept per item and kind. */
+  topK: number;
+  /** 'session': item pairs at most this many steps apart co-occur, weighted 1/distance. */
+  sessionWindow: number;
+  /** 'next': an item followed within this many steps, weighted 1/gap (sequential rules). */
+  nextWindow: number;
+  /** Sessions with more distinct items keep only their last ones (wholesale baskets; bounds the quadratic work). */
+  maxSessionItems: number;
+  /** 'session' similarity is C(i,j) / (n_i^alpha * n_j^(1-alpha) + shrink); 0.5 is cosine. */
+  similarityAlpha: number;
+  /** Added to every denominator so items seen in one or two sessions do not get perfect scores. */
+  shrink: number;
+  /** Popularity counts an event with weight 0.5^(age / half-life), age relative to the newest event. */
+  popularityHalfLifeDays: number;
+  /** Length of the global, per-region and per-category popularity lists. */
+  popularityTopN: number;
+  regionTopN: number;
+  categoryTopN: number;
+  /** Popularity weight of an interaction by type. */
+  popularityTypeWeights: { product_view: number; add_to_cart: number; purchase: number };
+  /** Significant digits of the scores written to the artifact (smaller files, stable bytes). */
+  scoreDigits: number;
+}
+
+/** Defaults (measured in docs/evaluation.md). */
+export const DEFAULT_TRAIN_PARAMS: TrainParams = {
+  topK: 100,
+  sessionWindow: 10,
+  nextWindow: 5,
+  maxSessionItems: 30,
+  similarityAlpha: 0.5,
+  shrink: 2,
+  popularityHalfLifeDays: 7,
+  popularityTopN: 200,
+  regionTopN: 100,
+  categoryTopN: 50,
+  popularityTypeWeights: { product_view: 1, add_to_cart: 3, purchase: 5 },
+  scoreDigits: 5,
+};
+
+/** Numeric overrides of top-level parameters from `key=value` strings (CLI `--param`). */
+export function parseParamOverrides(pairs: readonly string[]): Partial<TrainParams> {
+  const out: Record<string, number> = {};
+  for (const pair of pairs) {
+    const [key, value] = pair.split('=');
+    const known = key !== undefined && key in DEFAULT_TRAIN_PARAMS;
+    if (
+      !known ||
+      value === undefined ||
+      typeof DEFAULT_TRAIN_PARAMS[key as keyof TrainParams] !== 'number' ||
+      !Number.isFinite(Number(value))
+    )
+      throw new Error(`unknown or non-numeric parameter: ${pair}`);
+    out[key] = Number(value);
+  }
+  return out as Partial<TrainParams>;
+}

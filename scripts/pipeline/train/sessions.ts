@@ -1,0 +1,120 @@
+/**
+ * Canonical events to sessions, the unit every model statistic is counted over. A
+ * session is the events of one user with one `session_id`; events without one are cut
+ * into sessions on a 30-minute gap per user (the convention of the session-based
+ * recommendation literature and of the edge's own session handling).
+ */
+import type { CanonicalEvent } from '../../../shared/schema/events';
+
+/** Inactivity that ends a session when events carry no session_id. */
+export const SESSION_GAP_MS = 30 * 60 * 1000;
+
+/** One item interaction inside a session, in time order. */
+export interface Step {
+  item: string;
+  type: 'product_view' | 'add_to_cart' | 'purchase';
+  ts: number;
+}
+
+/** One shopper visit: its item steps in time order and where it came from. */
+export interface Session {
+  /** `user \u0001 session_id`, or `user \u0001 #<start ts>` for gap-cut sessions. */
+  key: string;
+  user: string;
+  start: number;
+  end: number;
+  edgeRegion: string;
+  country: string | null;
+  steps: Step[];
+  /** Events that made this session (a purchase of many lines is one event). */
+  eventCount: number;
+  /** The events themselves, only when asked for (`withEvents`): splits and incremental tails need them. */
+  events?: CanonicalEvent[];
+  /** Category seen with an item in this session (product_view / add_to_cart attributes). */
+  categories: Array<[string, string]>;
+}
+
+/** Order events by time, keeping input order for ties, and drop repeated event_ids. */
+export function sortAndDedupe(events: readonly CanonicalEvent[]): CanonicalEvent[] {
+  const seen = new Set<string>();
+  const out: CanonicalEvent[] = [];
+  for (const e of events) {
+    if (seen.has(e.event_id)) continue;
+    seen.add(e.event_id);
+    out.push(e);
+  }
+  // Array.prototype.sort is stable, so same-millisecond events keep their input order.
+  return out.sort((a, b) => a.ts - b.ts);
+}
+
+function stepsOf(event: CanonicalEvent): Step[] {
+  switch (event.type) {
+    case 'product_view':
+    case 'rec_click':
+      return [{ item: event.item_id, type: 'product_view', ts: event.ts }];
+    case 'add_to_cart':
+      return [{ item: event.item_id, type: 'add_to_cart', ts: event.ts }];
+    case 'purchase':
+      return event.items.map((line) => ({ item: line.item_id, type: 'purchase' as const, ts: event.ts }));
+    default:
+      return [];
+  }
+}
+
+/**
+ * Sessions of time-sorted, deduplicated events, ordered by (start, key). `keep` selects
+ * which events count (e.g. only product views for the evaluation protocol).
+ */
+export function buildSessions(
+  sorted: readonly CanonicalEvent[],
+  keep: (e: CanonicalEvent) => boolean = () => true,
+  options: { gapMs?: number; withEvents?: boolean } = {},
+): Session[] {
+  const gapMs = options.gapMs ?? SESSION_GAP_MS;
+  const byKey = new Map<string, Session>();
+  const openGapSession = new Map<string, Session>();
+  const all: Session[] = [];
+  for (const event of sorted) {
+    if (!keep(event)) continue;
+    const steps = stepsOf(event);
+    if (steps.length === 0) continue;
+    let session: Session | undefined;
+    if (event.session_id !== undefined) {
+      const key = `${event.user_id}\u0001${event.session_id}`;
+      session = byKey.get(key);
+      if (!session) {
+        session = newSession(key, event);
+        byKey.set(key, session);
+        all.push(session);
+      }
+    } else {
+      session = openGapSession.get(event.user_id);
+      if (!session || event.ts - session.end > gapMs) {
+        session = newSession(`${event.user_id}\u0001#${event.ts}`, event);
+        openGapSession.set(event.user_id, session);
+        all.push(session);
+      }
+    }
+    session.end = event.ts;
+    session.eventCount++;
+    if (options.withEvents) (session.events ??= []).push(event);
+    session.steps.push(...steps);
+    if ((event.type === 'product_view' || event.type === 'add_to_cart') && event.category_id !== undefined)
+      session.categories.push([event.item_id, event.category_id]);
+  }
+  return all.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function newSession(key: string, event: CanonicalEvent): Session {
+  return {
+    key,
+    user: event.user_id,
+    start: event.ts,
+    end: event.ts,
+    edgeRegion: event.edge_region,
+    country: event.geo.country,
+    steps: [],
+    eventCount: 0,
+    categories: [],
+  };
+}

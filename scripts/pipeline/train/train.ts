@@ -1,0 +1,169 @@
+/**
+ * Training: canonical events → model artifact in memory (format v1). The same function
+ * serves the CLI, the retrain loop, the offline evaluation and the tests, so what is
+ * evaluated is what is published. Deterministic: events are sorted and deduplicated
+ * first, every list is sorted with an id tie-break, scores are rounded, and the
+ * version/created_at come from the data (newest event) and a hash of input + params.
+ */
+import { createHash } from 'node:crypto';
+import type { CanonicalEvent } from '../../../shared/schema/events';
+import {
+  FORMAT_VERSION,
+  MODEL_FORMAT,
+  NEIGHBOUR_KINDS,
+  type ItemNeighbours,
+  type ModelManifest,
+  type Popularity,
+  type ScoredList,
+} from '../../../shared/model/format';
+import type { TrainParams } from './params';
+import type { ModelStats } from './stats';
+import { buildState } from './state';
+
+/** A trained model before it is split into files (see write-model.ts). */
+export interface ModelArtifact {
+  /** Manifest without the file layout, which only serialisation decides. */
+  manifest: Omit<ModelManifest, 'shard_count' | 'files'>;
+  popularity: Popularity;
+  /** Neighbours by item id, keys in sorted order. */
+  neighbours: Map<string, ItemNeighbours>;
+}
+
+/** What a training run may be given besides the events. */
+export interface TrainOptions {
+  params?: Partial<TrainParams>;
+  /** Explicit version instead of the derived one. */
+  version?: string;
+  /** Categories from a catalog, for items whose events carry none (e.g. Online Retail). */
+  catalogCategories?: ReadonlyMap<string, string>;
+}
+
+/** Full rebuild: train a model from scratch on `events`. */
+export function trainModel(events: readonly CanonicalEvent[], options: TrainOptions = {}): ModelArtifact {
+  const state = buildState(events, options.params ?? {});
+  return buildArtifact(state.stats, { ...options, inputHash: state.inputHash });
+}
+
+/** Round to `digits` significant digits (stable bytes, smaller JSON). */
+function round(x: number, digits: number): number {
+  return Number(x.toPrecision(digits));
+}
+
+function byScoreThenId(a: [string, number], b: [string, number]): number {
+  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+/** Top `n` of a score map as a rounded, sorted list (positive scores only). */
+function topList(scores: Iterable<[string, number]>, n: number, digits: number): ScoredList {
+  const list = [...scores].filter(([, s]) => s > 0).sort(byScoreThenId);
+  return list.slice(0, n).map(([id, s]) => [id, round(s, digits)]);
+}
+
+/** Turn statistics into the artifact: normalised, top-K neighbour lists and popularity. */
+export function buildArtifact(stats: ModelStats, options: TrainOptions & { inputHash: string }): ModelArtifact {
+  const p = stats.params;
+  const ids = stats.itemIds;
+  const n = stats.sessionsWith;
+  const neighbours = new Map<string, ItemNeighbours>();
+  const order = ids.map((id, i) => [id, i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // n^alpha and n^(1-alpha) once per item, not once per pair.
+  const powA = n.map((x) => Math.max(x, 1) ** p.similarityAlpha);
+  const powB = n.map((x) => Math.max(x, 1) ** (1 - p.similarityAlpha));
+  // Row buffers reused across items: Online Retail has millions of pairs, and a tuple
+  // per pair was most of the garbage this step made.
+  let cols = new Int32Array(1024);
+  let vals = new Float64Array(1024);
+  let sortBuf = new Float64Array(1024);
+  for (const [id, i] of order) {
+    const entry: ItemNeighbours = {};
+    const ni = Math.max(n[i]!, 1);
+    for (const kind of NEIGHBOUR_KINDS) {
+      let m = 0;
+      stats.pairs[kind].forEachInRow(i, (j, c) => {
+        if (m === cols.length) {
+          const grownCols = new Int32Array(m * 2);
+          grownCols.set(cols);
+          cols = grownCols;
+          const grownVals = new Float64Array(m * 2);
+          grownVals.set(vals);
+          vals = grownVals;
+          sortBuf = new Float64Array(m * 2);
+        }
+        // session: symmetric, popularity-normalised similarity; next/bought: conditional
+        // frequency given the anchor, shrunk towards zero for rarely seen anchors.
+        cols[m] = j;
+        vals[m] = kind === 'session' ? c / (powA[i]! * powB[j]! + p.shrink) : c / (ni + p.shrink);
+        m++;
+      });
+      // Everything at or above the k-th best score (ties at the cut kept, so the id
+      // tie-break in topList decides, not table order).
+      let cut = Number.NEGATIVE_INFINITY;
+      if (m > p.topK) {
+        sortBuf.set(vals.subarray(0, m));
+        const sorted = sortBuf.subarray(0, m).sort();
+        cut = sorted[m - p.topK]!;
+      }
+      const candidates: Array<[string, number]> = [];
+      for (let at = 0; at < m; at++) if (vals[at]! >= cut) candidates.push([ids[cols[at]!]!, vals[at]!]);
+      const list = topList(candidates, p.topK, p.scoreDigits);
+      if (list.length > 0) entry[kind] = list;
+    }
+    if (Object.keys(entry).length > 0) neighbours.set(id, entry);
+  }
+
+  const named = (map: Map<number, number>): Array<[string, number]> => [...map].map(([i, v]) => [ids[i]!, v]);
+  const itemCategory = new Map<string, string>();
+  for (const [i, { category }] of stats.category) itemCategory.set(ids[i]!, category);
+  if (options.catalogCategories)
+    for (const id of ids) {
+      const c = options.catalogCategories.get(id);
+      if (c !== undefined && !itemCategory.has(id)) itemCategory.set(id, c);
+    }
+  const sortedKeys = <T>(m: Map<string, T>): string[] => [...m.keys()].sort();
+  const byCategory = new Map<string, Array<[string, number]>>();
+  for (const [i, v] of stats.popGlobal) {
+    const c = itemCategory.get(ids[i]!);
+    if (c === undefined) continue;
+    let list = byCategory.get(c);
+    if (!list) byCategory.set(c, (list = []));
+    list.push([ids[i]!, v]);
+  }
+  const popularity: Popularity = {
+    global: topList(named(stats.popGlobal), p.popularityTopN, p.scoreDigits),
+    by_region: Object.fromEntries(
+      sortedKeys(stats.popRegion).map((r) => [r, topList(named(stats.popRegion.get(r)!), p.regionTopN, p.scoreDigits)]),
+    ),
+    by_category: Object.fromEntries(sortedKeys(byCategory).map((c) => [c, topList(byCategory.get(c)!, p.categoryTopN, p.scoreDigits)])),
+    item_category: Object.fromEntries(sortedKeys(itemCategory).map((id) => [id, itemCategory.get(id)!])),
+    by_country: Object.fromEntries(
+      sortedKeys(stats.popCountry).map((c) => [c, topList(named(stats.popCountry.get(c)!), p.regionTopN, p.scoreDigits)]),
+    ),
+  };
+
+  const paramsHash = createHash('sha256').update(JSON.stringify(p)).update(options.inputHash).digest('hex');
+  const asOf = Number.isFinite(stats.toTs) ? stats.toTs : 0;
+  const stamp = new Date(asOf)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return {
+    manifest: {
+      format: MODEL_FORMAT,
+      format_version: FORMAT_VERSION,
+      version: options.version ?? `${stamp}-${paramsHash.slice(0, 8)}`,
+      // The newest event's time, not the wall clock: the same input gives the same bytes.
+      created_at: new Date(asOf).toISOString(),
+      kinds: NEIGHBOUR_KINDS.filter((k) => [...neighbours.values()].some((e) => e[k] !== undefined)),
+      item_count: neighbours.size,
+      source: {
+        events: stats.events,
+        sessions: stats.sessions,
+        from_ts: Number.isFinite(stats.fromTs) ? stats.fromTs : 0,
+        to_ts: asOf,
+      },
+      params: { ...p, input_sha256: options.inputHash },
+    },
+    popularity,
+    neighbours,
+  };
+}

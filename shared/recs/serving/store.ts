@@ -1,0 +1,134 @@
+/**
+ * Reading model and catalog artifacts from R2 with a per-isolate cache.
+ *
+ * - Parsed files live in one {@link ByteLru} bounded by the JSON bytes they came from,
+ *   so memory stays bounded however many shards users touch.
+ * - Concurrent loads of the same file share one R2 read and one parse.
+ * - Files are validated when a version is finalized (admin API), not on every read:
+ *   parsing a 2 MB shard with zod would cost more than the whole recommendation.
+ */
+import type { CatalogItem, CatalogManifest, ItemNeighbours, ModelManifest, NeighbourShard, Popularity } from '../../model/format';
+import { shardFile, shardOf } from '../../model/shard';
+import { ByteLru } from './lru';
+import { artifactKey } from '../registry/keys';
+import type { ArtifactBucket } from '../bucket';
+
+/** Default budget of parsed artifacts per isolate (bytes of source JSON). */
+export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+
+let cache = new ByteLru<unknown>(DEFAULT_CACHE_BYTES);
+const inflight = new Map<string, Promise<unknown>>();
+/** How long a request waits for another request's load of the same file before doing its own. */
+const SHARED_LOAD_WAIT_MS = 2_000;
+const TIMED_OUT = Symbol('timed out');
+
+/** Cache statistics, for tests and the admin API. */
+export function cacheStats(): { bytes: number; entries: number; maxBytes: number } {
+  return { bytes: cache.bytes, entries: cache.size, maxBytes: cache.maxBytes };
+}
+
+/** Empty the isolate cache, optionally with a new budget (tests exercise eviction with a small one). */
+export function resetModelCache(maxBytes: number = DEFAULT_CACHE_BYTES): void {
+  cache = new ByteLru<unknown>(maxBytes);
+}
+
+/** Load and parse one JSON file, through the cache; null when the object does not exist. */
+async function loadJson<T>(bucket: ArtifactBucket, key: string): Promise<T | null> {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit as T;
+  const pending = inflight.get(key);
+  if (pending) {
+    // Another request's load. If that request is cancelled before it resolves, workerd
+    // cancels our continuation too; the timer (ours) bounds the wait, then we load ourselves.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), SHARED_LOAD_WAIT_MS)));
+    const shared = await Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+    if (shared !== TIMED_OUT) return shared as T | null;
+  }
+  const load = (async () => {
+    const object = await bucket.get(key);
+    if (!object) return null;
+    const text = await object.text();
+    const value = JSON.parse(text) as T;
+    cache.set(key, value, text.length);
+    return value;
+  })().finally(() => {
+    if (inflight.get(key) === load) inflight.delete(key);
+  });
+  inflight.set(key, load);
+  return load;
+}
+
+/** A model version's manifest, or null when the version does not exist. */
+export function loadModelManifest(bucket: ArtifactBucket, version: string): Promise<ModelManifest | null> {
+  return loadJson<ModelManifest>(bucket, artifactKey('model', version, 'manifest.json'));
+}
+
+/** A model version's popularity lists. */
+export function loadPopularity(bucket: ArtifactBucket, version: string, manifest: ModelManifest): Promise<Popularity | null> {
+  return loadJson<Popularity>(bucket, artifactKey('model', version, manifest.files.popularity));
+}
+
+/**
+ * The neighbours of `items` under one model version: loads just the shards they live in
+ * (in parallel) and returns a synchronous lookup for the scorer.
+ */
+export async function loadNeighbours(
+  bucket: ArtifactBucket,
+  version: string,
+  manifest: ModelManifest,
+  items: readonly string[],
+): Promise<(itemId: string) => ItemNeighbours | undefined> {
+  const shards = new Map<number, NeighbourShard | null>();
+  for (const item of items) shards.set(shardOf(item, manifest.shard_count), null);
+  await Promise.all(
+    [...shards.keys()].map(async (index) => {
+      const file = manifest.files.neighbours[index] ?? shardFile('neighbours', index);
+      shards.set(index, await loadJson<NeighbourShard>(bucket, artifactKey('model', version, file)));
+    }),
+  );
+  return (itemId) => shards.get(shardOf(itemId, manifest.shard_count))?.items[itemId];
+}
+
+/** A catalog version's manifest. */
+export function loadCatalogManifest(bucket: ArtifactBucket, version: string): Promise<CatalogManifest | null> {
+  return loadJson<CatalogManifest>(bucket, artifactKey('catalog', version, 'manifest.json'));
+}
+
+/** Catalog entries of `items` (absent ones are left out). */
+export async function loadCatalogItems(
+  bucket: ArtifactBucket,
+  version: string,
+  items: readonly string[],
+): Promise<Map<string, CatalogItem>> {
+  const found = new Map<string, CatalogItem>();
+  const manifest = await loadCatalogManifest(bucket, version);
+  if (!manifest) return found;
+  const byShard = new Map<number, string[]>();
+  for (const item of items) {
+    const index = shardOf(item, manifest.shard_count);
+    byShard.set(index, [...(byShard.get(index) ?? []), item]);
+  }
+  await Promise.all(
+    [...byShard].map(async ([index, wanted]) => {
+      const file = manifest.files[index] ?? shardFile('catalog', index);
+      const shard = await loadJson<{ items: Record<string, CatalogItem> }>(bucket, artifactKey('catalog', version, file));
+      for (const item of wanted) {
+        const entry = shard?.items[item];
+        if (entry) found.set(item, entry);
+      }
+    }),
+  );
+  return found;
+}
+
+/**
+ * A catalog entry if its shard happens to be cached already (never does I/O): used for
+ * category diversity inside the synchronous scorer.
+ */
+export function peekCatalogItem(version: string, manifest: CatalogManifest, itemId: string): CatalogItem | undefined {
+  const index = shardOf(itemId, manifest.shard_count);
+  const file = manifest.files[index] ?? shardFile('catalog', index);
+  const shard = cache.peek(artifactKey('catalog', version, file)) as { items: Record<string, CatalogItem> } | undefined;
+  return shard?.items[itemId];
+}
