@@ -9,6 +9,7 @@
  * schedule: prices, stock), sharded the same way.
  */
 import { z } from 'zod';
+import { versionSchema } from '../schema/common';
 
 export const MODEL_FORMAT = 'edge-recs-model' as const;
 export const CATALOG_FORMAT = 'edge-recs-catalog' as const;
@@ -62,7 +63,7 @@ export const modelManifestSchema = z.object({
   format: z.literal(MODEL_FORMAT),
   format_version: z.literal(FORMAT_VERSION),
   /** Unique, sortable: e.g. `20261122T194500Z-3f2a9c`. */
-  version: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  version: versionSchema,
   created_at: z.string(),
   kinds: z.array(z.enum(NEIGHBOUR_KINDS)),
   item_count: z.number().int().nonnegative(),
@@ -96,7 +97,7 @@ export type CatalogShard = z.infer<typeof catalogShardSchema>;
 export const catalogManifestSchema = z.object({
   format: z.literal(CATALOG_FORMAT),
   format_version: z.literal(FORMAT_VERSION),
-  version: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  version: versionSchema,
   created_at: z.string(),
   item_count: z.number().int().nonnegative(),
   shard_count: z.number().int().positive(),

@@ -3,17 +3,13 @@
  * to the user's Durable Object, the user state scoring reads, and the response.
  */
 import { z } from 'zod';
+import { ID_MAX, printableIdSchema } from '../schema/common';
 import type { Interaction, RecommendationContext } from '../scoring/score';
 
 /** Bounds of the recommendation API. */
-export const RECS_LIMITS = { nMax: 50, nDefault: 10, idMax: 128 } as const;
+export const RECS_LIMITS = { nMax: 50, nDefault: 10, idMax: ID_MAX } as const;
 
-const id = z
-  .string()
-  .trim()
-  .min(1)
-  .max(RECS_LIMITS.idMax)
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const id = printableIdSchema;
 
 const count = z.coerce
   .number({ error: 'must be a number' })

@@ -2,6 +2,7 @@
  * Turning query strings into validated requests with one readable error message.
  */
 import type { z } from 'zod';
+import { formatIssues } from '../schema/common';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -9,6 +10,6 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): Parsed<z.infer<S>> {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
-  const message = result.error.issues.map((issue) => `${issue.path.join('.') || 'query'}: ${issue.message}`).join('; ');
+  const message = formatIssues(result.error.issues, 'query').join('; ');
   return { ok: false, message };
 }

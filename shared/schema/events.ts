@@ -8,6 +8,7 @@
  * v2 schema gets its own module and a `schema_version: 2` discriminator.
  */
 import { z } from 'zod';
+import { ID_MAX, printableIdSchema } from './common';
 
 /** The schema version this module describes (Kafka header, lake field). */
 export const SCHEMA_VERSION = 1 as const;
@@ -27,7 +28,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Limits on client input; the edge rejects anything larger with a reason. */
 export const LIMITS = {
-  idMax: 128,
+  idMax: ID_MAX,
   eventIdMin: 8,
   eventIdMax: 64,
   urlMax: 2048,
@@ -42,7 +43,7 @@ const MIN_TS = 946_684_800_000;
 const MAX_TS = 4_102_444_800_000;
 
 const id = z.string().trim().min(1).max(LIMITS.idMax);
-const printableId = id.regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const printableId = printableIdSchema;
 
 /** Client event time: epoch milliseconds or an ISO 8601 string; normalised to epoch ms. */
 export const timestampSchema = z

@@ -10,6 +10,7 @@
  * Versions are immutable once ready, so a reader that saw a version in the pointer can
  * keep reading its files while a newer one goes live.
  */
+import { VERSION_PATTERN } from '../../schema/common';
 
 export type ArtifactKind = 'model' | 'catalog';
 
@@ -17,7 +18,7 @@ export const POINTER_KEY = 'active.json';
 export const READY_FILE = '_ready.json';
 
 /** A version name: the same rule as the manifests. */
-export const VERSION_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export { VERSION_PATTERN };
 
 const FILE_PATTERNS: Record<ArtifactKind, RegExp> = {
   model: /^(manifest\.json|popularity\.json|neighbours\/\d{3,5}\.json)$/,

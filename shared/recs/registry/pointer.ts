@@ -6,7 +6,8 @@
  * without an R2 read per recommendation.
  */
 import { z } from 'zod';
-import { POINTER_KEY, VERSION_PATTERN } from './keys';
+import { versionSchema as version } from '../../schema/common';
+import { POINTER_KEY } from './keys';
 import { inCanary } from './canary';
 import type { ArtifactBucket, WriteCondition } from '../bucket';
 
@@ -14,8 +15,6 @@ import type { ArtifactBucket, WriteCondition } from '../bucket';
 export const MAX_PREVIOUS = 10;
 /** How long an isolate trusts its copy of the pointer. */
 export const POINTER_TTL_MS = 3_000;
-
-const version = z.string().regex(VERSION_PATTERN);
 
 export const activePointerSchema = z.object({
   model: z

@@ -3,7 +3,6 @@
  * event never fails its batch: each is validated on its own and every event ends up in
  * exactly one of `valid` or `rejected`.
  */
-import type { z } from 'zod';
 import { clientEventSchema, type CanonicalEvent, type Enrichment } from '../../../shared/schema/events';
 import {
   batchEnvelopeSchema,
@@ -12,6 +11,7 @@ import {
   type Rejection,
   type RejectedEventRecord,
 } from '../../../shared/schema/ingest';
+import { formatIssues } from '../../../shared/schema/common';
 
 /** How far in the future (after clock-skew correction) an event time may be. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
@@ -98,14 +98,6 @@ export function rejectedRecord(
     edge_region: enrichment.edge_region,
     stage,
   };
-}
-
-/** `path: message` per issue, e.g. `items.0.item_id: Too small…`; the field path tells the developer what to fix. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.slice(0, 20).map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
 }
 
 function stringField(candidate: unknown, field: string): string | null {

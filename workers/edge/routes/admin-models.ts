@@ -13,6 +13,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { formatIssues, versionSchema } from '../../../shared/schema/common';
 import { requireAdmin } from '../auth';
 import { readBodyWithLimit } from '../body';
 import { jsonError } from '../errors';
@@ -39,7 +40,7 @@ const ACTION_BODY_BYTES = 4 * 1024;
 const kindOf = (segment: string): ArtifactKind => (segment === 'models' ? 'model' : 'catalog');
 
 const activateBodySchema = z.object({
-  version: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a version name'),
+  version: versionSchema,
   /** Share of users (0 < share < 1) for a canary; absent: activate for everyone. */
   canary: z.number().gt(0).lt(1).optional(),
 });
@@ -104,7 +105,7 @@ adminModels.post('/v1/admin/models/activate', async (c) => {
   const body = await readAction(c);
   if (body instanceof Response) return body;
   const parsed = activateBodySchema.safeParse(body);
-  if (!parsed.success) return jsonError(c, 400, 'invalid_body', parsed.error.issues.map(describeIssue).join('; '));
+  if (!parsed.success) return jsonError(c, 400, 'invalid_body', formatIssues(parsed.error.issues, 'body').join('; '));
   const { version, canary } = parsed.data;
   if (!(await readReady(c.env.MODELS, 'model', version))) {
     return jsonError(c, 404, 'unknown_version', `model ${version} does not exist or was not finalized`);
@@ -120,7 +121,7 @@ adminModels.post('/v1/admin/catalogs/activate', async (c) => {
   const body = await readAction(c);
   if (body instanceof Response) return body;
   const parsed = activateBodySchema.omit({ canary: true }).safeParse(body);
-  if (!parsed.success) return jsonError(c, 400, 'invalid_body', parsed.error.issues.map(describeIssue).join('; '));
+  if (!parsed.success) return jsonError(c, 400, 'invalid_body', formatIssues(parsed.error.issues, 'body').join('; '));
   if (!(await readReady(c.env.MODELS, 'catalog', parsed.data.version))) {
     return jsonError(c, 404, 'unknown_version', `catalog ${parsed.data.version} does not exist or was not finalized`);
   }
@@ -151,10 +152,6 @@ function safeDecode(value: string): string {
   } catch {
     return '';
   }
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  return `${issue.path.join('.') || 'body'}: ${issue.message}`;
 }
 
 /** Ready versions of a kind, newest name first (version names sort by time). */
