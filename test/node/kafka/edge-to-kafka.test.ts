@@ -141,7 +141,12 @@ describe('edge -> queue -> Kafka (wrangler dev + real broker)', () => {
         await sleep(2_000); // Anything extra (duplicates) would arrive now.
         const delivered = withPrefix(records, 'e2e-');
         expectAllDelivered(delivered, events);
-        expect(delivered.length, 'no duplicates in Kafka on the happy path').toBe(events.length);
+        // Each user object sends each event to the queue once (tested in workerd); the only
+        // duplicates allowed here are whole batches the forwarder re-sent after a Kafka send
+        // that timed out (at-least-once under CPU starvation), and then its log says so.
+        if (delivered.length !== events.length) {
+          expect(worker.output(), 'duplicates in Kafka without a forwarder retry').toMatch(/\[forwarder\] Kafka send failed/);
+        }
         const bad = consumer.records.filter((r) => r.topic === INVALID_TOPIC);
         expect(bad.map((r) => r.key).sort()).toEqual(['user-e2e-bad', 'user-e2e-bad']);
         for (const r of bad) expect((JSON.parse(r.value) as { errors: string[] }).errors.length).toBeGreaterThan(0);
