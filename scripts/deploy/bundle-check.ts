@@ -1,7 +1,9 @@
 /**
  * Proves that every region's environment bundles (`wrangler deploy --dry-run`) and
- * reports the bundle size, raw and gzipped. Exits non-zero if any region fails or a
- * bundle exceeds the Workers limit. Part of `npm test`.
+ * reports the bundle size, raw and gzipped, and that every region lists its storefront
+ * origins explicitly (scripts/deploy/origins.ts). Builds beacon.js first, as a deploy
+ * does. Exits non-zero if any region fails or a bundle exceeds the Workers limit. Part
+ * of `npm test`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -9,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { regionsOf } from '../lib/regions';
+import { buildBeacon } from './build-beacon';
+import { regionOriginProblems } from './origins';
 
 /** Workers paid plan: 10 MB gzipped per Worker. */
 const GZIP_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -24,7 +28,12 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const regions = regionsOf();
 if (regions.length === 0) throw new Error('no [env.<region>] sections in wrangler.toml');
 
-let failed = false;
+const beacon = await buildBeacon();
+console.log(`beacon.js: ${beacon.bytes} bytes, ${beacon.gzipBytes} bytes gzipped`);
+
+const originProblems = await regionOriginProblems(regions);
+for (const problem of originProblems) console.error(problem);
+let failed = originProblems.length > 0;
 console.log('region   bundle        gzip');
 for (const region of regions) {
   const outdir = mkdtempSync(join(tmpdir(), `bundle-${region}-`));
@@ -48,4 +57,4 @@ for (const region of regions) {
   rmSync(outdir, { recursive: true, force: true });
 }
 if (failed) process.exit(1);
-console.log(`bundle check: ${regions.length} regions bundle`);
+console.log(`bundle check: ${regions.length} regions bundle and list their storefront origins explicitly`);

@@ -15,6 +15,7 @@ import { similar } from './routes/similar';
 import { widget } from './routes/widget';
 import { adminModels } from './routes/admin-models';
 import { beacon } from './routes/beacon';
+import { beaconTypes } from './routes/beacon-types';
 import { demo } from './routes/demo';
 import { deadLetterAdminRoutes } from './routes/admin-dead-letters';
 import type { AppEnv } from './types';
@@ -36,6 +37,7 @@ app.route('/', similar);
 app.route('/', widget);
 app.route('/', adminModels);
 app.route('/', beacon);
+app.route('/', beaconTypes);
 app.route('/', demo);
 
 app.notFound((c) => jsonError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../types';
-import { BEACON_JS } from '../beacon/script';
+import { BEACON_JS } from '../beacon/dist/beacon';
 
 let etag: Promise<string> | null = null;
 

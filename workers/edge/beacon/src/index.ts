@@ -1,0 +1,49 @@
+/**
+ * beacon.js, the storefront script: one `<script src=".../beacon.js" defer>` and the
+ * shop's own markup (docs/storefront.md) feed the shopper's events to the edge and fill
+ * recommendation widgets, on classic pages and in single-page apps alike. Built by
+ * `npm run build:beacon` (esbuild, minified); served by `GET /beacon.js` within a
+ * 3 KB gzip budget (test/workers/recs/beacon.test.ts); its behaviour is tested in a real
+ * browser (test/node/browser/).
+ */
+import { uid } from './ids';
+import { addToCart, viewProduct } from './markers';
+import { watchNavigation } from './navigation';
+import { flush, flushOnExit, track } from './queue';
+import { endpoint } from './transport';
+import { claim, fill, recClick } from './widgets';
+
+/** Sends the queue (so recommendations reflect it), then fills `widgets`. */
+function fillAfterFlush(widgets: Element[]): Promise<void> {
+  return widgets.length ? flush().then(() => Promise.all(widgets.map(fill)).then(() => {})) : Promise.resolve();
+}
+
+/** The page may have changed: report a new product, refill re-pointed and new widgets. */
+function scan(force = false): Promise<void> {
+  viewProduct(force);
+  return fillAfterFlush(claim(false));
+}
+
+function start(): void {
+  scan();
+  watchNavigation(scan);
+}
+
+// A second copy of the script on the page must not double every event.
+if (!window.epr) {
+  window.epr = { uid, endpoint, track, flush, refresh: () => fillAfterFlush(claim(true)), page: () => scan(true) };
+  document.addEventListener(
+    'click',
+    (event) => {
+      if (!(event.target instanceof Element)) return;
+      addToCart(event.target);
+      recClick(event.target);
+    },
+    true,
+  );
+  document.addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && flushOnExit());
+  addEventListener('pagehide', flushOnExit);
+  if (document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+  dispatchEvent(new Event('epr:ready'));
+}

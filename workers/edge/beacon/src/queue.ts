@@ -1,0 +1,100 @@
+/**
+ * The event queue. Every event gets a client-made id (the edge deduplicates on it, so a
+ * resend is always safe) and waits in localStorage until the edge has acknowledged it,
+ * so a reload, a crash or an offline minute loses nothing. Events leave in batches of
+ * up to 20, a second after the first was queued; while the edge is unreachable they are
+ * retried with exponential backoff (2 s doubling to a minute).
+ */
+import { rid, sessionId, uid } from './ids';
+import { read, write } from './storage';
+import { isRefused, post, refused, send } from './transport';
+
+/** A queued event as stored (anything read back from storage is re-checked by the edge). */
+interface Queued {
+  event_id: string;
+}
+
+const KEY = 'epr_q';
+/** Oldest events are dropped beyond this, so a shop without a reachable edge cannot fill the storage. */
+const MAX_QUEUED = 200;
+const BATCH = 20;
+
+let timer = 0;
+let busy: Promise<void> | undefined;
+let backoff = 2e3;
+
+function load(): Queued[] {
+  try {
+    const queue: unknown = JSON.parse(read(KEY) || '[]');
+    return Array.isArray(queue) ? queue : [];
+  } catch {
+    return [];
+  }
+}
+
+function save(queue: Queued[]): void {
+  write(KEY, JSON.stringify(queue.slice(-MAX_QUEUED)));
+}
+
+function drop(ids: string[]): void {
+  save(load().filter((event) => !ids.includes(event.event_id)));
+}
+
+/** `window.epr.track`: queues the event and schedules its delivery. */
+export function track(type: Epr.EventType, fields?: Epr.EventFields[Epr.EventType]): string {
+  const event = Object.assign(
+    {
+      event_id: 'e_' + rid(),
+      type,
+      user_id: uid,
+      session_id: sessionId(),
+      ts: Date.now(),
+      context: { page_url: location.href.slice(0, 2e3), referrer: document.referrer.slice(0, 2e3) },
+    },
+    fields,
+  );
+  const queue = load();
+  queue.push(event);
+  save(queue);
+  if (queue.length >= BATCH) flush();
+  else timer ||= setTimeout(flush, 1e3);
+  return event.event_id;
+}
+
+function retry(): void {
+  timer ||= setTimeout(flush, backoff);
+  backoff = Math.min(backoff * 2, 6e4);
+}
+
+/** `window.epr.flush`: sends the queue now, batch after batch, one request at a time. */
+export function flush(): Promise<void> {
+  clearTimeout(timer);
+  timer = 0;
+  if (busy) return busy.then(flush);
+  const batch = load().slice(0, BATCH);
+  if (!batch.length || isRefused()) return Promise.resolve();
+  const ids = batch.map((event) => event.event_id);
+  return (busy = post(batch).then(
+    async (response) => {
+      busy = undefined;
+      if (await refused(response)) return;
+      // Any other 4xx but 429 will not get better by resending: the edge has told us (and its dead letters) why.
+      if (response.ok || (response.status >= 400 && response.status < 500 && response.status != 429)) {
+        backoff = 2e3;
+        drop(ids);
+        return flush();
+      }
+      retry();
+    },
+    () => {
+      busy = undefined;
+      retry();
+    },
+  ));
+}
+
+/** Hands the oldest batch to sendBeacon (the page is being hidden or left). */
+export function flushOnExit(): void {
+  const batch = load().slice(0, BATCH);
+  if (batch.length && send(batch)) drop(batch.map((event) => event.event_id));
+}
