@@ -58,10 +58,11 @@ declare namespace Epr {
     /** Sends what is queued, then refills every `data-epr-widget` placeholder. */
     refresh(): Promise<void>;
     /**
-     * Tells beacon.js the page changed, for routers it does not notice by itself
-     * (it already follows pushState, replaceState, popstate and DOM changes): re-reads the
-     * product marker and sends its `product_view` unless one was sent for this URL, then
-     * refills the widgets whose attributes changed. Call it after the new page has rendered.
+     * Tells beacon.js the page changed, for routers it does not notice by itself (it
+     * already follows pushState, replaceState, popstate and DOM changes): re-reads the
+     * product marker and sends its `product_view` if it shows another product than the
+     * last one reported, then refills the widgets whose attributes changed. Call it after
+     * the new page has rendered; calling it again changes nothing.
      */
     page(): Promise<void>;
   }

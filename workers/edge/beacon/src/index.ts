@@ -19,8 +19,8 @@ function fillAfterFlush(widgets: Element[]): Promise<void> {
 }
 
 /** The page may have changed: report a new product, refill re-pointed and new widgets. */
-function scan(force = false): Promise<void> {
-  viewProduct(force);
+function scan(): Promise<void> {
+  viewProduct();
   return fillAfterFlush(claim(false));
 }
 
@@ -31,7 +31,7 @@ function start(): void {
 
 // A second copy of the script on the page must not double every event.
 if (!window.epr) {
-  window.epr = { uid, endpoint, track, flush, refresh: () => fillAfterFlush(claim(true)), page: () => scan(true) };
+  window.epr = { uid, endpoint, track, flush, refresh: () => fillAfterFlush(claim(true)), page: scan };
   document.addEventListener(
     'click',
     (event) => {

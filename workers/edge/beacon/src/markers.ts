@@ -6,8 +6,9 @@
  * Single-page apps change the URL and the DOM in either order, so right after a
  * navigation the old product may still be on screen. Hence: a product is reported when
  * it differs from the last one reported, and a page without a product at a new URL
- * forgets the last one (so coming back to it counts). The same product at a new URL
- * counts only when the app says so with `epr.page()`.
+ * forgets the last one (so coming back to it counts). A URL change that keeps the
+ * product (a variant in the query string) and re-renders of the same page are no new
+ * view, however often the app or beacon.js looks.
  */
 import { track } from './queue';
 
@@ -16,8 +17,8 @@ let lastUrl = '';
 
 const attr = (el: Element, name: string) => el.getAttribute('data-epr-' + name);
 
-/** Reads the product marker and sends its product_view if it is a new one (`force`: a new page by the app's word). */
-export function viewProduct(force: boolean): void {
+/** Reads the product marker and sends its product_view if it is a new one. */
+export function viewProduct(): void {
   const marker = document.querySelector('[data-epr-product-id]');
   const item = marker && attr(marker, 'product-id');
   const url = location.href;
@@ -25,7 +26,7 @@ export function viewProduct(force: boolean): void {
     if (url != lastUrl) lastItem = null;
     return;
   }
-  if (item == lastItem && (url == lastUrl || !force)) return;
+  if (item == lastItem) return;
   lastItem = item;
   lastUrl = url;
   const category = attr(marker, 'category');

@@ -1,9 +1,11 @@
 /**
  * Notices page changes without a page load, as single-page apps make them: history
  * navigation (pushState, replaceState, popstate) and DOM changes that add or re-point a
- * product marker or a widget placeholder. Both may come in bursts and in either order
- * (routers update the URL before or after rendering), so they are coalesced into one
- * call per microtask, made after the code that changed the page has finished.
+ * product marker or a widget placeholder. Routers update the URL before or after
+ * rendering, so a history call is answered a microtask later, once the code that made it
+ * has finished; DOM changes arrive already batched by the MutationObserver, early enough
+ * that a new product is queued before the app's own effects (a `flush()` before fetching
+ * recommendations) run.
  */
 import { WIDGET_PARAMS } from './protocol';
 
@@ -26,7 +28,7 @@ export function watchNavigation(onChange: () => void): void {
     };
   }
   addEventListener('popstate', later);
-  new MutationObserver(later).observe(document.documentElement, {
+  new MutationObserver(() => onChange()).observe(document.documentElement, {
     childList: true,
     subtree: true,
     attributes: true,
