@@ -4,13 +4,12 @@
  * what they viewed; impressions and clicks of the widget reach the edge.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startDevWorker, type DevWorker } from '../../../scripts/lib/dev-worker';
 import { seedDemo } from '../../../scripts/models/seed-demo';
+import { launchChromium, skipWithoutChromium } from './chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = randomBytes(24).toString('base64url');
 
 let worker: DevWorker;
@@ -30,14 +29,11 @@ async function drained(page: Page): Promise<void> {
   await page.waitForFunction(() => (localStorage.getItem('epr_q') ?? '[]') === '[]', undefined, { timeout: 15_000 });
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('demo shop in a browser', () => {
+describe.skipIf(skipWithoutChromium)('demo shop in a browser', () => {
   beforeAll(async () => {
+    browser = await launchChromium();
     worker = await startDevWorker({ config: 'wrangler.toml', vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: '' }, readyTimeoutMs: 120_000 });
     await seedDemo(worker.url, TOKEN);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
   });
 
   afterAll(async () => {

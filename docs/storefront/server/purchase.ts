@@ -1,0 +1,43 @@
+/**
+ * A confirmed order, sent to the edge from your backend (order webhook or checkout
+ * confirmation): the order as your shop recorded it is the truth for revenue, and it
+ * arrives even when the shopper's browser blocks scripts. Node 18+ (global fetch).
+ */
+
+/** The order as your backend knows it. */
+export interface Order {
+  id: string;
+  currency: string;
+  lines: { sku: string; quantity: number; unitPrice: number }[];
+}
+
+/** The shopper id beacon.js keeps in the `epr_uid` cookie of your domain, from the request's Cookie header. */
+export function shopperId(cookieHeader: string | undefined): string | undefined {
+  return /(?:^|;\s*)epr_uid=([^;]+)/.exec(cookieHeader ?? '')?.[1];
+}
+
+/** Sends `order` as a purchase of `userId`; safe to retry (the event id is the order id). */
+export async function sendPurchase(edge: string, userId: string, order: Order): Promise<void> {
+  const response = await fetch(`${edge}/v1/events`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      // PLACEHOLDER (issue 11, identity): Authorization: `Bearer ${INGEST_TOKEN}` once the edge checks an ingest token.
+    },
+    body: JSON.stringify({
+      events: [
+        {
+          event_id: `order-${order.id}`,
+          type: 'purchase',
+          user_id: userId,
+          ts: Date.now(),
+          order_id: order.id,
+          currency: order.currency,
+          items: order.lines.map((line) => ({ item_id: line.sku, quantity: line.quantity, price: line.unitPrice })),
+        },
+      ],
+    }),
+  });
+  const result = (await response.json()) as { rejected?: unknown[] };
+  if (response.status !== 202 || result.rejected?.length) throw new Error(`edge refused order ${order.id}: ${JSON.stringify(result)}`);
+}
