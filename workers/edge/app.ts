@@ -18,6 +18,7 @@ import { adminUsersRoutes } from './routes/admin-users';
 import { beaconRoutes } from './routes/beacon';
 import { deadLetterRoutes } from './routes/admin-dead-letters';
 import { demoRoutes } from './routes/demo';
+import { docsRoutes } from './routes/docs';
 import { eventsRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { recommendationsRoutes } from './routes/recommendations';
@@ -44,6 +45,7 @@ app.route('/v1/admin/active', adminActiveRoutes);
 app.route('/v1/admin/dead-letters', deadLetterRoutes);
 app.route('/beacon.js', beaconRoutes);
 app.route('/demo', demoRoutes);
+app.route('/docs', docsRoutes);
 
 // The contract of this app, generated from the routes above.
 app.openapi(
