@@ -36,6 +36,7 @@ export default tseslint.config(
       '.kafka/',
       'lake/',
       '.bench/',
+      'public/docs/vendor/',
       'shared/env/worker-configuration.d.ts',
       'shared/env/workers-runtime.d.ts',
     ],

@@ -1,47 +1,73 @@
 /**
- * The edge API: one Hono app composed of route modules, each owning one concern.
- * Errors are JSON everywhere; an unexpected exception is logged and answered 500
- * without internals (malformed input never gets here: routes validate first).
+ * The edge API: one Hono app composed of route modules, each owning one concern and
+ * mounted the same way (`app.route(prefix, xxxRoutes)`, paths relative to the prefix).
+ * Every route is defined with its OpenAPI description (openapi/), so the contract at
+ * `GET /openapi.json` is generated from the same zod schemas that validate requests.
+ * Errors are `{"error", "message"}` everywhere; an unexpected exception is logged and
+ * answered 500 without internals (malformed input never gets here: routes validate first).
  */
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
 import { requireAdmin } from './auth';
 import { storefrontCors } from './cors';
-import { jsonError } from './errors';
-import { eventsRoute } from './routes/events';
-import { healthRoute } from './routes/health';
-import { adminUsersRoute } from './routes/admin-users';
-import { recommendations } from './routes/recommendations';
-import { similar } from './routes/similar';
-import { widget } from './routes/widget';
-import { adminModels } from './routes/admin-models';
-import { beacon } from './routes/beacon';
-import { beaconTypes } from './routes/beacon-types';
-import { demo } from './routes/demo';
-import { deadLetterAdminRoutes } from './routes/admin-dead-letters';
+import { jsonError, validationHook } from './errors';
+import { openApiDocument, openApiObjectSchema } from './openapi/document';
+import { jsonResponse, publicRoute } from './openapi/routes';
+import { adminActiveRoutes, adminCatalogsRoutes, adminModelsRoutes } from './routes/admin-models';
+import { adminUsersRoutes } from './routes/admin-users';
+import { beaconRoutes } from './routes/beacon';
+import { beaconTypesRoutes } from './routes/beacon-types';
+import { deadLetterRoutes } from './routes/admin-dead-letters';
+import { demoRoutes } from './routes/demo';
+import { docsRoutes } from './routes/docs';
+import { eventsRoutes } from './routes/events';
+import { healthRoutes } from './routes/health';
+import { recommendationsRoutes } from './routes/recommendations';
+import { similarRoutes } from './routes/similar';
+import { widgetRoutes } from './routes/widget';
 import type { AppEnv } from './types';
 
-export const app = new Hono<AppEnv>();
+export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-app.use('/v1/*', async (c, next) => {
-  if (c.req.path.startsWith('/v1/admin/')) return next();
-  return storefrontCors()(c, next);
-});
-app.use('/v1/admin/*', requireAdmin());
+// Storefront routes answer browsers on shop origins; the admin API never does.
+const cors = storefrontCors();
+app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/admin/') ? next() : cors(c, next)));
+app.use('/v1/admin/*', ...requireAdmin());
 
-app.route('/v1/events', eventsRoute);
-app.route('/v1/health', healthRoute);
-app.route('/v1/admin/users', adminUsersRoute);
-app.route('/v1/admin', deadLetterAdminRoutes);
-app.route('/', recommendations);
-app.route('/', similar);
-app.route('/', widget);
-app.route('/', adminModels);
-app.route('/', beacon);
-app.route('/', beaconTypes);
-app.route('/', demo);
+app.route('/v1/events', eventsRoutes);
+app.route('/v1/health', healthRoutes);
+app.route('/v1/recommendations', recommendationsRoutes);
+app.route('/v1/items', similarRoutes);
+app.route('/v1/widgets', widgetRoutes);
+app.route('/v1/admin/users', adminUsersRoutes);
+app.route('/v1/admin/models', adminModelsRoutes);
+app.route('/v1/admin/catalogs', adminCatalogsRoutes);
+app.route('/v1/admin/active', adminActiveRoutes);
+app.route('/v1/admin/dead-letters', deadLetterRoutes);
+app.route('/beacon.js', beaconRoutes);
+app.route('/beacon.d.ts', beaconTypesRoutes);
+app.route('/demo', demoRoutes);
+app.route('/docs', docsRoutes);
+
+// The contract of this app, generated from the routes above.
+app.openapi(
+  publicRoute({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    tags: ['docs'],
+    summary: 'This contract, as OpenAPI 3.1',
+    responses: { 200: jsonResponse(openApiObjectSchema, 'The OpenAPI 3.1 document of this API.') },
+  }),
+  (c) => c.json(openApiDocument(app), 200),
+);
 
 app.notFound((c) => jsonError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 app.onError((error, c) => {
+  // hono's own middleware throws its answer (bearer auth: our 401 body); keep it.
+  if (error instanceof HTTPException && error.status < 500) {
+    return error.res ? error.getResponse() : jsonError(c, error.status, 'bad_request', error.message);
+  }
   console.error('unhandled error', error);
   return jsonError(c, 500, 'internal_error', 'unexpected error; it has been logged');
 });

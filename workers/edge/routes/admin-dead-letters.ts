@@ -1,46 +1,87 @@
 /**
- * Admin routes for the dead-letter archive, mounted by workers/main.ts under
- * `/v1/admin` behind bearer auth (ADMIN_TOKEN); they do no auth of their own.
+ * Admin routes for the dead-letter archive (`/v1/admin/dead-letters`, behind the admin
+ * auth app.ts applies; they do no auth of their own, which also lets the forwarder test
+ * harness mount them):
  *
- * - `GET /dead-letters?limit=&cursor=`: archived batches waiting in R2.
- * - `POST /dead-letters/redrive?limit=`: produce archived batches to Kafka, deleting
- *   each only after Kafka acked it. Call repeatedly while `remaining` is true.
+ * - `GET /?limit=&cursor=`: archived batches waiting in R2.
+ * - `POST /redrive?limit=`: produce archived batches to Kafka, deleting each only after
+ *   Kafka acked it. Call repeatedly while `remaining` is true.
  */
-import { Hono } from 'hono';
+import { z } from 'zod';
 import { kafkaSettings, KafkaConfigError, type KafkaEnv } from '../../../shared/kafka/config';
 import { listDeadLetters, redriveDeadLetters } from '../../forwarder/dead-letters';
+import { jsonError } from '../errors';
+import { adminRoute, createRoutes, errorResponse, jsonResponse } from '../openapi/routes';
+import { deadLetterListingSchema, redriveResultSchema } from '../openapi/schemas';
 
 /** Bindings these routes use (a subset of the Worker's `Env`). */
-type AdminEnv = KafkaEnv & { DEAD_LETTERS: R2Bucket };
+type DeadLetterEnv = { Bindings: KafkaEnv & { DEAD_LETTERS: R2Bucket } };
 
-function intParam(value: string | undefined, fallback: number, max: number): number {
-  const parsed = Number(value);
-  return value !== undefined && Number.isInteger(parsed) && parsed > 0 ? Math.min(parsed, max) : fallback;
-}
+const limit = (fallback: number, max: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .default(fallback)
+    .meta({ description: `Objects per call (1-${max}).` });
+const badQuery = errorResponse('`invalid_query`: the message names every bad parameter.');
 
-/** The dead-letter admin sub-app. */
-export const deadLetterAdminRoutes = new Hono<{ Bindings: AdminEnv }>();
+const list = adminRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'listDeadLetters',
+  tags: ['admin: dead letters'],
+  summary: 'List archived dead letters',
+  request: {
+    query: z.object({
+      limit: limit(100, 1000),
+      cursor: z.string().min(1).max(1024).optional().meta({ description: 'From the previous page.' }),
+    }),
+  },
+  responses: { 200: jsonResponse(deadLetterListingSchema, 'One page, oldest first within a queue and day.'), 400: badQuery },
+});
 
-deadLetterAdminRoutes.get('/dead-letters', async (c) => {
-  const cursor = c.req.query('cursor');
-  const listing = await listDeadLetters(c.env.DEAD_LETTERS, {
-    limit: intParam(c.req.query('limit'), 100, 1000),
-    ...(cursor ? { cursor } : {}),
+const redrive = adminRoute({
+  method: 'post',
+  path: '/redrive',
+  operationId: 'redriveDeadLetters',
+  tags: ['admin: dead letters'],
+  summary: 'Redrive archived dead letters to Kafka',
+  description: 'Each object is produced in one send and deleted only after Kafka acked it. Repeat while `remaining` is true.',
+  request: { query: z.object({ limit: limit(50, 500) }) },
+  responses: {
+    200: jsonResponse(redriveResultSchema, 'What was redriven; `error` is null.'),
+    400: badQuery,
+    409: errorResponse('`kafka_not_configured`: KAFKA_BROKERS is empty; `kafka_misconfigured`: the Kafka settings are invalid.'),
+    502: errorResponse(
+      '`redrive_failed`: Kafka or R2 failed midway; what was not redriven stays archived (the message says how far it got).',
+    ),
+  },
+});
+
+export const deadLetterRoutes = createRoutes<DeadLetterEnv>()
+  .openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    return c.json(await listDeadLetters(c.env.DEAD_LETTERS, { limit, ...(cursor ? { cursor } : {}) }), 200);
+  })
+  .openapi(redrive, async (c) => {
+    let settings;
+    try {
+      settings = kafkaSettings(c.env);
+    } catch (error) {
+      if (error instanceof KafkaConfigError) return jsonError(c, 409, 'kafka_misconfigured', error.message);
+      throw error;
+    }
+    if (settings === null) return jsonError(c, 409, 'kafka_not_configured', 'KAFKA_BROKERS is empty: nowhere to redrive to');
+    const result = await redriveDeadLetters(c.env.DEAD_LETTERS, settings, { limit: c.req.valid('query').limit });
+    if (result.error !== null) {
+      return jsonError(
+        c,
+        502,
+        'redrive_failed',
+        `${result.error} (redriven before the failure: ${result.objects} objects, ${result.records} records; the rest stays archived)`,
+      );
+    }
+    return c.json(result, 200);
   });
-  return c.json(listing);
-});
-
-deadLetterAdminRoutes.post('/dead-letters/redrive', async (c) => {
-  let settings;
-  try {
-    settings = kafkaSettings(c.env);
-  } catch (error) {
-    if (error instanceof KafkaConfigError) return c.json({ error: error.message }, 409);
-    throw error;
-  }
-  if (settings === null) return c.json({ error: 'KAFKA_BROKERS is empty: nowhere to redrive to' }, 409);
-  const result = await redriveDeadLetters(c.env.DEAD_LETTERS, settings, { limit: intParam(c.req.query('limit'), 50, 500) });
-  return c.json(result, result.error === null ? 200 : 502);
-});
-
-export default deadLetterAdminRoutes;

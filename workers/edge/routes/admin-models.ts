@@ -1,25 +1,16 @@
 /**
- * Admin API for model and catalog artifacts (`/v1/admin/...`, bearer token):
+ * The admin API of what serves traffic (behind the admin auth app.ts applies):
  *
- *   PUT  /v1/admin/{models|catalogs}/:version/files/<file>   upload one file (JSON)
- *   POST /v1/admin/{models|catalogs}/:version/finalize      validate, mark ready
- *   GET  /v1/admin/{models|catalogs}                        list ready versions
- *   POST /v1/admin/models/activate    {version, canary?}    go live (or canary share)
- *   POST /v1/admin/models/promote | rollback | canary/stop
- *   POST /v1/admin/catalogs/activate  {version}
- *   GET  /v1/admin/active                                   the pointer + cache stats
+ *   /v1/admin/models     upload, finalize, list (admin-artifacts.ts), and
+ *                        POST activate {version, canary?} | promote | rollback | canary/stop
+ *   /v1/admin/catalogs   upload, finalize, list, and POST activate {version}
+ *   /v1/admin/active     GET: the pointer and this isolate's cache stats
  *
- * Versions are immutable once finalized; only finalized versions can be activated.
+ * Only finalized versions can be activated. Every change is one conditional write of
+ * the pointer, so two operators cannot lose each other's update (409 `conflict`).
  */
-import { Hono, type Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { formatIssues, versionSchema } from '../../../shared/schema/common';
-import { requireAdmin } from '../auth';
-import { readBodyWithLimit } from '../body';
-import { jsonError } from '../errors';
-import type { AppEnv } from '../types';
-import { artifactKey, isValidFile, isValidVersion, kindPrefix, READY_FILE, type ArtifactKind } from '../../../shared/recs/registry/keys';
-import { finalizeCatalog, finalizeModel, maxBytesOf, readReady, type ReadyRecord } from '../../../shared/recs/registry/finalize';
 import {
   activateCatalog,
   activateModel,
@@ -30,145 +21,120 @@ import {
   stopCanary,
   type Transition,
 } from '../../../shared/recs/registry/activation';
+import { readReady } from '../../../shared/recs/registry/finalize';
 import { readPointerFresh } from '../../../shared/recs/registry/pointer';
 import { cacheStats } from '../../../shared/recs/serving/store';
+import { versionSchema } from '../../../shared/schema/common';
+import { jsonBody, limitBody, type JsonBodyVariables } from '../body';
+import { jsonError } from '../errors';
+import { adminRoute, createRoutes, errorResponse, jsonResponse } from '../openapi/routes';
+import { activeStatusSchema, pointerSchema } from '../openapi/schemas';
+import type { AppEnv } from '../types';
+import { artifactRoutes } from './admin-artifacts';
 
-/** Most versions one list call returns (newest names first). */
-const LIST_LIMIT = 100;
+/** Action bodies are tiny; anything bigger is a mistake. */
 const ACTION_BODY_BYTES = 4 * 1024;
 
-const kindOf = (segment: string): ArtifactKind => (segment === 'models' ? 'model' : 'catalog');
+const activateModelSchema = z
+  .object({
+    version: versionSchema,
+    canary: z.number().gt(0).lt(1).optional().meta({ description: 'Share of users (0 < share < 1) for a canary; absent: everyone.' }),
+  })
+  .meta({ id: 'ActivateModel', description: 'Serve a finalized model to everyone, or to a share of users as a canary.' });
+const activateCatalogSchema = z.object({ version: versionSchema }).meta({ id: 'ActivateCatalog' });
 
-const activateBodySchema = z.object({
-  version: versionSchema,
-  /** Share of users (0 < share < 1) for a canary; absent: activate for everyone. */
-  canary: z.number().gt(0).lt(1).optional(),
+/** The body of an action: validated JSON whatever its Content-Type (curl sends none), at most 4 KiB. */
+function actionBody<S extends z.ZodType>(schema: S): [MiddlewareHandler<AppEnv>, MiddlewareHandler<JsonBodyVariables<z.output<S>>>] {
+  return [limitBody<AppEnv>(ACTION_BODY_BYTES, (c) => jsonError(c, 413, 'invalid_body', 'expected a small JSON body')), jsonBody(schema)];
+}
+const actionRequest = (id: string) => ({
+  body: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${id}` } } } },
 });
 
-export const adminModels = new Hono<AppEnv>();
+const pointerChanged = jsonResponse(pointerSchema, 'The pointer after the change.');
+const notApplicable = errorResponse(
+  '`invalid_transition`: not possible in the current state (the message says why); `conflict`: another change won the race, retry.',
+);
+const badBody = errorResponse('`invalid_json`: the body does not parse; `invalid_body`: the message names every bad field.');
+const unknownVersion = errorResponse('`unknown_version`: no such finalized version.');
+const bodyTooLarge = errorResponse('`invalid_body`: the body is over 4 KiB.');
 
-adminModels.use('/v1/admin/*', requireAdmin());
-
-adminModels.put('/v1/admin/:kind{models|catalogs}/:version/files/*', async (c) => {
-  const kind = kindOf(c.req.param('kind'));
-  const version = c.req.param('version');
-  const marker = `/files/`;
-  const file = safeDecode(c.req.path.slice(c.req.path.indexOf(marker) + marker.length));
-  if (!isValidVersion(version)) return jsonError(c, 400, 'invalid_version', 'version must match [A-Za-z0-9_.-]{1,64}');
-  if (!isValidFile(kind, file)) {
-    const allowed = kind === 'model' ? 'manifest.json, popularity.json, neighbours/NNN.json' : 'manifest.json, catalog/NNN.json';
-    return jsonError(c, 400, 'invalid_file', `file must be one of ${allowed}`);
-  }
-  if (await readReady(c.env.MODELS, kind, version)) {
-    return jsonError(c, 409, 'version_immutable', `${kind} ${version} is finalized; upload a new version instead`);
-  }
-  const limit = maxBytesOf(file);
-  const body = await readBodyWithLimit(c.req.raw, limit);
-  if (!body.ok) {
-    return body.reason === 'too_large'
-      ? jsonError(c, 413, 'file_too_large', `${file} is larger than ${limit} bytes`)
-      : jsonError(c, 400, 'unreadable_body', 'the body must be UTF-8 JSON');
-  }
-  try {
-    JSON.parse(body.text);
-  } catch {
-    return jsonError(c, 400, 'invalid_json', `${file} is not valid JSON`);
-  }
-  await c.env.MODELS.put(artifactKey(kind, version, file), body.text, { httpMetadata: { contentType: 'application/json' } });
-  return c.json({ kind, version, file, bytes: body.text.length }, 201);
-});
-
-adminModels.post('/v1/admin/:kind{models|catalogs}/:version/finalize', async (c) => {
-  const kind = kindOf(c.req.param('kind'));
-  const version = c.req.param('version');
-  if (!isValidVersion(version)) return jsonError(c, 400, 'invalid_version', 'version must match [A-Za-z0-9_.-]{1,64}');
-  const existing = await readReady(c.env.MODELS, kind, version);
-  if (existing) return c.json(existing);
-  const result = kind === 'model' ? await finalizeModel(c.env.MODELS, version) : await finalizeCatalog(c.env.MODELS, version);
-  if (!result.ok) return c.json({ error: 'invalid_artifact', message: `${kind} ${version} is not valid`, problems: result.problems }, 422);
-  return c.json(result.record, 201);
-});
-
-adminModels.get('/v1/admin/:kind{models|catalogs}', async (c) => {
-  const kind = kindOf(c.req.param('kind'));
-  const versions = await listVersions(c.env.MODELS, kind);
-  const { pointer } = await readPointerFresh(c.env.MODELS);
-  return c.json({ versions, active: pointer });
-});
-
-adminModels.get('/v1/admin/active', async (c) => {
-  const { pointer } = await readPointerFresh(c.env.MODELS);
-  return c.json({ active: pointer, cache: cacheStats() });
-});
-
-adminModels.post('/v1/admin/models/activate', async (c) => {
-  const body = await readAction(c);
-  if (body instanceof Response) return body;
-  const parsed = activateBodySchema.safeParse(body);
-  if (!parsed.success) return jsonError(c, 400, 'invalid_body', formatIssues(parsed.error.issues, 'body').join('; '));
-  const { version, canary } = parsed.data;
-  if (!(await readReady(c.env.MODELS, 'model', version))) {
-    return jsonError(c, 404, 'unknown_version', `model ${version} does not exist or was not finalized`);
-  }
-  return transition(c, canary === undefined ? activateModel(version) : startCanary(version, canary));
-});
-
-adminModels.post('/v1/admin/models/promote', (c) => transition(c, promoteCanary));
-adminModels.post('/v1/admin/models/rollback', (c) => transition(c, rollbackModel));
-adminModels.post('/v1/admin/models/canary/stop', (c) => transition(c, stopCanary));
-
-adminModels.post('/v1/admin/catalogs/activate', async (c) => {
-  const body = await readAction(c);
-  if (body instanceof Response) return body;
-  const parsed = activateBodySchema.omit({ canary: true }).safeParse(body);
-  if (!parsed.success) return jsonError(c, 400, 'invalid_body', formatIssues(parsed.error.issues, 'body').join('; '));
-  if (!(await readReady(c.env.MODELS, 'catalog', parsed.data.version))) {
-    return jsonError(c, 404, 'unknown_version', `catalog ${parsed.data.version} does not exist or was not finalized`);
-  }
-  return transition(c, activateCatalog(parsed.data.version));
-});
-
-async function transition(c: Context<AppEnv>, change: Transition): Promise<Response> {
+/** Apply a pointer change: 200 with the new pointer, or 409. */
+async function transition<E extends AppEnv>(c: Context<E>, change: Transition) {
   const result = await applyTransition(c.env.MODELS, change);
   if (!result.ok) return jsonError(c, 409, result.conflict ? 'conflict' : 'invalid_transition', result.error);
-  return c.json({ active: result.pointer });
+  return c.json({ active: result.pointer }, 200);
 }
 
-/** A small JSON action body; a Response when it is missing, too large or not JSON. */
-async function readAction(c: Context<AppEnv>): Promise<unknown> {
-  const body = await readBodyWithLimit(c.req.raw, ACTION_BODY_BYTES);
-  if (!body.ok) return jsonError(c, body.reason === 'too_large' ? 413 : 400, 'invalid_body', 'expected a small JSON body');
-  try {
-    return JSON.parse(body.text) as unknown;
-  } catch {
-    return jsonError(c, 400, 'invalid_json', 'the body must be JSON');
-  }
+/** A model action without a body (promote, rollback, canary/stop). */
+function modelAction(path: string, operationId: string, summary: string) {
+  return adminRoute({
+    method: 'post',
+    path,
+    operationId,
+    tags: ['admin: models'],
+    summary,
+    responses: { 200: pointerChanged, 409: notApplicable },
+  });
 }
 
-/** decodeURIComponent that yields '' (an invalid file name) for malformed escapes instead of throwing. */
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return '';
-  }
-}
+const activateModelRoute = adminRoute({
+  method: 'post',
+  path: '/activate',
+  operationId: 'activateModel',
+  tags: ['admin: models'],
+  summary: 'Serve a model (to everyone, or as a canary)',
+  description: 'The model served so far goes to `previous` (the rollback history).',
+  middleware: actionBody(activateModelSchema),
+  request: actionRequest('ActivateModel'),
+  responses: { 200: pointerChanged, 400: badBody, 404: unknownVersion, 409: notApplicable, 413: bodyTooLarge },
+});
 
-/** Ready versions of a kind, newest name first (version names sort by time). */
-async function listVersions(bucket: R2Bucket, kind: ArtifactKind): Promise<ReadyRecord[]> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix: kindPrefix(kind), delimiter: '/', ...(cursor ? { cursor } : {}) });
-    for (const prefix of page.delimitedPrefixes) names.push(prefix.slice(kindPrefix(kind).length, -1));
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor && names.length < 10_000);
-  names.sort().reverse();
-  const records: ReadyRecord[] = [];
-  for (const name of names) {
-    if (records.length >= LIST_LIMIT) break;
-    const object = await bucket.get(artifactKey(kind, name, READY_FILE));
-    if (object) records.push((await object.json()) as ReadyRecord);
+export const adminModelsRoutes = artifactRoutes('model')
+  .openapi(activateModelRoute, async (c) => {
+    const { version, canary } = c.get('body');
+    if (!(await readReady(c.env.MODELS, 'model', version))) {
+      return jsonError(c, 404, 'unknown_version', `model ${version} does not exist or was not finalized`);
+    }
+    return transition(c, canary === undefined ? activateModel(version) : startCanary(version, canary));
+  })
+  .openapi(modelAction('/promote', 'promoteCanary', 'Make the canary the active model'), (c) => transition(c, promoteCanary))
+  .openapi(modelAction('/rollback', 'rollbackModel', 'Go back to the previous model (and drop any canary)'), (c) =>
+    transition(c, rollbackModel),
+  )
+  .openapi(modelAction('/canary/stop', 'stopCanary', 'Drop the canary'), (c) => transition(c, stopCanary));
+adminModelsRoutes.openAPIRegistry.register('ActivateModel', activateModelSchema);
+
+const activateCatalogRoute = adminRoute({
+  method: 'post',
+  path: '/activate',
+  operationId: 'activateCatalog',
+  tags: ['admin: catalogs'],
+  summary: 'Serve a catalog',
+  middleware: actionBody(activateCatalogSchema),
+  request: actionRequest('ActivateCatalog'),
+  responses: { 200: pointerChanged, 400: badBody, 404: unknownVersion, 409: notApplicable, 413: bodyTooLarge },
+});
+
+export const adminCatalogsRoutes = artifactRoutes('catalog').openapi(activateCatalogRoute, async (c) => {
+  const { version } = c.get('body');
+  if (!(await readReady(c.env.MODELS, 'catalog', version))) {
+    return jsonError(c, 404, 'unknown_version', `catalog ${version} does not exist or was not finalized`);
   }
-  return records;
-}
+  return transition(c, activateCatalog(version));
+});
+adminCatalogsRoutes.openAPIRegistry.register('ActivateCatalog', activateCatalogSchema);
+
+const activeRoute = adminRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'getActive',
+  tags: ['admin: models'],
+  summary: 'What serves traffic, and the cache of this isolate',
+  responses: { 200: jsonResponse(activeStatusSchema, 'The pointer and cache stats.') },
+});
+
+export const adminActiveRoutes = createRoutes().openapi(activeRoute, async (c) => {
+  const { pointer } = await readPointerFresh(c.env.MODELS);
+  return c.json({ active: pointer, cache: cacheStats() }, 200);
+});

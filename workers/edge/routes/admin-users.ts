@@ -1,22 +1,54 @@
 /**
- * Operator access to one user's state (behind admin auth): inspect the profile and
- * outbox, or forget the user (privacy requests). Not for storefront use.
+ * Operator access to one user's state (`/v1/admin/users/{user_id}`, behind the admin
+ * auth app.ts applies): inspect the profile and outbox, or forget the user (privacy
+ * requests). Not for storefront use.
  */
-import { Hono } from 'hono';
+import { z } from 'zod';
 import { userIdSchema } from '../../../shared/schema/events';
 import { jsonError } from '../errors';
 import { userStub } from '../../../durable-objects/user-state/client';
-import type { AppEnv } from '../types';
+import { adminRoute, createRoutes, errorResponse, jsonResponse } from '../openapi/routes';
+import { forgottenSchema, userStatsSchema } from '../openapi/schemas';
 
-export const adminUsersRoute = new Hono<AppEnv>()
-  .get('/:user_id', async (c) => {
-    const userId = userIdSchema.safeParse(c.req.param('user_id'));
-    if (!userId.success) return jsonError(c, 400, 'invalid_user_id', 'user_id must be 1-128 printable characters');
-    return c.json(await userStub(c.env, userId.data).stats());
-  })
-  .delete('/:user_id', async (c) => {
-    const userId = userIdSchema.safeParse(c.req.param('user_id'));
-    if (!userId.success) return jsonError(c, 400, 'invalid_user_id', 'user_id must be 1-128 printable characters');
-    const result = await userStub(c.env, userId.data).forget();
-    return c.json(result, result.deleted ? 200 : 409);
+const params = z.object({ user_id: userIdSchema.meta({ description: 'The user id the storefront sends.', examples: ['u-42'] }) });
+const badUserId = errorResponse('`invalid_user_id`: not a usable user id (1-128 printable characters).');
+
+const inspect = adminRoute({
+  method: 'get',
+  path: '/{user_id}',
+  operationId: 'getUser',
+  tags: ['admin: users'],
+  summary: "Inspect a user's state",
+  request: { params },
+  responses: { 200: jsonResponse(userStatsSchema, 'Profile, history and outbox sizes, top affinities.'), 400: badUserId },
+});
+
+const forget = adminRoute({
+  method: 'delete',
+  path: '/{user_id}',
+  operationId: 'forgetUser',
+  tags: ['admin: users'],
+  summary: 'Forget a user',
+  description: "Deletes everything the edge keeps about the user, once the user's outbox has drained to the queue.",
+  request: { params },
+  responses: {
+    200: jsonResponse(forgottenSchema, 'Forgotten.'),
+    400: badUserId,
+    409: errorResponse('`outbox_pending`: events of this user are still waiting to be forwarded; retry shortly.'),
+  },
+});
+
+export const adminUsersRoutes = createRoutes()
+  .openapi(inspect, async (c) => c.json(await userStub(c.env, c.req.valid('param').user_id).stats(), 200))
+  .openapi(forget, async (c) => {
+    const result = await userStub(c.env, c.req.valid('param').user_id).forget();
+    if (!result.deleted) {
+      return jsonError(
+        c,
+        409,
+        'outbox_pending',
+        `${result.outbox_pending} events of this user are still waiting to be forwarded; retry shortly`,
+      );
+    }
+    return c.json({ deleted: true as const, outbox_pending: 0 as const }, 200);
   });

@@ -3,17 +3,26 @@
  * storefront project can fetch the types of the very script it loads
  * (`curl -o src/types/beacon.d.ts https://<edge>/beacon.d.ts`).
  */
-import { Hono } from 'hono';
-import type { AppEnv } from '../types';
+import { z } from 'zod';
 import { BEACON_DTS } from '../beacon/dist/beacon';
+import { createRoutes, publicRoute } from '../openapi/routes';
 
-export const beaconTypes = new Hono<AppEnv>();
+const route = publicRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'getBeaconTypes',
+  tags: ['storefront'],
+  summary: 'TypeScript types of window.epr',
+  description: 'The declaration file of the storefront script served at `/beacon.js` (see docs/storefront.md).',
+  responses: {
+    200: {
+      description: 'The declaration file.',
+      content: { 'text/plain': { schema: z.string() } },
+    },
+  },
+});
 
-beaconTypes.get('/beacon.d.ts', (c) =>
-  c.body(BEACON_DTS, 200, {
-    // No registered media type for TypeScript; text/plain displays and downloads everywhere.
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Cache-Control': 'public, max-age=300',
-    'X-Content-Type-Options': 'nosniff',
-  }),
+export const beaconTypesRoutes = createRoutes().openapi(route, (c) =>
+  // No registered media type for TypeScript; text/plain displays and downloads everywhere.
+  c.text(BEACON_DTS, 200, { 'Cache-Control': 'public, max-age=300', 'X-Content-Type-Options': 'nosniff' }),
 );

@@ -1,54 +1,101 @@
 /**
  * `POST /v1/events`: the storefront ingest endpoint. Accepts one event or
  * `{"events": [...]}` as application/json or text/plain (what `sendBeacon` sends),
- * answers 202 with every event counted once as accepted, duplicate or rejected.
+ * answers 202 with every event counted once as accepted, duplicate or rejected. The body
+ * is validated here, event by event, not by the route's schema: one bad event must
+ * never fail its batch.
  */
-import { Hono } from 'hono';
-import { REQUEST_LIMITS, type IngestResponse } from '../../../shared/schema/ingest';
+import type { MiddlewareHandler } from 'hono';
+import { endTime, startTime, timing } from 'hono/timing';
+import { REQUEST_LIMITS } from '../../../shared/schema/ingest';
 import { userIdSchema } from '../../../shared/schema/events';
-import { readBodyWithLimit } from '../body';
+import { limitBody, readUtf8 } from '../body';
 import { jsonError } from '../errors';
 import { deliver } from '../ingest/deliver';
 import { enrichmentFor } from '../ingest/enrich';
 import { unwrapEnvelope, validateEvents } from '../ingest/validate';
+import { createRoutes, errorResponse, jsonResponse, publicRoute } from '../openapi/routes';
+import { ingestRequestSchema, ingestResponseSchema } from '../openapi/schemas';
 import type { AppEnv } from '../types';
+import type { IngestResponse } from '../../../shared/schema/ingest';
 
 const ACCEPTED_CONTENT_TYPES = ['application/json', 'text/plain'];
 
-export const eventsRoute = new Hono<AppEnv>().post('/', async (c) => {
+/** 415 unless the body is JSON or text/plain (no Content-Type counts as text/plain). */
+const jsonOrText: MiddlewareHandler<AppEnv> = async (c, next) => {
   const contentType = (c.req.header('content-type') ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
   if (!ACCEPTED_CONTENT_TYPES.includes(contentType)) {
     return jsonError(c, 415, 'unsupported_media_type', 'send application/json or text/plain');
   }
-  const body = await readBodyWithLimit(c.req.raw, REQUEST_LIMITS.maxBytes);
-  if (!body.ok) {
-    return body.reason === 'too_large'
-      ? jsonError(c, 413, 'payload_too_large', `at most ${REQUEST_LIMITS.maxBytes} bytes per request`)
-      : jsonError(c, 400, 'invalid_body', 'the body is not readable UTF-8');
-  }
+  await next();
+};
+
+const body = { schema: { $ref: '#/components/schemas/IngestRequest' } };
+
+const route = publicRoute({
+  method: 'post',
+  path: '/',
+  operationId: 'postEvents',
+  tags: ['events'],
+  summary: 'Send storefront events',
+  description:
+    'One event or a batch of up to 500 (256 KiB). Each event is validated on its own: invalid ones are listed in `rejected` and never fail the batch. Duplicates (same `event_id`) are acknowledged but stored once. The response carries `Server-Timing` (`validate`, `users`, `total`).',
+  middleware: [
+    timing(),
+    jsonOrText,
+    limitBody(REQUEST_LIMITS.maxBytes, (c) =>
+      jsonError(c, 413, 'payload_too_large', `at most ${REQUEST_LIMITS.maxBytes} bytes per request`),
+    ),
+  ],
+  request: { body: { required: true, content: { 'application/json': body, 'text/plain': body } } },
+  responses: {
+    202: jsonResponse(ingestResponseSchema, 'Every event counted once: accepted, duplicate or rejected (with reasons).'),
+    400: errorResponse('`invalid_json`: the body does not parse; `invalid_body`: not UTF-8, or not an event or `{"events": [...]}`.'),
+    413: errorResponse(
+      `\`payload_too_large\`: over ${REQUEST_LIMITS.maxBytes} bytes; \`too_many_events\`: over ${REQUEST_LIMITS.maxEvents} events.`,
+    ),
+    415: errorResponse('`unsupported_media_type`: send application/json or text/plain.'),
+    503: {
+      ...errorResponse(
+        '`temporarily_unavailable`: some events could not be stored and none of their users was acknowledged; retry the whole request (it deduplicates).',
+      ),
+      headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } },
+    },
+  },
+});
+
+export const eventsRoutes = createRoutes();
+eventsRoutes.openAPIRegistry.register('IngestRequest', ingestRequestSchema);
+
+eventsRoutes.openapi(route, async (c) => {
+  const text = await readUtf8(c);
+  if (text === null) return jsonError(c, 400, 'invalid_body', 'the body is not readable UTF-8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.text);
+    parsed = JSON.parse(text);
   } catch (error) {
     return jsonError(c, 400, 'invalid_json', `the body is not JSON: ${(error as Error).message}`);
   }
   const envelope = unwrapEnvelope(parsed);
   if (!envelope.ok) return jsonError(c, envelope.status, envelope.error, envelope.message);
 
-  const started = performance.now();
+  // Where the time goes, for operators and benchmarks (workerd only advances the clock across I/O).
+  startTime(c, 'validate');
   const enrichment = enrichmentFor(c.req.raw, c.env.REGION, Date.now());
   const batch = validateEvents(envelope.events, enrichment, envelope.sentAt);
   const validUserIds = new Set<string>(batch.valid.map(({ event }) => event.user_id));
   for (const record of batch.rejectedRecords) {
     if (record.user_id !== null && userIdSchema.safeParse(record.user_id).success) validUserIds.add(record.user_id);
   }
-  const validated = performance.now();
+  endTime(c, 'validate');
+  startTime(c, 'users');
   const { results, failedUsers } = await deliver(
     c.env,
     batch.valid.map(({ event }) => event),
     batch.rejectedRecords,
     validUserIds,
   );
+  endTime(c, 'users');
   if (failedUsers.length > 0) {
     // Nothing of those users was acknowledged; a retry of the whole request is safe because it deduplicates.
     c.header('Retry-After', '1');
@@ -67,7 +114,5 @@ export const eventsRoute = new Hono<AppEnv>().post('/', async (c) => {
     else response.rejected.push({ index, event_id: event.event_id, errors: outcome?.rejected ?? ['not processed'] });
   }
   response.rejected.sort((a, b) => a.index - b.index);
-  // Where the time went, for operators and benchmarks (workerd only advances the clock across I/O).
-  c.header('Server-Timing', `validate;dur=${(validated - started).toFixed(1)}, users;dur=${(performance.now() - validated).toFixed(1)}`);
   return c.json(response, 202);
 });

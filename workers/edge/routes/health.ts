@@ -1,8 +1,17 @@
 /** `GET /v1/health`: liveness for load balancers and the local stack's readiness check. */
-import { Hono } from 'hono';
 import { SCHEMA_VERSION } from '../../../shared/schema/events';
-import type { AppEnv } from '../types';
+import { createRoutes, jsonResponse, publicRoute } from '../openapi/routes';
+import { healthSchema } from '../openapi/schemas';
 
-export const healthRoute = new Hono<AppEnv>().get('/', (c) =>
-  c.json({ status: 'ok', region: c.env.REGION, schema_version: SCHEMA_VERSION, time: new Date().toISOString() }),
+const route = publicRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'getHealth',
+  tags: ['operations'],
+  summary: 'Liveness',
+  responses: { 200: jsonResponse(healthSchema, 'The edge is up.') },
+});
+
+export const healthRoutes = createRoutes().openapi(route, (c) =>
+  c.json({ status: 'ok' as const, region: c.env.REGION, schema_version: SCHEMA_VERSION, time: new Date().toISOString() }, 200),
 );

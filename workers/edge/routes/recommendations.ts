@@ -5,35 +5,36 @@
  * event acknowledged a moment ago already counts). If the object cannot be reached the
  * edge still answers, with non-personal recommendations, rather than a 5xx.
  */
-import { Hono } from 'hono';
-import { jsonError } from '../errors';
-import type { AppEnv } from '../types';
-import { parseWith } from '../../../shared/recs/query';
-import { recommendationQuerySchema, type RecommendationQuery, type RecommendationResponse } from '../../../shared/recs/api';
-import { recommendFor as recommendForRequest } from '../../../durable-objects/user-state/client';
+import { endTime, startTime, timing } from 'hono/timing';
+import { recommendationQuerySchema, recommendationRequest, recommendationResponseSchema } from '../../../shared/recs/api';
+import { recommendFor } from '../../../durable-objects/user-state/client';
+import { createRoutes, errorResponse, jsonResponse, publicRoute } from '../openapi/routes';
 
-/** Recommendations for a validated query, in this edge's region. */
-export function recommendFor(env: Env, query: RecommendationQuery): Promise<RecommendationResponse> {
-  return recommendForRequest(env, {
-    user_id: query.user_id,
-    n: query.n,
-    context: query.context,
-    item_id: query.item_id,
-    region: env.REGION,
-    exclude_viewed: query.exclude_viewed,
-  });
-}
+const route = publicRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'getRecommendations',
+  tags: ['recommendations'],
+  summary: 'Recommendations for a shopper',
+  description:
+    "Ranked in the shopper's own state, so an event acknowledged a moment ago already counts. Falls back to trending and popular items (never a 5xx) when the state cannot be reached. `Server-Timing: recs` is the time spent getting the list.",
+  middleware: [timing()],
+  request: { query: recommendationQuerySchema },
+  responses: {
+    200: {
+      ...jsonResponse(recommendationResponseSchema, 'The list; `rec_id` identifies it in impression and click events.'),
+      headers: { 'Server-Timing': { description: '`recs;dur=<ms>` and `total;dur=<ms>`.', schema: { type: 'string' as const } } },
+    },
+    400: errorResponse('`invalid_query`: the message names every bad parameter.'),
+  },
+});
 
-export const recommendations = new Hono<AppEnv>();
-
-recommendations.get('/v1/recommendations', async (c) => {
-  const parsed = parseWith(recommendationQuerySchema, c.req.query());
-  if (!parsed.ok) return jsonError(c, 400, 'invalid_query', parsed.message);
+export const recommendationsRoutes = createRoutes().openapi(route, async (c) => {
   // Workers clocks advance only across I/O, so this measures the user-object round trip
   // and any R2 reads, which is the part worth watching.
-  const started = Date.now();
-  const response = await recommendFor(c.env, parsed.value);
-  c.header('Server-Timing', `recs;dur=${Date.now() - started}`);
+  startTime(c, 'recs');
+  const response = await recommendFor(c.env, recommendationRequest(c.req.valid('query'), c.env.REGION));
+  endTime(c, 'recs');
   c.header('Cache-Control', 'private, no-store');
-  return c.json(response);
+  return c.json(response, 200);
 });

@@ -1,32 +1,39 @@
 /**
- * `GET /v1/items/:item_id/similar?n=`: items related to one item, for product pages of
+ * `GET /v1/items/{item_id}/similar?n=`: items related to one item, for product pages of
  * anonymous shoppers or server-side rendering. No user state: the item's neighbours
  * under the active model, then popular items of its category, then popular overall.
  * The same for every caller, so it may be cached briefly by browsers and the CDN.
  */
-import { Hono } from 'hono';
-import { jsonError } from '../errors';
-import type { AppEnv } from '../types';
-import { parseWith } from '../../../shared/recs/query';
-import { itemIdSchema, similarQuerySchema } from '../../../shared/recs/api';
+import { z } from 'zod';
+import { itemIdSchema, recommendationResponseSchema, similarQuerySchema } from '../../../shared/recs/api';
 import { rank } from '../../../shared/recs/serving/rank';
+import { createRoutes, errorResponse, jsonResponse, publicRoute } from '../openapi/routes';
 
-export const similar = new Hono<AppEnv>();
+const route = publicRoute({
+  method: 'get',
+  path: '/{item_id}/similar',
+  operationId: 'getSimilarItems',
+  tags: ['recommendations'],
+  summary: 'Items similar to one item',
+  description: 'No user state: the same for every caller, cacheable for 60 s. An unknown item gets popular items.',
+  request: { params: z.object({ item_id: itemIdSchema }), query: similarQuerySchema },
+  responses: {
+    200: jsonResponse(recommendationResponseSchema, 'The list.'),
+    400: errorResponse('`invalid_item_id`: not a usable item id; `invalid_query`: a bad `n`.'),
+  },
+});
 
-similar.get('/v1/items/:item_id/similar', async (c) => {
-  const item = parseWith(itemIdSchema, c.req.param('item_id'));
-  if (!item.ok) return jsonError(c, 400, 'invalid_item_id', `item_id ${item.message.replace(/^query: /, '')}`);
-  const query = parseWith(similarQuerySchema, c.req.query());
-  if (!query.ok) return jsonError(c, 400, 'invalid_query', query.message);
+export const similarRoutes = createRoutes().openapi(route, async (c) => {
+  const { item_id } = c.req.valid('param');
   const response = await rank(c.env.MODELS, {
     history: [],
     context: 'product',
-    contextItemId: item.value,
-    n: query.value.n,
+    contextItemId: item_id,
+    n: c.req.valid('query').n,
     region: c.env.REGION,
     exclude: new Set(),
     categoryFallback: true,
   });
   c.header('Cache-Control', 'public, max-age=60');
-  return c.json(response);
+  return c.json(response, 200);
 });

@@ -3,36 +3,46 @@
  * recommendations as the JSON API, rendered at the edge as an HTML fragment that a
  * storefront (or beacon.js) drops into a placeholder.
  */
-import { Hono } from 'hono';
 import { z } from 'zod';
-import { jsonError } from '../errors';
-import type { AppEnv } from '../types';
-import { parseWith } from '../../../shared/recs/query';
-import { recommendationQuerySchema } from '../../../shared/recs/api';
+import { recommendationQueryFields, recommendationRequest, requireProductItem } from '../../../shared/recs/api';
+import { recommendFor } from '../../../durable-objects/user-state/client';
+import { createRoutes, errorResponse, htmlResponse, publicRoute } from '../openapi/routes';
 import { renderWidget } from '../widget/render';
-import { recommendFor } from './recommendations';
 
-const presentationSchema = z.object({
-  title: z.string().trim().min(1).max(80).default('Recommended for you'),
-  /** Link pattern for items, e.g. `/demo/product/{id}` (overrides catalog URLs). */
-  href: z
-    .string()
-    .max(200)
-    .regex(/^\/[^/]/, 'must be a root-relative path')
-    .optional(),
+const widgetQuerySchema = requireProductItem(
+  recommendationQueryFields.extend({
+    title: z.string().trim().min(1).max(80).default('Recommended for you').meta({ description: 'The heading of the widget.' }),
+    href: z
+      .string()
+      .max(200)
+      .regex(/^\/[^/]/, 'must be a root-relative path')
+      .optional()
+      .meta({ description: 'Link pattern for items, e.g. `/demo/product/{id}` (overrides catalog URLs).', examples: ['/p/{id}'] }),
+  }),
+);
+
+const route = publicRoute({
+  method: 'get',
+  path: '/recommendations',
+  operationId: 'getRecommendationsWidget',
+  tags: ['storefront'],
+  summary: 'Recommendations as an HTML fragment',
+  description:
+    'The same list as `GET /v1/recommendations`, rendered as an accessible fragment with `data-epr-rec-id` and `data-epr-item-id` for beacon.js. Every value is escaped.',
+  request: { query: widgetQuerySchema },
+  responses: {
+    200: {
+      ...htmlResponse('The fragment.'),
+      headers: { 'X-Rec-Id': { description: 'The `rec_id` of the list.', schema: { type: 'string' as const } } },
+    },
+    400: errorResponse('`invalid_query`: the message names every bad parameter.'),
+  },
 });
 
-export const widget = new Hono<AppEnv>();
-
-widget.get('/v1/widgets/recommendations', async (c) => {
-  const { title, href, ...rest } = c.req.query();
-  const query = parseWith(recommendationQuerySchema, rest);
-  if (!query.ok) return jsonError(c, 400, 'invalid_query', query.message);
-  const presentation = parseWith(presentationSchema, { title, href });
-  if (!presentation.ok) return jsonError(c, 400, 'invalid_query', presentation.message);
-  const response = await recommendFor(c.env, query.value);
-  const html = renderWidget(response, { title: presentation.value.title, href: presentation.value.href });
-  return c.body(html, 200, {
+export const widgetRoutes = createRoutes().openapi(route, async (c) => {
+  const { title, href, ...query } = c.req.valid('query');
+  const response = await recommendFor(c.env, recommendationRequest(query, c.env.REGION));
+  return c.body(renderWidget(response, { title, href }), 200, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'private, no-store',
     'X-Content-Type-Options': 'nosniff',

@@ -1,0 +1,244 @@
+/**
+ * The OpenAPI contract against the running app: every route hono has registered is in
+ * `GET /openapi.json` (and the document describes no route that does not exist), and
+ * real responses of every operation, errors included, have a documented status and a
+ * body that validates against the documented schema.
+ */
+import { env, exports } from 'cloudflare:workers';
+import { Validator, type Schema } from '@cfworker/json-schema';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { app } from '../../../workers/edge/app';
+import { ADMIN, eventId, userId } from '../helpers';
+
+interface MediaType {
+  schema?: Schema;
+}
+interface Operation {
+  operationId: string;
+  responses: Record<string, { content?: Record<string, MediaType> }>;
+}
+interface Document {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
+
+/** `METHOD /path/{param}` of every operation of the document. */
+function documentedOperations(document: Document): string[] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.keys(item)
+      .filter((key) => METHODS.includes(key))
+      .map((method) => `${method.toUpperCase()} ${path}`),
+  );
+}
+
+/**
+ * `METHOD /path/{param}` of every route registered on a hono app. `app.use()` entries
+ * (method ALL) are middleware, not routes; `:name` and `:name{regex}` become `{name}`.
+ */
+function registeredRoutes(hono: Hono<never>): string[] {
+  const routes = hono.routes
+    .filter((route) => route.method !== 'ALL')
+    .map((route) => `${route.method} ${route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}')}`);
+  return [...new Set(routes)];
+}
+
+/** Routes of `hono` that `document` does not describe. */
+function undocumented(hono: Hono<never>, document: Document): string[] {
+  const documented = new Set(documentedOperations(document));
+  return registeredRoutes(hono).filter((route) => !documented.has(route));
+}
+
+let document: Document;
+
+beforeAll(async () => {
+  const response = await exports.default.fetch('https://edge.test/openapi.json');
+  expect(response.status).toBe(200);
+  document = (await response.json()) as Document;
+});
+
+describe('GET /openapi.json', () => {
+  it('is an OpenAPI 3.1 document with one operation per route and an id for each', () => {
+    expect(document.openapi).toBe('3.1.0');
+    const ids = documentedOperations(document).map((op) => {
+      const [method, path] = op.split(' ') as [string, string];
+      return document.paths[path]![method.toLowerCase()]!.operationId;
+    });
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every(Boolean)).toBe(true);
+  });
+
+  it('describes every registered route, and only those', () => {
+    expect(undocumented(app as unknown as Hono<never>, document)).toEqual([]);
+    expect(documentedOperations(document).sort()).toEqual(registeredRoutes(app as unknown as Hono<never>).sort());
+  });
+
+  it('the check finds a route the document does not describe', async () => {
+    // The same check on an app with one plain hono route next to the real ones.
+    const extended = new OpenAPIHono();
+    extended.route('/', app);
+    extended.get('/v1/secret', (c) => c.text('not in the contract'));
+    expect(undocumented(extended as unknown as Hono<never>, document)).toEqual(['GET /v1/secret']);
+  });
+});
+
+/** The schema of a documented response as a standalone 2020-12 schema (components become $defs). */
+function standalone(schema: Schema): Schema {
+  const rewrite = <T>(value: T): T => JSON.parse(JSON.stringify(value).replaceAll('#/components/schemas/', '#/$defs/')) as T;
+  return { ...rewrite(schema), $defs: rewrite(document.components.schemas) };
+}
+
+/**
+ * Asserts that `response` is documented for `METHOD template`: its status is listed, its
+ * media type too, and a JSON body validates against the documented schema.
+ */
+async function expectDocumented(operation: string, response: Response): Promise<void> {
+  const [method, template] = operation.split(' ') as [string, string];
+  const documented = document.paths[template]?.[method.toLowerCase()];
+  expect(documented, `${operation} is documented`).toBeDefined();
+  const answer = documented!.responses[String(response.status)];
+  expect(answer, `${operation} documents status ${response.status}`).toBeDefined();
+  const body = await response.text();
+  if (!answer!.content) {
+    expect(body, `${operation} ${response.status} has no body`).toBe('');
+    return;
+  }
+  const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
+  const media = answer!.content[mediaType];
+  expect(media, `${operation} ${response.status} documents ${mediaType}`).toBeDefined();
+  if (mediaType !== 'application/json') return;
+  const result = new Validator(standalone(media!.schema!), '2020-12', false).validate(JSON.parse(body));
+  expect(result.errors, `${operation} ${response.status}: ${body.slice(0, 300)}`).toEqual([]);
+}
+
+const call = (path: string, init: RequestInit = {}) => exports.default.fetch(`https://edge.test${path}`, init);
+const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+describe('responses match the document', () => {
+  it('public routes, successes and errors', async () => {
+    const user = userId('contract');
+    const event = { event_id: eventId(), type: 'product_view', user_id: user, item_id: 'sku-1', ts: Date.now() };
+    const cases: [string, Promise<Response>][] = [
+      ['POST /v1/events', call('/v1/events', json('POST', { events: [event, { type: 'nope' }] }))],
+      ['POST /v1/events', call('/v1/events', json('POST', '{"events": ['))],
+      ['POST /v1/events', call('/v1/events', json('POST', { events: 'x' }))],
+      ['POST /v1/events', call('/v1/events', json('POST', 'x'.repeat(300 * 1024)))],
+      ['POST /v1/events', call('/v1/events', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<x/>' })],
+      ['GET /v1/health', call('/v1/health')],
+      ['GET /v1/recommendations', call(`/v1/recommendations?user_id=${user}&n=3`)],
+      ['GET /v1/recommendations', call('/v1/recommendations?user_id=a&context=product')],
+      ['GET /v1/items/{item_id}/similar', call('/v1/items/sku-1/similar?n=2')],
+      ['GET /v1/items/{item_id}/similar', call('/v1/items/sku-1/similar?n=0')],
+      ['GET /v1/widgets/recommendations', call(`/v1/widgets/recommendations?user_id=${user}`)],
+      ['GET /v1/widgets/recommendations', call(`/v1/widgets/recommendations?user_id=${user}&href=//evil`)],
+      ['GET /beacon.js', call('/beacon.js')],
+      ['GET /demo', call('/demo')],
+      ['GET /demo/product/{item_id}', call('/demo/product/sku-1')],
+      ['GET /demo/product/{item_id}', call('/demo/product/a%20b')],
+      ['GET /docs', call('/docs')],
+      ['GET /openapi.json', call('/openapi.json')],
+    ];
+    for (const [operation, response] of cases) await expectDocumented(operation, await response);
+
+    const script = await call('/beacon.js');
+    await expectDocumented('GET /beacon.js', await call('/beacon.js', { headers: { 'if-none-match': script.headers.get('etag')! } }));
+  });
+
+  it('admin routes: 401 without a token, 403 without a configured one', async () => {
+    for (const operation of documentedOperations(document).filter((op) => op.includes('/v1/admin/'))) {
+      const [method, template] = operation.split(' ') as [string, string];
+      const path = template.replace('{user_id}', 'u-1').replace('{version}', 'v1').replace('{file}', 'manifest.json');
+      await expectDocumented(operation, await call(path, { method }));
+      const unset = { ...env, ADMIN_TOKEN: undefined } as Env;
+      await expectDocumented(operation, await app.fetch(new Request(`https://edge.test${path}`, { method, headers: ADMIN }), unset));
+    }
+  });
+
+  it('admin routes with the token, successes and errors', async () => {
+    const user = userId('contract-admin');
+    const admin = (path: string, init: RequestInit = {}) =>
+      call(path, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
+    const cases: [string, () => Promise<Response>][] = [
+      ['GET /v1/admin/users/{user_id}', () => admin(`/v1/admin/users/${user}`)],
+      ['GET /v1/admin/users/{user_id}', () => admin('/v1/admin/users/a%20b')],
+      ['DELETE /v1/admin/users/{user_id}', () => admin(`/v1/admin/users/${user}`, { method: 'DELETE' })],
+      ['PUT /v1/admin/models/{version}/files/{file}', () => admin('/v1/admin/models/c-1/files/manifest.json', json('PUT', '{}'))],
+      ['PUT /v1/admin/models/{version}/files/{file}', () => admin('/v1/admin/models/c-1/files/evil.js', json('PUT', '{}'))],
+      ['PUT /v1/admin/models/{version}/files/{file}', () => admin('/v1/admin/models/c-1/files/manifest.json', json('PUT', '{nope'))],
+      [
+        'PUT /v1/admin/models/{version}/files/{file}',
+        () => admin('/v1/admin/models/c-1/files/manifest.json', json('PUT', 'x'.repeat(300 * 1024))),
+      ],
+      ['PUT /v1/admin/catalogs/{version}/files/{file}', () => admin('/v1/admin/catalogs/c-1/files/catalog%2F000.json', json('PUT', '{}'))],
+      ['POST /v1/admin/models/{version}/finalize', () => admin('/v1/admin/models/c-1/finalize', { method: 'POST' })],
+      ['POST /v1/admin/models/{version}/finalize', () => admin('/v1/admin/models/..%2Fx/finalize', { method: 'POST' })],
+      ['POST /v1/admin/catalogs/{version}/finalize', () => admin('/v1/admin/catalogs/c-1/finalize', { method: 'POST' })],
+      ['GET /v1/admin/models', () => admin('/v1/admin/models')],
+      ['GET /v1/admin/catalogs', () => admin('/v1/admin/catalogs')],
+      ['GET /v1/admin/active', () => admin('/v1/admin/active')],
+      ['POST /v1/admin/models/activate', () => admin('/v1/admin/models/activate', json('POST', { version: 'never-uploaded' }))],
+      ['POST /v1/admin/models/activate', () => admin('/v1/admin/models/activate', json('POST', { version: 1 }))],
+      ['POST /v1/admin/models/activate', () => admin('/v1/admin/models/activate', json('POST', '{x'))],
+      ['POST /v1/admin/models/activate', () => admin('/v1/admin/models/activate', json('POST', 'x'.repeat(5000)))],
+      ['POST /v1/admin/models/promote', () => admin('/v1/admin/models/promote', { method: 'POST' })],
+      ['POST /v1/admin/models/rollback', () => admin('/v1/admin/models/rollback', { method: 'POST' })],
+      ['POST /v1/admin/models/canary/stop', () => admin('/v1/admin/models/canary/stop', { method: 'POST' })],
+      ['POST /v1/admin/catalogs/activate', () => admin('/v1/admin/catalogs/activate', json('POST', { version: 'never-uploaded' }))],
+      ['GET /v1/admin/dead-letters', () => admin('/v1/admin/dead-letters?limit=5')],
+      ['GET /v1/admin/dead-letters', () => admin('/v1/admin/dead-letters?limit=0')],
+      ['POST /v1/admin/dead-letters/redrive', () => admin('/v1/admin/dead-letters/redrive', { method: 'POST' })],
+      ['POST /v1/admin/dead-letters/redrive', () => admin('/v1/admin/dead-letters/redrive?limit=x', { method: 'POST' })],
+    ];
+    const statuses: string[] = [];
+    for (const [operation, request] of cases) {
+      const response = await request();
+      statuses.push(`${operation} ${response.status}`);
+      await expectDocumented(operation, response);
+    }
+    // The cases reach the statuses they are meant to (a typo would otherwise test a 404).
+    expect(statuses).toEqual([
+      'GET /v1/admin/users/{user_id} 200',
+      'GET /v1/admin/users/{user_id} 400',
+      'DELETE /v1/admin/users/{user_id} 200',
+      'PUT /v1/admin/models/{version}/files/{file} 201',
+      'PUT /v1/admin/models/{version}/files/{file} 400',
+      'PUT /v1/admin/models/{version}/files/{file} 400',
+      'PUT /v1/admin/models/{version}/files/{file} 413',
+      'PUT /v1/admin/catalogs/{version}/files/{file} 201',
+      'POST /v1/admin/models/{version}/finalize 422',
+      'POST /v1/admin/models/{version}/finalize 400',
+      'POST /v1/admin/catalogs/{version}/finalize 422',
+      'GET /v1/admin/models 200',
+      'GET /v1/admin/catalogs 200',
+      'GET /v1/admin/active 200',
+      'POST /v1/admin/models/activate 404',
+      'POST /v1/admin/models/activate 400',
+      'POST /v1/admin/models/activate 400',
+      'POST /v1/admin/models/activate 413',
+      'POST /v1/admin/models/promote 409',
+      'POST /v1/admin/models/rollback 409',
+      'POST /v1/admin/models/canary/stop 409',
+      'POST /v1/admin/catalogs/activate 404',
+      'GET /v1/admin/dead-letters 200',
+      'GET /v1/admin/dead-letters 400',
+      'POST /v1/admin/dead-letters/redrive 409',
+      'POST /v1/admin/dead-letters/redrive 400',
+    ]);
+  });
+
+  it('an unknown route answers 404 with the one error body', async () => {
+    const response = await call('/v1/nope');
+    expect(response.status).toBe(404);
+    const body = await response.json();
+    const result = new Validator(standalone({ $ref: '#/components/schemas/Error' }), '2020-12', false).validate(body);
+    expect(result.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * How a route module is built: an `OpenAPIHono` whose failed validations answer with the
+ * one error body, and route definitions that add what every public or admin operation
+ * shares (the 500 every route can give; bearer security, 401 and 403 on admin routes).
+ * Defining each route once, here in the contract's terms, is what keeps
+ * `GET /openapi.json` and the routes from drifting apart.
+ */
+import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
+import type { Env } from 'hono';
+import { z } from 'zod';
+import { artifactProblemsSchema, errorBodySchema, validationHook } from '../errors';
+import type { AppEnv } from '../types';
+
+/** Name of the admin bearer-token security scheme in the document. */
+export const ADMIN_SECURITY = 'adminToken';
+
+/** A new route module; `E` narrows the bindings for modules also mounted by test harnesses. */
+export function createRoutes<E extends Env = AppEnv>(): OpenAPIHono<E> {
+  return new OpenAPIHono<E>({ defaultHook: validationHook });
+}
+
+/** A JSON response with `schema` as its body. */
+export function jsonResponse<S extends z.ZodType>(schema: S, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+/** An error response (`{"error", "message"}`); `description` lists the codes it may carry. */
+export function errorResponse(description: string) {
+  return jsonResponse(errorBodySchema, description);
+}
+
+/** finalize's 422: the error body plus the list of problems. */
+export function problemsResponse(description: string) {
+  return jsonResponse(artifactProblemsSchema, description);
+}
+
+/** An HTML response (a page or a fragment). */
+export function htmlResponse(description: string) {
+  return { description, content: { 'text/html': { schema: z.string() } } };
+}
+
+/** What any route can answer when something unexpected fails. */
+const INTERNAL_ERROR = { 500: errorResponse('`internal_error`: an unexpected failure; it has been logged.') };
+
+/** What every admin route answers before its handler runs (app.ts applies the auth once). */
+const ADMIN_ERRORS = {
+  401: {
+    ...errorResponse('`unauthorized`: the bearer token is missing or wrong.'),
+    headers: { 'WWW-Authenticate': { description: 'The bearer challenge.', schema: { type: 'string' as const } } },
+  },
+  403: errorResponse('`admin_disabled`: no usable ADMIN_TOKEN secret is configured, so the admin API is off (fail closed).'),
+};
+
+/** A public route: its own responses plus the 500 every route can give. */
+export function publicRoute<const P extends string, const R extends Omit<RouteConfig, 'path'> & { path: P }>(route: R) {
+  return createRoute({ ...route, responses: { ...route.responses, ...INTERNAL_ERROR } });
+}
+
+/** An admin route: bearer security, tagged `admin`, with the 401, 403 and 500 every admin route can give. */
+export function adminRoute<const P extends string, const R extends Omit<RouteConfig, 'path'> & { path: P }>(route: R) {
+  return createRoute({
+    ...route,
+    security: [{ [ADMIN_SECURITY]: [] }],
+    responses: { ...route.responses, ...ADMIN_ERRORS, ...INTERNAL_ERROR },
+  });
+}

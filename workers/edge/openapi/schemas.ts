@@ -1,0 +1,156 @@
+/**
+ * Schemas of the bodies the edge answers with whose types are written elsewhere as
+ * TypeScript (the user object's stats, the registry's records, the dead-letter results)
+ * or whose request is validated by the route itself (the ingest envelope, validated
+ * event by event so one bad event never fails its batch). The routes' typed responses
+ * (`c.json(body, status)` must match the documented schema) keep these honest.
+ */
+import { z } from 'zod';
+import { clientEventSchema, EVENT_TYPES, SCHEMA_VERSION } from '../../../shared/schema/events';
+import { REQUEST_LIMITS } from '../../../shared/schema/ingest';
+import { activePointerSchema } from '../../../shared/recs/registry/pointer';
+import { versionSchema } from '../../../shared/schema/common';
+
+// ---------------------------------------------------------------- ingest
+
+const clientEvent = clientEventSchema.meta({
+  id: 'ClientEvent',
+  description: 'One storefront event (schema v1); `type` says which fields it has. See docs/events.md.',
+});
+
+/** What `POST /v1/events` accepts: one event, or a batch with the client clock. */
+export const ingestRequestSchema = z
+  .union([
+    clientEvent,
+    z
+      .object({
+        events: z.array(clientEvent).max(REQUEST_LIMITS.maxEvents),
+        sent_at: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .meta({ description: 'Client clock (epoch ms) when the batch left; corrects clock skew of event times.' }),
+      })
+      .meta({ id: 'EventBatch', description: `Up to ${REQUEST_LIMITS.maxEvents} events, validated one by one.` }),
+  ])
+  .meta({ id: 'IngestRequest', description: `One event or a batch, at most ${REQUEST_LIMITS.maxBytes} bytes.` });
+
+export const ingestResponseSchema = z
+  .object({
+    accepted: z.number().int().meta({ description: 'Stored for the first time.' }),
+    duplicates: z.number().int().meta({ description: 'Seen before (same `event_id`): acknowledged, not stored again.' }),
+    rejected: z
+      .array(
+        z.object({
+          index: z.number().int().meta({ description: 'Position of the event in the request.' }),
+          event_id: z.string().nullable(),
+          errors: z.array(z.string()).meta({ description: 'Why, one entry per problem (`field: message`).' }),
+        }),
+      )
+      .meta({ description: 'Invalid, rate-limited or too-late events, in request order.' }),
+  })
+  .meta({ id: 'IngestResult', description: 'Every event of the request is counted in exactly one of the three.' });
+
+// ---------------------------------------------------------------- health
+
+export const healthSchema = z
+  .object({
+    status: z.literal('ok'),
+    region: z.string().meta({ description: 'The edge region that answered.' }),
+    schema_version: z.literal(SCHEMA_VERSION),
+    time: z.string().meta({ description: 'Server time, ISO 8601.' }),
+  })
+  .meta({ id: 'Health' });
+
+// ---------------------------------------------------------------- admin: users
+
+const score = z.number();
+
+export const userStatsSchema = z
+  .object({
+    profile: z
+      .looseObject({
+        first_seen: z.number().nullable(),
+        last_seen: z.number().nullable(),
+        counts: z.partialRecord(z.enum(EVENT_TYPES), z.number()).meta({ description: 'Events stored, by type.' }),
+      })
+      .meta({ description: 'The profile the user object keeps (operational view; fields may be added).' }),
+    history_size: z.number().int(),
+    outbox_pending: z.number().int().meta({ description: 'Events stored but not yet handed to the queue.' }),
+    dedup_ids: z.number().int(),
+    top_items: z.array(z.object({ item_id: z.string(), score })),
+    top_categories: z.array(z.object({ category_id: z.string(), score })),
+  })
+  .meta({ id: 'UserStats', description: "One user's state, for operators." });
+
+export const forgottenSchema = z
+  .object({ deleted: z.literal(true), outbox_pending: z.literal(0) })
+  .meta({ id: 'UserForgotten', description: 'Everything the edge kept about the user is gone.' });
+
+// ---------------------------------------------------------------- admin: artifacts
+
+const activePointer = activePointerSchema.meta({
+  id: 'ActivePointer',
+  description: 'Which model (and canary) and catalog serve traffic; `previous` is the rollback history.',
+});
+
+export const readyRecordSchema = z
+  .object({
+    kind: z.enum(['model', 'catalog']),
+    version: versionSchema,
+    created_at: z.string(),
+    finalized_at: z.string(),
+    item_count: z.number().int(),
+    shard_count: z.number().int(),
+    bytes: z.number().int(),
+    evaluation: z.unknown().optional().meta({ description: 'The offline evaluation the pipeline attached, if any.' }),
+  })
+  .meta({ id: 'ReadyRecord', description: 'A finalized (validated, immutable) version.' });
+
+export const uploadedSchema = z
+  .object({ kind: z.enum(['model', 'catalog']), version: z.string(), file: z.string(), bytes: z.number().int() })
+  .meta({ id: 'UploadedFile' });
+
+export const versionListSchema = z
+  .object({ versions: z.array(readyRecordSchema).meta({ description: 'Newest first, at most 100.' }), active: activePointer })
+  .meta({ id: 'VersionList' });
+
+export const pointerSchema = z.object({ active: activePointer }).meta({ id: 'PointerResult' });
+
+export const activeStatusSchema = z
+  .object({
+    active: activePointer,
+    cache: z
+      .object({ bytes: z.number().int(), entries: z.number().int(), maxBytes: z.number().int() })
+      .meta({ description: "This isolate's artifact cache." }),
+  })
+  .meta({ id: 'ActiveStatus' });
+
+// ---------------------------------------------------------------- admin: dead letters
+
+export const deadLetterListingSchema = z
+  .object({
+    objects: z.array(
+      z.object({
+        key: z.string(),
+        size: z.number().int(),
+        uploaded: z.string(),
+        messages: z.number().int().nullable(),
+      }),
+    ),
+    truncated: z.boolean(),
+    cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last one.' }),
+  })
+  .meta({ id: 'DeadLetterListing', description: 'Archived batches waiting in R2, one page.' });
+
+export const redriveResultSchema = z
+  .object({
+    objects: z.number().int(),
+    messages: z.number().int(),
+    records: z.number().int(),
+    unforwardable: z.number().int().meta({ description: 'Lines that are not queue bodies, moved under `dead-letters-unforwardable/`.' }),
+    remaining: z.boolean().meta({ description: 'More objects are waiting: call again.' }),
+    error: z.string().nullable().meta({ description: 'Set when Kafka or R2 failed; what was not redriven stays in place.' }),
+  })
+  .meta({ id: 'RedriveResult', description: 'What one redrive call did; every archived message is in exactly one count.' });
