@@ -145,6 +145,10 @@ describe('responses match the document', () => {
       ['GET /demo/product/{item_id}', call('/demo/product/a%20b')],
       ['GET /docs', call('/docs')],
       ['GET /openapi.json', call('/openapi.json')],
+      ['GET /beacon.d.ts', call('/beacon.d.ts')],
+      // A page of an origin ALLOWED_ORIGINS does not list (cors.ts).
+      ['POST /v1/events', call('/v1/events', json('POST', { events: [event] }, { origin: 'https://elsewhere.example' }))],
+      ['GET /v1/recommendations', call(`/v1/recommendations?user_id=${user}`, { headers: { origin: 'https://elsewhere.example' } })],
     ];
     for (const [operation, response] of cases) await expectDocumented(operation, await response);
 

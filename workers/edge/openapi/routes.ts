@@ -56,6 +56,18 @@ export function publicRoute<const P extends string, const R extends Omit<RouteCo
   return createRoute({ ...route, responses: { ...route.responses, ...INTERNAL_ERROR } });
 }
 
+/** What every storefront API route (`/v1/*` but admin) answers to a page of a refused origin (cors.ts). */
+const STOREFRONT_ERRORS = {
+  403: errorResponse(
+    "`origin_not_allowed`: the page's Origin is not in ALLOWED_ORIGINS; nothing was stored. The message names the origin and the setting.",
+  ),
+};
+
+/** A storefront API route (`/v1/*` but admin): a public route that also refuses pages of unlisted origins. */
+export function storefrontRoute<const P extends string, const R extends Omit<RouteConfig, 'path'> & { path: P }>(route: R) {
+  return createRoute({ ...route, responses: { ...route.responses, ...STOREFRONT_ERRORS, ...INTERNAL_ERROR } });
+}
+
 /** An admin route: bearer security, tagged `admin`, with the 401, 403 and 500 every admin route can give. */
 export function adminRoute<const P extends string, const R extends Omit<RouteConfig, 'path'> & { path: P }>(route: R) {
   return createRoute({

@@ -14,7 +14,7 @@ import { jsonError } from '../errors';
 import { deliver } from '../ingest/deliver';
 import { enrichmentFor } from '../ingest/enrich';
 import { unwrapEnvelope, validateEvents } from '../ingest/validate';
-import { createRoutes, errorResponse, jsonResponse, publicRoute } from '../openapi/routes';
+import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../openapi/routes';
 import { ingestRequestSchema, ingestResponseSchema } from '../openapi/schemas';
 import type { AppEnv } from '../types';
 import type { IngestResponse } from '../../../shared/schema/ingest';
@@ -32,7 +32,7 @@ const jsonOrText: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 const body = { schema: { $ref: '#/components/schemas/IngestRequest' } };
 
-const route = publicRoute({
+const route = storefrontRoute({
   method: 'post',
   path: '/',
   operationId: 'postEvents',

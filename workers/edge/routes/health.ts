@@ -1,9 +1,9 @@
 /** `GET /v1/health`: liveness for load balancers and the local stack's readiness check. */
 import { SCHEMA_VERSION } from '../../../shared/schema/events';
-import { createRoutes, jsonResponse, publicRoute } from '../openapi/routes';
+import { createRoutes, jsonResponse, storefrontRoute } from '../openapi/routes';
 import { healthSchema } from '../openapi/schemas';
 
-const route = publicRoute({
+const route = storefrontRoute({
   method: 'get',
   path: '/',
   operationId: 'getHealth',

@@ -8,9 +8,9 @@
 import { endTime, startTime, timing } from 'hono/timing';
 import { recommendationQuerySchema, recommendationRequest, recommendationResponseSchema } from '../../../shared/recs/api';
 import { recommendFor } from '../../../durable-objects/user-state/client';
-import { createRoutes, errorResponse, jsonResponse, publicRoute } from '../openapi/routes';
+import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../openapi/routes';
 
-const route = publicRoute({
+const route = storefrontRoute({
   method: 'get',
   path: '/',
   operationId: 'getRecommendations',

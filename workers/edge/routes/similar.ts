@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { itemIdSchema, recommendationResponseSchema, similarQuerySchema } from '../../../shared/recs/api';
 import { rank } from '../../../shared/recs/serving/rank';
-import { createRoutes, errorResponse, jsonResponse, publicRoute } from '../openapi/routes';
+import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../openapi/routes';
 
-const route = publicRoute({
+const route = storefrontRoute({
   method: 'get',
   path: '/{item_id}/similar',
   operationId: 'getSimilarItems',

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { recommendationQueryFields, recommendationRequest, requireProductItem } from '../../../shared/recs/api';
 import { recommendFor } from '../../../durable-objects/user-state/client';
-import { createRoutes, errorResponse, htmlResponse, publicRoute } from '../openapi/routes';
+import { createRoutes, errorResponse, htmlResponse, storefrontRoute } from '../openapi/routes';
 import { renderWidget } from '../widget/render';
 
 const widgetQuerySchema = requireProductItem(
@@ -21,7 +21,7 @@ const widgetQuerySchema = requireProductItem(
   }),
 );
 
-const route = publicRoute({
+const route = storefrontRoute({
   method: 'get',
   path: '/recommendations',
   operationId: 'getRecommendationsWidget',
