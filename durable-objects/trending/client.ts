@@ -2,16 +2,9 @@
  * How the rest of the Worker talks to {@link RegionalTrending}: batched writes from the
  * queue consumer and cached reads from user objects.
  */
-import { itemsOf, type CanonicalEvent } from '../../shared/schema/events';
+import type { CanonicalEvent } from '../../shared/schema/events';
+import { itemsOf, weightOf } from '../../shared/schema/event-semantics';
 import type { TrendingCounts, TrendingEntry } from './types';
-
-/** How much one interaction says about what is trending now. */
-const EVENT_WEIGHT: Partial<Record<CanonicalEvent['type'], number>> = {
-  product_view: 1,
-  rec_click: 1,
-  add_to_cart: 3,
-  purchase: 5,
-};
 
 /** Read cache per isolate: a few seconds of staleness is invisible on a one-hour window. */
 const READ_TTL_MS = 10_000;
@@ -31,8 +24,9 @@ function stubOf(env: Env, region: string) {
 export async function recordTrending(env: Env, events: readonly CanonicalEvent[]): Promise<void> {
   const byRegion = new Map<string, Map<string, number>>();
   for (const event of events) {
-    const weight = EVENT_WEIGHT[event.type];
-    if (weight === undefined) continue;
+    // How much the event says about what is trending now (EVENT_SEMANTICS); 0: nothing.
+    const weight = weightOf(event, 'trending');
+    if (weight === 0) continue;
     const region = event.edge_region || env.REGION;
     let counts = byRegion.get(region);
     if (!counts) byRegion.set(region, (counts = new Map()));

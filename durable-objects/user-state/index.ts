@@ -9,6 +9,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { CanonicalEvent } from '../../shared/schema/events';
+import { itemsOf } from '../../shared/schema/event-semantics';
 import type { RejectedEventRecord } from '../../shared/schema/ingest';
 import type { Interaction } from '../../shared/scoring/score';
 import type { RecommendationRequest, RecommendationResponse } from '../../shared/recs/api';
@@ -260,20 +261,17 @@ export class UserState extends DurableObject<Env> {
   private apply(event: CanonicalEvent, now: number, affinity: AffinityUpdate[]): HistoryRow {
     const late = isLate(this.profile, event.ts, this.config.allowedLatenessMs);
     const body = JSON.stringify(late ? { ...event, late: true } : event);
-    const itemId = 'item_id' in event ? event.item_id : event.type === 'purchase' ? event.items[0]!.item_id : null;
+    const items = itemsOf(event);
     this.profile.counts[event.type] = (this.profile.counts[event.type] ?? 0) + 1;
     if (late) {
       this.profile.late_events += 1;
     } else {
       this.profile.last_event_ts = Math.max(this.profile.last_event_ts ?? event.ts, event.ts);
-      advanceSession(
-        this.profile,
-        event,
-        interactionsOf(event).map((interaction) => interaction.item_id),
-      );
+      advanceSession(this.profile, event, items);
       affinity.push(...affinityUpdates(event));
     }
-    return [event.event_id, event.ts, now, event.type, itemId, event.session_id ?? null, late ? 1 : 0, body];
+    // The item column (first item touched) is what history reads filter on for interactions.
+    return [event.event_id, event.ts, now, event.type, items[0] ?? null, event.session_id ?? null, late ? 1 : 0, body];
   }
 
   private rateLimitedRecord(event: CanonicalEvent, errors: string[]): RejectedEventRecord {

@@ -4,22 +4,14 @@
  * move the real-time features; late ones are counted as late and nothing else.
  */
 import type { CanonicalEvent, EventType } from '../../shared/schema/events';
-import type { Interaction, InteractionType } from '../../shared/scoring/score';
+import { categoryOf, itemsOf, signalOf, weightOf } from '../../shared/schema/event-semantics';
+import type { Interaction } from '../../shared/scoring/score';
 
 /** A new session starts after this much inactivity when the client sends no session_id. */
 export const SESSION_GAP_MS = 30 * 60 * 1000;
 const SESSION_ITEMS_KEPT = 20;
 /** Affinity rows kept per kind; the weakest are pruned. */
 export const AFFINITY_LIMITS = { item: 300, category: 60, purchased: 1000 } as const;
-
-/** How much each event type says about a shopper's interest in an item. */
-const AFFINITY_WEIGHT: Partial<Record<EventType, number>> = {
-  product_view: 1,
-  rec_click: 2,
-  add_to_cart: 3,
-  remove_from_cart: -2,
-  purchase: 5,
-};
 
 export interface SessionState {
   id: string;
@@ -93,25 +85,20 @@ export interface AffinityUpdate {
   ts: number;
 }
 
-/** The affinity contributions of an on-time event. */
+/**
+ * The affinity contributions of an on-time event: its items and category with the
+ * event's `affinity` weight (EVENT_SEMANTICS), and what a purchase signal bought.
+ */
 export function affinityUpdates(event: CanonicalEvent): AffinityUpdate[] {
-  const weight = AFFINITY_WEIGHT[event.type];
-  if (weight === undefined) return [];
-  if (event.type === 'purchase') {
-    return event.items.flatMap((line): AffinityUpdate[] => [
-      { kind: 'item', key: line.item_id, weight, ts: event.ts },
-      { kind: 'purchased', key: line.item_id, weight: 1, ts: event.ts },
-    ]);
-  }
-  const updates: AffinityUpdate[] = interactionsOf(event).map((interaction) => ({
-    kind: 'item',
-    key: interaction.item_id,
-    weight,
-    ts: event.ts,
-  }));
-  if ('category_id' in event && event.category_id) {
-    updates.push({ kind: 'category', key: event.category_id, weight, ts: event.ts });
-  }
+  const weight = weightOf(event, 'affinity');
+  if (weight === 0) return [];
+  const purchase = signalOf(event) === 'purchase';
+  const updates = itemsOf(event).flatMap((item): AffinityUpdate[] => [
+    { kind: 'item', key: item, weight, ts: event.ts },
+    ...(purchase ? [{ kind: 'purchased' as const, key: item, weight: 1, ts: event.ts }] : []),
+  ]);
+  const category = categoryOf(event);
+  if (category) updates.push({ kind: 'category', key: category, weight, ts: event.ts });
   return updates;
 }
 
@@ -125,18 +112,7 @@ export function decayedAdd(score: number, at: number, weight: number, ts: number
   return { score: score + weight * 2 ** (-(at - ts) / halfLifeMs), at };
 }
 
-/** The interactions scoring uses, from a stored event (purchases expand to one per line). */
+/** The interactions scoring uses, from a stored event: one per item it touches (a purchase: per line). */
 export function interactionsOf(event: CanonicalEvent): Interaction[] {
-  const base = { ts: event.ts, session_id: event.session_id };
-  switch (event.type) {
-    case 'product_view':
-    case 'add_to_cart':
-    case 'remove_from_cart':
-    case 'rec_click':
-      return [{ ...base, item_id: event.item_id, type: event.type satisfies InteractionType }];
-    case 'purchase':
-      return event.items.map((line) => ({ ...base, item_id: line.item_id, type: 'purchase' as const }));
-    default:
-      return [];
-  }
+  return itemsOf(event).map((item_id) => ({ ts: event.ts, session_id: event.session_id, item_id, type: event.type }));
 }

@@ -13,19 +13,6 @@ import { ID_MAX, printableIdSchema } from './common';
 /** The schema version this module describes (Kafka header, lake field). */
 export const SCHEMA_VERSION = 1 as const;
 
-/** Every event type of v1, in the order the docs list them. */
-export const EVENT_TYPES = [
-  'page_view',
-  'product_view',
-  'add_to_cart',
-  'remove_from_cart',
-  'purchase',
-  'search',
-  'rec_impression',
-  'rec_click',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
 /** Limits on client input; the edge rejects anything larger with a reason. */
 export const LIMITS = {
   idMax: ID_MAX,
@@ -143,6 +130,14 @@ export type ClientEvent = z.infer<typeof clientEventSchema>;
 /** What a producer writes before parsing (`ts` may be an ISO string). */
 export type ClientEventInput = z.input<typeof clientEventSchema>;
 
+/** Every event type of v1, in the order of the union above (the order the docs list them). */
+export type EventType = ClientEvent['type'];
+/**
+ * {@link EventType} as a list, read off the union so a type added there is here too (and
+ * so in the Kafka topics, the JSON Schema and the semantics table, which asks for its row).
+ */
+export const EVENT_TYPES: readonly EventType[] = clientEventSchema.options.map((option) => option.shape.type.value);
+
 /** Device class derived from the User-Agent at the edge. */
 export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet', 'bot', 'unknown'] as const;
 
@@ -169,22 +164,3 @@ export type Enrichment = z.infer<typeof enrichmentSchema>;
  */
 export const canonicalEventSchema = z.intersection(clientEventSchema, enrichmentSchema);
 export type CanonicalEvent = ClientEvent & Enrichment;
-
-
-/** Items an event is about, in the order they matter for features (empty for page_view/search). */
-export function itemsOf(event: ClientEvent): string[] {
-  switch (event.type) {
-    case 'product_view':
-    case 'add_to_cart':
-    case 'remove_from_cart':
-    case 'rec_click':
-      return [event.item_id];
-    case 'purchase':
-      return event.items.map((line) => line.item_id);
-    case 'rec_impression':
-      return event.item_ids;
-    case 'page_view':
-    case 'search':
-      return [];
-  }
-}

@@ -7,14 +7,13 @@
  * neighbours it needs, loads those shards, then calls {@link scoreCandidates}.
  */
 import type { ItemNeighbours, NeighbourKind, ScoredList } from '../model/format';
+import type { EventType } from '../schema/events';
+import { weightsBy } from '../schema/event-semantics';
 
-/** The interactions scoring looks at (a projection of the user's history). */
-export type InteractionType = 'product_view' | 'add_to_cart' | 'remove_from_cart' | 'purchase' | 'rec_click';
-
-/** One interaction of the shopper with an item. */
+/** One interaction of the shopper with an item: an event that touches it (see `itemsOf`). */
 export interface Interaction {
   item_id: string;
-  type: InteractionType;
+  type: EventType;
   ts: number;
   session_id?: string | undefined;
 }
@@ -24,8 +23,8 @@ export type RecommendationContext = 'home' | 'product' | 'cart';
 
 /** The tunable weights of scoring. */
 export interface ScoringWeights {
-  /** Weight of an interaction by type. */
-  byType: Record<InteractionType, number>;
+  /** Weight of an interaction by event type; 0 or less: not an anchor. */
+  byType: Record<EventType, number>;
   /** Weight of each neighbour kind when summing evidence. */
   byKind: Record<NeighbourKind, number>;
   /** Recency: weight of the k-th most recent anchor is `positionDecay ** k`. */
@@ -42,7 +41,8 @@ export interface ScoringWeights {
 
 /** Weights used by the edge and by the offline evaluation (docs/evaluation.md). */
 export const DEFAULT_WEIGHTS: ScoringWeights = {
-  byType: { purchase: 3, add_to_cart: 2, rec_click: 1.2, product_view: 1, remove_from_cart: 0 },
+  // The `anchor` column of EVENT_SEMANTICS, beside the other event weights.
+  byType: weightsBy('anchor'),
   byKind: { next: 1, session: 0.6, bought: 0.4 },
   positionDecay: 0.8,
   currentSession: 2,

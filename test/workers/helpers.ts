@@ -1,6 +1,7 @@
 /** Builders and a request helper for the workerd tests. */
 import { exports } from 'cloudflare:workers';
-import type { ClientEventInput } from '../../shared/schema/events';
+import { EVENT_TYPES, type ClientEventInput } from '../../shared/schema/events';
+import { exampleEvent } from '../fixtures/events';
 import type { IngestResponse } from '../../shared/schema/ingest';
 
 let counter = 0;
@@ -10,19 +11,9 @@ export const eventId = (prefix = 'evt') =>
 /** A unique user id, so tests never share object state. */
 export const userId = (prefix = 'user') => `${prefix}-${crypto.randomUUID()}`;
 
-/** A valid event of each type for `user`, at `ts`. */
+/** A valid event of each type for `user`, at `ts`, in EVENT_TYPES order. */
 export function sampleEvents(user: string, ts = Date.now()): ClientEventInput[] {
-  const base = (type: string) => ({ event_id: eventId(type), user_id: user, session_id: 's1', ts });
-  return [
-    { ...base('page_view'), type: 'page_view', context: { page_url: 'https://shop.example/', locale: 'en-GB' } },
-    { ...base('product_view'), type: 'product_view', item_id: 'sku-1', category_id: 'mugs', price: 4.5 },
-    { ...base('add_to_cart'), type: 'add_to_cart', item_id: 'sku-1', quantity: 2 },
-    { ...base('remove_from_cart'), type: 'remove_from_cart', item_id: 'sku-1' },
-    { ...base('purchase'), type: 'purchase', order_id: 'o-1', currency: 'GBP', items: [{ item_id: 'sku-1', quantity: 1, price: 4.5 }] },
-    { ...base('search'), type: 'search', query: 'red mug' },
-    { ...base('rec_impression'), type: 'rec_impression', rec_id: 'r_1', item_ids: ['sku-2', 'sku-3'] },
-    { ...base('rec_click'), type: 'rec_click', rec_id: 'r_1', item_id: 'sku-2' },
-  ] as ClientEventInput[];
+  return EVENT_TYPES.map((type) => exampleEvent(type, { event_id: eventId(type), user_id: user, session_id: 's1', ts }));
 }
 
 export interface PostResult<T = IngestResponse> {

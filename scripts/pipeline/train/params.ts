@@ -3,6 +3,7 @@
  * docs/evaluation.md was measured with. They are recorded in the manifest and hashed
  * into the model version, so a version names exactly what produced it.
  */
+import { popularityWeights, type SessionSignal } from '../../../shared/schema/event-semantics';
 
 export interface TrainParams {
   /** Neighbours kept per item and kind. */
@@ -23,8 +24,8 @@ export interface TrainParams {
   popularityTopN: number;
   regionTopN: number;
   categoryTopN: number;
-  /** Popularity weight of an interaction by type. */
-  popularityTypeWeights: { product_view: number; add_to_cart: number; purchase: number };
+  /** Popularity weight of a session step by what it counts as (the `popularity` column of EVENT_SEMANTICS). */
+  popularityTypeWeights: Record<SessionSignal, number>;
   /** Significant digits of the scores written to the artifact (smaller files, stable bytes). */
   scoreDigits: number;
 }
@@ -41,7 +42,7 @@ export const DEFAULT_TRAIN_PARAMS: TrainParams = {
   popularityTopN: 200,
   regionTopN: 100,
   categoryTopN: 50,
-  popularityTypeWeights: { product_view: 1, add_to_cart: 3, purchase: 5 },
+  popularityTypeWeights: popularityWeights(),
   scoreDigits: 5,
 };
 

@@ -5,6 +5,7 @@
  * recommendation literature and of the edge's own session handling).
  */
 import type { CanonicalEvent } from '../../../shared/schema/events';
+import { categoryOf, itemsOf, signalOf, type SessionSignal } from '../../../shared/schema/event-semantics';
 
 /** Inactivity that ends a session when events carry no session_id. */
 export const SESSION_GAP_MS = 30 * 60 * 1000;
@@ -12,7 +13,8 @@ export const SESSION_GAP_MS = 30 * 60 * 1000;
 /** One item interaction inside a session, in time order. */
 export interface Step {
   item: string;
-  type: 'product_view' | 'add_to_cart' | 'purchase';
+  /** What the event counts as (EVENT_SEMANTICS `countsAs`): a rec click is a product view. */
+  type: SessionSignal;
   ts: number;
 }
 
@@ -30,7 +32,7 @@ export interface Session {
   eventCount: number;
   /** The events themselves, only when asked for (`withEvents`): splits and incremental tails need them. */
   events?: CanonicalEvent[];
-  /** Category seen with an item in this session (product_view / add_to_cart attributes). */
+  /** Category seen with an item in this session (events with product attributes). */
   categories: Array<[string, string]>;
 }
 
@@ -47,18 +49,11 @@ export function sortAndDedupe(events: readonly CanonicalEvent[]): CanonicalEvent
   return out.sort((a, b) => a.ts - b.ts);
 }
 
+/** The session steps of an event: one per item it touches, if it counts as a view, cart add or purchase. */
 function stepsOf(event: CanonicalEvent): Step[] {
-  switch (event.type) {
-    case 'product_view':
-    case 'rec_click':
-      return [{ item: event.item_id, type: 'product_view', ts: event.ts }];
-    case 'add_to_cart':
-      return [{ item: event.item_id, type: 'add_to_cart', ts: event.ts }];
-    case 'purchase':
-      return event.items.map((line) => ({ item: line.item_id, type: 'purchase' as const, ts: event.ts }));
-    default:
-      return [];
-  }
+  const type = signalOf(event);
+  if (type === null) return [];
+  return itemsOf(event).map((item) => ({ item, type, ts: event.ts }));
 }
 
 /**
@@ -99,8 +94,8 @@ export function buildSessions(
     session.eventCount++;
     if (options.withEvents) (session.events ??= []).push(event);
     session.steps.push(...steps);
-    if ((event.type === 'product_view' || event.type === 'add_to_cart') && event.category_id !== undefined)
-      session.categories.push([event.item_id, event.category_id]);
+    const category = categoryOf(event);
+    if (category !== undefined) for (const step of steps) session.categories.push([step.item, category]);
   }
   return all.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
