@@ -1,6 +1,7 @@
 /**
  * `npm run bench:recs`: latency of GET /v1/recommendations on the local stack with a
- * RetailRocket-sized model (synthetic: 14,000 items, ~50 neighbours each, 16 shards).
+ * RetailRocket-sized model (synthetic: 14,000 items, ~50 neighbours each), written by the
+ * pipeline's own artifact writer (so sharded as a published model would be).
  *
  * Starts its own `wrangler dev` on 127.0.0.1 (fresh state), uploads the model and a
  * catalog through the admin API, gives a pool of users a short history, then measures:
@@ -23,13 +24,13 @@ import { performance } from 'node:perf_hooks';
 import { Agent, request as httpRequest } from 'node:http';
 import type { CatalogItem, ItemNeighbours, Popularity } from '../../shared/model/format';
 import { AdminClient } from '../models/api';
-import { buildCatalogFiles, buildModelFiles } from '../models/build';
+import { modelManifestOf, writeCatalogFiles, writeModelFiles, type ArtifactFiles } from '../../shared/model/artifact';
+import { prng } from '../lib/prng';
 import { startDevWorker, type DevWorker } from '../lib/dev-worker';
 import { latencySummary } from '../lib/stats';
 import { rank } from '../../shared/recs/serving/rank';
 import { resetModelCache } from '../../shared/recs/serving/store';
 import { forgetPointer } from '../../shared/recs/registry/pointer';
-import type { ArtifactFiles } from '../models/build';
 import type { Interaction } from '../../shared/scoring/score';
 import type { ArtifactBucket } from '../../shared/recs/bucket';
 
@@ -51,21 +52,13 @@ const ITEMS = Math.min(50_000, Number(args.items));
 const TOKEN = randomBytes(24).toString('base64url');
 const VARS = { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: '' };
 
-/** Deterministic pseudo-random numbers, so every run benchmarks the same model. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return state / 0x1_0000_0000;
-  };
-}
-
-function syntheticModel(version: string) {
-  const random = rng(42);
+/** The same model on every run (seeded), written as the pipeline writes one. */
+async function syntheticModel(version: string) {
+  const random = prng(42);
   const id = (i: number) => String(100_000 + i);
   // Skewed popularity like real shops: neighbour picks favour low ids.
   const pick = () => Math.floor(ITEMS * random() ** 2);
-  const neighbours: Record<string, ItemNeighbours> = {};
+  const neighbours = new Map<string, ItemNeighbours>();
   const list = (n: number, self: number) => {
     const seen = new Set<number>([self]);
     const out: [string, number][] = [];
@@ -77,7 +70,7 @@ function syntheticModel(version: string) {
     }
     return out;
   };
-  for (let i = 0; i < ITEMS; i++) neighbours[id(i)] = { next: list(20, i), session: list(20, i), bought: list(10, i) };
+  for (let i = 0; i < ITEMS; i++) neighbours.set(id(i), { next: list(20, i), session: list(20, i), bought: list(10, i) });
   const categories = Array.from({ length: 40 }, (_, c) => `cat-${c}`);
   const categoryOf = (i: number) => categories[i % categories.length]!;
   const global: [string, number][] = Array.from({ length: 100 }, (_, i) => [id(i), 1000 - i]);
@@ -100,9 +93,10 @@ function syntheticModel(version: string) {
       in_stock: i % 50 !== 7,
     };
   }
+  const createdAt = new Date().toISOString();
   return {
-    model: buildModelFiles({ version, neighbours, popularity, shardCount: 16 }),
-    catalog: buildCatalogFiles({ version: `${version}-cat`, items: catalog, shardCount: 4 }),
+    model: writeModelFiles({ manifest: modelManifestOf(version, createdAt, neighbours), neighbours, popularity }),
+    catalog: await writeCatalogFiles(catalog, { createdAt, version: `${version}-cat` }),
     id,
     pick,
   };
@@ -192,7 +186,7 @@ async function main(): Promise<void> {
   const version = `bench-${Date.now().toString(36)}`;
   const log = (line: string) => (args.json ? undefined : console.log(line));
   log(`building a synthetic model: ${ITEMS} items…`);
-  const { model, catalog, id, pick } = syntheticModel(version);
+  const { model, catalog, id, pick } = await syntheticModel(version);
   const modelBytes = [...model.values()].reduce((sum, text) => sum + text.length, 0);
   log(`model ${(modelBytes / 1e6).toFixed(1)} MB in ${model.size - 2} shards; starting wrangler dev…`);
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEvents } from '../pipeline/train/load-events';
 import { trainModel } from '../pipeline/train/train';
-import { writeModel } from '../pipeline/train/write-model';
+import { writeModelFiles } from '../../shared/model/artifact';
+import { writeArtifactDir } from '../models/files';
 
 interface ChildResult {
   events: number;
@@ -40,7 +41,8 @@ if (values.child && values.out) {
   const model = trainModel(events);
   const used = process.cpuUsage(cpu);
   const t2 = performance.now();
-  const files = writeModel(model, values.out);
+  const files = writeModelFiles(model);
+  writeArtifactDir(values.out, files);
   const t3 = performance.now();
   const bytes = [...files.values()].reduce((s, t) => s + Buffer.byteLength(t), 0);
   const result: ChildResult = {

@@ -18,8 +18,8 @@ import { fnv1a32 } from '../../shared/hash';
 import type { CatalogItem } from '../../shared/model/format';
 import type { CanonicalEvent } from '../../shared/schema/events';
 import { trainModel } from '../pipeline/train/train';
-import { writeModel } from '../pipeline/train/write-model';
-import { writeCatalog } from '../pipeline/train/write-catalog';
+import { writeCatalogFiles, writeModelFiles } from '../../shared/model/artifact';
+import { writeArtifactDir } from '../models/files';
 
 const { values } = parseArgs({
   options: {
@@ -65,9 +65,10 @@ const model = trainModel(restricted, {
 rmSync(join(out, 'model'), { recursive: true, force: true });
 rmSync(join(out, 'catalog'), { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-const modelFiles = writeModel(model, join(out, 'model'));
+const modelFiles = writeModelFiles(model);
+writeArtifactDir(join(out, 'model'), modelFiles);
 writeFileSync(join(out, 'catalog.json'), `${JSON.stringify(catalog, null, 1)}\n`);
-writeCatalog(catalog, join(out, 'catalog'), model.manifest.created_at);
+writeArtifactDir(join(out, 'catalog'), await writeCatalogFiles(catalog, { createdAt: model.manifest.created_at }));
 
 // --- RetailRocket: a small event sample --------------------------------------------------
 const rr = new RetailRocketImporter();

@@ -2,9 +2,7 @@
  * A small client of the model admin API (`/v1/admin/...`), shared by the CLI, the demo
  * seeder, the benchmark and the tests. Fetch-based and free of Node APIs.
  */
-import type { ArtifactFiles } from './build';
-
-export type ArtifactKind = 'model' | 'catalog';
+import type { ArtifactFiles, ArtifactKind } from '../../shared/model/artifact';
 
 export interface AdminClientOptions {
   baseUrl: string;

@@ -1,12 +1,12 @@
 /**
- * Reading an artifact directory (what the pipeline writes: `manifest.json` plus the
- * files it lists) into memory for upload. Node only.
+ * Artifact directories on disk: what the pipeline writes (`manifest.json` plus the files
+ * it names) and what the CLI uploads. Node only; the format itself is read and written by
+ * shared/model/artifact.ts.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CATALOG_FORMAT, MODEL_FORMAT } from '../../shared/model/format';
-import type { ArtifactKind } from './api';
-import type { ArtifactFiles } from './build';
+import { dirname, join } from 'node:path';
+import { filesOf, parseManifest, type ArtifactFiles, type ArtifactKind } from '../../shared/model/artifact';
 
 export interface ArtifactDir {
   kind: ArtifactKind;
@@ -17,17 +17,24 @@ export interface ArtifactDir {
 /** Load `dir`: its kind and version from the manifest, and every file the manifest names. */
 export async function readArtifactDir(dir: string): Promise<ArtifactDir> {
   const manifestText = await readFile(join(dir, 'manifest.json'), 'utf8');
-  const manifest = JSON.parse(manifestText) as {
-    format?: string;
-    version?: string;
-    files?: string[] | { neighbours: string[]; popularity: string };
-  };
-  const kind: ArtifactKind | null = manifest.format === MODEL_FORMAT ? 'model' : manifest.format === CATALOG_FORMAT ? 'catalog' : null;
-  if (!kind || typeof manifest.version !== 'string' || !manifest.files) {
-    throw new Error(`${dir}/manifest.json is not a v1 model or catalog manifest`);
+  let parsed;
+  try {
+    parsed = parseManifest(manifestText);
+  } catch (error) {
+    throw new Error(
+      `${dir}/manifest.json is not a v1 model or catalog manifest: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
-  const names = Array.isArray(manifest.files) ? manifest.files : [manifest.files.popularity, ...manifest.files.neighbours];
   const files: ArtifactFiles = new Map([['manifest.json', manifestText]]);
-  for (const name of names) files.set(name, await readFile(join(dir, name), 'utf8'));
-  return { kind, version: manifest.version, files };
+  for (const name of filesOf(parsed.manifest)) files.set(name, await readFile(join(dir, name), 'utf8'));
+  return { kind: parsed.kind, version: parsed.manifest.version, files };
+}
+
+/** Write an artifact's files into `dir` (created if missing). */
+export function writeArtifactDir(dir: string, files: ArtifactFiles): void {
+  for (const [path, text] of files) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
 }

@@ -4,11 +4,10 @@
  * share of users — or for everyone when there is no live model yet (a canary needs one
  * to compare with). A copy is kept in the local store so the next gate can score it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { AdminClient } from '../../models/api';
+import { writeArtifactDir } from '../../models/files';
+import { writeModelFiles } from '../../../shared/model/artifact';
 import { activePointerSchema, type ActivePointer } from '../../../shared/recs/registry/pointer';
-import { serializeModel } from '../train/write-model';
 import { modelDir, recordPublish } from './publish-store';
 import type { ModelArtifact } from '../train/train';
 
@@ -45,13 +44,9 @@ export async function readActive(client: AdminClient): Promise<ActivePointer> {
 
 /** Uploads, finalizes and activates `artifact`; records the step in the local store. */
 export async function publishModel(artifact: ModelArtifact, target: PublishTarget, reason = ''): Promise<PublishResult> {
-  const files = serializeModel(artifact);
+  const files = writeModelFiles(artifact);
   const version = artifact.manifest.version;
-  const dir = modelDir(target.modelsDir, version);
-  for (const [path, text] of files) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
+  writeArtifactDir(modelDir(target.modelsDir, version), files);
   await target.client.upload('model', version, files);
   const active = await readActive(target.client);
   const share = target.canaryShare ?? 0.1;

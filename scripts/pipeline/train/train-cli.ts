@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadEvents } from './load-events';
 import { buildArtifact } from './train';
-import { writeModel } from './write-model';
+import { writeModelFiles } from '../../../shared/model/artifact';
+import { writeArtifactDir } from '../../models/files';
 import { buildState, loadState, saveState, updateState } from './state';
 import { parseParamOverrides } from './params';
 import { progressBar } from '../../lib/progress';
@@ -59,7 +60,8 @@ const artifact = buildArtifact(state.stats, {
   ...(values.version ? { version: values.version } : {}),
   ...(values.catalog ? { catalogCategories } : {}),
 });
-const files = writeModel(artifact, values.out);
+const files = writeModelFiles(artifact);
+writeArtifactDir(values.out, files);
 const stateDir = values.state ?? values['base-state'];
 if (stateDir) saveState(state, stateDir);
 

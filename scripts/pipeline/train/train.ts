@@ -7,27 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { CanonicalEvent } from '../../../shared/schema/events';
-import {
-  FORMAT_VERSION,
-  MODEL_FORMAT,
-  NEIGHBOUR_KINDS,
-  type ItemNeighbours,
-  type ModelManifest,
-  type Popularity,
-  type ScoredList,
-} from '../../../shared/model/format';
+import { NEIGHBOUR_KINDS, type ItemNeighbours, type Popularity, type ScoredList } from '../../../shared/model/format';
+import { modelManifestOf, type ModelContent } from '../../../shared/model/artifact';
 import type { TrainParams } from './params';
 import type { ModelStats } from './stats';
 import { buildState } from './state';
 
-/** A trained model before it is split into files (see write-model.ts). */
-export interface ModelArtifact {
-  /** Manifest without the file layout, which only serialisation decides. */
-  manifest: Omit<ModelManifest, 'shard_count' | 'files'>;
-  popularity: Popularity;
-  /** Neighbours by item id, keys in sorted order. */
-  neighbours: Map<string, ItemNeighbours>;
-}
+/** A trained model before the artifact writer (shared/model/artifact.ts) splits it into files. */
+export type ModelArtifact = ModelContent;
 
 /** What a training run may be given besides the events. */
 export interface TrainOptions {
@@ -148,13 +135,8 @@ export function buildArtifact(stats: ModelStats, options: TrainOptions & { input
     .replace(/\.\d+Z$/, 'Z');
   return {
     manifest: {
-      format: MODEL_FORMAT,
-      format_version: FORMAT_VERSION,
-      version: options.version ?? `${stamp}-${paramsHash.slice(0, 8)}`,
-      // The newest event's time, not the wall clock: the same input gives the same bytes.
-      created_at: new Date(asOf).toISOString(),
-      kinds: NEIGHBOUR_KINDS.filter((k) => [...neighbours.values()].some((e) => e[k] !== undefined)),
-      item_count: neighbours.size,
+      // Created at the newest event's time, not the wall clock: the same input gives the same bytes.
+      ...modelManifestOf(options.version ?? `${stamp}-${paramsHash.slice(0, 8)}`, new Date(asOf).toISOString(), neighbours),
       source: {
         events: stats.events,
         sessions: stats.sessions,

@@ -11,8 +11,9 @@
  * keep reading its files while a newer one goes live.
  */
 import { VERSION_PATTERN } from '../../schema/common';
+import type { ArtifactKind } from '../../model/artifact';
 
-export type ArtifactKind = 'model' | 'catalog';
+export type { ArtifactKind };
 
 export const POINTER_KEY = 'active.json';
 export const READY_FILE = '_ready.json';

@@ -4,10 +4,19 @@
  * - Parsed files live in one {@link ByteLru} bounded by the JSON bytes they came from,
  *   so memory stays bounded however many shards users touch.
  * - Concurrent loads of the same file share one R2 read and one parse.
- * - Files are validated when a version is finalized (admin API), not on every read:
- *   parsing a 2 MB shard with zod would cost more than the whole recommendation.
+ * - Files are parsed by the artifact reader (shared/model/artifact.ts `parseValidated`):
+ *   validated when the version was finalized, so only manifests are checked again.
  */
-import type { CatalogItem, CatalogManifest, ItemNeighbours, ModelManifest, NeighbourShard, Popularity } from '../../model/format';
+import type {
+  CatalogItem,
+  CatalogManifest,
+  CatalogShard,
+  ItemNeighbours,
+  ModelManifest,
+  NeighbourShard,
+  Popularity,
+} from '../../model/format';
+import { parseValidated } from '../../model/artifact';
 import { shardFile, shardOf } from '../../model/shard';
 import { ByteLru } from './lru';
 import { artifactKey } from '../registry/keys';
@@ -32,8 +41,8 @@ export function resetModelCache(maxBytes: number = DEFAULT_CACHE_BYTES): void {
   cache = new ByteLru<unknown>(maxBytes);
 }
 
-/** Load and parse one JSON file, through the cache; null when the object does not exist. */
-async function loadJson<T>(bucket: ArtifactBucket, key: string): Promise<T | null> {
+/** Load and parse one file, through the cache; null when the object does not exist. */
+async function loadJson<T>(bucket: ArtifactBucket, key: string, parse: (text: string) => T): Promise<T | null> {
   const hit = cache.get(key);
   if (hit !== undefined) return hit as T;
   const pending = inflight.get(key);
@@ -49,7 +58,7 @@ async function loadJson<T>(bucket: ArtifactBucket, key: string): Promise<T | nul
     const object = await bucket.get(key);
     if (!object) return null;
     const text = await object.text();
-    const value = JSON.parse(text) as T;
+    const value = parse(text);
     cache.set(key, value, text.length);
     return value;
   })().finally(() => {
@@ -61,12 +70,12 @@ async function loadJson<T>(bucket: ArtifactBucket, key: string): Promise<T | nul
 
 /** A model version's manifest, or null when the version does not exist. */
 export function loadModelManifest(bucket: ArtifactBucket, version: string): Promise<ModelManifest | null> {
-  return loadJson<ModelManifest>(bucket, artifactKey('model', version, 'manifest.json'));
+  return loadJson(bucket, artifactKey('model', version, 'manifest.json'), parseValidated.modelManifest);
 }
 
 /** A model version's popularity lists. */
 export function loadPopularity(bucket: ArtifactBucket, version: string, manifest: ModelManifest): Promise<Popularity | null> {
-  return loadJson<Popularity>(bucket, artifactKey('model', version, manifest.files.popularity));
+  return loadJson(bucket, artifactKey('model', version, manifest.files.popularity), parseValidated.popularity);
 }
 
 /**
@@ -83,8 +92,8 @@ export async function loadNeighbours(
   for (const item of items) shards.set(shardOf(item, manifest.shard_count), null);
   await Promise.all(
     [...shards.keys()].map(async (index) => {
-      const file = manifest.files.neighbours[index] ?? shardFile('neighbours', index);
-      shards.set(index, await loadJson<NeighbourShard>(bucket, artifactKey('model', version, file)));
+      const key = artifactKey('model', version, shardFile('neighbours', index));
+      shards.set(index, await loadJson(bucket, key, parseValidated.neighbourShard));
     }),
   );
   return (itemId) => shards.get(shardOf(itemId, manifest.shard_count))?.items[itemId];
@@ -92,7 +101,7 @@ export async function loadNeighbours(
 
 /** A catalog version's manifest. */
 export function loadCatalogManifest(bucket: ArtifactBucket, version: string): Promise<CatalogManifest | null> {
-  return loadJson<CatalogManifest>(bucket, artifactKey('catalog', version, 'manifest.json'));
+  return loadJson(bucket, artifactKey('catalog', version, 'manifest.json'), parseValidated.catalogManifest);
 }
 
 /** Catalog entries of `items` (absent ones are left out). */
@@ -111,8 +120,7 @@ export async function loadCatalogItems(
   }
   await Promise.all(
     [...byShard].map(async ([index, wanted]) => {
-      const file = manifest.files[index] ?? shardFile('catalog', index);
-      const shard = await loadJson<{ items: Record<string, CatalogItem> }>(bucket, artifactKey('catalog', version, file));
+      const shard = await loadJson(bucket, artifactKey('catalog', version, shardFile('catalog', index)), parseValidated.catalogShard);
       for (const item of wanted) {
         const entry = shard?.items[item];
         if (entry) found.set(item, entry);
@@ -127,8 +135,7 @@ export async function loadCatalogItems(
  * category diversity inside the synchronous scorer.
  */
 export function peekCatalogItem(version: string, manifest: CatalogManifest, itemId: string): CatalogItem | undefined {
-  const index = shardOf(itemId, manifest.shard_count);
-  const file = manifest.files[index] ?? shardFile('catalog', index);
-  const shard = cache.peek(artifactKey('catalog', version, file)) as { items: Record<string, CatalogItem> } | undefined;
+  const file = shardFile('catalog', shardOf(itemId, manifest.shard_count));
+  const shard = cache.peek(artifactKey('catalog', version, file)) as CatalogShard | undefined;
   return shard?.items[itemId];
 }

@@ -3,8 +3,9 @@
  * and the event sample must validate against the shared schemas and fit together.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseManifest, validateArtifact, type ArtifactSource } from '../../../shared/model/artifact';
 import {
   MAX_SHARD_BYTES,
   catalogItemSchema,
@@ -51,6 +52,21 @@ describe('data/sample', () => {
       count += Object.keys(shard.items).length;
     });
     expect(count).toBe(manifest.item_count);
+  });
+
+  it('passes what finalize checks at the edge (the one artifact reader)', async () => {
+    for (const sub of ['model', 'catalog']) {
+      const source: ArtifactSource = async (file, maxBytes) => {
+        const path = join(dir, sub, file);
+        if (!existsSync(path)) return null;
+        const bytes = statSync(path).size;
+        return bytes > maxBytes ? { bytes } : readFileSync(path, 'utf8');
+      };
+      const { kind, manifest } = parseManifest(readFileSync(join(dir, sub, 'manifest.json'), 'utf8'));
+      expect(kind).toBe(sub);
+      const check = await validateArtifact(kind, manifest.version, source);
+      expect(check).toMatchObject({ ok: true, items: manifest.item_count });
+    }
   });
 
   it('has about 2k canonical events', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { trainModel } from '../../../scripts/pipeline/train/train';
-import { serializeModel } from '../../../scripts/pipeline/train/write-model';
+import { writeModelFiles } from '../../../shared/model/artifact';
 import { buildState, updateState, saveState, loadState } from '../../../scripts/pipeline/train/state';
 import { buildArtifact } from '../../../scripts/pipeline/train/train';
 import { neighbourShardSchema, popularitySchema } from '../../../shared/model/format';
@@ -19,7 +19,7 @@ const events = syntheticEvents(1500);
 
 describe('trainModel', () => {
   it('is deterministic: same events in any order → byte-identical files', () => {
-    const a = serializeModel(trainModel(events));
+    const a = writeModelFiles(trainModel(events));
     const shuffled = [...events];
     const rand = prng(3);
     for (let i = shuffled.length - 1; i > 0; i--) {
@@ -27,7 +27,7 @@ describe('trainModel', () => {
       [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
     }
     // Duplicated deliveries must not change anything either.
-    const b = serializeModel(trainModel([...shuffled, ...shuffled.slice(0, 100)]));
+    const b = writeModelFiles(trainModel([...shuffled, ...shuffled.slice(0, 100)]));
     expect([...b.keys()]).toEqual([...a.keys()]);
     for (const [path, text] of a) expect(b.get(path), path).toBe(text);
     const manifest = JSON.parse(a.get('manifest.json')!) as { version: string; created_at: string };
@@ -49,7 +49,7 @@ describe('trainModel', () => {
 
   it('keeps every shard under the byte bound, each item in its shardOf shard', () => {
     const maxBytes = 16 * 1024;
-    const files = serializeModel(trainModel(events), maxBytes);
+    const files = writeModelFiles(trainModel(events), { maxShardBytes: maxBytes });
     const manifest = JSON.parse(files.get('manifest.json')!) as { shard_count: number; files: { neighbours: string[] } };
     expect(manifest.shard_count).toBeGreaterThan(3);
     expect(manifest.files.neighbours).toHaveLength(manifest.shard_count);

@@ -5,9 +5,8 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../../workers/edge/app';
-import { buildModelFiles } from '../../../scripts/models/build';
 import { ADMIN } from '../helpers';
-import { admin, neighboursA } from './fixtures';
+import { admin, modelFiles, neighboursA } from './fixtures';
 import { AdminApiError } from '../../../scripts/models/api';
 import type { Popularity } from '../../../shared/model/format';
 
@@ -67,7 +66,7 @@ describe('uploads and finalize', () => {
   });
 
   it('finalize reports missing files, stray items and a version mismatch', async () => {
-    const files = buildModelFiles({ version: 'fin-1', neighbours: neighboursA(), popularity, shardCount: 4 });
+    const files = modelFiles('fin-1', neighboursA(), { popularity, minShards: 4 });
     await call('PUT', '/v1/admin/models/fin-1/files/manifest.json', ADMIN, files.get('manifest.json'));
     await call('PUT', '/v1/admin/models/fin-1/files/popularity.json', ADMIN, files.get('popularity.json'));
     let result = await call('POST', '/v1/admin/models/fin-1/finalize', ADMIN);
@@ -88,7 +87,7 @@ describe('uploads and finalize', () => {
     expect(result.status).toBe(422);
     expect(result.body.problems!.join('\n')).toMatch(/belong to other shards/);
 
-    const renamed = buildModelFiles({ version: 'fin-other', neighbours: {}, popularity, shardCount: 1 });
+    const renamed = modelFiles('fin-other', {}, { popularity, minShards: 1 });
     await call('PUT', '/v1/admin/models/fin-2/files/manifest.json', ADMIN, renamed.get('manifest.json'));
     result = await call('POST', '/v1/admin/models/fin-2/finalize', ADMIN);
     expect(result.status).toBe(422);
@@ -96,7 +95,7 @@ describe('uploads and finalize', () => {
   });
 
   it('a finalized version is listed and immutable', async () => {
-    await admin.upload('model', 'fin-ok', buildModelFiles({ version: 'fin-ok', neighbours: neighboursA(), popularity }));
+    await admin.upload('model', 'fin-ok', modelFiles('fin-ok', neighboursA(), { popularity }));
     const list = (await admin.list('model')) as { versions: { version: string; shard_count: number }[] };
     expect(list.versions.find((v) => v.version === 'fin-ok')).toMatchObject({ shard_count: 4 });
     const again = await call('PUT', '/v1/admin/models/fin-ok/files/popularity.json', ADMIN, '{}');

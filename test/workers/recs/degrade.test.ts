@@ -7,9 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rank, type RankInput } from '../../../shared/recs/serving/rank';
 import { forgetPointer } from '../../../shared/recs/registry/pointer';
 import { resetModelCache } from '../../../shared/recs/serving/store';
-import { buildCatalogFiles, buildModelFiles } from '../../../scripts/models/build';
 import type { Popularity } from '../../../shared/model/format';
-import { catalog, neighboursA } from './fixtures';
+import { catalog, catalogFiles, modelFiles, neighboursA } from './fixtures';
 
 function bucketOf(objects: Record<string, string>): R2Bucket {
   const get = async (key: string) => {
@@ -46,7 +45,7 @@ const input: RankInput = {
 };
 
 function modelObjects(version: string): Record<string, string> {
-  const files = buildModelFiles({ version, neighbours: neighboursA(), popularity });
+  const files = modelFiles(version, neighboursA(), { popularity });
   return Object.fromEntries([...files].map(([file, text]) => [`models/${version}/${file}`, text]));
 }
 
@@ -100,11 +99,11 @@ describe('degraded ranking', () => {
   it('with a catalog, unknown and out-of-stock items are never shown, and the list refills', async () => {
     const entries = catalog();
     delete entries.i2;
-    const catalogFiles = buildCatalogFiles({ version: 'c1', items: entries });
+    const files = await catalogFiles('c1', entries);
     const objects = {
       'active.json': JSON.stringify({ model: { version: 'm3', previous: [] }, catalog: { version: 'c1' } }),
       ...modelObjects('m3'),
-      ...Object.fromEntries([...catalogFiles].map(([file, text]) => [`catalogs/c1/${file}`, text])),
+      ...Object.fromEntries([...files].map(([file, text]) => [`catalogs/c1/${file}`, text])),
     };
     const response = await rank(bucketOf(objects), { ...input, leadingFallbacks: [] });
     const ids = response.items.map((i) => i.item_id);

@@ -1,11 +1,12 @@
 /**
- * A small model and catalog for the recommendation tests, uploaded through the admin
- * API like a real one. Items i1..i40 in categories a/b/c; i29 is out of stock.
+ * A small model and catalog for the recommendation tests, written by the pipeline's own
+ * artifact writer and uploaded through the admin API like a real one. Items i1..i40 in
+ * categories a/b/c; i29 is out of stock.
  */
 import { exports } from 'cloudflare:workers';
 import type { CatalogItem, ItemNeighbours, Popularity } from '../../../shared/model/format';
 import { AdminClient } from '../../../scripts/models/api';
-import { buildCatalogFiles, buildModelFiles } from '../../../scripts/models/build';
+import { modelManifestOf, writeCatalogFiles, writeModelFiles, type ArtifactFiles } from '../../../shared/model/artifact';
 import type { RecommendationResponse } from '../../../shared/recs/api';
 import { ADMIN, eventId, post } from '../helpers';
 
@@ -87,13 +88,38 @@ export function neighboursB(): Record<string, ItemNeighbours> {
   };
 }
 
-/** Upload (and finalize) a model version; ignores "already finalized". */
-export async function uploadModel(version: string, neighbours: Record<string, ItemNeighbours>, shardCount = 4): Promise<void> {
-  await admin.upload('model', version, buildModelFiles({ version, neighbours, popularity: popularity(), shardCount }));
+/**
+ * A model version's files as the pipeline writes them. At least `minShards` shards (the
+ * tests' models are tiny; several shards exercise the per-item shard reads).
+ */
+export function modelFiles(
+  version: string,
+  neighbours: Record<string, ItemNeighbours>,
+  options: { popularity?: Popularity; minShards?: number } = {},
+): ArtifactFiles {
+  const entries = new Map(Object.entries(neighbours));
+  return writeModelFiles(
+    {
+      manifest: modelManifestOf(version, new Date().toISOString(), entries),
+      neighbours: entries,
+      popularity: options.popularity ?? popularity(),
+    },
+    { minShards: options.minShards ?? 4 },
+  );
+}
+
+/** A catalog version's files as the pipeline writes them (at least two shards). */
+export function catalogFiles(version: string, entries = catalog()): Promise<ArtifactFiles> {
+  return writeCatalogFiles(entries, { version, createdAt: new Date().toISOString() }, { minShards: 2 });
+}
+
+/** Upload (and finalize) a model version. */
+export async function uploadModel(version: string, neighbours: Record<string, ItemNeighbours>, minShards = 4): Promise<void> {
+  await admin.upload('model', version, modelFiles(version, neighbours, { minShards }));
 }
 
 export async function uploadCatalog(version: string, entries = catalog()): Promise<void> {
-  await admin.upload('catalog', version, buildCatalogFiles({ version, items: entries }));
+  await admin.upload('catalog', version, await catalogFiles(version, entries));
 }
 
 /** GET /v1/recommendations as JSON. */

@@ -5,9 +5,8 @@ import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ByteLru } from '../../../shared/recs/serving/lru';
 import { cacheStats, loadModelManifest, loadNeighbours, resetModelCache } from '../../../shared/recs/serving/store';
-import { buildModelFiles } from '../../../scripts/models/build';
 import type { ItemNeighbours } from '../../../shared/model/format';
-import { admin } from './fixtures';
+import { admin, modelFiles } from './fixtures';
 
 describe('ByteLru', () => {
   it('evicts least recently used entries to stay within the byte budget', () => {
@@ -33,11 +32,9 @@ describe('model store cache', () => {
     const neighbours: Record<string, ItemNeighbours> = {};
     for (let i = 0; i < 400; i++)
       neighbours[`s${i}`] = { next: Array.from({ length: 20 }, (_, j) => [`s${(i + j + 1) % 400}`, 1 / (j + 1)]) };
-    const files = buildModelFiles({
-      version: 'cache-1',
-      neighbours,
+    const files = modelFiles('cache-1', neighbours, {
       popularity: { global: [], by_region: {}, by_category: {}, item_category: {} },
-      shardCount: 16,
+      minShards: 16,
     });
     await admin.upload('model', 'cache-1', files);
     const shardBytes = Math.max(...[...files].filter(([f]) => f.startsWith('neighbours/')).map(([, t]) => t.length));
