@@ -28,7 +28,7 @@ try {
   await consumer.drain(600_000);
   const seconds = (performance.now() - started) / 1000;
   await consumer.stop();
-  const audit = auditLake(lakeDir);
+  const audit = await auditLake(lakeDir);
   console.log(
     JSON.stringify({
       events: events.length,

@@ -26,12 +26,19 @@ export function listEventFiles(path: string): string[] {
   return out;
 }
 
-/** Parsed JSON values of every non-empty line of the files under `path`. */
+/** Yielded by {@link readNdjson} for a line that is not JSON (callers count it as invalid). */
+export const NOT_JSON = Symbol('not JSON');
+
+/** Parsed JSON values of every non-empty line of the files under `path` ({@link NOT_JSON} for broken lines). */
 export async function* readNdjson(path: string): AsyncGenerator<unknown> {
   for (const file of listEventFiles(path)) {
     for await (const line of readLines(file)) {
       if (line.trim().length === 0) continue;
-      yield JSON.parse(line) as unknown;
+      try {
+        yield JSON.parse(line) as unknown;
+      } catch {
+        yield NOT_JSON;
+      }
     }
   }
 }

@@ -1,101 +1,109 @@
 /**
- * Audit of a lake directory against its commit logs: every committed file exists and
- * holds the counted lines, offset ranges of a partition are contiguous (no gap, no
- * overlap), no event_id appears twice, every event sits in the hour bucket of its ts,
- * and no part file exists that no commit mentions. `npm run lake:audit [-- <lake>]`.
+ * Audit of a lake against its logs: commit ranges of a partition are contiguous (no
+ * gap, no overlap), every live file exists and holds the logged rows, no event_id
+ * appears twice, every event sits in the hour bucket of its ts, and no lake file exists
+ * that the logs do not hold. `npm run lake -- audit [--lake <lake>]`.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { readGzipLines } from './files';
-import { readCommitLog, listPartFiles, type CommitEntry } from './commit-log';
-import { EVENTS_DIR, hourBucket, INDEX_DIR } from './layout';
+import { readSnapshot, listTreeFiles, type CommitEntry } from './commit-log';
+import { Duck } from './duckdb';
+import { EVENTS_DIR, INVALID_DIR } from './layout';
+import { parquetRows, parquetSource } from './parquet';
+import { storeOf, type LakeLocation } from './location';
 
 /** What the audit found; `problems` is empty for a healthy lake. */
 export interface LakeAudit {
   partitions: number;
   commits: number;
+  rewrites: number;
   files: number;
   events: number;
   distinctEvents: number;
   invalid: number;
+  /** Dropped by the writer's dedup plus rows compaction found twice. */
   duplicatesDropped: number;
   /** `<topic>+<partition>` → next offset. */
   checkpoints: Record<string, string>;
   problems: string[];
   /** Not errors, worth knowing: partitions whose lake starts above offset 0 (retention, or a group that resumed into an empty lake). */
   notes: string[];
-  /** Every event_id in events/ (tests compare it with what was produced). */
+  /** Every event_id in events/ (only with `{ eventIds: true }`: tests compare it with what was produced). */
   eventIds: string[];
 }
 
-/** Audits `lakeDir` (read-only). */
-export function auditLake(lakeDir: string): LakeAudit {
+/** Audits a lake (read-only). */
+export async function auditLake(location: LakeLocation, options: { eventIds?: boolean } = {}): Promise<LakeAudit> {
+  const store = await storeOf(location);
+  const snapshot = await readSnapshot(store);
   const problems: string[] = [];
-  const audit: LakeAudit = { partitions: 0, commits: 0, files: 0, events: 0, distinctEvents: 0, invalid: 0, duplicatesDropped: 0, checkpoints: {}, problems, notes: [], eventIds: [] };
-  const committed = new Set<string>();
-  const indexDir = join(lakeDir, INDEX_DIR);
-  const entries: CommitEntry[] = [];
-  for (const name of existsSync(indexDir) ? readdirSync(indexDir).filter((n) => n.endsWith('.ndjson')).sort() : []) {
-    const log = readCommitLog(join(indexDir, name));
-    if (log.torn) problems.push(`${name}: torn last line (run the consumer once to recover)`);
-    audit.partitions++;
-    let previous: CommitEntry | undefined;
-    const start = log.entries[0]?.first;
-    if (start !== undefined && start !== '0') audit.notes.push(`${name}: the lake starts at offset ${start}`);
-    for (const entry of log.entries) {
-      if (previous && BigInt(entry.first) < BigInt(previous.next)) problems.push(`${name}: range ${entry.first}-${entry.last} overlaps the previous commit (next ${previous.next})`);
-      if (previous && BigInt(entry.first) > BigInt(previous.next)) {
-        // Not necessarily lost data (retention, compaction), but worth a look.
-        problems.push(`${name}: gap ${previous.next}..${BigInt(entry.first) - 1n} between commits`);
-      }
-      previous = entry;
-      entries.push(entry);
-    }
-    if (previous) audit.checkpoints[name.replace(/\.ndjson$/, '')] = previous.next;
-  }
-  audit.commits = entries.length;
-  const seen = new Set<string>();
-  for (const entry of entries) {
-    audit.duplicatesDropped += entry.duplicates;
-    let events = 0;
-    let invalid = 0;
-    for (const rel of entry.files) {
-      committed.add(rel);
-      const path = join(lakeDir, rel);
-      if (!existsSync(path)) {
-        problems.push(`${rel}: committed but missing`);
-        continue;
-      }
-      audit.files++;
-      const lines = readGzipLines(path);
-      if (!rel.startsWith(`${EVENTS_DIR}/`)) {
-        invalid += lines.length;
-        continue;
-      }
-      events += lines.length;
-      const bucket = rel.split('/').slice(1, 3).join('/');
-      for (const line of lines) {
-        const event = JSON.parse(line) as { event_id: string; ts: number };
-        if (seen.has(event.event_id)) problems.push(`${rel}: event ${event.event_id} is in the lake twice`);
-        seen.add(event.event_id);
-        audit.eventIds.push(event.event_id);
-        if (hourBucket(event.ts) !== bucket) problems.push(`${rel}: event ${event.event_id} belongs in ${hourBucket(event.ts)}`);
-      }
-    }
-    if (events !== entry.events) problems.push(`${entry.topic}+${entry.partition} ${entry.first}-${entry.last}: ${events} events on disk, ${entry.events} committed`);
-    if (invalid !== entry.invalid) problems.push(`${entry.topic}+${entry.partition} ${entry.first}-${entry.last}: ${invalid} invalid on disk, ${entry.invalid} committed`);
-    audit.events += events;
-    audit.invalid += invalid;
-  }
-  audit.distinctEvents = seen.size;
-  for (const rel of listPartFiles(lakeDir)) if (!committed.has(rel)) problems.push(`${rel}: not in any commit (uncommitted or foreign file)`);
-  return audit;
-}
+  const audit: LakeAudit = {
+    partitions: 0,
+    commits: snapshot.commits.length,
+    rewrites: snapshot.rewrites.length,
+    files: 0,
+    events: 0,
+    distinctEvents: 0,
+    invalid: 0,
+    duplicatesDropped: 0,
+    checkpoints: {},
+    problems,
+    notes: [],
+    eventIds: [],
+  };
+  for (const key of snapshot.torn) problems.push(`${key}: torn last line (run the consumer once to recover)`);
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const lakeDir = process.argv[2] ?? process.env.LAKE_DIR ?? 'lake';
-  const { eventIds: _ids, ...report } = auditLake(lakeDir);
-  console.log(JSON.stringify(report, null, 2));
-  process.exitCode = report.problems.length === 0 ? 0 : 1;
+  const byPartition = new Map<string, CommitEntry[]>();
+  for (const entry of snapshot.commits) {
+    const key = `${entry.topic}+${entry.partition}`;
+    byPartition.set(key, [...(byPartition.get(key) ?? []), entry]);
+  }
+  for (const [name, entries] of [...byPartition].sort()) {
+    audit.partitions++;
+    if (entries[0]!.first !== '0') audit.notes.push(`${name}: the lake starts at offset ${entries[0]!.first}`);
+    let previous: CommitEntry | undefined;
+    for (const entry of entries) {
+      if (previous && BigInt(entry.first) < BigInt(previous.next)) problems.push(`${name}: range ${entry.first}-${entry.last} overlaps the previous commit (next ${previous.next})`);
+      // Not necessarily lost data (retention), but worth a look.
+      if (previous && BigInt(entry.first) > BigInt(previous.next)) problems.push(`${name}: gap ${previous.next}..${BigInt(entry.first) - 1n} between commits`);
+      const rows = (tree: string): number => entry.files.reduce((n, f, i) => n + (f.startsWith(`${tree}/`) ? (entry.rows[i] ?? 0) : 0), 0);
+      if (rows(EVENTS_DIR) !== entry.events) problems.push(`${name} ${entry.first}-${entry.last}: files hold ${rows(EVENTS_DIR)} events, ${entry.events} committed`);
+      if (rows(INVALID_DIR) !== entry.invalid) problems.push(`${name} ${entry.first}-${entry.last}: files hold ${rows(INVALID_DIR)} invalid, ${entry.invalid} committed`);
+      audit.duplicatesDropped += entry.duplicates;
+      previous = entry;
+    }
+    audit.checkpoints[name] = previous!.next;
+  }
+  for (const r of snapshot.rewrites) if (r.op === 'compact') audit.duplicatesDropped += r.rowsIn - r.rowsOut;
+
+  const duck = await Duck.open({ threads: 1, memoryLimit: '1GB' });
+  try {
+    const paths: Record<string, string[]> = { [EVENTS_DIR]: [], [INVALID_DIR]: [] };
+    for (const file of snapshot.files) {
+      if (!(await store.exists(file.key))) {
+        problems.push(`${file.key}: live in the logs but missing`);
+        continue;
+      }
+      const path = await store.localPath(file.key);
+      const rows = await parquetRows(duck, path);
+      if (rows !== file.rows) problems.push(`${file.key}: ${rows} rows on disk, ${file.rows} logged`);
+      audit.files++;
+      paths[file.tree]!.push(path);
+      if (file.tree === EVENTS_DIR) audit.events += rows;
+      else audit.invalid += rows;
+    }
+    await duck.run(`CREATE VIEW events AS SELECT * FROM ${parquetSource(EVENTS_DIR, paths[EVENTS_DIR]!)}`);
+    audit.distinctEvents = await duck.number('SELECT count(DISTINCT event_id) FROM events');
+    const twice = await duck.rows<{ event_id: string; n: string }>('SELECT event_id, count(*) AS n FROM events GROUP BY event_id HAVING count(*) > 1 ORDER BY event_id LIMIT 20');
+    for (const { event_id, n } of twice) problems.push(`event ${event_id} is in the lake ${n} times`);
+    const misplaced = await duck.rows<{ event_id: string; should: string; dt: string; hour: number }>(
+      `SELECT event_id, strftime(make_timestamp(ts * 1000), 'dt=%Y-%m-%d/hour=%H') AS should, dt, hour FROM events
+       WHERE strftime(make_timestamp(ts * 1000), '%Y-%m-%d') <> strftime(dt, '%Y-%m-%d') OR hour(make_timestamp(ts * 1000)) <> hour LIMIT 20`,
+    );
+    for (const m of misplaced) problems.push(`event ${m.event_id} in dt=${m.dt}/hour=${m.hour} belongs in ${m.should}`);
+    if (options.eventIds) audit.eventIds = (await duck.rows<{ event_id: string }>('SELECT event_id FROM events')).map((r) => r.event_id);
+  } finally {
+    duck.close();
+  }
+  const live = new Set(snapshot.files.map((f) => f.key));
+  for (const key of await listTreeFiles(store)) if (!live.has(key)) problems.push(`${key}: not in any commit (uncommitted or foreign file)`);
+  return audit;
 }

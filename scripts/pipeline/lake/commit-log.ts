@@ -1,16 +1,22 @@
 /**
- * The lake's commit log: one append-only NDJSON file per topic-partition, one line per
- * flush, appended (and fsynced) after the flush's part files were renamed into place.
- * That line is the commit point: the lake's own checkpoint is the `next` offset of the
- * last line, independent of what Kafka remembers for the group. On startup,
- * {@link recoverLake} turns the logs into checkpoints and deletes what a crash left
- * behind (temp files, and part files of a flush whose line never made it), so a
- * re-consumed range is written once, never twice.
+ * The lake's logs, and the table they define. Two kinds of append-only log:
+ *
+ * - one commit log per topic-partition, one line per flush, appended (durably) after the
+ *   flush's files were put in place. That line is the commit point: the lake's own
+ *   checkpoint is the `next` offset of the last line, whatever Kafka remembers;
+ * - one rewrite log, one line per compaction, retention drop or erasure: the files it
+ *   removed and the files it added, appended after the added files are in place and
+ *   before the removed ones are deleted.
+ *
+ * The live files of the lake (its snapshot) are the files of all commits, with each
+ * rewrite applied in order. Everything else under `events/` and `invalid/` is a leftover
+ * of a crash (an uncommitted flush, an unlogged rewrite output, a file a logged rewrite
+ * removed): {@link recoverLake} deletes those before a writer starts, and readers never
+ * see them because they read the snapshot, not a directory listing.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { appendLineDurable, replaceFileDurable, TEMP_SUFFIX } from './files';
-import { EVENTS_DIR, INDEX_DIR, INVALID_DIR, indexFile, parsePartName, partitionKey } from './layout';
+import { INDEX_DIR, indexKey, isLakeFileName, parseFileKey, partitionKey, REWRITE_LOG, TREES, type LakeTree } from './layout';
+import type { LakeStore } from './store';
+import { TEMP_SUFFIX } from './files';
 
 /** One flush of one topic-partition. Offsets are decimal strings (int64). */
 export interface CommitEntry {
@@ -21,8 +27,10 @@ export interface CommitEntry {
   last: string;
   /** The offset to consume next: last + 1. */
   next: string;
-  /** Part files written, relative to the lake root. */
+  /** Files written, relative to the lake root. */
   files: string[];
+  /** Rows of each file (same order as `files`). */
+  rows: number[];
   /** Valid events written / dropped as duplicates of an event_id already in the lake / written to invalid/. */
   events: number;
   duplicates: number;
@@ -31,112 +39,136 @@ export interface CommitEntry {
   at: string;
 }
 
-/** A partition's commit log, as read back. */
-export interface CommitLog {
-  entries: CommitEntry[];
-  /** A crash cut the last append short; the partial line was ignored. */
-  torn: boolean;
+/** One rewrite of a bucket's files: compaction, retention drop or erasure. */
+export interface RewriteEntry {
+  /** Sequence number (line number, from 1): names the rewrite's output files. */
+  n: number;
+  op: 'compact' | 'retention' | 'erase';
+  tree: LakeTree;
+  bucket: string;
+  removed: string[];
+  added: string[];
+  /** Rows of each added file. */
+  addedRows: number[];
+  /** Rows in the removed files and in the added ones (the difference: duplicates or erased rows). */
+  rowsIn: number;
+  rowsOut: number;
+  /** What was erased (the filter), for the record. */
+  detail?: string;
+  at: string;
 }
 
-/** Reads a commit log; a partial last line (crash mid-append) is reported, not fatal. */
-export function readCommitLog(path: string): CommitLog {
-  if (!existsSync(path)) return { entries: [], torn: false };
-  const lines = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.length > 0);
-  const entries: CommitEntry[] = [];
-  let torn = false;
-  for (const [i, line] of lines.entries()) {
+/** A live file of the lake. */
+export interface LakeFile {
+  key: string;
+  tree: LakeTree;
+  bucket: string;
+  rows: number;
+}
+
+/** What the logs say the lake is. */
+export interface LakeSnapshot {
+  /** Live files, sorted by key. */
+  files: LakeFile[];
+  /** `<topic>+<partition>` → next offset to write. */
+  checkpoints: Map<string, bigint>;
+  commits: CommitEntry[];
+  rewrites: RewriteEntry[];
+  /** Logs whose last line was torn by a crash (ignored here; recovery cuts it off). */
+  torn: string[];
+}
+
+async function parseLog<T>(store: LakeStore, key: string, torn: string[]): Promise<T[]> {
+  const log = await store.readLines(key);
+  if (log.torn) torn.push(key);
+  return log.lines.map((line, i) => {
     try {
-      entries.push(JSON.parse(line) as CommitEntry);
+      return JSON.parse(line) as T;
     } catch (error) {
-      // Only the last line can be partial: appends are sequential and fsynced.
-      if (i !== lines.length - 1) throw new Error(`${path}: line ${i + 1} is corrupt: ${(error as Error).message}`, { cause: error });
-      torn = true;
+      // Appends are sequential and durable, so only an unterminated last line can be partial.
+      throw new Error(`${key}: line ${i + 1} is corrupt: ${(error as Error).message}`, { cause: error });
     }
+  });
+}
+
+/** Reads every log and builds the snapshot. */
+export async function readSnapshot(store: LakeStore): Promise<LakeSnapshot> {
+  const torn: string[] = [];
+  const commits: CommitEntry[] = [];
+  const checkpoints = new Map<string, bigint>();
+  for (const key of await store.logs(INDEX_DIR)) {
+    if (key === REWRITE_LOG) continue;
+    const entries = await parseLog<CommitEntry>(store, key, torn);
+    commits.push(...entries);
+    const last = entries.at(-1);
+    if (last) checkpoints.set(partitionKey(last.topic, last.partition), BigInt(last.next));
   }
-  return { entries, torn };
+  const rewrites = await parseLog<RewriteEntry>(store, REWRITE_LOG, torn);
+  const live = new Map<string, LakeFile>();
+  const add = (key: string, rows: number): void => {
+    const parsed = parseFileKey(key);
+    if (parsed) live.set(key, { key, tree: parsed.tree, bucket: parsed.bucket, rows });
+  };
+  for (const c of commits) c.files.forEach((key, i) => add(key, c.rows[i] ?? 0));
+  for (const r of rewrites) {
+    for (const key of r.removed) live.delete(key);
+    r.added.forEach((key, i) => add(key, r.addedRows[i] ?? 0));
+  }
+  const files = [...live.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  return { files, checkpoints, commits, rewrites, torn };
 }
 
 /** Appends the commit line of a flush (durable when this returns). */
-export function appendCommit(lakeDir: string, entry: CommitEntry): void {
-  appendLineDurable(indexFile(lakeDir, entry.topic, entry.partition), JSON.stringify(entry));
+export async function appendCommit(store: LakeStore, entry: CommitEntry): Promise<void> {
+  await store.appendLine(indexKey(entry.topic, entry.partition), JSON.stringify(entry));
+}
+
+/** Appends a rewrite line (durable when this returns). */
+export async function appendRewrite(store: LakeStore, entry: RewriteEntry): Promise<void> {
+  await store.appendLine(REWRITE_LOG, JSON.stringify(entry));
 }
 
 /** What {@link recoverLake} found and did. */
 export interface Recovery {
-  /** `<topic>+<partition>` → next offset to write. */
-  checkpoints: Map<string, bigint>;
-  /** Part files of uncommitted flushes, deleted (paths relative to the lake). */
+  snapshot: LakeSnapshot;
+  /** Files of uncommitted flushes and unlogged or logged-away rewrites, deleted. */
   orphans: string[];
   /** Temp files of interrupted writes, deleted. */
   temps: number;
-  /** Commit logs whose torn last line was cut off. */
+  /** Logs whose torn last line was cut off. */
   tornLogs: string[];
 }
 
-/** Every part file under events/ and invalid/, relative to the lake root, sorted. */
-export function listPartFiles(lakeDir: string): string[] {
+/** Every file under events/ and invalid/, relative to the lake root, sorted. */
+export async function listTreeFiles(store: LakeStore): Promise<string[]> {
   const out: string[] = [];
-  for (const tree of [EVENTS_DIR, INVALID_DIR]) {
-    const walk = (rel: string): void => {
-      const abs = join(lakeDir, rel);
-      if (!existsSync(abs)) return;
-      for (const entry of readdirSync(abs, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        const child = `${rel}/${entry.name}`;
-        if (entry.isDirectory()) walk(child);
-        else out.push(child);
-      }
-    };
-    walk(tree);
-  }
+  for (const tree of TREES) out.push(...(await store.list(tree)));
   return out;
 }
 
 /**
- * Makes the lake consistent with its commit logs: returns each partition's checkpoint
- * and deletes temp files and part files at or beyond a checkpoint (a flush that was
- * renamed but never committed: its records are still uncommitted in Kafka too, so
- * they will be consumed and written again). Run before consuming; single writer.
+ * Makes the lake consistent with its logs: cuts torn lines, deletes temp files and every
+ * lake file the snapshot does not hold (a flush renamed but never committed: its records
+ * are still uncommitted in Kafka too, so they will be consumed and written again; a
+ * rewrite's output whose line never made it; files a logged rewrite removed). Run by the
+ * single writer before it writes.
  */
-export function recoverLake(lakeDir: string): Recovery {
-  const checkpoints = new Map<string, bigint>();
-  const tornLogs: string[] = [];
-  const indexDir = join(lakeDir, INDEX_DIR);
-  if (existsSync(indexDir)) {
-    for (const name of readdirSync(indexDir)) {
-      const path = join(indexDir, name);
-      if (name.endsWith(TEMP_SUFFIX)) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      if (!name.endsWith('.ndjson')) continue;
-      const log = readCommitLog(path);
-      if (log.torn) {
-        // Cut the partial line so the next append starts on a line of its own.
-        replaceFileDurable(path, log.entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-        tornLogs.push(name);
-      }
-      const last = log.entries.at(-1);
-      if (last) checkpoints.set(partitionKey(last.topic, last.partition), BigInt(last.next));
-    }
+export async function recoverLake(store: LakeStore): Promise<Recovery> {
+  const first = await readSnapshot(store);
+  for (const key of first.torn) {
+    const { lines } = await store.readLines(key);
+    await store.replaceLines(key, lines);
   }
+  const snapshot = first.torn.length > 0 ? await readSnapshot(store) : first;
+  const live = new Set(snapshot.files.map((f) => f.key));
   const orphans: string[] = [];
-  let temps = 0;
-  for (const rel of listPartFiles(lakeDir)) {
-    const name = rel.slice(rel.lastIndexOf('/') + 1);
-    if (name.endsWith(TEMP_SUFFIX)) {
-      rmSync(join(lakeDir, rel), { force: true });
-      temps++;
-      continue;
-    }
-    const part = parsePartName(name);
-    if (!part) continue;
-    const next = checkpoints.get(partitionKey(part.topic, part.partition)) ?? 0n;
-    if (part.first >= next) {
-      rmSync(join(lakeDir, rel), { force: true });
-      orphans.push(rel);
-    }
+  const temps: string[] = [];
+  for (const key of await listTreeFiles(store)) {
+    const name = key.slice(key.lastIndexOf('/') + 1);
+    if (name.endsWith(TEMP_SUFFIX)) temps.push(key);
+    else if (isLakeFileName(name) && !live.has(key)) orphans.push(key);
   }
-  return { checkpoints, orphans, temps, tornLogs };
+  await store.delete([...temps, ...orphans]);
+  await store.clearStaging();
+  return { snapshot, orphans, temps: temps.length, tornLogs: first.torn };
 }

@@ -1,7 +1,9 @@
 /**
  * The lake consumer: a kafkajs consumer group over every `events.*` topic that buffers
- * records per topic-partition and flushes them into the lake (see lake-writer.ts)
- * every `flushIntervalMs` or `flushRecords`, whichever comes first.
+ * records per topic-partition and flushes them into the lake (see writer.ts) every
+ * `flushIntervalMs` or `flushRecords`, whichever comes first. Between flushes it
+ * compacts closed hours (compact.ts), so the lake does not keep one small file per
+ * flush, and applies retention when configured.
  *
  * Offsets: autoCommit is off. A partition's offset is committed to Kafka only after its
  * flush is durable (files fsynced and renamed, commit-log line fsynced). The lake's
@@ -15,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaSettings } from '../../../shared/kafka/config';
 import { ALL_TOPICS } from '../../../shared/kafka/topics';
 import { LakeWriter, type LakeRecord, type LakeWriterOptions } from './writer';
+import { applyRetention, compactLake } from './compact';
 import { partitionKey } from './layout';
 import type { CommitEntry } from './commit-log';
 import { createPipelineMetrics, type PipelineMetrics } from '../ops/metrics-pipeline';
@@ -22,6 +25,7 @@ import { createPipelineMetrics, type PipelineMetrics } from '../ops/metrics-pipe
 export interface LakeConsumerOptions {
   /** Comma-separated host:port list. TLS/SASL come from KAFKA_SSL / KAFKA_SASL_* in the env. */
   brokers: string;
+  /** Lake location: a directory, or `s3://bucket/prefix` (see store.ts). */
   lakeDir: string;
   /** Consumer group (default `lake-writer`). A new group replays the topics from the beginning. */
   groupId?: string;
@@ -34,6 +38,10 @@ export interface LakeConsumerOptions {
   lagIntervalMs?: number;
   /** Group session timeout (default 30 s; tests use the broker minimum, 6 s, to rejoin fast). */
   sessionTimeoutMs?: number;
+  /** How often closed hours are compacted (default 5 min; 0 disables). */
+  compactIntervalMs?: number;
+  /** Drop hour buckets older than this many days at each compaction (default: keep everything). */
+  retentionDays?: number;
   metrics?: PipelineMetrics;
   writer?: LakeWriterOptions;
   log?: (line: string) => void;
@@ -48,6 +56,8 @@ export interface LakeConsumer {
    * (checkpoint ≥ high watermark on every partition). Used by `npm run retrain`.
    */
   drain(timeoutMs?: number): Promise<void>;
+  /** Compacts closed hours (and applies retention) now, between flushes. */
+  maintain(): Promise<void>;
   /** Flushes what is buffered, commits, leaves the group. */
   stop(): Promise<void>;
 }
@@ -94,8 +104,9 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   const topics = [...(options.topics ?? ALL_TOPICS)];
   const flushIntervalMs = options.flushIntervalMs ?? 2000;
   const flushRecords = options.flushRecords ?? 5000;
-  const writer = new LakeWriter(options.lakeDir, options.writer);
-  const { orphans, temps, tornLogs, checkpoints } = writer.recovery;
+  const writer = await LakeWriter.open(options.lakeDir, options.writer);
+  const { orphans, temps, tornLogs, snapshot } = writer.recovery;
+  const checkpoints = snapshot.checkpoints;
   log(`lake ${options.lakeDir}: ${checkpoints.size} partition checkpoints; recovery removed ${orphans.length} uncommitted part files, ${temps} temp files, ${tornLogs.length} torn log lines`);
 
   const kafka = kafkaClient(options.brokers, 'lake-consumer', log);
@@ -142,7 +153,7 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
         const started = performance.now();
         let entry: CommitEntry | null;
         try {
-          entry = writer.flush(state.topic, state.partition, batch);
+          entry = await writer.flush(state.topic, state.partition, batch);
         } catch (error) {
           metrics.flushErrors.inc();
           throw error;
@@ -191,6 +202,21 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
     await heartbeat();
   };
 
+  /** Compaction and retention, in the flush chain so they never interleave with a flush. */
+  const maintain = (): Promise<void> => {
+    const run = async (): Promise<void> => {
+      const compacted = await compactLake(writer, { maxBuckets: 24 });
+      if (compacted.buckets > 0) log(`compacted ${compacted.buckets} closed hours: ${compacted.filesIn} files → ${compacted.buckets}, ${compacted.rowsIn - compacted.rowsOut} duplicate rows dropped`);
+      if (options.retentionDays) {
+        const dropped = await applyRetention(writer, options.retentionDays);
+        if (dropped.buckets > 0) log(`retention: dropped ${dropped.buckets} hour buckets (${dropped.rows} rows) older than ${options.retentionDays} days`);
+      }
+    };
+    const result = flushChain.then(run);
+    flushChain = result.catch(() => {});
+    return result;
+  };
+
   const highs = new Map<string, { topic: string; partition: number; high: bigint; low: bigint }>();
   const readHighWatermarks = async (): Promise<void> => {
     for (const topic of topics) {
@@ -221,6 +247,13 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
       metrics.eventsPerSecond.set({}, last.at > first.at ? ((last.count - first.count) * 1000) / (last.at - first.at) : 0);
     }, 1000),
   ];
+  const compactEvery = options.compactIntervalMs ?? 5 * 60_000;
+  if (compactEvery > 0)
+    timers.push(
+      setInterval(() => {
+        maintain().catch((error: unknown) => log(`compaction failed, will retry: ${String(error)}`));
+      }, compactEvery),
+    );
 
   try {
     await admin.connect();
@@ -240,6 +273,7 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   return {
     writer,
     metrics,
+    maintain,
     async drain(timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       await readHighWatermarks();

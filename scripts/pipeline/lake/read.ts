@@ -1,38 +1,100 @@
 /**
- * Reading the lake back for training and the canary check: only the hour buckets of a
- * time range are opened (directory names carry the event hour), and every line goes
- * through the pipeline's validating loader.
+ * Reading the lake: a DuckDB connection with two views, `events` and `invalid`, over the
+ * live files of the snapshot (the logs say which files are live, so a compaction or
+ * erasure in progress is never seen half-done). A time range opens only the hour
+ * buckets it overlaps. Used by `lake query`, training, evaluation and the canary check.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CanonicalEvent } from '../../../shared/schema/events';
-import { loadEvents } from '../train/load-events';
-import { EVENTS_DIR } from './layout';
+import { canonicalEventSchema } from '../../../shared/schema/events';
+import { rowToEvent } from './columns';
+import { readSnapshot, type LakeFile, type LakeSnapshot } from './commit-log';
+import { Duck, type DuckOptions } from './duckdb';
+import { bucketEnd, bucketStart, EVENTS_DIR, INVALID_DIR } from './layout';
+import { parquetSource } from './parquet';
+import type { LakeStore } from './store';
+import { storeOf, type LakeLocation } from './location';
 
-const HOUR_MS = 3_600_000;
-
-/** Start times (epoch ms) of the lake's hour buckets, oldest first. */
-export function lakeHours(lakeDir: string): Array<{ start: number; dir: string }> {
-  const root = join(lakeDir, EVENTS_DIR);
-  if (!existsSync(root)) return [];
-  const out: Array<{ start: number; dir: string }> = [];
-  for (const day of readdirSync(root).filter((d) => /^dt=\d{4}-\d{2}-\d{2}$/.test(d))) {
-    for (const hour of readdirSync(join(root, day)).filter((h) => /^hour=\d{2}$/.test(h))) {
-      out.push({ start: Date.parse(`${day.slice(3)}T${hour.slice(5)}:00:00Z`), dir: join(root, day, hour) });
-    }
-  }
-  return out.sort((a, b) => a.start - b.start);
+/** An open query session over a lake snapshot. */
+export interface LakeQuery {
+  duck: Duck;
+  store: LakeStore;
+  snapshot: LakeSnapshot;
+  /** Event files the `events` view reads (after time pruning). */
+  eventFiles: LakeFile[];
+  close(): void;
 }
 
-/** Valid events with `fromTs <= ts < toTs` (buckets outside the range are not opened). */
-export async function loadLakeEvents(lakeDir: string, fromTs = 0, toTs = Number.POSITIVE_INFINITY): Promise<{ events: CanonicalEvent[]; invalid: number }> {
-  const events: CanonicalEvent[] = [];
-  let invalid = 0;
-  for (const { start, dir } of lakeHours(lakeDir)) {
-    if (start + HOUR_MS <= fromTs || start >= toTs) continue;
-    const loaded = await loadEvents(dir);
-    invalid += loaded.invalid;
-    for (const e of loaded.events) if (e.ts >= fromTs && e.ts < toTs) events.push(e);
+/** Time range and engine limits of a query session. */
+export interface LakeQueryOptions {
+  /** Only events with fromTs <= ts < toTs (buckets outside are not opened). */
+  fromTs?: number;
+  toTs?: number;
+  duck?: DuckOptions;
+  /** An engine to reuse (not closed by `close`). */
+  reuse?: Duck;
+}
+
+/**
+ * Opens DuckDB with the views `events` (columns of columns.ts plus dt, hour) and
+ * `invalid` over the lake's live files.
+ */
+export async function openLakeQuery(location: LakeLocation, options: LakeQueryOptions = {}): Promise<LakeQuery> {
+  const store = await storeOf(location);
+  const snapshot = await readSnapshot(store);
+  const fromTs = options.fromTs ?? Number.NEGATIVE_INFINITY;
+  const toTs = options.toTs ?? Number.POSITIVE_INFINITY;
+  const eventFiles = snapshot.files.filter((f) => f.tree === EVENTS_DIR && bucketEnd(f.bucket) > fromTs && bucketStart(f.bucket) < toTs);
+  const invalidFiles = snapshot.files.filter((f) => f.tree === INVALID_DIR);
+  const duck = options.reuse ?? (await Duck.open(options.duck));
+  const paths = async (files: LakeFile[]): Promise<string[]> => Promise.all(files.map((f) => store.localPath(f.key)));
+  const range = [Number.isFinite(fromTs) ? `ts >= ${fromTs}` : '', Number.isFinite(toTs) ? `ts < ${toTs}` : ''].filter(Boolean);
+  await duck.run(
+    `CREATE OR REPLACE VIEW events AS SELECT * FROM ${parquetSource(EVENTS_DIR, await paths(eventFiles))}${range.length > 0 ? ` WHERE ${range.join(' AND ')}` : ''}`,
+  );
+  await duck.run(`CREATE OR REPLACE VIEW invalid AS SELECT * FROM ${parquetSource(INVALID_DIR, await paths(invalidFiles))}`);
+  return { duck, store, snapshot, eventFiles, close: () => (options.reuse ? undefined : duck.close()) };
+}
+
+/** Start times (epoch ms) of the lake's event hour buckets, oldest first. */
+export async function lakeHours(location: LakeLocation): Promise<Array<{ start: number; bucket: string }>> {
+  const snapshot = await readSnapshot(await storeOf(location));
+  const buckets = [...new Set(snapshot.files.filter((f) => f.tree === EVENTS_DIR).map((f) => f.bucket))];
+  return buckets.map((bucket) => ({ start: bucketStart(bucket), bucket })).sort((a, b) => a.start - b.start);
+}
+
+/**
+ * Runs `fn` on a query session, retrying with a fresh snapshot when a file vanished
+ * under it (a compaction finished meanwhile and deleted what it replaced).
+ */
+export async function withLakeQuery<T>(location: LakeLocation, options: LakeQueryOptions, fn: (q: LakeQuery) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const q = await openLakeQuery(location, options);
+    try {
+      return await fn(q);
+    } catch (error) {
+      const vanished = /No such file|No files found|Cannot open file/i.test(String(error));
+      if (!vanished || attempt >= 3) throw error;
+    } finally {
+      q.close();
+    }
   }
-  return { events, invalid };
+}
+
+/** Valid events with `fromTs <= ts < toTs`, in (ts, event_id) order. */
+export async function loadLakeEvents(
+  location: LakeLocation,
+  fromTs = 0,
+  toTs = Number.POSITIVE_INFINITY,
+): Promise<{ events: CanonicalEvent[]; invalid: number }> {
+  return withLakeQuery(location, { fromTs, toTs, duck: { threads: 1 } }, async ({ duck }) => {
+    const rows = await duck.rows(`SELECT * EXCLUDE (dt, hour) FROM events ORDER BY ts, event_id`);
+    const events: CanonicalEvent[] = [];
+    let invalid = 0;
+    for (const row of rows) {
+      const parsed = canonicalEventSchema.safeParse(rowToEvent(row));
+      if (parsed.success) events.push(parsed.data as CanonicalEvent);
+      else invalid++;
+    }
+    return { events, invalid };
+  });
 }

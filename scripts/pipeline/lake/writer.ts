@@ -2,18 +2,23 @@
  * Writes flushed Kafka records of one topic-partition into the lake, exactly once:
  * records below the partition's checkpoint are skipped (already committed), events are
  * validated with the canonical schema and deduplicated by event_id against the lake,
- * every hour bucket's part file is staged and fsynced before any is renamed, and the
- * commit-log line is appended last. Knows nothing about kafkajs, so tests and replay
- * tools can drive it directly.
+ * every hour bucket's Parquet file is staged before any is put in place, and the
+ * commit-log line is appended last. Knows nothing about kafkajs, so tests, the importer
+ * and replay tools drive it directly. Compaction, retention and erasure (compact.ts)
+ * run through the same writer, under the same lock, so they never race a flush.
  */
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { canonicalEventSchema } from '../../../shared/schema/events';
+import { formatIssues } from '../../../shared/schema/common';
 import { INVALID_TOPIC } from '../../../shared/kafka/topics';
-import { appendCommit, recoverLake, type CommitEntry, type Recovery } from './commit-log';
+import { appendCommit, recoverLake, type CommitEntry, type LakeFile, type LakeSnapshot, type Recovery, type RewriteEntry } from './commit-log';
 import { LakeEventIds } from './dedup';
-import { publishFile, stageGzipLines } from './files';
-import { EVENTS_DIR, hourBucket, INVALID_DIR, partFileName, partitionKey } from './layout';
+import { Duck, type DuckOptions } from './duckdb';
+import { EVENTS_DIR, hourBucket, INVALID_DIR, partFileName, partitionKey, type LakeTree } from './layout';
 import { lockLake } from './lock';
+import { stageBuckets } from './parquet';
+import { stagingDir, type LakeStore } from './store';
+import { storeOf, type LakeLocation } from './location';
 
 /** A Kafka record as the lake needs it. */
 export interface LakeRecord {
@@ -24,7 +29,7 @@ export interface LakeRecord {
   timestamp: number;
 }
 
-/** A line of `invalid/`: the record as it came, where it came from and why it is there. */
+/** A row of `invalid/`: the record as it came, where it came from and why it is there. */
 export interface InvalidLine {
   topic: string;
   partition: number;
@@ -33,8 +38,8 @@ export interface InvalidLine {
   key: string | null;
   /** `rejected_at_edge` for events.invalid; the schema problems for a bad record on an event topic. */
   reason: string;
-  /** The parsed JSON value, or the raw text when it is not JSON. */
-  value: unknown;
+  /** The value as JSON text, or the raw text when it is not JSON. */
+  value: string | null;
 }
 
 /** Points in a flush where a test may simulate a crash (the hook may kill the process). */
@@ -43,31 +48,53 @@ export type FlushStage = 'staged' | 'renamed' | 'committed';
 export interface LakeWriterOptions {
   /** Called at each stage of every flush; tests use it to crash at an exact point. */
   onStage?: (stage: FlushStage, entry: CommitEntry) => void;
-  /** Hour buckets of event ids kept in memory for deduplication. */
-  dedupBuckets?: number;
+  /** Event ids kept in memory for deduplication (see dedup.ts). */
+  dedupIds?: number;
+  /** DuckDB limits of the writer (default: 1 thread, 512MB: the writer shares the process with the consumer). */
+  duck?: DuckOptions;
 }
 
-/** Writer of one lake directory. Single writer per directory: run one consumer process. */
+/** Writer of one lake. Single writer per lake: run one consumer process. */
 export class LakeWriter {
   private readonly checkpoints: Map<string, bigint>;
   private readonly ids: LakeEventIds;
-  private readonly unlock: () => void;
-  /** What the startup recovery found (logged by the consumer, kept for audits). */
-  readonly recovery: Recovery;
+  /** Live files per `tree/bucket`, kept in step with the logs by every commit and rewrite. */
+  private readonly live = new Map<string, Map<string, LakeFile>>();
+  /** Rewrite log lines so far (the next rewrite is number rewrites + 1). */
+  private rewrites: number;
 
-  constructor(
-    readonly lakeDir: string,
-    private readonly options: LakeWriterOptions = {},
+  private constructor(
+    readonly store: LakeStore,
+    readonly duck: Duck,
+    private readonly unlock: () => void,
+    /** What the startup recovery found (logged by the consumer, kept for audits). */
+    readonly recovery: Recovery,
+    private readonly options: LakeWriterOptions,
   ) {
-    // Lock before recovery: recovery deletes files another live writer may be renaming.
-    this.unlock = lockLake(lakeDir);
-    this.recovery = recoverLake(lakeDir);
-    this.checkpoints = this.recovery.checkpoints;
-    this.ids = new LakeEventIds(lakeDir, options.dedupBuckets);
+    this.checkpoints = recovery.snapshot.checkpoints;
+    this.rewrites = recovery.snapshot.rewrites.length;
+    for (const file of recovery.snapshot.files) this.track(file);
+    this.ids = new LakeEventIds(store, duck, (bucket) => this.files(EVENTS_DIR, bucket).map((f) => f.key), options.dedupIds);
   }
 
-  /** Releases the writer lock (the consumer calls this after its final flush). */
+  /** Takes the lake's writer lock, recovers from any crash, and opens the writer. */
+  static async open(location: LakeLocation, options: LakeWriterOptions = {}): Promise<LakeWriter> {
+    const store = await storeOf(location);
+    // Lock before recovery: recovery deletes files another live writer may be renaming.
+    const unlock = lockLake(store.workDir);
+    try {
+      const recovery = await recoverLake(store);
+      const duck = await Duck.open({ threads: 1, memoryLimit: '512MB', ...options.duck });
+      return new LakeWriter(store, duck, unlock, recovery, options);
+    } catch (error) {
+      unlock();
+      throw error;
+    }
+  }
+
+  /** Releases the writer lock and the engine (the consumer calls this after its final flush). */
   close(): void {
+    this.duck.close();
     this.unlock();
   }
 
@@ -81,31 +108,67 @@ export class LakeWriter {
     return this.ids.loads;
   }
 
+  /** Event ids held in memory for deduplication. */
+  get dedupIdsHeld(): number {
+    return this.ids.size;
+  }
+
+  /** The live files of a bucket of a tree. */
+  files(tree: LakeTree, bucket: string): LakeFile[] {
+    return [...(this.live.get(`${tree}/${bucket}`)?.values() ?? [])];
+  }
+
+  /** Every live file, as a snapshot (for compaction and readers in this process). */
+  snapshot(): LakeSnapshot['files'] {
+    return [...this.live.values()].flatMap((m) => [...m.values()]).sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  private track(file: LakeFile): void {
+    const id = `${file.tree}/${file.bucket}`;
+    let files = this.live.get(id);
+    if (!files) this.live.set(id, (files = new Map()));
+    files.set(file.key, file);
+  }
+
+  /** Number of the next rewrite (names its output file). */
+  nextRewrite(): number {
+    return this.rewrites + 1;
+  }
+
+  /** Applies a logged rewrite to the in-memory view (compact.ts calls this after the log line). */
+  applyRewrite(entry: RewriteEntry): void {
+    this.rewrites = Math.max(this.rewrites, entry.n);
+    const files = this.live.get(`${entry.tree}/${entry.bucket}`);
+    for (const key of entry.removed) files?.delete(key);
+    entry.added.forEach((key, i) => this.track({ key, tree: entry.tree, bucket: entry.bucket, rows: entry.addedRows[i] ?? 0 }));
+    if (files?.size === 0) this.live.delete(`${entry.tree}/${entry.bucket}`);
+    if (entry.tree === EVENTS_DIR) this.ids.forget(entry.bucket);
+  }
+
   /**
    * Writes `records` (one topic-partition, ascending offsets) durably; returns the commit
    * entry, or null when every record was already committed. Throws on I/O errors: the
    * caller keeps the records and retries, nothing was committed.
    */
-  flush(topic: string, partition: number, records: readonly LakeRecord[]): CommitEntry | null {
+  async flush(topic: string, partition: number, records: readonly LakeRecord[]): Promise<CommitEntry | null> {
     const fresh = records.filter((r) => r.offset >= this.checkpoint(topic, partition));
     if (fresh.length === 0) return null;
     const first = fresh[0]!.offset;
     const last = fresh[fresh.length - 1]!.offset;
-    const eventLines = new Map<string, string[]>();
-    const newIds = new Map<string, Set<string>>();
     const invalidLines = new Map<string, string[]>();
-    let duplicates = 0;
     const push = (map: Map<string, string[]>, bucket: string, line: string): void => {
       const lines = map.get(bucket);
       if (lines) lines.push(line);
       else map.set(bucket, [line]);
     };
     const invalid = (record: LakeRecord, reason: string, value: unknown): void => {
-      const line: InvalidLine = { topic, partition, offset: record.offset.toString(), kafka_ts: record.timestamp, key: record.key, reason, value };
+      const text = typeof value === 'string' && reason === 'value is not JSON' ? value : value === null ? null : JSON.stringify(value);
+      const line: InvalidLine = { topic, partition, offset: record.offset.toString(), kafka_ts: record.timestamp, key: record.key, reason, value: text };
       // Rejected records may lack a usable ts: bucket them by arrival in Kafka.
       push(invalidLines, hourBucket(record.timestamp), JSON.stringify(line));
     };
 
+    const valid: Array<{ bucket: string; id: string; line: string }> = [];
     for (const record of fresh) {
       let value: unknown;
       try {
@@ -120,48 +183,64 @@ export class LakeWriter {
       }
       const parsed = canonicalEventSchema.safeParse(value);
       if (!parsed.success) {
-        invalid(record, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), value);
+        invalid(record, formatIssues(parsed.error.issues).join('; '), value);
         continue;
       }
-      const event = parsed.data;
-      const bucket = hourBucket(event.ts);
+      valid.push({ bucket: hourBucket(parsed.data.ts), id: parsed.data.event_id, line: JSON.stringify(parsed.data) });
+    }
+
+    await this.ids.prepare(new Set(valid.map((v) => v.bucket)));
+    const eventLines = new Map<string, string[]>();
+    const newIds = new Map<string, Set<string>>();
+    let duplicates = 0;
+    for (const { bucket, id, line } of valid) {
       let pending = newIds.get(bucket);
       if (!pending) newIds.set(bucket, (pending = new Set()));
-      if (pending.has(event.event_id) || this.ids.has(bucket, event.event_id)) {
+      if (pending.has(id) || this.ids.has(bucket, id)) {
         duplicates++;
         continue;
       }
-      pending.add(event.event_id);
-      push(eventLines, bucket, JSON.stringify(event));
+      pending.add(id);
+      push(eventLines, bucket, line);
     }
 
     const name = partFileName(topic, partition, first, last);
-    const files: Array<{ rel: string; lines: string[] }> = [];
-    for (const [bucket, lines] of eventLines) files.push({ rel: `${EVENTS_DIR}/${bucket}/${name}`, lines });
-    for (const [bucket, lines] of invalidLines) files.push({ rel: `${INVALID_DIR}/${bucket}/${name}`, lines });
-    const entry: CommitEntry = {
-      topic,
-      partition,
-      first: first.toString(),
-      last: last.toString(),
-      next: (last + 1n).toString(),
-      files: files.map((f) => f.rel),
-      events: [...eventLines.values()].reduce((n, lines) => n + lines.length, 0),
-      duplicates,
-      invalid: [...invalidLines.values()].reduce((n, lines) => n + lines.length, 0),
-      at: new Date().toISOString(),
-    };
-
-    // Stage everything first: a crash now leaves only temp files, which recovery deletes.
-    const staged = files.map((f) => ({ temp: stageGzipLines(join(this.lakeDir, f.rel), f.lines), path: join(this.lakeDir, f.rel) }));
-    this.options.onStage?.('staged', entry);
-    for (const { temp, path } of staged) publishFile(temp, path);
-    this.options.onStage?.('renamed', entry);
-    // The commit point: from here on the range is in the lake, whatever Kafka says.
-    appendCommit(this.lakeDir, entry);
-    this.checkpoints.set(partitionKey(topic, partition), last + 1n);
-    for (const [bucket, ids] of newIds) this.ids.add(bucket, ids);
-    this.options.onStage?.('committed', entry);
-    return entry;
+    const staging = stagingDir(this.store, `${topic}+${partition}`);
+    try {
+      // Stage everything first: a crash now leaves only staging files, which recovery deletes.
+      const staged: Array<{ key: string; local: string; rows: number; tree: LakeTree; bucket: string }> = [];
+      for (const [tree, lines] of [
+        [EVENTS_DIR, eventLines],
+        [INVALID_DIR, invalidLines],
+      ] as const) {
+        const files = await stageBuckets(this.duck, staging, tree, lines);
+        for (const [bucket, local] of files) staged.push({ key: `${tree}/${bucket}/${name}`, local, rows: lines.get(bucket)!.length, tree, bucket });
+      }
+      const entry: CommitEntry = {
+        topic,
+        partition,
+        first: first.toString(),
+        last: last.toString(),
+        next: (last + 1n).toString(),
+        files: staged.map((f) => f.key),
+        rows: staged.map((f) => f.rows),
+        events: [...eventLines.values()].reduce((n, lines) => n + lines.length, 0),
+        duplicates,
+        invalid: [...invalidLines.values()].reduce((n, lines) => n + lines.length, 0),
+        at: new Date().toISOString(),
+      };
+      this.options.onStage?.('staged', entry);
+      for (const f of staged) await this.store.putFile(f.key, f.local);
+      this.options.onStage?.('renamed', entry);
+      // The commit point: from here on the range is in the lake, whatever Kafka says.
+      await appendCommit(this.store, entry);
+      this.checkpoints.set(partitionKey(topic, partition), last + 1n);
+      for (const f of staged) this.track({ key: f.key, tree: f.tree, bucket: f.bucket, rows: f.rows });
+      for (const [bucket, ids] of newIds) this.ids.add(bucket, ids);
+      this.options.onStage?.('committed', entry);
+      return entry;
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
   }
 }

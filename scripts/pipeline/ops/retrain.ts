@@ -92,7 +92,7 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
     if (!live) log(`live model ${pointer.model.version} is not in the local store ${options.modelsDir}: gating against popularity only`);
   }
 
-  const hours = lakeHours(options.lakeDir);
+  const hours = await lakeHours(options.lakeDir);
   if (hours.length === 0) return done({ outcome: 'no-data', message: `no events in ${options.lakeDir}`, events: 0 });
   const windowDays = options.windowDays ?? 30;
   const holdoutDays = options.holdoutDays ?? 1;

@@ -51,9 +51,9 @@ describe('quality gate', () => {
   it('runs one dry-run retrain cycle over a lake written by the lake writer', async () => {
     const lakeDir = mkdtempSync(join(tmpdir(), 'lake-gate-'));
     dirs.push(lakeDir);
-    const writer = new LakeWriter(lakeDir);
+    const writer = await LakeWriter.open(lakeDir);
     const records = events.map((e, i) => ({ offset: BigInt(i), key: e.user_id, value: eventRecord(e).value, timestamp: e.received_at }));
-    writer.flush('events.product_view', 0, records);
+    await writer.flush('events.product_view', 0, records);
     writer.close();
     const logs: string[] = [];
     const report = await retrainOnce({ lakeDir, modelsDir: join(lakeDir, 'models'), client: null, log: (line) => logs.push(line) });

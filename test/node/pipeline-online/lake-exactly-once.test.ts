@@ -108,7 +108,7 @@ describe('lake consumer: exactly once across crashes', () => {
     expect(clean.code, clean.out).toBe(0);
     expect(clean.out).toMatch(/recovery removed/);
 
-    const audit = auditLake(lakeDir);
+    const audit = await auditLake(lakeDir, { eventIds: true });
     expect(audit.problems).toEqual([]);
     const expected = new Set([...first, ...second].map((e) => e.event_id));
     expect(audit.events).toBe(expected.size);
@@ -130,7 +130,7 @@ describe('lake consumer: exactly once across crashes', () => {
     await again.drain(30_000);
     await again.stop();
     expect(again.metrics.flushes.total()).toBe(0);
-    expect(auditLake(lakeDir).events).toBe(expected.size);
+    expect((await auditLake(lakeDir)).events).toBe(expected.size);
   });
 
   it('replays into a fresh lake with a new group and gets the same events', async () => {
@@ -146,8 +146,8 @@ describe('lake consumer: exactly once across crashes', () => {
       });
       await consumer.drain(60_000);
       await consumer.stop();
-      const replay = auditLake(replayDir);
-      const original = auditLake(lakeDir);
+      const replay = await auditLake(replayDir, { eventIds: true });
+      const original = await auditLake(lakeDir, { eventIds: true });
       expect(replay.problems).toEqual([]);
       expect(new Set(replay.eventIds)).toEqual(new Set(original.eventIds));
       expect(replay.checkpoints).toEqual(original.checkpoints);

@@ -1,7 +1,9 @@
 /**
- * The lake writer without Kafka: hour-bucket layout, dedup of re-sent events across
- * flushes and restarts, recovery from a torn commit-log line and from renamed but
- * uncommitted files, and the single-writer lock.
+ * The lake writer without Kafka: Parquet hour-bucket layout, dedup of re-sent events
+ * across flushes and restarts (also with a dedup budget far below the lake's size),
+ * recovery from a torn commit-log line and from renamed but uncommitted files, the
+ * single-writer lock, and the atomic rewrites: compaction of closed hours, retention,
+ * erasure, and a crash in the middle of a rewrite.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,11 @@ import { eventRecord } from '../../../shared/kafka/records';
 import { auditLake } from '../../../scripts/pipeline/lake/audit';
 import { LakeLockedError } from '../../../scripts/pipeline/lake/lock';
 import { LakeWriter, type LakeRecord } from '../../../scripts/pipeline/lake/writer';
-import { indexFile } from '../../../scripts/pipeline/lake/layout';
+import { indexKey, rewriteFileName } from '../../../scripts/pipeline/lake/layout';
+import { applyRetention, compactLake, eraseUsers } from '../../../scripts/pipeline/lake/compact';
+import { loadLakeEvents, withLakeQuery } from '../../../scripts/pipeline/lake/read';
+import { readSnapshot } from '../../../scripts/pipeline/lake/commit-log';
+import { LocalStore } from '../../../scripts/pipeline/lake/store';
 import { syntheticEvents } from '../../../scripts/lib/synthetic-events';
 
 const events = syntheticEvents({ days: 2, sessionsPerDay: 20, seed: 3 });
@@ -32,57 +38,152 @@ describe('lake writer', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes hour buckets, skips committed offsets and drops re-sent event ids, also after a restart', () => {
+  it('writes Parquet hour buckets, skips committed offsets and drops re-sent event ids, also after a restart', async () => {
     const lake = newLake();
-    let writer = new LakeWriter(lake);
-    const first = writer.flush(TOPIC, 0, records(0, 100))!;
+    let writer = await LakeWriter.open(lake);
+    const first = (await writer.flush(TOPIC, 0, records(0, 100)))!;
     expect(first.events).toBe(100);
     expect(
-      first.files.every((f) => /^events\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/events\.product_view\+0\+0{19}-0{17}99\.ndjson\.gz$/.test(f)),
+      first.files.every((f) => /^events\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/events\.product_view\+0\+0{19}-0{17}99\.parquet$/.test(f)),
     ).toBe(true);
     // Redelivery of a committed range: nothing happens.
-    expect(writer.flush(TOPIC, 0, records(50, 100))).toBeNull();
+    expect(await writer.flush(TOPIC, 0, records(50, 100))).toBeNull();
     writer.close();
     // Restart; the same events again at new offsets (a redrive): all dropped by event_id.
-    writer = new LakeWriter(lake);
-    const again = writer.flush(TOPIC, 0, records(0, 100, 100))!;
+    writer = await LakeWriter.open(lake);
+    const again = (await writer.flush(TOPIC, 0, records(0, 100, 100)))!;
     expect(again).toMatchObject({ events: 0, duplicates: 100, first: '100', next: '200' });
     writer.close();
-    const audit = auditLake(lake);
+    const audit = await auditLake(lake);
     expect(audit.problems).toEqual([]);
     expect(audit.events).toBe(100);
+    // What comes back out is what went in.
+    const { events: read } = await loadLakeEvents(lake);
+    const byId = new Map(events.slice(0, 100).map((e) => [e.event_id, e]));
+    expect(read).toHaveLength(100);
+    for (const e of read) expect(e).toEqual(byId.get(e.event_id));
   });
 
-  it('recovers from a torn commit line and from renamed files without a commit', () => {
+  it('deduplicates exactly with a budget of ids far below the lake size (buckets are re-read)', async () => {
     const lake = newLake();
-    const writer = new LakeWriter(lake);
-    writer.flush(TOPIC, 0, records(0, 50));
-    const second = writer.flush(TOPIC, 0, records(50, 100))!;
+    const writer = await LakeWriter.open(lake, { dedupIds: 10 });
+    const n = events.length;
+    for (let i = 0; i < n; i += 5) await writer.flush(TOPIC, 0, records(i, Math.min(i + 5, n)));
+    let duplicates = 0;
+    for (let i = 0; i < n; i += 5) duplicates += (await writer.flush(TOPIC, 0, records(i, Math.min(i + 5, n), n + i)))!.duplicates;
+    expect(duplicates).toBe(n);
+    // Buckets were evicted and read back from their Parquet files.
+    const buckets = new Set(writer.snapshot().map((f) => f.bucket)).size;
+    expect(writer.dedupLoads).toBeGreaterThan(buckets);
+    expect(writer.dedupIdsHeld).toBeLessThan(n);
+    writer.close();
+    expect((await auditLake(lake)).distinctEvents).toBe(events.length);
+  });
+
+  it('recovers from a torn commit line and from renamed files without a commit', async () => {
+    const lake = newLake();
+    const writer = await LakeWriter.open(lake);
+    await writer.flush(TOPIC, 0, records(0, 50));
+    const second = (await writer.flush(TOPIC, 0, records(50, 100)))!;
     writer.close();
     // Simulate a crash during the second commit: its line is cut in half.
-    const log = indexFile(lake, TOPIC, 0);
+    const log = join(lake, indexKey(TOPIC, 0));
     const lines = readFileSync(log, 'utf8').split('\n');
     writeFileSync(log, `${lines[0]}\n${lines[1]!.slice(0, 20)}`);
-    const recovered = new LakeWriter(lake);
+    const recovered = await LakeWriter.open(lake);
     expect(recovered.recovery.tornLogs).toHaveLength(1);
     expect(recovered.recovery.orphans.sort()).toEqual([...second.files].sort());
     expect(recovered.checkpoint(TOPIC, 0)).toBe(50n);
     for (const file of second.files) expect(existsSync(join(lake, file))).toBe(false);
     // Kafka redelivers 50..99: written once.
-    expect(recovered.flush(TOPIC, 0, records(50, 100))!.events).toBe(50);
+    expect((await recovered.flush(TOPIC, 0, records(50, 100)))!.events).toBe(50);
     recovered.close();
-    const audit = auditLake(lake);
+    const audit = await auditLake(lake);
     expect(audit.problems).toEqual([]);
     expect(audit.distinctEvents).toBe(100);
   });
 
-  it('allows one writer per lake and takes over the lock of a dead one', () => {
+  it('allows one writer per lake and takes over the lock of a dead one', async () => {
     const lake = newLake();
-    const writer = new LakeWriter(lake);
-    expect(() => new LakeWriter(lake)).toThrow(LakeLockedError);
+    const writer = await LakeWriter.open(lake);
+    await expect(LakeWriter.open(lake)).rejects.toThrow(LakeLockedError);
     writer.close();
     writeFileSync(join(lake, '_writer.lock'), '999999999\n');
-    const next = new LakeWriter(lake);
+    const next = await LakeWriter.open(lake);
     next.close();
+  });
+
+  it('compacts closed hours into one file each, atomically, without changing what a query sees', async () => {
+    const lake = newLake();
+    const writer = await LakeWriter.open(lake);
+    for (let i = 0; i < events.length; i += 40) await writer.flush(TOPIC, 0, records(i, Math.min(i + 40, events.length)));
+    const before = await loadLakeEvents(lake);
+    const filesBefore = writer.snapshot().length;
+    const report = await compactLake(writer, { now: Date.UTC(2030, 0, 1) });
+    expect(report.buckets).toBeGreaterThan(0);
+    expect(report.rowsOut).toBe(report.rowsIn);
+    const buckets = new Set(writer.snapshot().map((f) => f.bucket));
+    expect(writer.snapshot()).toHaveLength(buckets.size);
+    expect(filesBefore).toBeGreaterThan(buckets.size);
+    writer.close();
+    const after = await loadLakeEvents(lake);
+    expect(after.events).toEqual(before.events);
+    const audit = await auditLake(lake);
+    expect(audit.problems).toEqual([]);
+    expect(audit.events).toBe(events.length);
+    // Hours that are not closed yet are left alone.
+    const open = await LakeWriter.open(lake);
+    await open.flush(TOPIC, 0, records(0, events.length, 10_000));
+    expect((await compactLake(open, { now: events[0]!.ts })).buckets).toBe(0);
+    open.close();
+  });
+
+  it('erases a user from every bucket and drops buckets past retention; the audit stays clean', async () => {
+    const lake = newLake();
+    const writer = await LakeWriter.open(lake);
+    await writer.flush(TOPIC, 0, records(0, events.length));
+    const victim = events[5]!.user_id;
+    const theirs = events.filter((e) => e.user_id === victim).length;
+    const erased = await eraseUsers(writer, [victim], 'test erasure');
+    expect(erased.rows).toBe(theirs);
+    expect((await loadLakeEvents(lake)).events.some((e) => e.user_id === victim)).toBe(false);
+    const count = await withLakeQuery(lake, {}, (q) => q.duck.number('SELECT count(*) FROM events'));
+    expect(count).toBe(events.length - theirs);
+    // The log records what was done, not whom.
+    expect(readFileSync(join(lake, '_index/_rewrites.ndjson'), 'utf8')).not.toContain(victim);
+    const lastDay = events.reduce((max, e) => Math.max(max, e.ts), 0);
+    const kept = await applyRetention(writer, 1, lastDay + 3_600_000);
+    expect(kept.buckets).toBeGreaterThan(0);
+    writer.close();
+    const audit = await auditLake(lake);
+    expect(audit.problems).toEqual([]);
+    expect(audit.events).toBeLessThan(events.length - theirs);
+    expect(Math.min(...(await loadLakeEvents(lake)).events.map((e) => e.ts))).toBeGreaterThan(lastDay - 2 * 86_400_000);
+  });
+
+  it('a crash in the middle of a rewrite leaves the old files or the new one, never both', async () => {
+    const lake = newLake();
+    const writer = await LakeWriter.open(lake);
+    for (let i = 0; i < events.length; i += 20) await writer.flush(TOPIC, 0, records(i, Math.min(i + 20, events.length)));
+    writer.close();
+    const store = new LocalStore(lake);
+    const snapshot = await readSnapshot(store);
+    const bucket = snapshot.files.find((f, _, all) => all.filter((g) => g.bucket === f.bucket).length > 1)!.bucket;
+    // Crash 1: the rewrite's output was put in place, the log line never written.
+    writeFileSync(join(lake, 'events', bucket, rewriteFileName(1)), 'garbage');
+    const reopened = await LakeWriter.open(lake);
+    expect(reopened.recovery.orphans).toEqual([`events/${bucket}/${rewriteFileName(1)}`]);
+    // Crash 2: the line was written, the old files not deleted yet.
+    await compactLake(reopened, { now: Date.UTC(2030, 0, 1) });
+    reopened.close();
+    const after = await readSnapshot(store);
+    const removed = after.rewrites.flatMap((r) => r.removed);
+    writeFileSync(join(lake, removed[0]!), 'stale copy');
+    const again = await LakeWriter.open(lake);
+    expect(again.recovery.orphans).toEqual([removed[0]]);
+    again.close();
+    const audit = await auditLake(lake);
+    expect(audit.problems).toEqual([]);
+    expect(audit.events).toBe(events.length);
   });
 });

@@ -112,11 +112,11 @@ describe('online pipeline end to end', () => {
 
     // The edge path is asynchronous (outbox flush, queue batch): wait until those events are in the lake too.
     const deadline = Date.now() + 60_000;
-    while (!auditLake(lakeDir).eventIds.includes('edge-e2e-4') && Date.now() < deadline) {
+    while (!(await auditLake(lakeDir, { eventIds: true })).eventIds.includes('edge-e2e-4') && Date.now() < deadline) {
       await sleep(1000);
       await pipeline.retrainNow(); // drains the consumer; the model is unchanged or gated, never worse
     }
-    const audit = auditLake(lakeDir);
+    const audit = await auditLake(lakeDir, { eventIds: true });
     expect(audit.problems).toEqual([]);
     expect(audit.eventIds.filter((id) => id.startsWith('edge-e2e-')).sort()).toEqual(viaEdge.map((e) => e.event_id));
 

@@ -1,0 +1,76 @@
+/**
+ * DuckDB embedded (`@duckdb/node-api`), the lake's query engine: the writer turns NDJSON
+ * into Parquet with it, compaction and erasure rewrite files with it, and `lake query`,
+ * the audit and training run SQL on it. One place sets its limits: a memory limit with
+ * spilling to a temp directory, and a thread count (both cores by default).
+ */
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+/** Engine limits; defaults suit a shared 2-core machine. */
+export interface DuckOptions {
+  /** e.g. '1GB' (default 2GB): past it DuckDB spills to `tempDir`. */
+  memoryLimit?: string;
+  /** Worker threads (default: every core). */
+  threads?: number;
+  /** Spill directory (default: DuckDB's own `.tmp` next to the process). */
+  tempDir?: string;
+}
+
+/** A DuckDB connection with the few calls the pipeline needs. */
+export class Duck {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+  ) {}
+
+  /** An in-memory database with the given limits. */
+  static async open(options: DuckOptions = {}): Promise<Duck> {
+    const settings: Record<string, string> = {
+      memory_limit: options.memoryLimit ?? process.env.DUCKDB_MEMORY_LIMIT ?? '2GB',
+      threads: String(options.threads ?? (Number(process.env.DUCKDB_THREADS) || availableParallelism())),
+      // Keep insertion order only where a query asks for it: lets DuckDB stream and spill.
+      preserve_insertion_order: 'false',
+    };
+    if (options.tempDir) {
+      mkdirSync(options.tempDir, { recursive: true });
+      settings.temp_directory = options.tempDir;
+    }
+    const instance = await DuckDBInstance.create(':memory:', settings);
+    return new Duck(instance, await instance.connect());
+  }
+
+  /** Runs statements for their effect. */
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  /** All rows as plain objects (BIGINT and friends as strings, nested values as JSON). */
+  async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as T[];
+  }
+
+  /** The first column of the first row as a number (counts, sums). */
+  async number(sql: string): Promise<number> {
+    const [row] = await this.rows(sql);
+    const value = row ? Object.values(row)[0] : null;
+    return value === null || value === undefined ? 0 : Number(value);
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A SQL list of string literals (`[]` when empty). */
+export function sqlList(values: readonly string[]): string {
+  return `[${values.map(sqlString).join(', ')}]`;
+}
