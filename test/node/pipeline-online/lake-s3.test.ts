@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { eventRecord } from '../../../shared/kafka/records';
@@ -18,13 +18,6 @@ import { S3Store } from '../../../scripts/pipeline/lake/s3-store';
 import { LakeWriter, type LakeRecord } from '../../../scripts/pipeline/lake/writer';
 import { syntheticEvents } from '../../../scripts/lib/synthetic-events';
 
-// s3rver ships no types; this is the part of it the test uses.
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
-
 const events = syntheticEvents({ days: 2, sessionsPerDay: 20, seed: 5 });
 const records = (from: number, to: number): LakeRecord[] =>
   events
@@ -33,13 +26,12 @@ const records = (from: number, to: number): LakeRecord[] =>
 
 describe('lake on an S3-compatible bucket', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lake-s3-'));
-  let server: S3rverInstance;
+  let server: S3rver;
   let env: NodeJS.ProcessEnv;
   /** A fresh store (empty cache) of the bucket, like another host would open it. */
   const store = (cache: string): S3Store => S3Store.fromUrl('s3://lake-bucket/shop-1', { ...env, LAKE_CACHE_DIR: join(dir, cache) });
 
   beforeAll(async () => {
-    const { default: S3rver } = (await import('s3rver')) as unknown as { default: S3rverClass };
     server = new S3rver({
       port: 0,
       address: '127.0.0.1',
