@@ -51,8 +51,14 @@ export async function importEvents(
     const normalized = value === NOT_JSON ? null : normalizeEvent(value);
     if (normalized?.ok && !normalized.enriched) report.defaulted++;
     // Invalid lines go to invalid/ with the writer's reason, like a bad record on a topic.
-    const text = normalized?.ok ? JSON.stringify(normalized.event) : value === NOT_JSON ? null : JSON.stringify(value);
-    batch.push({ offset, key: normalized?.ok ? normalized.event.user_id : null, value: text, timestamp: now });
+    const text = normalized?.ok ? null : value === NOT_JSON ? null : JSON.stringify(value);
+    batch.push({
+      offset,
+      key: normalized?.ok ? normalized.event.user_id : null,
+      value: text,
+      timestamp: now,
+      ...(normalized?.ok ? { event: normalized.event } : {}),
+    });
     offset++;
     if (batch.length >= batchSize) await flush();
   }

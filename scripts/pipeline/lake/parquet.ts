@@ -1,8 +1,8 @@
 /**
  * Parquet files of the lake, written and read through DuckDB. A flush hands over JSON
- * lines grouped by hour bucket; they are written once to a temp NDJSON file and turned
- * into one zstd-compressed Parquet file per bucket by a single `COPY … PARTITION_BY`,
- * with the column types of columns.ts (so a file never infers its own schema).
+ * lines grouped by hour bucket; they are written to a temp NDJSON file and turned into
+ * one zstd-compressed Parquet file per bucket by `COPY … PARTITION_BY`, with the column
+ * types of columns.ts (so a file never infers its own schema).
  */
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,9 +18,12 @@ export function columnsOf(tree: LakeTree): Record<string, string> {
 /** Parquet writer settings of every lake file. */
 export const PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION zstd';
 
+/** Buckets per COPY statement: each open partition holds write buffers, so a backlog spanning days is written in slices. */
+const BUCKETS_PER_COPY = 32;
+
 /**
  * Writes `lines` (JSON objects of `tree`'s columns) grouped by bucket into Parquet files
- * under `stagingDir`; returns bucket → local file. One DuckDB statement for all buckets.
+ * under `stagingDir`; returns bucket → local file (one per bucket).
  */
 export async function stageBuckets(
   duck: Duck,
@@ -29,24 +32,27 @@ export async function stageBuckets(
   linesByBucket: ReadonlyMap<string, readonly string[]>,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  if (linesByBucket.size === 0) return out;
-  const input = join(stagingDir, `${tree}.ndjson`);
-  const parts: string[] = [];
-  for (const [bucket, lines] of linesByBucket) {
-    const [dt, hour] = bucket.split('/').map((p) => p.slice(p.indexOf('=') + 1));
-    // The bucket travels as two extra fields that PARTITION_BY turns into directories.
-    const prefix = `{"dt":"${dt}","hour":"${hour}",`;
-    for (const line of lines) parts.push(line === '{}' ? `{"dt":"${dt}","hour":"${hour}"}` : prefix + line.slice(1));
-  }
-  writeFileSync(input, `${parts.join('\n')}\n`);
+  const buckets = [...linesByBucket.keys()];
   const columns = readJsonColumns({ dt: 'VARCHAR', hour: 'VARCHAR', ...columnsOf(tree) });
   const dir = join(stagingDir, tree);
-  await duck.run(
-    `COPY (SELECT * FROM read_json(${sqlString(input)}, format = 'newline_delimited', columns = ${columns}, maximum_object_size = 67108864))
-     TO ${sqlString(dir)} (${PARQUET_OPTIONS}, PARTITION_BY (dt, hour), FILENAME_PATTERN 'part')`,
-  );
-  rmSync(input, { force: true });
-  for (const bucket of linesByBucket.keys()) {
+  for (let at = 0; at < buckets.length; at += BUCKETS_PER_COPY) {
+    const slice = buckets.slice(at, at + BUCKETS_PER_COPY);
+    const input = join(stagingDir, `${tree}-${at}.ndjson`);
+    const parts: string[] = [];
+    for (const bucket of slice) {
+      const [dt, hour] = bucket.split('/').map((p) => p.slice(p.indexOf('=') + 1));
+      // The bucket travels as two extra fields that PARTITION_BY turns into directories.
+      const prefix = `{"dt":"${dt}","hour":"${hour}",`;
+      for (const line of linesByBucket.get(bucket)!) parts.push(line === '{}' ? `{"dt":"${dt}","hour":"${hour}"}` : prefix + line.slice(1));
+    }
+    writeFileSync(input, `${parts.join('\n')}\n`);
+    await duck.run(
+      `COPY (SELECT * FROM read_json(${sqlString(input)}, format = 'newline_delimited', columns = ${columns}, maximum_object_size = 67108864))
+       TO ${sqlString(dir)} (${PARQUET_OPTIONS}, PARTITION_BY (dt, hour), FILENAME_PATTERN 'part-${at}-{i}', OVERWRITE_OR_IGNORE)`,
+    );
+    rmSync(input, { force: true });
+  }
+  for (const bucket of buckets) {
     const bucketDir = join(dir, bucket);
     const files = existsSync(bucketDir) ? readdirSync(bucketDir).filter((f) => f.endsWith('.parquet')) : [];
     if (files.length !== 1) throw new Error(`expected one staged Parquet file in ${bucketDir}, found ${files.length}`);
