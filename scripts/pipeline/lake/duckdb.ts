@@ -52,6 +52,16 @@ export class Duck {
     return reader.getRowObjectsJson() as T[];
   }
 
+  /** Rows as arrays (VARCHAR → string, DOUBLE → number, BIGINT → bigint), a chunk (~2048 rows) at a time. */
+  async *chunks(sql: string): AsyncGenerator<unknown[][]> {
+    const result = await this.connection.stream(sql);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk.getRows() as unknown[][];
+    }
+  }
+
   /** The first column of the first row as a number (counts, sums). */
   async number(sql: string): Promise<number> {
     const [row] = await this.rows(sql);

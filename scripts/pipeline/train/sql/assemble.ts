@@ -1,0 +1,103 @@
+/**
+ * The result tables of the training SQL (t_neighbours, t_pop_top, t_item_category,
+ * t_counters) → the model artifact, exactly as the in-memory trainer lays it out: lists
+ * sorted by score then id, scores rounded to `scoreDigits` significant digits here (in
+ * JavaScript, so the bytes match whatever engine computed the scores), keys sorted,
+ * version from the newest session end and a hash of parameters and input.
+ */
+import { createHash } from 'node:crypto';
+import {
+  FORMAT_VERSION,
+  MODEL_FORMAT,
+  NEIGHBOUR_KINDS,
+  type ItemNeighbours,
+  type NeighbourKind,
+  type Popularity,
+  type ScoredList,
+} from '../../../../shared/model/format';
+import type { TrainParams } from '../params';
+import type { ModelArtifact } from '../train';
+
+/** What the engine hands over: rows of the result tables. */
+export interface TrainTables {
+  /** (kind, i, j, score) in (i, kind, score desc, j) order, streamed. */
+  neighbours: AsyncIterable<Array<[string, string, string, number]>>;
+  /** (scope, key, item, w). */
+  popTop: Array<[string, string, string, number]>;
+  itemCategory: Array<[string, string]>;
+  counters: { sessions: number; events: number; fromTs: number | null; toTs: number | null };
+  /** Identity of the input (sha256 hex). */
+  inputHash: string;
+}
+
+function round(x: number, digits: number): number {
+  return Number(x.toPrecision(digits));
+}
+
+const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Builds the artifact from the result tables. */
+export async function assembleArtifact(tables: TrainTables, params: TrainParams, version?: string): Promise<ModelArtifact> {
+  const digits = params.scoreDigits;
+  const kindOrder = new Map<string, number>(NEIGHBOUR_KINDS.map((k, i) => [k, i]));
+  const collected = new Map<string, ItemNeighbours>();
+  for await (const chunk of tables.neighbours) {
+    for (const [kind, i, j, score] of chunk) {
+      let entry = collected.get(i);
+      if (!entry) collected.set(i, (entry = {}));
+      ((entry[kind as NeighbourKind] ??= []) as Array<[string, number]>).push([j, round(score, digits)]);
+    }
+  }
+  // Keys in sorted order, kinds in NEIGHBOUR_KINDS order (the serialised bytes depend on both).
+  const neighbours = new Map<string, ItemNeighbours>();
+  for (const id of [...collected.keys()].sort(byKey)) {
+    const entry = collected.get(id)!;
+    const ordered: ItemNeighbours = {};
+    for (const kind of [...(Object.keys(entry) as NeighbourKind[])].sort((a, b) => kindOrder.get(a)! - kindOrder.get(b)!))
+      ordered[kind] = entry[kind]!;
+    neighbours.set(id, ordered);
+  }
+
+  const lists = new Map<string, Map<string, Array<[string, number]>>>();
+  for (const [scope, key, item, w] of tables.popTop) {
+    let scoped = lists.get(scope);
+    if (!scoped) lists.set(scope, (scoped = new Map()));
+    let list = scoped.get(key);
+    if (!list) scoped.set(key, (list = []));
+    list.push([item, w]);
+  }
+  const top = (list: Array<[string, number]>): ScoredList =>
+    list.sort((a, b) => b[1] - a[1] || byKey(a[0], b[0])).map(([id, w]) => [id, round(w, digits)]);
+  const scope = (name: string): Record<string, ScoredList> => {
+    const scoped = lists.get(name) ?? new Map<string, Array<[string, number]>>();
+    return Object.fromEntries([...scoped.keys()].sort(byKey).map((key) => [key, top(scoped.get(key)!)]));
+  };
+  const popularity: Popularity = {
+    global: top(lists.get('global')?.get('') ?? []),
+    by_region: scope('region'),
+    by_category: scope('category'),
+    item_category: Object.fromEntries([...tables.itemCategory].sort((a, b) => byKey(a[0], b[0]))),
+    by_country: scope('country'),
+  };
+
+  const paramsHash = createHash('sha256').update(JSON.stringify(params)).update(tables.inputHash).digest('hex');
+  const asOf = tables.counters.toTs ?? 0;
+  const stamp = new Date(asOf)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return {
+    manifest: {
+      format: MODEL_FORMAT,
+      format_version: FORMAT_VERSION,
+      version: version ?? `${stamp}-${paramsHash.slice(0, 8)}`,
+      created_at: new Date(asOf).toISOString(),
+      kinds: NEIGHBOUR_KINDS.filter((k) => [...neighbours.values()].some((e) => e[k] !== undefined)),
+      item_count: neighbours.size,
+      source: { events: tables.counters.events, sessions: tables.counters.sessions, from_ts: tables.counters.fromTs ?? 0, to_ts: asOf },
+      params: { ...params, input_sha256: tables.inputHash },
+    },
+    popularity,
+    neighbours,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The SQL of training is written once and run on DuckDB (embedded, the default) or on
+ * Apache Spark (local or a cluster). This is the whole difference between the two: how
+ * an intermediate result is materialised, and how a purchase's lines become rows.
+ * Everything else (window functions, joins, pow, greatest, ||, chr) is the same text.
+ */
+
+/** An SQL engine's spelling of the few things that differ. */
+export interface Dialect {
+  readonly name: 'duckdb' | 'spark';
+  /** A statement that computes `select` once and keeps it as `name` for later statements. */
+  materialize(name: string, select: string): string;
+  /**
+   * Rows of `source` with one row per element of its array column `array`, as columns
+   * `<alias>` (the element) and `<alias>_no` (1-based position), plus `columns` of the source.
+   */
+  explode(source: string, columns: readonly string[], array: string, alias: string): string;
+  /** A 60-bit integer hash of a string expression (from its md5), equal in both engines. */
+  hash60(expr: string): string;
+}
+
+/** DuckDB: temp tables (spill to disk under the memory limit), unnest with subscripts. */
+export const DUCKDB: Dialect = {
+  name: 'duckdb',
+  materialize: (name, select) => `CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`,
+  explode: (source, columns, array, alias) =>
+    `SELECT ${columns.join(', ')}, unnest(${array}) AS ${alias}, generate_subscripts(${array}, 1) AS ${alias}_no FROM ${source}`,
+  hash60: (expr) => `CAST('0x' || substr(md5(${expr}), 1, 15) AS BIGINT)`,
+};
+
+/** Spark SQL: cached temp views (computed eagerly once), posexplode (0-based, hence + 1). */
+export const SPARK: Dialect = {
+  name: 'spark',
+  materialize: (name, select) => `CACHE TABLE ${name} AS ${select}`,
+  explode: (source, columns, array, alias) =>
+    `SELECT ${columns.join(', ')}, ${alias}, ${alias}_pos + 1 AS ${alias}_no FROM ${source} LATERAL VIEW posexplode(${array}) x AS ${alias}_pos, ${alias}`,
+  hash60: (expr) => `CAST(conv(substr(md5(${expr}), 1, 15), 16, 10) AS BIGINT)`,
+};
+
+/** The dialect of an engine name. */
+export function dialectOf(engine: 'duckdb' | 'spark'): Dialect {
+  return engine === 'spark' ? SPARK : DUCKDB;
+}
+
+/** A SQL string literal (both dialects). */
+export function lit(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A SQL DOUBLE literal that reads back as exactly `x` (a bare 2.0 is DECIMAL in both engines). */
+export function num(x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`not a finite number: ${x}`);
+  return `CAST(${String(x)} AS DOUBLE)`;
+}

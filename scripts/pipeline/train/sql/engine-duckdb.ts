@@ -1,0 +1,71 @@
+/**
+ * Runs the training plan on DuckDB embedded: the lake's live files as the view
+ * `events`, every statement materialised as a temp table (DuckDB spills to its temp
+ * directory beyond the memory limit, so the data may be far larger than memory), both
+ * cores by default. Result tables are read back by the caller through `duck`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Duck, sqlString, type DuckOptions } from '../../lake/duckdb';
+import { openLakeQuery } from '../../lake/read';
+import type { LakeLocation } from '../../lake/location';
+import { DUCKDB } from './dialect';
+import type { Statement } from './plan';
+
+/** An engine session with the source views defined. */
+export interface DuckSession {
+  duck: Duck;
+  /** Runs statements in order, each materialised as its table; `onStep` reports timings. */
+  run(statements: readonly Statement[], onStep?: (name: string, seconds: number) => void): Promise<void>;
+  close(): void;
+}
+
+/** Engine limits of training: a memory limit, spill directory and threads. */
+export interface TrainEngineOptions extends DuckOptions {
+  /** Item → category from a catalog (the fallback for items whose events carry none). */
+  catalogCategories?: ReadonlyMap<string, string>;
+}
+
+/** Opens DuckDB over the lake (`events` view limited to the range) and the catalog view. */
+export async function openDuckSession(
+  lake: LakeLocation,
+  range: { fromTs?: number; toTs?: number },
+  options: TrainEngineOptions = {},
+): Promise<DuckSession> {
+  const spill = options.tempDir ?? mkdtempSync(join(tmpdir(), 'train-spill-'));
+  const duck = await Duck.open({
+    memoryLimit: options.memoryLimit ?? process.env.TRAIN_MEMORY_LIMIT ?? '1500MB',
+    tempDir: spill,
+    ...(options.threads ? { threads: options.threads } : {}),
+  });
+  try {
+    await openLakeQuery(lake, { ...range, reuse: duck });
+    await duck.run('CREATE OR REPLACE TEMP TABLE catalog_categories (item VARCHAR, category VARCHAR)');
+    const entries = [...(options.catalogCategories ?? [])];
+    for (let at = 0; at < entries.length; at += 1000) {
+      const values = entries
+        .slice(at, at + 1000)
+        .map(([item, category]) => `(${sqlString(item)}, ${sqlString(category)})`)
+        .join(', ');
+      await duck.run(`INSERT INTO catalog_categories VALUES ${values}`);
+    }
+  } catch (error) {
+    duck.close();
+    throw error;
+  }
+  return {
+    duck,
+    async run(statements, onStep) {
+      for (const { name, sql } of statements) {
+        const started = performance.now();
+        await duck.run(DUCKDB.materialize(name, sql));
+        onStep?.(name, (performance.now() - started) / 1000);
+      }
+    },
+    close() {
+      duck.close();
+      if (!options.tempDir) rmSync(spill, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Training as a list of SQL statements, each materialised as a named table, composed
+ * from one module per statistic: sessions.ts (sessionisation), kinds/* (one per
+ * neighbour kind), popularity.ts; then the scores and top-K lists. The same list runs
+ * on DuckDB and on Spark (dialect.ts); engines only differ in how they execute it.
+ *
+ * Two phases, so incremental training can merge state in between:
+ * - statistics: the additive sufficient statistics of the sessions in the input
+ *   (t_item_sessions, t_pairs, t_pop, t_categories, t_counters);
+ * - lists: scores, top-K neighbours per item and kind, top-N popularity, from tables
+ *   shaped like the statistics (`s_*` names given by the caller).
+ */
+import type { TrainParams } from '../params';
+import type { Dialect } from './dialect';
+import { num } from './dialect';
+import { KINDS } from './kinds';
+import { latestCategories, popularityStatements } from './popularity';
+import { sessionStatements, type SignalRow } from './sessions';
+
+/** One step of the plan: `sql` (a SELECT) is materialised as table `name`. */
+export interface Statement {
+  name: string;
+  sql: string;
+}
+
+/** Pair weights at or below this are float residue of take-backs, treated as absent (as PAIR_EPSILON). */
+export const PAIR_EPSILON = 1e-9;
+
+/** The statistics statements: t_input … t_counters. */
+export function statisticsStatements(
+  d: Dialect,
+  source: string,
+  signals: readonly SignalRow[],
+  params: TrainParams & { gapMs: number },
+  range: { fromTs?: number; toTs?: number } = {},
+): Statement[] {
+  return [
+    ...sessionStatements(d, source, signals, params, range),
+    { name: 't_item_sessions', sql: `SELECT item, CAST(count(*) AS DOUBLE) AS n FROM t_items GROUP BY item` },
+    {
+      name: 't_pairs',
+      sql: KINDS.map((k) => `SELECT '${k.kind}' AS kind, i, j, w FROM (${k.pairs(params)}) ${k.kind}_pairs`).join(' UNION ALL '),
+    },
+    ...popularityStatements(params.popularityHalfLifeDays),
+    {
+      name: 't_fingerprint',
+      // Order-independent identity of the input: count, time range and xor of per-event hashes.
+      sql: `SELECT count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts, coalesce(bit_xor(h), 0) AS x
+            FROM (SELECT ts, ${d.hash60(`event_id || ':' || CAST(ts AS VARCHAR)`)} AS h FROM t_input) f`,
+    },
+    {
+      name: 't_counters',
+      sql: `SELECT CAST(count(*) AS BIGINT) AS sessions, CAST(coalesce(sum(events), 0) AS BIGINT) AS events,
+                   min(start_ts) AS from_ts, max(end_ts) AS to_ts,
+                   (SELECT ref_ts FROM t_meta) AS ref_ts, (SELECT input_events FROM t_meta) AS input_events
+            FROM t_sessions`,
+    },
+  ];
+}
+
+/** Names of the tables the list statements read (the statistics, or merged state). */
+export interface StatisticsTables {
+  itemSessions: string;
+  pairs: string;
+  pop: string;
+  categories: string;
+}
+
+/** The statistics tables of a full build. */
+export const FULL_BUILD: StatisticsTables = { itemSessions: 't_item_sessions', pairs: 't_pairs', pop: 't_pop', categories: 't_categories' };
+
+/**
+ * The list statements: t_neighbours (kind, i, j, score), t_item_category (the latest
+ * category seen in events, else the catalog's: the view `catalog_categories(item,
+ * category)` the engine defines) and t_pop_top (scope global | region | country |
+ * category, key, item, w).
+ */
+export function listStatements(params: TrainParams, from: StatisticsTables): Statement[] {
+  const scored = KINDS.map(
+    (k) => `SELECT kind, i, j, ${k.score(params)} AS score FROM (
+              SELECT p.kind, p.i, p.j, p.w, ni.n AS ni, nj.n AS nj FROM ${from.pairs} p
+              LEFT JOIN ${from.itemSessions} ni ON ni.item = p.i LEFT JOIN ${from.itemSessions} nj ON nj.item = p.j
+              WHERE p.kind = '${k.kind}' AND p.w > ${num(PAIR_EPSILON)}) x`,
+  ).join(' UNION ALL ');
+  const top = (scope: string, n: number, source = from.pop): string =>
+    `SELECT scope, key, item, w FROM (
+       SELECT scope, key, item, w, row_number() OVER (PARTITION BY key ORDER BY w DESC, item) AS r FROM ${source} WHERE scope = '${scope}' AND w > 0
+     ) t WHERE r <= ${n}`;
+  const byCategory = `(SELECT 'category' AS scope, c.category AS key, g.item, g.w FROM ${from.pop} g JOIN t_item_category c ON c.item = g.item WHERE g.scope = 'global')`;
+  return [
+    {
+      name: 't_neighbours',
+      sql: `SELECT kind, i, j, score FROM (
+              SELECT kind, i, j, score, row_number() OVER (PARTITION BY kind, i ORDER BY score DESC, j) AS r FROM (${scored}) s WHERE score > 0
+            ) t WHERE r <= ${params.topK}`,
+    },
+    {
+      name: 't_item_category',
+      sql: `SELECT g.item, coalesce(e.category, k.category) AS category
+            FROM (SELECT item FROM ${from.pop} WHERE scope = 'global') g
+            LEFT JOIN (${latestCategories(from.categories)}) e ON e.item = g.item
+            LEFT JOIN catalog_categories k ON k.item = g.item
+            WHERE coalesce(e.category, k.category) IS NOT NULL`,
+    },
+    {
+      name: 't_pop_top',
+      sql: [
+        top('global', params.popularityTopN),
+        top('region', params.regionTopN),
+        top('country', params.regionTopN),
+        top('category', params.categoryTopN, byCategory),
+      ].join(' UNION ALL '),
+    },
+  ];
+}

@@ -1,0 +1,42 @@
+/**
+ * Training SQL, part 2: popularity and categories. Every session step counts with its
+ * type's weight, decayed by 0.5^(age / half-life) relative to the newest event, into
+ * the global list, the session's edge region and its country. An item's category is
+ * the one seen with it in the session that ended last (ties: the session that sorts
+ * last by start and key, then the last step), as the in-memory trainer keeps it.
+ *
+ * Tables: t_pop (scope 'global' | 'region' | 'country', key, item, w) and
+ * t_categories (item, category, end_ts, start_ts, skey, pos).
+ */
+import { num } from './dialect';
+import type { Statement } from './plan';
+
+/** Popularity and category statements (after sessionStatements). */
+export function popularityStatements(halfLifeDays: number): Statement[] {
+  const decay = `st.weight * pow(CAST(0.5 AS DOUBLE), CAST(m.ref_ts - st.ts AS DOUBLE) / ${num(halfLifeDays * 86_400_000)})`;
+  const steps = `SELECT st.item, s.edge_region, s.country, ${decay} AS w
+                 FROM t_session_steps st JOIN t_sessions s ON s.skey = st.skey CROSS JOIN t_meta m`;
+  return [
+    {
+      name: 't_pop',
+      sql: `SELECT 'global' AS scope, '' AS key, item, sum(w) AS w FROM (${steps}) x GROUP BY item
+            UNION ALL
+            SELECT 'region' AS scope, edge_region AS key, item, sum(w) AS w FROM (${steps}) x GROUP BY edge_region, item
+            UNION ALL
+            SELECT 'country' AS scope, country AS key, item, sum(w) AS w FROM (${steps}) x WHERE country IS NOT NULL GROUP BY country, item`,
+    },
+    {
+      name: 't_categories',
+      sql: `SELECT st.item, st.category_id AS category, s.end_ts, s.start_ts, s.skey, st.pos
+            FROM t_session_steps st JOIN t_sessions s ON s.skey = st.skey
+            WHERE st.category_id IS NOT NULL`,
+    },
+  ];
+}
+
+/** The latest category per item from a t_categories-shaped relation. */
+export function latestCategories(source: string): string {
+  return `SELECT item, category FROM (
+            SELECT item, category, row_number() OVER (PARTITION BY item ORDER BY end_ts DESC, start_ts DESC, skey DESC, pos DESC) AS r FROM ${source}
+          ) c WHERE r = 1`;
+}

@@ -1,0 +1,141 @@
+/**
+ * Training SQL, part 1: events → session steps → the per-session item sequence every
+ * statistic is counted over. The same rules as the in-memory trainer (../sessions.ts,
+ * ../stats.ts), in relational form:
+ *
+ * - a step is an event that counts as a view, cart add or purchase (the signal table
+ *   from the event semantics), one per item it touches (a purchase: one per line);
+ * - a session is a user's events with one session_id, or, without one, a run of events
+ *   no more than the gap apart; its region and country are those of its first event;
+ * - events are ordered by (ts, event_id), steps of one event by line;
+ * - the sequence collapses consecutive repeats; a session with more distinct items than
+ *   `maxSessionItems` keeps the last ones to appear (positions renumbered after).
+ *
+ * Tables: t_input (the events in the window), t_steps, t_sessions, t_seq
+ * (session, p, item), t_items (session, item, purchased) and t_meta.
+ */
+import { lit, num, type Dialect } from './dialect';
+import type { Statement } from './plan';
+
+/** What an event type counts as in a session, and where its items are. */
+export interface SignalRow {
+  type: string;
+  signal: string;
+  /** Popularity weight of one step of this type. */
+  weight: number;
+  /** `item_id`, or `items` (lines with an item_id each). */
+  itemsFrom: 'item_id' | 'items';
+}
+
+/** Knobs of sessionisation. */
+export interface SessionParams {
+  gapMs: number;
+  maxSessionItems: number;
+}
+
+/** Session key separator, as the in-memory trainer builds keys (`user \u0001 session`). */
+const SEP = 'chr(1)';
+
+/** A VALUES relation of the signal table (portable: a UNION ALL of literals). */
+function signalsRelation(signals: readonly SignalRow[]): string {
+  return signals
+    .map((s) => `SELECT ${lit(s.type)} AS type, ${lit(s.signal)} AS signal, ${num(s.weight)} AS weight, ${lit(s.itemsFrom)} AS items_from`)
+    .join(' UNION ALL ');
+}
+
+/**
+ * The statements that build t_input … t_items from the view `source` (the lake's events
+ * with the columns of lake/columns.ts), restricted to `fromTs <= ts < toTs`.
+ */
+export function sessionStatements(
+  d: Dialect,
+  source: string,
+  signals: readonly SignalRow[],
+  params: SessionParams,
+  range: { fromTs?: number; toTs?: number } = {},
+): Statement[] {
+  const where = [range.fromTs !== undefined ? `ts >= ${range.fromTs}` : '', range.toTs !== undefined ? `ts < ${range.toTs}` : '']
+    .filter(Boolean)
+    .join(' AND ');
+  const cols = 'event_id, type, user_id, session_id, ts, item_id, category_id, items, edge_region, geo.country AS country';
+  return [
+    {
+      name: 't_input',
+      // No deduplication here: the lake holds each event_id once per hour of its ts (the
+      // writer drops copies, compaction keeps one row per id, the audit checks both).
+      sql: `SELECT ${cols} FROM ${source}${where ? ` WHERE ${where}` : ''}`,
+    },
+    {
+      name: 't_meta',
+      // Popularity decays relative to the newest event of any type.
+      sql: `SELECT max(ts) AS ref_ts, count(*) AS input_events FROM t_input`,
+    },
+    {
+      name: 't_steps',
+      sql: `SELECT e.event_id, e.user_id, e.session_id, e.ts, e.item_id AS item, 1 AS line, s.signal, s.weight, e.category_id, e.edge_region, e.country
+            FROM t_input e JOIN (${signalsRelation(signals)}) s ON e.type = s.type
+            WHERE s.items_from = 'item_id' AND e.item_id IS NOT NULL
+            UNION ALL
+            SELECT l.event_id, l.user_id, l.session_id, l.ts, l.line.item_id AS item, l.line_no AS line, s.signal, s.weight, NULL AS category_id, l.edge_region, l.country
+            FROM (${d.explode(
+              't_input',
+              ['event_id', 'type', 'user_id', 'session_id', 'ts', 'edge_region', 'country'],
+              'items',
+              'line',
+            )}) l JOIN (${signalsRelation(signals)}) s ON l.type = s.type
+            WHERE s.items_from = 'items'`,
+    },
+    {
+      name: 't_event_sessions',
+      // Events with a session_id: their own session; without: a new session after a gap.
+      sql: `SELECT event_id, ts, edge_region, country,
+                   CASE WHEN session_id IS NOT NULL THEN user_id || ${SEP} || session_id
+                        ELSE user_id || ${SEP} || '#' || CAST(gap_start AS VARCHAR) END AS skey
+            FROM (
+              SELECT g.*, max(CASE WHEN opens = 1 THEN ts END) OVER (PARTITION BY user_id, session_id IS NULL, run ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS gap_start
+              FROM (
+                SELECT o.*, sum(opens) OVER (PARTITION BY user_id, session_id IS NULL ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS run
+                FROM (
+                  SELECT e.*, CASE WHEN session_id IS NULL AND (prev_ts IS NULL OR ts - prev_ts > ${params.gapMs}) THEN 1 ELSE 0 END AS opens
+                  FROM (
+                    SELECT event_id, user_id, session_id, ts, edge_region, country,
+                           lag(ts) OVER (PARTITION BY user_id, session_id IS NULL ORDER BY ts, event_id) AS prev_ts
+                    FROM (SELECT DISTINCT event_id, user_id, session_id, ts, edge_region, country FROM t_steps) x
+                  ) e
+                ) o
+              ) g
+            ) s`,
+    },
+    {
+      name: 't_sessions',
+      sql: `SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events,
+                   max(CASE WHEN first_no = 1 THEN edge_region END) AS edge_region,
+                   max(CASE WHEN first_no = 1 THEN country END) AS country
+            FROM (SELECT es.*, row_number() OVER (PARTITION BY skey ORDER BY ts, event_id) AS first_no FROM t_event_sessions es) f
+            GROUP BY skey`,
+    },
+    {
+      name: 't_session_steps',
+      sql: `SELECT es.skey, st.item, st.signal, st.weight, st.ts, st.category_id,
+                   row_number() OVER (PARTITION BY es.skey ORDER BY st.ts, st.event_id, st.line) AS pos
+            FROM t_steps st JOIN t_event_sessions es ON st.event_id = es.event_id`,
+    },
+    {
+      name: 't_items',
+      // Distinct items of a session, the last `maxSessionItems` to first appear, and whether bought.
+      sql: `SELECT skey, item, purchased FROM (
+              SELECT skey, item, purchased, row_number() OVER (PARTITION BY skey ORDER BY first_pos DESC) AS recency
+              FROM (SELECT skey, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
+                    FROM t_session_steps GROUP BY skey, item) i
+            ) r WHERE recency <= ${params.maxSessionItems}`,
+    },
+    {
+      name: 't_seq',
+      // Consecutive repeats collapsed first, then items beyond the cap dropped, then renumbered.
+      sql: `SELECT c.skey, c.item, row_number() OVER (PARTITION BY c.skey ORDER BY c.pos) AS p
+            FROM (SELECT skey, item, pos, lag(item) OVER (PARTITION BY skey ORDER BY pos) AS prev_item FROM t_session_steps) c
+            JOIN t_items k ON k.skey = c.skey AND k.item = c.item
+            WHERE c.prev_item IS NULL OR c.prev_item <> c.item`,
+    },
+  ];
+}
