@@ -32,7 +32,7 @@ export function statisticsStatements(
   source: string,
   signals: readonly SignalRow[],
   params: TrainParams & { gapMs: number },
-  range: { fromTs?: number; toTs?: number } = {},
+  range: { fromTs?: number; toTs?: number; refTs?: number } = {},
 ): Statement[] {
   return [
     ...sessionStatements(d, source, signals, params, range),
@@ -46,7 +46,7 @@ export function statisticsStatements(
       name: 't_fingerprint',
       // Order-independent identity of the input: count, time range and xor of per-event hashes.
       sql: `SELECT count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts, coalesce(bit_xor(h), 0) AS x
-            FROM (SELECT ts, ${d.hash60(`event_id || ':' || CAST(ts AS VARCHAR)`)} AS h FROM t_input) f`,
+            FROM (SELECT ts, ${d.hash60(`event_id || ':' || CAST(ts AS STRING)`)} AS h FROM t_input) f`,
     },
     {
       name: 't_counters',

@@ -45,14 +45,15 @@ function signalsRelation(signals: readonly SignalRow[]): string {
 
 /**
  * The statements that build t_input … t_items from the view `source` (the lake's events
- * with the columns of lake/columns.ts), restricted to `fromTs <= ts < toTs`.
+ * with the columns of lake/columns.ts), restricted to `fromTs <= ts < toTs`; popularity
+ * decays to `refTs` when given, else to the newest input event.
  */
 export function sessionStatements(
   d: Dialect,
   source: string,
   signals: readonly SignalRow[],
   params: SessionParams,
-  range: { fromTs?: number; toTs?: number } = {},
+  range: { fromTs?: number; toTs?: number; refTs?: number } = {},
 ): Statement[] {
   const where = [range.fromTs !== undefined ? `ts >= ${range.fromTs}` : '', range.toTs !== undefined ? `ts < ${range.toTs}` : '']
     .filter(Boolean)
@@ -67,8 +68,8 @@ export function sessionStatements(
     },
     {
       name: 't_meta',
-      // Popularity decays relative to the newest event of any type.
-      sql: `SELECT max(ts) AS ref_ts, count(*) AS input_events FROM t_input`,
+      // Popularity decays relative to the newest event of any type (or a given time: incremental folds).
+      sql: `SELECT ${range.refTs !== undefined ? `CAST(${range.refTs} AS BIGINT)` : 'max(ts)'} AS ref_ts, count(*) AS input_events FROM t_input`,
     },
     {
       name: 't_steps',
@@ -76,7 +77,7 @@ export function sessionStatements(
             FROM t_input e JOIN (${signalsRelation(signals)}) s ON e.type = s.type
             WHERE s.items_from = 'item_id' AND e.item_id IS NOT NULL
             UNION ALL
-            SELECT l.event_id, l.user_id, l.session_id, l.ts, l.line.item_id AS item, l.line_no AS line, s.signal, s.weight, NULL AS category_id, l.edge_region, l.country
+            SELECT l.event_id, l.user_id, l.session_id, l.ts, l.line.item_id AS item, l.line_no AS line, s.signal, s.weight, CAST(NULL AS STRING) AS category_id, l.edge_region, l.country
             FROM (${d.explode(
               't_input',
               ['event_id', 'type', 'user_id', 'session_id', 'ts', 'edge_region', 'country'],
@@ -90,7 +91,7 @@ export function sessionStatements(
       // Events with a session_id: their own session; without: a new session after a gap.
       sql: `SELECT event_id, ts, edge_region, country,
                    CASE WHEN session_id IS NOT NULL THEN user_id || ${SEP} || session_id
-                        ELSE user_id || ${SEP} || '#' || CAST(gap_start AS VARCHAR) END AS skey
+                        ELSE user_id || ${SEP} || '#' || CAST(gap_start AS STRING) END AS skey
             FROM (
               SELECT g.*, max(CASE WHEN opens = 1 THEN ts END) OVER (PARTITION BY user_id, session_id IS NULL, run ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS gap_start
               FROM (

@@ -8,7 +8,8 @@ import { SESSION_GAP_MS } from '../sessions';
 import type { LakeLocation } from '../../lake/location';
 import type { ModelArtifact } from '../train';
 import { assembleArtifact, type TrainTables } from './assemble';
-import { DUCKDB } from './dialect';
+import { DUCKDB, SPARK } from './dialect';
+import { runOnSpark, type SparkOptions } from './engine-spark';
 import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
 import { FULL_BUILD, listStatements, statisticsStatements } from './plan';
 import type { SignalRow } from './sessions';
@@ -27,6 +28,9 @@ export function signalRows(params: TrainParams): SignalRow[] {
 
 /** A training run over the lake. */
 export interface SqlTrainOptions extends TrainEngineOptions {
+  /** `duckdb` (embedded, default) or `spark` (pyspark; see engine-spark.ts). */
+  engine?: 'duckdb' | 'spark';
+  spark?: SparkOptions;
   params?: Partial<TrainParams>;
   fromTs?: number;
   toTs?: number;
@@ -36,10 +40,17 @@ export interface SqlTrainOptions extends TrainEngineOptions {
 }
 
 /** Reads the result tables of a finished plan. */
-export async function readTables(duck: Duck, inputHash: string): Promise<TrainTables> {
-  const [counters] = await duck.rows<{ sessions: string; events: string; from_ts: string | null; to_ts: string | null }>(
-    'SELECT * FROM t_counters',
-  );
+export async function readTables(duck: Duck, inputHash: string, known?: TrainTables['counters']): Promise<TrainTables> {
+  const [counters] = known
+    ? [
+        {
+          sessions: String(known.sessions),
+          events: String(known.events),
+          from_ts: known.fromTs === null ? null : String(known.fromTs),
+          to_ts: known.toTs === null ? null : String(known.toTs),
+        },
+      ]
+    : await duck.rows<{ sessions: string; events: string; from_ts: string | null; to_ts: string | null }>('SELECT * FROM t_counters');
   const num = (v: string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
   return {
     neighbours: (async function* () {
@@ -71,9 +82,32 @@ export async function fingerprint(duck: Duck): Promise<string> {
   return createHash('sha256').update(JSON.stringify(row)).digest('hex');
 }
 
-/** Full rebuild on DuckDB: the lake's events in [fromTs, toTs) → model artifact. */
+/** Result tables a model is assembled from. */
+export const OUTPUT_TABLES = ['t_neighbours', 't_pop_top', 't_item_category', 't_counters', 't_fingerprint'] as const;
+
+/** Full rebuild: the lake's events in [fromTs, toTs) → model artifact, on DuckDB or Spark. */
 export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions = {}): Promise<ModelArtifact> {
   const params: TrainParams = { ...DEFAULT_TRAIN_PARAMS, ...options.params };
+  const range = {
+    ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}),
+    ...(options.toTs !== undefined ? { toTs: options.toTs } : {}),
+  };
+  if (options.engine === 'spark') {
+    const statements = [
+      ...statisticsStatements(SPARK, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS }),
+      ...listStatements(params, FULL_BUILD),
+    ];
+    const run = await runOnSpark(lake, range, statements, OUTPUT_TABLES, {
+      ...options.spark,
+      ...(options.catalogCategories ? { catalogCategories: options.catalogCategories } : {}),
+      ...(options.onStep ? { onStep: options.onStep } : {}),
+    });
+    try {
+      return await assembleArtifact(await readTables(run.duck, await fingerprint(run.duck)), params, options.version);
+    } finally {
+      run.close();
+    }
+  }
   const session = await openDuckSession(
     lake,
     { ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}), ...(options.toTs !== undefined ? { toTs: options.toTs } : {}) },

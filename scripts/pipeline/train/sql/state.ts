@@ -1,0 +1,311 @@
+/**
+ * Incremental training in SQL. The model's statistics are sums over sessions, so they
+ * are saved as Parquet tables (the aggregate state) and new lake hours are folded into
+ * them instead of re-reading the window:
+ *
+ * - `item_sessions`, `pairs`, `pop` (decayed to the state's reference time),
+ *   `categories` (the winning row per item), and `tail`: the raw events of sessions that
+ *   ended within TAIL_MS of the newest event (they may still grow);
+ * - `state.json`: counters, reference time, watermark, parameters, chained input hash.
+ *
+ * A fold reads only the lake hours after the watermark (events with ts > the newest
+ * session end), takes the tail sessions' contributions back out, counts the sessions of
+ * tail + new events, and adds them; the popularity state decays to the new reference
+ * first. The result equals a full rebuild of the same events up to float summation
+ * order, except (as the in-memory trainer documented): events older than the watermark
+ * arriving late are left to the nightly full rebuild, and a session_id resumed after
+ * more than TAIL_MS of silence counts as a second session. The nightly full rebuild
+ * (`buildState`) also drops events that left the window.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { sqlString, type Duck } from '../../lake/duckdb';
+import type { LakeLocation } from '../../lake/location';
+import { EVENT_COLUMNS } from '../../lake/columns';
+import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../params';
+import { SESSION_GAP_MS } from '../sessions';
+import type { ModelArtifact } from '../train';
+import { assembleArtifact } from './assemble';
+import { DUCKDB, num } from './dialect';
+import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
+import { PAIR_EPSILON, listStatements, statisticsStatements, type Statement } from './plan';
+import { fingerprint, readTables, signalRows } from './train-sql';
+
+/** Sessions that ended this close to the newest event are kept raw: they may continue. */
+export const TAIL_MS = 2 * 60 * 60 * 1000;
+const STATE_FORMAT = 'edge-recs-train-state-sql';
+const DAY_MS = 86_400_000;
+/** After a take-back, popularity left below this fraction of what was added is float residue. */
+const RESIDUE = 1e-9;
+
+/** state.json */
+export interface StateMeta {
+  format: typeof STATE_FORMAT;
+  params: TrainParams;
+  sessions: number;
+  events: number;
+  fromTs: number | null;
+  toTs: number | null;
+  /** Popularity in the state is decayed to this time. */
+  refTs: number | null;
+  inputHash: string;
+  /** Lake rows read by the last build or fold. */
+  lastInput: number;
+}
+
+const TABLES = ['item_sessions', 'pairs', 'pop', 'categories', 'tail'] as const;
+const LAKE_COLUMNS = Object.keys(EVENT_COLUMNS).join(', ');
+
+/** Saves the s_* tables and the meta into `dir`, replacing the previous state atomically (rename). */
+async function saveState(duck: Duck, dir: string, meta: StateMeta): Promise<void> {
+  const temp = `${dir}.next`;
+  rmSync(temp, { recursive: true, force: true });
+  mkdirSync(temp, { recursive: true });
+  for (const table of TABLES)
+    await duck.run(`COPY s_${table} TO ${sqlString(join(temp, `${table}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
+  writeFileSync(join(temp, 'state.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  const old = `${dir}.old`;
+  rmSync(old, { recursive: true, force: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(temp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** Reads state.json of a state directory. */
+export function readStateMeta(dir: string): StateMeta {
+  const meta = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as StateMeta;
+  if (meta.format !== STATE_FORMAT) throw new Error(`${dir} is not a training state (format ${String(meta.format)})`);
+  return meta;
+}
+
+/** Statements that keep the statistics of the last run as the state tables s_*. */
+function keepAsState(toTs: number | null): Statement[] {
+  return [
+    { name: 's_item_sessions', sql: 'SELECT * FROM t_item_sessions' },
+    { name: 's_pairs', sql: `SELECT * FROM t_pairs WHERE w > ${num(PAIR_EPSILON)}` },
+    { name: 's_pop', sql: 'SELECT * FROM t_pop' },
+    {
+      name: 's_categories',
+      sql: `SELECT item, category, end_ts, start_ts, skey, pos FROM (
+              SELECT *, row_number() OVER (PARTITION BY item ORDER BY end_ts DESC, start_ts DESC, skey DESC, pos DESC) AS r FROM t_categories) c WHERE r = 1`,
+    },
+    tailStatement(toTs),
+  ];
+}
+
+/** The raw events of sessions that ended within TAIL_MS of `toTs`. */
+function tailStatement(toTs: number | null): Statement {
+  return {
+    name: 's_tail',
+    sql:
+      toTs === null
+        ? `SELECT ${LAKE_COLUMNS} FROM fold_source WHERE false`
+        : `SELECT ${LAKE_COLUMNS} FROM fold_source WHERE event_id IN (
+             SELECT es.event_id FROM t_event_sessions es JOIN t_sessions s ON s.skey = es.skey WHERE s.end_ts >= ${toTs - TAIL_MS})`,
+  };
+}
+
+/** Counters of the last statistics run. */
+async function counters(
+  duck: Duck,
+): Promise<{ sessions: number; events: number; fromTs: number | null; toTs: number | null; refTs: number | null; input: number }> {
+  const [row] = await duck.rows<Record<string, string | null>>('SELECT * FROM t_counters');
+  const n = (v: string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
+  return {
+    sessions: n(row?.sessions) ?? 0,
+    events: n(row?.events) ?? 0,
+    fromTs: n(row?.from_ts),
+    toTs: n(row?.to_ts),
+    refTs: n(row?.ref_ts),
+    input: n(row?.input_events) ?? 0,
+  };
+}
+
+/** Options of a state build or fold. */
+export interface StateTrainOptions extends TrainEngineOptions {
+  params?: Partial<TrainParams>;
+  fromTs?: number;
+  toTs?: number;
+  version?: string;
+  onStep?: (name: string, seconds: number) => void;
+}
+
+/** Lists and artifact from the s_* tables. */
+async function artifactFromState(duck: Duck, params: TrainParams, meta: StateMeta, version?: string): Promise<ModelArtifact> {
+  const tables = await readTables(duck, meta.inputHash, {
+    sessions: meta.sessions,
+    events: meta.events,
+    fromTs: meta.fromTs,
+    toTs: meta.toTs,
+  });
+  return assembleArtifact(tables, params, version);
+}
+
+/**
+ * Nightly full rebuild: trains on the lake's window and saves the aggregate state in
+ * `stateDir` for the folds that follow. Returns the artifact (the same as trainOnLake's).
+ */
+export async function buildState(
+  lake: LakeLocation,
+  stateDir: string,
+  options: StateTrainOptions = {},
+): Promise<{ artifact: ModelArtifact; meta: StateMeta }> {
+  const params: TrainParams = { ...DEFAULT_TRAIN_PARAMS, ...options.params };
+  const range = {
+    ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}),
+    ...(options.toTs !== undefined ? { toTs: options.toTs } : {}),
+  };
+  const session = await openDuckSession(lake, range, options);
+  try {
+    const { duck } = session;
+    await duck.run(`CREATE OR REPLACE VIEW fold_source AS SELECT ${LAKE_COLUMNS} FROM events`);
+    await session.run(
+      statisticsStatements(DUCKDB, 'fold_source', signalRows(params), { ...params, gapMs: SESSION_GAP_MS }),
+      options.onStep,
+    );
+    const c = await counters(duck);
+    await session.run(keepAsState(c.toTs), options.onStep);
+    const meta: StateMeta = {
+      format: STATE_FORMAT,
+      params,
+      sessions: c.sessions,
+      events: c.events,
+      fromTs: c.fromTs,
+      toTs: c.toTs,
+      refTs: c.refTs,
+      inputHash: await fingerprint(duck),
+      lastInput: c.input,
+    };
+    await session.run(listStatements(params, STATE_TABLES), options.onStep);
+    const artifact = await artifactFromState(duck, params, meta, options.version);
+    await saveState(duck, stateDir, meta);
+    return { artifact, meta };
+  } finally {
+    session.close();
+  }
+}
+
+/** The state tables as statistics for the list statements. */
+const STATE_TABLES = { itemSessions: 's_item_sessions', pairs: 's_pairs', pop: 's_pop', categories: 's_categories' };
+
+/** What a fold did. */
+export interface FoldReport {
+  /** New events read from the lake (after the watermark, not already in the tail). */
+  added: number;
+  tailEvents: number;
+  /** False when there was nothing new: state and artifact unchanged. */
+  changed: boolean;
+}
+
+/**
+ * The 15-minute step: folds the lake's events newer than the state's watermark into the
+ * state in `stateDir` (saved back atomically) and returns the new artifact.
+ */
+export async function foldState(
+  lake: LakeLocation,
+  stateDir: string,
+  options: StateTrainOptions = {},
+): Promise<{ artifact: ModelArtifact; meta: StateMeta; report: FoldReport }> {
+  const meta = readStateMeta(stateDir);
+  const params = meta.params;
+  const watermark = meta.toTs ?? Number.NEGATIVE_INFINITY;
+  const fromTs = Number.isFinite(watermark) ? watermark + 1 : undefined;
+  const session = await openDuckSession(
+    lake,
+    { ...(fromTs !== undefined ? { fromTs } : {}), ...(options.toTs !== undefined ? { toTs: options.toTs } : {}) },
+    options,
+  );
+  try {
+    const { duck } = session;
+    const file = (table: string): string => sqlString(join(stateDir, `${table}.parquet`));
+    for (const table of TABLES) await duck.run(`CREATE OR REPLACE TEMP TABLE prev_${table} AS SELECT * FROM read_parquet(${file(table)})`);
+    await duck.run(
+      `CREATE OR REPLACE TEMP TABLE fresh AS SELECT ${LAKE_COLUMNS} FROM events WHERE event_id NOT IN (SELECT event_id FROM prev_tail)`,
+    );
+    const added = await duck.number('SELECT count(*) FROM fresh');
+    const tailEvents = await duck.number('SELECT count(*) FROM prev_tail');
+    if (added === 0) {
+      for (const table of TABLES) await duck.run(`CREATE OR REPLACE TEMP TABLE s_${table} AS SELECT * FROM prev_${table}`);
+      await session.run(listStatements(params, STATE_TABLES), options.onStep);
+      return {
+        artifact: await artifactFromState(duck, params, meta, options.version),
+        meta,
+        report: { added: 0, tailEvents, changed: false },
+      };
+    }
+    const refTs = await duck.number('SELECT max(ts) FROM fresh');
+    const signals = signalRows(params);
+    const sessionParams = { ...params, gapMs: SESSION_GAP_MS };
+
+    // The identity of the new input, chained onto the state's.
+    await duck.run(`CREATE OR REPLACE VIEW fold_source AS SELECT * FROM fresh`);
+    await session.run(
+      statisticsStatements(DUCKDB, 'fold_source', signals, sessionParams).filter((s) => s.name === 't_input' || s.name === 't_fingerprint'),
+    );
+    const inputHash = createHash('sha256')
+      .update(meta.inputHash)
+      .update(await fingerprint(duck))
+      .digest('hex');
+
+    // The old tail's contributions, decayed to the new reference, kept as o_*.
+    await duck.run(`CREATE OR REPLACE VIEW fold_source AS SELECT * FROM prev_tail`);
+    await session.run(statisticsStatements(DUCKDB, 'fold_source', signals, sessionParams, { refTs }), options.onStep);
+    const old = await counters(duck);
+    for (const t of ['item_sessions', 'pairs', 'pop']) await duck.run(`CREATE OR REPLACE TEMP TABLE o_${t} AS SELECT * FROM t_${t}`);
+
+    // Tail + new events, counted as sessions.
+    await duck.run(`CREATE OR REPLACE VIEW fold_source AS SELECT * FROM prev_tail UNION ALL SELECT * FROM fresh`);
+    await session.run(statisticsStatements(DUCKDB, 'fold_source', signals, sessionParams, { refTs }), options.onStep);
+    const merged = await counters(duck);
+    const decay = meta.refTs === null ? 1 : 0.5 ** ((refTs - meta.refTs) / (params.popularityHalfLifeDays * DAY_MS));
+    const toTs = Math.max(meta.toTs ?? Number.NEGATIVE_INFINITY, merged.toTs ?? Number.NEGATIVE_INFINITY);
+    const merge = (table: string, keys: string[], value: string, prevFactor: string): string => {
+      const cols = keys.join(', ');
+      return `SELECT ${cols}, sum(v) AS ${value}, sum(CASE WHEN v > 0 THEN v ELSE 0 END) AS added FROM (
+                SELECT ${cols}, ${value} * ${prevFactor} AS v FROM prev_${table}
+                UNION ALL SELECT ${cols}, ${value} AS v FROM t_${table}
+                UNION ALL SELECT ${cols}, -${value} AS v FROM o_${table}
+              ) x GROUP BY ${cols}`;
+    };
+    await session.run(
+      [
+        { name: 's_item_sessions', sql: `SELECT item, n FROM (${merge('item_sessions', ['item'], 'n', num(1))}) x WHERE n > 0.5` },
+        {
+          name: 's_pairs',
+          sql: `SELECT kind, i, j, w FROM (${merge('pairs', ['kind', 'i', 'j'], 'w', num(1))}) x WHERE w > ${num(PAIR_EPSILON)}`,
+        },
+        {
+          name: 's_pop',
+          sql: `SELECT scope, key, item, w FROM (${merge('pop', ['scope', 'key', 'item'], 'w', num(decay))}) x WHERE w > ${num(RESIDUE)} * added`,
+        },
+        {
+          name: 's_categories',
+          sql: `SELECT item, category, end_ts, start_ts, skey, pos FROM (
+                  SELECT *, row_number() OVER (PARTITION BY item ORDER BY end_ts DESC, start_ts DESC, skey DESC, pos DESC) AS r FROM (
+                    SELECT item, category, end_ts, start_ts, skey, pos FROM prev_categories UNION ALL SELECT item, category, end_ts, start_ts, skey, pos FROM t_categories) u
+                ) c WHERE r = 1`,
+        },
+        tailStatement(toTs),
+      ],
+      options.onStep,
+    );
+    const next: StateMeta = {
+      ...meta,
+      sessions: meta.sessions + merged.sessions - old.sessions,
+      events: meta.events + merged.events - old.events,
+      fromTs: meta.fromTs === null ? merged.fromTs : Math.min(meta.fromTs, merged.fromTs ?? meta.fromTs),
+      toTs,
+      refTs,
+      inputHash,
+      lastInput: added,
+    };
+    await session.run(listStatements(params, STATE_TABLES), options.onStep);
+    const artifact = await artifactFromState(duck, params, next, options.version);
+    await saveState(duck, stateDir, next);
+    return { artifact, meta: next, report: { added, tailEvents, changed: true } };
+  } finally {
+    session.close();
+  }
+}
