@@ -55,7 +55,7 @@ def main(spec_path: str) -> None:
         print(json.dumps({"step": statement["name"], "seconds": round(time.time() - t0, 3)}), flush=True)
 
     for name in spec["outputs"]:
-        spark.table(name).coalesce(1).write.mode("overwrite").parquet(f"{spec['out_dir']}/{name}")
+        spark.table(name).write.mode("overwrite").parquet(f"{spec['out_dir']}/{name}")
     print(json.dumps({"done": True, "seconds": round(time.time() - started, 3)}), flush=True)
     spark.stop()
 

@@ -91,7 +91,14 @@ export async function runOnSpark(
     .join(' AND ');
   const spec = {
     master: options.master ?? 'local[2]',
-    conf: { 'spark.ui.enabled': 'false', 'spark.sql.shuffle.partitions': '8', 'spark.sql.session.timeZone': 'UTC', ...options.conf },
+    conf: {
+      'spark.ui.enabled': 'false',
+      'spark.driver.memory': process.env.SPARK_DRIVER_MEMORY ?? '2g',
+      'spark.sql.shuffle.partitions': '4',
+      'spark.default.parallelism': '2',
+      'spark.sql.session.timeZone': 'UTC',
+      ...options.conf,
+    },
     files,
     base_path: basePath,
     empty_schema: [...Object.entries(EVENT_COLUMNS).map(([name, type]) => `${name} ${sparkType(type)}`), 'dt DATE', 'hour INT'].join(', '),
