@@ -11,11 +11,14 @@ import { Duck, sqlString, type DuckOptions } from '../../lake/duckdb';
 import { openLakeQuery } from '../../lake/read';
 import type { LakeLocation } from '../../lake/location';
 import { DUCKDB } from './dialect';
+import { bucketEnd, bucketStart, INVALID_DIR } from '../../lake/layout';
 import type { Statement } from './plan';
 
 /** An engine session with the source views defined. */
 export interface DuckSession {
   duck: Duck;
+  /** Invalid records the lake holds for the same hours (rejected at the edge or unreadable). */
+  invalidRows: number;
   /** Runs statements in order, each materialised as its table; `onStep` reports timings. */
   run(statements: readonly Statement[], onStep?: (name: string, seconds: number) => void): Promise<void>;
   close(): void;
@@ -34,13 +37,19 @@ export async function openDuckSession(
   options: TrainEngineOptions = {},
 ): Promise<DuckSession> {
   const spill = options.tempDir ?? mkdtempSync(join(tmpdir(), 'train-spill-'));
+  let invalidRows = 0;
   const duck = await Duck.open({
     memoryLimit: options.memoryLimit ?? process.env.TRAIN_MEMORY_LIMIT ?? '1500MB',
     tempDir: spill,
     ...(options.threads ? { threads: options.threads } : {}),
   });
   try {
-    await openLakeQuery(lake, { ...range, reuse: duck });
+    const query = await openLakeQuery(lake, { ...range, reuse: duck });
+    const fromTs = range.fromTs ?? Number.NEGATIVE_INFINITY;
+    const toTs = range.toTs ?? Number.POSITIVE_INFINITY;
+    invalidRows = query.snapshot.files
+      .filter((f) => f.tree === INVALID_DIR && bucketEnd(f.bucket) > fromTs && bucketStart(f.bucket) < toTs)
+      .reduce((sum, f) => sum + f.rows, 0);
     await duck.run('CREATE OR REPLACE TEMP TABLE catalog_categories (item VARCHAR, category VARCHAR)');
     const entries = [...(options.catalogCategories ?? [])];
     for (let at = 0; at < entries.length; at += 1000) {
@@ -56,6 +65,7 @@ export async function openDuckSession(
   }
   return {
     duck,
+    invalidRows,
     async run(statements, onStep) {
       for (const { name, sql } of statements) {
         const started = performance.now();

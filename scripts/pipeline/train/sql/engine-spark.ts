@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EVENT_COLUMNS } from '../../lake/columns';
 import { Duck, sqlString } from '../../lake/duckdb';
-import { bucketEnd, bucketStart, EVENTS_DIR } from '../../lake/layout';
+import { bucketEnd, bucketStart, EVENTS_DIR, INVALID_DIR } from '../../lake/layout';
 import { readSnapshot } from '../../lake/commit-log';
 import { storeOf, type LakeLocation } from '../../lake/location';
 import type { Statement } from './plan';
@@ -61,7 +61,7 @@ export async function runOnSpark(
   statements: readonly Statement[],
   outputs: readonly string[],
   options: SparkOptions & { catalogCategories?: ReadonlyMap<string, string>; onStep?: (name: string, seconds: number) => void } = {},
-): Promise<{ duck: Duck; close: () => void }> {
+): Promise<{ duck: Duck; invalidRows: number; close: () => void }> {
   const python = sparkPython(options);
   const store = await storeOf(lake);
   const snapshot = await readSnapshot(store);
@@ -135,7 +135,10 @@ export async function runOnSpark(
     const duck = await Duck.open({ threads: 1 });
     for (const name of outputs)
       await duck.run(`CREATE VIEW ${name} AS SELECT * FROM read_parquet(${sqlString(join(work, 'out', name, '*.parquet'))})`);
-    return { duck, close: () => (duck.close(), rmSync(work, { recursive: true, force: true })) };
+    const invalidRows = snapshot.files
+      .filter((f) => f.tree === INVALID_DIR && bucketEnd(f.bucket) > fromTs && bucketStart(f.bucket) < toTs)
+      .reduce((sum, f) => sum + f.rows, 0);
+    return { duck, invalidRows, close: () => (duck.close(), rmSync(work, { recursive: true, force: true })) };
   } catch (error) {
     rmSync(work, { recursive: true, force: true });
     throw error;

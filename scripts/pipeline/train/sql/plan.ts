@@ -49,6 +49,14 @@ export function statisticsStatements(
             FROM (SELECT ts, ${d.hash60(`event_id || ':' || CAST(ts AS STRING)`)} AS h FROM t_input) f`,
     },
     {
+      name: 't_checks',
+      // Facts the validation needs (validate.ts): ids that must not be null, and skew.
+      sql: `SELECT (SELECT count(*) FROM t_input WHERE event_id IS NULL OR user_id IS NULL OR event_id = '' OR user_id = '') AS null_ids,
+                   (SELECT count(*) FROM t_steps WHERE item IS NULL OR item = '') AS null_items,
+                   (SELECT count(*) FROM t_steps) AS steps,
+                   (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM t_steps GROUP BY user_id) u) AS top_user_steps`,
+    },
+    {
       name: 't_counters',
       sql: `SELECT CAST(count(*) AS BIGINT) AS sessions, CAST(coalesce(sum(events), 0) AS BIGINT) AS events,
                    min(start_ts) AS from_ts, max(end_ts) AS to_ts,

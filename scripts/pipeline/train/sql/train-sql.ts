@@ -8,12 +8,13 @@ import { SESSION_GAP_MS } from '../sessions';
 import type { LakeLocation } from '../../lake/location';
 import type { ModelArtifact } from '../train';
 import { assembleArtifact, type TrainTables } from './assemble';
-import { DUCKDB, SPARK } from './dialect';
+import { DUCKDB, SPARK, type Dialect } from './dialect';
 import { runOnSpark, type SparkOptions } from './engine-spark';
 import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
-import { FULL_BUILD, listStatements, statisticsStatements } from './plan';
+import { FULL_BUILD, listStatements, statisticsStatements, type Statement } from './plan';
 import type { SignalRow } from './sessions';
 import type { Duck } from '../../lake/duckdb';
+import { checkInput, checkModel, DEFAULT_LIMITS, type Check, type InputFacts, type ValidationLimits } from '../validate';
 
 /** What each event type counts as in a session (TODO: derive from the event semantics table). */
 export function signalRows(params: TrainParams): SignalRow[] {
@@ -35,6 +36,10 @@ export interface SqlTrainOptions extends TrainEngineOptions {
   fromTs?: number;
   toTs?: number;
   version?: string;
+  /** Validation limits (validate.ts). */
+  limits?: Partial<ValidationLimits>;
+  /** Invalid records found before the lake (unreadable NDJSON lines of an import). */
+  extraInvalid?: number;
   /** Called after each statement with its table name and seconds. */
   onStep?: (name: string, seconds: number) => void;
 }
@@ -76,52 +81,70 @@ export async function readTables(duck: Duck, inputHash: string, known?: TrainTab
   };
 }
 
+/** The validation facts of a finished statistics run (t_checks, t_meta, t_counters). */
+export async function inputFacts(duck: Duck, invalid: number): Promise<InputFacts> {
+  const [checks] = await duck.rows<Record<string, string>>('SELECT * FROM t_checks');
+  const [counters] = await duck.rows<Record<string, string>>('SELECT * FROM t_counters');
+  return {
+    events: Number(counters?.input_events ?? 0),
+    invalid,
+    nullIds: Number(checks?.null_ids ?? 0) + Number(checks?.null_items ?? 0),
+    steps: Number(checks?.steps ?? 0),
+    topUserSteps: Number(checks?.top_user_steps ?? 0),
+    sessions: Number(counters?.sessions ?? 0),
+  };
+}
+
 /** The sha256 of the input fingerprint table. */
 export async function fingerprint(duck: Duck): Promise<string> {
   const [row] = await duck.rows('SELECT * FROM t_fingerprint');
   return createHash('sha256').update(JSON.stringify(row)).digest('hex');
 }
 
-/** Result tables a model is assembled from. */
-export const OUTPUT_TABLES = ['t_neighbours', 't_pop_top', 't_item_category', 't_counters', 't_fingerprint'] as const;
+/** Result tables a model is assembled from (and the facts it is validated with). */
+export const OUTPUT_TABLES = ['t_neighbours', 't_pop_top', 't_item_category', 't_counters', 't_fingerprint', 't_checks'] as const;
 
-/** Full rebuild: the lake's events in [fromTs, toTs) → model artifact, on DuckDB or Spark. */
-export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions = {}): Promise<ModelArtifact> {
+/** A trained model and the checks it passed. */
+export interface TrainResult {
+  artifact: ModelArtifact;
+  checks: Check[];
+}
+
+/**
+ * Full rebuild: the lake's events in [fromTs, toTs) → model artifact, on DuckDB or Spark,
+ * validated after the input step and after the model step (throws ValidationError).
+ */
+export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions = {}): Promise<TrainResult> {
   const params: TrainParams = { ...DEFAULT_TRAIN_PARAMS, ...options.params };
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const range = {
     ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}),
     ...(options.toTs !== undefined ? { toTs: options.toTs } : {}),
   };
+  const statistics = (d: Dialect): Statement[] =>
+    statisticsStatements(d, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS });
+  const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
+    const artifact = await assembleArtifact(await readTables(duck, await fingerprint(duck)), params, options.version);
+    return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
+  };
   if (options.engine === 'spark') {
-    const statements = [
-      ...statisticsStatements(SPARK, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS }),
-      ...listStatements(params, FULL_BUILD),
-    ];
-    const run = await runOnSpark(lake, range, statements, OUTPUT_TABLES, {
+    const run = await runOnSpark(lake, range, [...statistics(SPARK), ...listStatements(params, FULL_BUILD)], OUTPUT_TABLES, {
       ...options.spark,
       ...(options.catalogCategories ? { catalogCategories: options.catalogCategories } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
     });
     try {
-      return await assembleArtifact(await readTables(run.duck, await fingerprint(run.duck)), params, options.version);
+      return await finish(run.duck, checkInput(await inputFacts(run.duck, run.invalidRows + (options.extraInvalid ?? 0)), limits));
     } finally {
       run.close();
     }
   }
-  const session = await openDuckSession(
-    lake,
-    { ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}), ...(options.toTs !== undefined ? { toTs: options.toTs } : {}) },
-    options,
-  );
+  const session = await openDuckSession(lake, range, options);
   try {
-    await session.run(
-      [
-        ...statisticsStatements(DUCKDB, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS }),
-        ...listStatements(params, FULL_BUILD),
-      ],
-      options.onStep,
-    );
-    return await assembleArtifact(await readTables(session.duck, await fingerprint(session.duck)), params, options.version);
+    await session.run(statistics(DUCKDB), options.onStep);
+    const checks = checkInput(await inputFacts(session.duck, session.invalidRows + (options.extraInvalid ?? 0)), limits);
+    await session.run(listStatements(params, FULL_BUILD), options.onStep);
+    return await finish(session.duck, checks);
   } finally {
     session.close();
   }
