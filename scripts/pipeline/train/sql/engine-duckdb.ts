@@ -37,7 +37,7 @@ export async function openDuckSession(
   options: TrainEngineOptions = {},
 ): Promise<DuckSession> {
   const spill = options.tempDir ?? mkdtempSync(join(tmpdir(), 'train-spill-'));
-  let invalidRows = 0;
+  let invalidRows: number;
   const duck = await Duck.open({
     memoryLimit: options.memoryLimit ?? process.env.TRAIN_MEMORY_LIMIT ?? '1500MB',
     tempDir: spill,
