@@ -1,0 +1,170 @@
+/**
+ * Training as SQL over the lake against the in-memory trainer (the reference): on the
+ * shipped sample byte-identical files; on RetailRocket (the real dataset in shared/data)
+ * the same neighbour lists up to float summation order (the same ids, scores within
+ * 1e-4, order swapped only between scores that are equal when rounded). The incremental
+ * fold equals a full rebuild; no events or an empty model is a ValidationError.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CanonicalEvent } from '../../../shared/schema/events';
+import { RetailRocketImporter } from '../../../scripts/import/retailrocket';
+import { readCsv } from '../../../scripts/import/csv';
+import { loadEvents } from '../../../scripts/pipeline/train/load-events';
+import { trainModel, type ModelArtifact } from '../../../scripts/pipeline/train/train';
+import { serializeModel } from '../../../scripts/pipeline/train/write-model';
+import { trainOnLake } from '../../../scripts/pipeline/train/sql/train-sql';
+import { buildState, foldState } from '../../../scripts/pipeline/train/sql/state';
+import { ValidationError } from '../../../scripts/pipeline/train/validate';
+import { openTrainingInput } from '../../../scripts/pipeline/train/input';
+import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
+import { IMPORT_TOPIC } from '../../../scripts/pipeline/lake/import';
+
+/** shared/data next to the checkout (CI), or the machine's copy. */
+function sharedData(): string | null {
+  for (const dir of [process.env.SHARED_DATA, join(process.cwd(), '..', 'shared', 'data'), '/work/shared/data'])
+    if (dir && existsSync(join(dir, 'retailrocket', 'events.csv.gz'))) return dir;
+  return null;
+}
+
+/** The input order the SQL uses for ties: (ts, event_id). */
+const byTimeThenId = (a: CanonicalEvent, b: CanonicalEvent): number =>
+  a.ts - b.ts || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
+
+/** Everything but the version and input hash, which the two trainers derive differently. */
+function comparable(model: ModelArtifact): Map<string, string> {
+  return serializeModel({
+    ...model,
+    manifest: { ...model.manifest, version: 'v', params: { ...model.manifest.params, input_sha256: '' } },
+  });
+}
+
+/** Differences between two models' lists beyond float summation order. */
+function listDifferences(a: ModelArtifact, b: ModelArtifact): string[] {
+  const problems: string[] = [];
+  expect([...b.neighbours.keys()]).toEqual([...a.neighbours.keys()]);
+  for (const [item, entry] of a.neighbours) {
+    const other = b.neighbours.get(item)!;
+    for (const kind of ['session', 'next', 'bought'] as const) {
+      const x = entry[kind] ?? [];
+      const y = other[kind] ?? [];
+      if (x.length !== y.length) problems.push(`${item} ${kind}: ${x.length} vs ${y.length} neighbours`);
+      const scores = new Map(y);
+      for (const [id, score] of x) {
+        const s = scores.get(id);
+        if (s === undefined || Math.abs(s - score) > 1e-4 * Math.abs(score)) problems.push(`${item} ${kind}: ${id} ${score} vs ${s}`);
+      }
+      x.forEach(([id], k) => {
+        // A different id at a rank is only a tie: both scores equal when rounded.
+        if (y[k] && y[k][0] !== id && Math.abs(y[k][1] - x[k]![1]) > 1e-4 * Math.abs(x[k]![1]))
+          problems.push(`${item} ${kind} rank ${k}: ${id} vs ${y[k][0]}`);
+      });
+    }
+  }
+  return problems;
+}
+
+describe('training as SQL', () => {
+  const dirs: string[] = [];
+  const tempDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'train-sql-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives byte-identical files to the in-memory trainer on data/sample (NDJSON input through the lake)', async () => {
+    const file = 'data/sample/events-retailrocket.ndjson';
+    const { events } = await loadEvents(file);
+    const input = await openTrainingInput(file, { workDir: tempDir() });
+    const { artifact, checks } = await trainOnLake(input.lake);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    const expected = comparable(trainModel([...events].sort(byTimeThenId)));
+    const actual = comparable(artifact);
+    expect([...actual.keys()]).toEqual([...expected.keys()]);
+    for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
+  });
+
+  describe('on RetailRocket', () => {
+    const data = sharedData();
+    let events: CanonicalEvent[] = [];
+    let lake = '';
+    beforeAll(async () => {
+      if (!data) {
+        if (process.env.CI) throw new Error('shared/data/retailrocket/events.csv.gz is missing (set SHARED_DATA)');
+        return;
+      }
+      const importer = new RetailRocketImporter();
+      for await (const [row] of readCsv(join(data, 'retailrocket', 'events.csv.gz'))) {
+        const event = importer.convert(row);
+        if (event) events.push(event);
+      }
+      events = events.sort(byTimeThenId);
+      lake = tempDir();
+      const writer = await LakeWriter.open(lake);
+      await writer.flush(
+        IMPORT_TOPIC,
+        0,
+        events.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
+      );
+      writer.close();
+    }, 120_000);
+
+    it.skipIf(!data && !process.env.CI)('has the same neighbour lists as the in-memory trainer, up to float summation order', async () => {
+      const reference = trainModel(events);
+      const { artifact } = await trainOnLake(lake);
+      expect(artifact.manifest.source).toEqual(reference.manifest.source);
+      expect(listDifferences(reference, artifact)).toEqual([]);
+      expect(artifact.popularity).toEqual(reference.popularity);
+    });
+
+    it.skipIf(!data && !process.env.CI)('folds new hours into saved state with the same lists as a full rebuild', async () => {
+      const stateDir = join(tempDir(), 'state');
+      const cut = events[Math.floor(events.length * 0.7)]!.ts;
+      const built = await buildState(lake, stateDir, { toTs: cut });
+      expect(built.meta.toTs).toBeLessThan(cut);
+      const folded = await foldState(lake, stateDir);
+      expect(folded.report.changed).toBe(true);
+      const { artifact: full } = await trainOnLake(lake);
+      expect(folded.artifact.manifest.source).toEqual(full.manifest.source);
+      expect(listDifferences(full, folded.artifact)).toEqual([]);
+      // Nothing new: nothing changes.
+      const again = await foldState(lake, stateDir);
+      expect(again.report).toMatchObject({ added: 0, changed: false });
+      expect(again.artifact.manifest.version).toBe(folded.artifact.manifest.version);
+    });
+  });
+
+  it('refuses an input without valid events and an empty model', async () => {
+    const empty = tempDir();
+    (await LakeWriter.open(empty)).close();
+    await expect(trainOnLake(empty)).rejects.toThrow(ValidationError);
+    await expect(trainOnLake(empty)).rejects.toThrow(/valid events = 0/);
+    // Valid events, but no session with two items: no neighbours at all.
+    const lonely = tempDir();
+    const writer = await LakeWriter.open(lonely);
+    const views = Array.from({ length: 3 }, (_, i) => ({
+      event_id: `evt-lonely-${i}`,
+      type: 'product_view' as const,
+      user_id: `u${i}`,
+      item_id: `i${i}`,
+      ts: Date.UTC(2026, 0, 1, i),
+      schema_version: 1 as const,
+      received_at: Date.UTC(2026, 0, 1, i),
+      geo: { country: null, colo: null, region: null, continent: null },
+      edge_region: 'eu',
+      device: 'desktop' as const,
+    }));
+    await writer.flush(
+      IMPORT_TOPIC,
+      0,
+      views.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
+    );
+    writer.close();
+    await expect(trainOnLake(lonely)).rejects.toThrow(/items with neighbours = 0/);
+  });
+});
