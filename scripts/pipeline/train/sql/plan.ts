@@ -32,7 +32,7 @@ export function statisticsStatements(
   source: string,
   signals: readonly SignalRow[],
   params: TrainParams & { gapMs: number },
-  range: { fromTs?: number; toTs?: number; refTs?: number } = {},
+  range: { fromTs?: number; toTs?: number; refTs?: number; sessionsEndBefore?: number } = {},
 ): Statement[] {
   return [
     ...sessionStatements(d, source, signals, params, range),

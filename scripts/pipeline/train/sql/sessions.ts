@@ -46,14 +46,16 @@ function signalsRelation(signals: readonly SignalRow[]): string {
 /**
  * The statements that build t_input … t_items from the view `source` (the lake's events
  * with the columns of lake/columns.ts), restricted to `fromTs <= ts < toTs`; popularity
- * decays to `refTs` when given, else to the newest input event.
+ * decays to `refTs` when given, else to the newest input event. `sessionsEndBefore`
+ * keeps only sessions that ended before that time (the evaluation split: a session
+ * across it is in neither part).
  */
 export function sessionStatements(
   d: Dialect,
   source: string,
   signals: readonly SignalRow[],
   params: SessionParams,
-  range: { fromTs?: number; toTs?: number; refTs?: number } = {},
+  range: { fromTs?: number; toTs?: number; refTs?: number; sessionsEndBefore?: number } = {},
 ): Statement[] {
   const where = [range.fromTs !== undefined ? `ts >= ${range.fromTs}` : '', range.toTs !== undefined ? `ts < ${range.toTs}` : '']
     .filter(Boolean)
@@ -65,11 +67,6 @@ export function sessionStatements(
       // No deduplication here: the lake holds each event_id once per hour of its ts (the
       // writer drops copies, compaction keeps one row per id, the audit checks both).
       sql: `SELECT ${cols} FROM ${source}${where ? ` WHERE ${where}` : ''}`,
-    },
-    {
-      name: 't_meta',
-      // Popularity decays relative to the newest event of any type (or a given time: incremental folds).
-      sql: `SELECT ${range.refTs !== undefined ? `CAST(${range.refTs} AS BIGINT)` : 'max(ts)'} AS ref_ts, count(*) AS input_events FROM t_input`,
     },
     {
       name: 't_steps',
@@ -113,13 +110,24 @@ export function sessionStatements(
                    max(CASE WHEN first_no = 1 THEN edge_region END) AS edge_region,
                    max(CASE WHEN first_no = 1 THEN country END) AS country
             FROM (SELECT es.*, row_number() OVER (PARTITION BY skey ORDER BY ts, event_id) AS first_no FROM t_event_sessions es) f
-            GROUP BY skey`,
+            GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}`,
+    },
+    {
+      name: 't_meta',
+      // Popularity decays relative to the newest event of any type (of the kept sessions when split; a given time: incremental folds).
+      sql: `SELECT ${
+        range.refTs !== undefined
+          ? `CAST(${range.refTs} AS BIGINT)`
+          : range.sessionsEndBefore !== undefined
+            ? '(SELECT max(end_ts) FROM t_sessions)'
+            : 'max(ts)'
+      } AS ref_ts, count(*) AS input_events FROM t_input`,
     },
     {
       name: 't_session_steps',
       sql: `SELECT es.skey, st.item, st.signal, st.weight, st.ts, st.category_id,
                    row_number() OVER (PARTITION BY es.skey ORDER BY st.ts, st.event_id, st.line) AS pos
-            FROM t_steps st JOIN t_event_sessions es ON st.event_id = es.event_id`,
+            FROM t_steps st JOIN t_event_sessions es ON st.event_id = es.event_id JOIN t_sessions s ON s.skey = es.skey`,
     },
     {
       name: 't_items',

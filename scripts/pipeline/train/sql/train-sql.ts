@@ -36,6 +36,10 @@ export interface SqlTrainOptions extends TrainEngineOptions {
   fromTs?: number;
   toTs?: number;
   version?: string;
+  /** Only sessions that ended before this time (the evaluation twin's split). */
+  sessionsEndBefore?: number;
+  /** Also return what the evaluation protocol needs from the training part (DuckDB only). */
+  collectEvaluation?: boolean;
   /** Validation limits (validate.ts). */
   limits?: Partial<ValidationLimits>;
   /** Invalid records found before the lake (unreadable NDJSON lines of an import). */
@@ -95,6 +99,20 @@ export async function inputFacts(duck: Duck, invalid: number): Promise<InputFact
   };
 }
 
+/** Items of the training sessions and the plain view-count ranking of their product views. */
+async function evaluationFacts(duck: Duck): Promise<{ trainItems: Set<string>; popular: string[] }> {
+  const trainItems = new Set<string>();
+  for await (const rows of duck.chunks('SELECT DISTINCT item FROM t_session_steps'))
+    for (const [item] of rows) trainItems.add(item as string);
+  const popular: string[] = [];
+  for await (const rows of duck.chunks(
+    `SELECT e.item_id, count(*) AS n FROM t_input e JOIN t_event_sessions es ON es.event_id = e.event_id JOIN t_sessions s ON s.skey = es.skey
+     WHERE e.type = 'product_view' GROUP BY e.item_id ORDER BY n DESC, e.item_id`,
+  ))
+    for (const [item] of rows) popular.push(item as string);
+  return { trainItems, popular };
+}
+
 /** The sha256 of the input fingerprint table. */
 export async function fingerprint(duck: Duck): Promise<string> {
   const [row] = await duck.rows('SELECT * FROM t_fingerprint');
@@ -108,6 +126,8 @@ export const OUTPUT_TABLES = ['t_neighbours', 't_pop_top', 't_item_category', 't
 export interface TrainResult {
   artifact: ModelArtifact;
   checks: Check[];
+  /** With `collectEvaluation`: items of the training sessions, and product views per item, most viewed first (the POP baseline). */
+  evaluation?: { trainItems: Set<string>; popular: string[] };
 }
 
 /**
@@ -121,8 +141,9 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
     ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}),
     ...(options.toTs !== undefined ? { toTs: options.toTs } : {}),
   };
+  const split = options.sessionsEndBefore !== undefined ? { sessionsEndBefore: options.sessionsEndBefore } : {};
   const statistics = (d: Dialect): Statement[] =>
-    statisticsStatements(d, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS });
+    statisticsStatements(d, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS }, split);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
     const artifact = await assembleArtifact(await readTables(duck, await fingerprint(duck)), params, options.version);
     return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
@@ -144,7 +165,9 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
     await session.run(statistics(DUCKDB), options.onStep);
     const checks = checkInput(await inputFacts(session.duck, session.invalidRows + (options.extraInvalid ?? 0)), limits);
     await session.run(listStatements(params, FULL_BUILD), options.onStep);
-    return await finish(session.duck, checks);
+    const result = await finish(session.duck, checks);
+    if (options.collectEvaluation) result.evaluation = await evaluationFacts(session.duck);
+    return result;
   } finally {
     session.close();
   }
