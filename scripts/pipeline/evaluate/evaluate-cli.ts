@@ -1,13 +1,17 @@
 /**
- * `npm run evaluate -- --events <file|dir> [--test-days 1] [--context product|home] [--json]
+ * `npm run evaluate -- --events <lake | s3://… | file | dir> [--test-days 1] [--context product|home] [--json]
  *   [--param key=value …]` (training parameter overrides, as for `npm run train`)
  *
- * Runs the offline protocol of evaluation.ts and prints a table, or with `--json` one
- * object on stdout (progress goes to stderr).
+ * Runs the offline protocol of evaluation.ts over the lake (lake-evaluation.ts: the twin
+ * trained by the SQL training, out of core), on a lake or on NDJSON events in either
+ * form (enriched, or producer form with default enrichment), and prints a table, or with
+ * `--json` one object on stdout (progress goes to stderr). Exit 1 when the input has no
+ * valid events or the twin is refused by validation.
  */
 import { parseArgs } from 'node:util';
-import { loadEvents } from '../train/load-events';
-import { evaluate, type RankingMetrics } from './evaluation';
+import { openTrainingInput } from '../train/input';
+import { evaluateLake } from './lake-evaluation';
+import type { RankingMetrics } from './evaluation';
 import { progressBar } from '../../lib/progress';
 import { parseParamOverrides } from '../train/params';
 
@@ -21,7 +25,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.events) {
-  process.stderr.write('usage: npm run evaluate -- --events <file|dir> [--test-days 1] [--context product|home] [--json]\n');
+  process.stderr.write('usage: npm run evaluate -- --events <lake|file|dir> [--test-days 1] [--context product|home] [--json]\n');
   process.exit(2);
 }
 const testDays = Number(values['test-days']);
@@ -29,15 +33,21 @@ if (!(testDays > 0)) throw new Error('--test-days must be a positive number');
 if (values.context !== 'product' && values.context !== 'home') throw new Error('--context must be product or home');
 
 const bar = progressBar('reading events (lines)', 0);
-const { events, invalid } = await loadEvents(values.events, (n) => bar.update(n));
+const input = await openTrainingInput(values.events, { onProgress: (n) => bar.update(n) });
 bar.stop();
-if (invalid > 0) process.stderr.write(`skipped ${invalid} invalid lines\n`);
-const result = evaluate(events, {
+if (input.imported && input.imported.invalid > 0) process.stderr.write(`skipped ${input.imported.invalid} invalid lines\n`);
+const result = await evaluateLake(input.lake, {
   testDays,
   context: values.context,
   params: parseParamOverrides(values.param),
   progress: (total) => progressBar('scoring test sessions', total),
-});
+})
+  .catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return null;
+  })
+  .finally(() => input.cleanup());
+if (!result) process.exit(1);
 
 if (values.json) {
   const { split_ts: _s, train_sessions: _tr, test_sessions: _te, train_items: _ti, ...contract } = result;
