@@ -10,6 +10,14 @@
  * on every event of the window (twin's evaluation in its manifest), so the edge never
  * lags the lake by the held-out days.
  *
+ * Out of core: the twin and the model are trained by the SQL training over the lake
+ * (train/sql), and only the held-out views are loaded into memory. With `stateDir` the
+ * published model is folded incrementally from saved aggregate state (train/sql/state.ts:
+ * only the lake hours since the last cycle are read) and rebuilt fully once the state is
+ * older than `rebuildAfterMs` (nightly); without it every cycle is a full rebuild.
+ * Validation runs after each step; a refused input or model ends the cycle as `refused`
+ * (CLI exit 4) and the live model stays.
+ *
  *   npm run retrain -- [--lake lake] [--models models-out/published] [--brokers host:port]
  *                      [--edge http://127.0.0.1:8787] [--window-days 30] [--holdout-days 1]
  *                      [--canary 0.1] [--min-predictions 200] [--dry-run]
@@ -18,16 +26,21 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { AdminClient } from '../../models/api';
 import type { ActivePointer } from '../../../shared/recs/registry/pointer';
-import { popularityBaseline, splitForEvaluation } from '../evaluate/evaluation';
 import { DEFAULT_TOLERANCE, runGate, type GateDecision, type GateTolerance } from '../evaluate/gate';
-import { lakeHours, loadLakeEvents } from '../lake/read';
+import { holdout, newestEvent } from '../evaluate/lake-evaluation';
+import { lakeHours } from '../lake/read';
 import { startLakeConsumer } from '../lake/consumer';
 import { lakeHolder } from '../lake/lock';
 import type { PipelineMetrics } from './metrics-pipeline';
 import { adminClient, adminTokenFromEnv, publishModel, readActive, type PublishResult } from '../publish/publish';
 import { modelDir, readModelDir } from '../publish/publish-store';
-import { trainModel, type ModelArtifact } from '../train/train';
+import type { ModelArtifact } from '../train/train';
 import type { TrainParams } from '../train/params';
+import { trainOnLake } from '../train/sql/train-sql';
+import { buildState, foldState, readStateMeta } from '../train/sql/state';
+import { ValidationError } from '../train/validate';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -44,17 +57,23 @@ export interface RetrainOptions {
   canaryShare?: number;
   tolerance?: GateTolerance;
   params?: Partial<TrainParams>;
+  /** Aggregate state for incremental folds (none: a full rebuild every cycle). */
+  stateDir?: string | null;
+  /** A state older than this is rebuilt from the lake (default 24 h: the nightly rebuild). */
+  rebuildAfterMs?: number;
   metrics?: PipelineMetrics;
   log?: (line: string) => void;
 }
 
 /** What one cycle did. */
 export interface RetrainReport {
-  outcome: 'published' | 'gated' | 'insufficient' | 'unchanged' | 'skipped' | 'no-data' | 'dry-run';
+  outcome: 'published' | 'gated' | 'refused' | 'insufficient' | 'unchanged' | 'skipped' | 'no-data' | 'dry-run';
   message: string;
   events: number;
   trainEvents?: number;
   testSessions?: number;
+  /** How the published model was trained: a full rebuild, or a fold of new hours into the state. */
+  training?: 'full' | 'fold' | 'rebuild';
   split?: string;
   gate?: GateDecision;
   published?: PublishResult;
@@ -97,10 +116,9 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
   const windowDays = options.windowDays ?? 30;
   const holdoutDays = options.holdoutDays ?? 1;
   const newestHour = hours[hours.length - 1]!.start + HOUR_MS;
-  const { events, invalid } = await loadLakeEvents(options.lakeDir, newestHour - (windowDays + holdoutDays) * DAY_MS);
-  if (invalid > 0) log(`${invalid} lake lines failed validation and were skipped`);
-  if (events.length === 0) return done({ outcome: 'no-data', message: 'no valid events in the window', events: 0 });
-  const newest = events.reduce((max, e) => Math.max(max, e.ts), 0);
+  const fromTs = newestHour - (windowDays + holdoutDays) * DAY_MS;
+  const newest = await newestEvent(options.lakeDir, fromTs);
+  if (newest === null) return done({ outcome: 'no-data', message: 'no valid events in the window', events: 0 });
 
   // The held-out days, moved after the live model's horizon when it saw part of them.
   let testDays = holdoutDays;
@@ -110,20 +128,70 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
     return done({
       outcome: 'unchanged',
       message: `no events newer than the live model's data (${new Date(liveHorizon ?? 0).toISOString()})`,
-      events: events.length,
+      events: 0,
     });
 
-  const { train, test, split } = splitForEvaluation(events, testDays);
-  log(`${events.length} events, split ${new Date(split).toISOString()}: ${train.length} training events, ${test.length} test sessions`);
-  const twin = trainModel(train, { params: options.params ?? {} });
-  const gate = runGate(twin, live, popularityBaseline(train), test, options.tolerance ?? DEFAULT_TOLERANCE);
-  for (const reason of gate.reasons) log(`gate: ${reason}`);
-  const base = { events: events.length, trainEvents: train.length, testSessions: test.length, split: new Date(split).toISOString(), gate };
-  if (gate.verdict === 'insufficient') return done({ ...base, outcome: 'insufficient', message: gate.reasons.join('; ') });
-  if (gate.verdict === 'fail')
-    return done({ ...base, outcome: 'gated', message: `refused: ${gate.reasons.filter((r) => !r.endsWith(': ok')).join('; ')}` });
+  const split = newest - testDays * DAY_MS;
+  const train = { fromTs, ...(options.params ? { params: options.params } : {}) };
+  let base: Omit<RetrainReport, 'outcome' | 'message' | 'seconds'> = { events: 0 };
+  try {
+    const h = await holdout(options.lakeDir, split, train);
+    const trainEvents = h.twin.manifest.source?.events ?? 0;
+    log(
+      `split ${new Date(split).toISOString()}: twin trained on ${trainEvents} events (${h.trainSeconds.toFixed(1)} s), ${h.test.length} test sessions`,
+    );
+    const gate = runGate(h.twin, live, h.popular, h.test, options.tolerance ?? DEFAULT_TOLERANCE);
+    for (const reason of gate.reasons) log(`gate: ${reason}`);
+    base = { events: trainEvents, trainEvents, testSessions: h.test.length, split: new Date(split).toISOString(), gate };
+    if (gate.verdict === 'insufficient') return done({ ...base, outcome: 'insufficient', message: gate.reasons.join('; ') });
+    if (gate.verdict === 'fail')
+      return done({ ...base, outcome: 'gated', message: `refused: ${gate.reasons.filter((r) => !r.endsWith(': ok')).join('; ')}` });
 
-  const model = trainModel(events, { params: options.params ?? {} });
+    const { model, training } = await trainPublished(options, train, log);
+    base = { ...base, events: model.manifest.source?.events ?? 0, training };
+    return await publishCandidate(model, gate, pointer, options, base, done);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return done({ ...base, outcome: 'refused', message: error.message });
+  }
+}
+
+/**
+ * The model to publish, trained on the whole window: folded into the saved state when
+ * there is a fresh one, else (no state, params changed, or older than rebuildAfterMs) a
+ * full rebuild that saves a new state.
+ */
+async function trainPublished(
+  options: RetrainOptions,
+  train: { fromTs: number; params?: Partial<TrainParams> },
+  log: (line: string) => void,
+): Promise<{ model: ModelArtifact; training: 'full' | 'fold' | 'rebuild' }> {
+  if (!options.stateDir) return { model: (await trainOnLake(options.lakeDir, train)).artifact, training: 'full' };
+  const stateDir = options.stateDir;
+  if (existsSync(join(stateDir, 'state.json'))) {
+    const meta = readStateMeta(stateDir);
+    const age = Date.now() - meta.builtAt;
+    const sameParams = JSON.stringify(meta.params) === JSON.stringify({ ...meta.params, ...options.params });
+    if (age < (options.rebuildAfterMs ?? DAY_MS) && sameParams) {
+      const folded = await foldState(options.lakeDir, stateDir);
+      log(`incremental: folded ${folded.report.added} new events into the state (${folded.report.tailEvents} tail events re-counted)`);
+      return { model: folded.artifact, training: 'fold' };
+    }
+    log(`state ${sameParams ? `is ${(age / 3_600_000).toFixed(1)} h old` : 'has other parameters'}: full rebuild`);
+  }
+  const built = await buildState(options.lakeDir, stateDir, train);
+  return { model: built.artifact, training: 'rebuild' };
+}
+
+/** Publishes a model that passed the gate (or reports why not). */
+async function publishCandidate(
+  model: ModelArtifact,
+  gate: GateDecision,
+  pointer: ActivePointer | null,
+  options: RetrainOptions,
+  base: Omit<RetrainReport, 'outcome' | 'message' | 'seconds'>,
+  done: (report: Omit<RetrainReport, 'seconds'>) => RetrainReport,
+): Promise<RetrainReport> {
   model.manifest.evaluation = { all: gate.candidate.all, new: gate.candidate.new, predictions: gate.predictions };
   const version = model.manifest.version;
   if (version === pointer?.model?.version) return done({ ...base, outcome: 'unchanged', message: `${version} is already live`, version });
@@ -169,6 +237,7 @@ async function main(): Promise<void> {
       canary: { type: 'string', default: '0.1' },
       'min-predictions': { type: 'string', default: String(DEFAULT_TOLERANCE.minPredictions) },
       'dry-run': { type: 'boolean', default: false },
+      state: { type: 'string', default: process.env.TRAIN_STATE_DIR ?? '' },
     },
   });
   const token = adminTokenFromEnv();
@@ -192,6 +261,7 @@ async function main(): Promise<void> {
       holdoutDays: Number(values['holdout-days']),
       canaryShare: Number(values.canary),
       tolerance: { ...DEFAULT_TOLERANCE, minPredictions: Number(values['min-predictions']) },
+      stateDir: values.state || null,
     });
     const { gate, ...rest } = report;
     console.log(
@@ -210,8 +280,9 @@ async function main(): Promise<void> {
         2,
       ),
     );
-    // Exit 3 when the gate refused a model, so a scheduler can alert; "nothing to do" is success.
-    process.exitCode = report.outcome === 'gated' ? 3 : 0;
+    // Exit 3 when the gate refused a model, 4 when validation refused the input or model
+    // (the live model stays in both cases), so a scheduler can alert; "nothing to do" is success.
+    process.exitCode = report.outcome === 'gated' ? 3 : report.outcome === 'refused' ? 4 : 0;
   } finally {
     await stop?.();
   }

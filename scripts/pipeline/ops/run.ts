@@ -1,7 +1,9 @@
 /**
- * `npm run pipeline`: the central pipeline in continuous mode. Runs the lake consumer,
- * a retrain cycle every `retrainIntervalMs` (after draining the consumer, so the cycle
- * sees everything Kafka had), the canary controller every `canaryIntervalMs`, and
+ * `npm run pipeline`: the central pipeline in continuous mode. Runs the lake consumer
+ * (which compacts closed hours as it goes), a retrain cycle every `retrainIntervalMs`
+ * (after draining the consumer, so the cycle sees everything Kafka had; the published
+ * model is folded incrementally from the aggregate state in `stateDir`, rebuilt fully
+ * once a day), the canary controller every `canaryIntervalMs`, and
  * serves Prometheus metrics on 127.0.0.1:`metricsPort`. `startPipeline` is what
  * `npm start` calls beside `wrangler dev`.
  */
@@ -30,6 +32,12 @@ export interface PipelineOptions {
   groupId?: string;
   /** Default 15 min; 0 disables periodic retraining. */
   retrainIntervalMs?: number;
+  /** Aggregate training state for incremental folds (default models-out/train-state; null: full rebuild every cycle). */
+  stateDir?: string | null;
+  /** Full rebuild once the state is this old (default 24 h). */
+  rebuildAfterMs?: number;
+  /** Drop lake hours older than this many days (default: keep everything). */
+  retentionDays?: number;
   /** Default 5 min; 0 disables the canary controller. */
   canaryIntervalMs?: number;
   canaryShare?: number;
@@ -66,6 +74,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         metrics,
         log,
         ...(options.groupId ? { groupId: options.groupId } : {}),
+        ...(options.retentionDays ? { retentionDays: options.retentionDays } : {}),
       });
       if (stopped) await consumer.stop();
     } catch (error) {
@@ -98,6 +107,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         drain: consumer ? () => consumer!.drain() : null,
         canaryShare: options.canaryShare ?? 0.1,
         tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
+        stateDir: options.stateDir === undefined ? 'models-out/train-state' : options.stateDir,
+        ...(options.rebuildAfterMs !== undefined ? { rebuildAfterMs: options.rebuildAfterMs } : {}),
         metrics,
         log,
       });
@@ -146,6 +157,9 @@ async function main(): Promise<void> {
     ...(process.env.LAKE_GROUP_ID ? { groupId: process.env.LAKE_GROUP_ID } : {}),
     retrainIntervalMs: Number(process.env.RETRAIN_INTERVAL_MS ?? 15 * 60_000),
     canaryIntervalMs: Number(process.env.CANARY_INTERVAL_MS ?? 5 * 60_000),
+    stateDir: process.env.TRAIN_STATE_DIR ?? 'models-out/train-state',
+    rebuildAfterMs: Number(process.env.REBUILD_INTERVAL_MS ?? 24 * 3_600_000),
+    ...(process.env.LAKE_RETENTION_DAYS ? { retentionDays: Number(process.env.LAKE_RETENTION_DAYS) } : {}),
   });
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -94,7 +94,7 @@ export async function runOnSpark(
     conf: {
       'spark.ui.enabled': 'false',
       'spark.driver.memory': process.env.SPARK_DRIVER_MEMORY ?? '2g',
-      'spark.sql.shuffle.partitions': '4',
+      'spark.sql.shuffle.partitions': process.env.SPARK_SHUFFLE_PARTITIONS ?? '4',
       'spark.default.parallelism': '2',
       'spark.sql.session.timeZone': 'UTC',
       ...options.conf,

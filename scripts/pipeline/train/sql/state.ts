@@ -52,6 +52,8 @@ export interface StateMeta {
   inputHash: string;
   /** Lake rows read by the last build or fold. */
   lastInput: number;
+  /** Wall-clock time of the last full build (the pipeline rebuilds when it is a day old). */
+  builtAt: number;
 }
 
 const TABLES = ['item_sessions', 'pairs', 'pop', 'categories', 'tail'] as const;
@@ -177,6 +179,7 @@ export async function buildState(
       refTs: c.refTs,
       inputHash: await fingerprint(duck),
       lastInput: c.input,
+      builtAt: Date.now(),
     };
     await session.run(listStatements(params, STATE_TABLES), options.onStep);
     const artifact = await artifactFromState(duck, params, meta, options.version);
