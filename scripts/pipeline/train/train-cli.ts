@@ -1,72 +1,129 @@
 /**
- * `npm run train -- --events <file|dir> --out <dir> [--version <v>] [--catalog <json>]
- *    [--state <dir>] [--base-state <dir>] [--param key=value ...]`
+ * `npm run train -- --events <lake | s3://bucket/prefix | file.ndjson[.gz] | dir> --out <dir>
+ *    [--engine duckdb|spark] [--master local[2]] [--spark-lake-uri s3a://bucket/prefix]
+ *    [--from <iso>] [--to <iso>] [--version v] [--catalog catalog.json]
+ *    [--state <dir> [--fold]] [--memory-limit 2GB] [--threads N] [--param key=value ...]`
  *
- * Full rebuild by default: all events under --events → model files in --out. With
- * `--state <dir>` the training statistics are also saved; with `--base-state <dir>` they
- * are loaded first and only events newer than them are added (incremental update, see
- * state.ts), and the updated state is written to --state (default: back to --base-state).
+ * Training as SQL over the lake (train/sql): DuckDB embedded by default (memory limit,
+ * spilling to disk, every core), Apache Spark with `--engine spark` (local mode, or a
+ * cluster by `--master`). NDJSON in the producer form (the published JSON Schema,
+ * missing enrichment defaulted) or the enriched form is loaded into a temporary lake
+ * first. `--state <dir>` saves the aggregate state of a full build; with `--fold` the
+ * lake hours newer than that state are folded into it instead (incremental).
+ *
+ * Validated after each step (input rows, invalid share, null ids, skew, model size):
+ * a refused input or an empty model exits 1 with the reason and writes nothing.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadEvents } from './load-events';
-import { buildArtifact } from './train';
 import { writeModelFiles } from '../../../shared/model/artifact';
 import { writeArtifactDir } from '../../models/files';
-import { buildState, loadState, saveState, updateState } from './state';
 import { parseParamOverrides } from './params';
+import { openTrainingInput } from './input';
+import { trainOnLake } from './sql/train-sql';
+import { buildState, foldState } from './sql/state';
+import { ValidationError, type Check } from './validate';
+import type { ModelArtifact } from './train';
 import { progressBar } from '../../lib/progress';
+
+const USAGE =
+  'usage: npm run train -- --events <lake|s3://…|file|dir> --out <dir> [--engine duckdb|spark] [--master url] [--from iso] [--to iso] [--version v] [--catalog json] [--state dir [--fold]] [--memory-limit 2GB] [--threads N] [--param key=value]\n';
 
 const { values } = parseArgs({
   options: {
     events: { type: 'string' },
     out: { type: 'string' },
+    engine: { type: 'string', default: 'duckdb' },
+    master: { type: 'string' },
+    'spark-lake-uri': { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
     version: { type: 'string' },
     catalog: { type: 'string' },
     state: { type: 'string' },
-    'base-state': { type: 'string' },
+    fold: { type: 'boolean', default: false },
+    'memory-limit': { type: 'string' },
+    threads: { type: 'string' },
+    'max-invalid-share': { type: 'string' },
     param: { type: 'string', multiple: true, default: [] },
   },
 });
-if (!values.events || !values.out) {
-  process.stderr.write(
-    'usage: npm run train -- --events <file|dir> --out <dir> [--version v] [--catalog json] [--state dir] [--base-state dir] [--param key=value]\n',
-  );
+if (!values.events || !values.out || (values.engine !== 'duckdb' && values.engine !== 'spark') || (values.fold && !values.state)) {
+  process.stderr.write(USAGE);
+  process.exit(2);
+}
+if (values.engine === 'spark' && values.state) {
+  process.stderr.write('--state (incremental) runs on DuckDB; Spark does full rebuilds\n');
   process.exit(2);
 }
 
 const started = performance.now();
 const bar = progressBar('reading events (lines)', 0);
-const { events, invalid } = await loadEvents(values.events, (n) => bar.update(n));
+const input = await openTrainingInput(values.events, { onProgress: (n) => bar.update(n) });
 bar.stop();
-if (invalid > 0) process.stderr.write(`skipped ${invalid} invalid lines\n`);
-
-let state;
-if (values['base-state']) {
-  state = loadState(values['base-state']);
-  const report = updateState(state, events);
+if (input.imported) {
+  const { lines, invalid, defaulted, duplicates } = input.imported;
   process.stderr.write(
-    `incremental: ${report.added} new events, ${report.late} late/already counted, ${report.tailSessions} tail sessions re-counted\n`,
+    `read ${lines} lines: ${invalid} invalid, ${defaulted} producer-form events given default enrichment, ${duplicates} duplicates\n`,
   );
-} else state = buildState(events, parseParamOverrides(values.param), (total) => progressBar('counting sessions', total));
+}
 
 const catalogCategories = new Map<string, string>();
 if (values.catalog) {
   const catalog = JSON.parse(readFileSync(values.catalog, 'utf8')) as Record<string, { category?: string }>;
   for (const [id, item] of Object.entries(catalog)) if (item.category) catalogCategories.set(id, item.category);
 }
-const artifact = buildArtifact(state.stats, {
-  inputHash: state.inputHash,
+const options = {
+  params: parseParamOverrides(values.param),
+  ...(values.from ? { fromTs: Date.parse(values.from) } : {}),
+  ...(values.to ? { toTs: Date.parse(values.to) } : {}),
   ...(values.version ? { version: values.version } : {}),
   ...(values.catalog ? { catalogCategories } : {}),
-});
+  ...(values['memory-limit'] ? { memoryLimit: values['memory-limit'] } : {}),
+  ...(values.threads ? { threads: Number(values.threads) } : {}),
+  ...(values['max-invalid-share'] ? { limits: { maxInvalidShare: Number(values['max-invalid-share']) } } : {}),
+  ...(input.imported ? { extraInvalid: 0 } : {}),
+  onStep: (name: string, seconds: number) => {
+    if (seconds >= 1) process.stderr.write(`  ${name}: ${seconds.toFixed(1)} s\n`);
+  },
+};
+
+let artifact: ModelArtifact;
+let checks: Check[] = [];
+try {
+  if (values.state && values.fold) {
+    const folded = await foldState(input.lake, values.state, options);
+    process.stderr.write(`incremental: ${folded.report.added} new events folded, ${folded.report.tailEvents} tail events re-counted\n`);
+    artifact = folded.artifact;
+  } else if (values.state) {
+    artifact = (await buildState(input.lake, values.state, options)).artifact;
+  } else {
+    const trained = await trainOnLake(input.lake, {
+      ...options,
+      engine: values.engine,
+      spark: {
+        ...(values.master ? { master: values.master } : {}),
+        ...(values['spark-lake-uri'] ? { lakeUri: values['spark-lake-uri'] } : {}),
+      },
+    });
+    artifact = trained.artifact;
+    checks = trained.checks;
+  }
+} catch (error) {
+  input.cleanup();
+  if (error instanceof ValidationError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+input.cleanup();
+
 const files = writeModelFiles(artifact);
 writeArtifactDir(values.out, files);
-const stateDir = values.state ?? values['base-state'];
-if (stateDir) saveState(state, stateDir);
-
 const bytes = [...files.values()].reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+for (const c of checks) process.stderr.write(`  check ${c.name}: ${c.value} (${c.limit}) ok\n`);
 process.stderr.write(
   `model ${artifact.manifest.version}: ${artifact.manifest.item_count} items, ${files.size - 2} shards, ${(bytes / 1e6).toFixed(1)} MB → ${values.out}` +
-    ` (${events.length} events read, ${((performance.now() - started) / 1000).toFixed(1)} s, max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)\n`,
+    ` (${artifact.manifest.source?.events ?? 0} events in ${artifact.manifest.source?.sessions ?? 0} sessions, ${values.engine}, ${((performance.now() - started) / 1000).toFixed(1)} s, max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)\n`,
 );
