@@ -1,93 +1,141 @@
 /**
- * `npm run bench:train [-- --data /work/shared/data]`: training time and peak memory on
- * the public datasets. Each dataset is imported once (cached in .bench/), then trained
- * in a fresh child process so its peak RSS is the training's own, not the benchmark's.
+ * `npm run bench:train [-- --data /work/shared/data] [--lake <dir> ...] [--engine duckdb|spark]
+ *    [--memory-limit 1500MB] [--reference]`: training time and peak memory (not a test).
+ *
+ * Without --lake: the public datasets (RetailRocket, Online Retail), each imported once
+ * into a lake cached in .bench/. With --lake: those lakes (e.g. made by
+ * `npm run generate -- --events 20000000 --lake .bench/lake-20m`). Each is trained in a
+ * fresh child process by the SQL training, so its peak RSS (Node and DuckDB, which live
+ * in one process) is the training's own; `--reference` also runs the in-memory trainer
+ * on the NDJSON for comparison. Prints the 1-minute load average: the machine is shared.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadEvents } from '../pipeline/train/load-events';
-import { trainModel } from '../pipeline/train/train';
+import { trainOnLake } from '../pipeline/train/sql/train-sql';
 import { writeModelFiles } from '../../shared/model/artifact';
 import { writeArtifactDir } from '../models/files';
+import { loadEvents } from '../pipeline/train/load-events';
+import { trainModel } from '../pipeline/train/train';
+import { readSnapshot } from '../pipeline/lake/commit-log';
+import { LocalStore } from '../pipeline/lake/store';
 
 interface ChildResult {
   events: number;
-  load_s: number;
   train_s: number;
-  /** CPU seconds of trainModel: the wall time is inflated when the machine is shared. */
-  train_cpu_s: number;
   write_s: number;
   items: number;
   shards: number;
   model_mb: number;
   max_rss_mb: number;
+  steps: Record<string, number>;
 }
 
 const { values } = parseArgs({
   options: {
     data: { type: 'string', default: '/work/shared/data' },
+    lake: { type: 'string', multiple: true, default: [] },
+    engine: { type: 'string', default: 'duckdb' },
+    'memory-limit': { type: 'string' },
+    reference: { type: 'boolean', default: false },
     child: { type: 'string' },
+    'child-ndjson': { type: 'string' },
     out: { type: 'string' },
   },
 });
 
 if (values.child && values.out) {
+  const steps: Record<string, number> = {};
   const t0 = performance.now();
-  const { events } = await loadEvents(values.child);
+  const { artifact } = await trainOnLake(values.child, {
+    engine: values.engine === 'spark' ? 'spark' : 'duckdb',
+    ...(values['memory-limit'] ? { memoryLimit: values['memory-limit'] } : {}),
+    onStep: (name, s) => (steps[name] = Number(s.toFixed(2))),
+  });
   const t1 = performance.now();
-  const cpu = process.cpuUsage();
-  const model = trainModel(events);
-  const used = process.cpuUsage(cpu);
+  const files = writeModelFiles(artifact);
+  writeArtifactDir(values.out, files);
   const t2 = performance.now();
+  const result: ChildResult = {
+    events: (await readSnapshot(new LocalStore(values.child))).files.filter((f) => f.tree === 'events').reduce((n, f) => n + f.rows, 0),
+    train_s: (t1 - t0) / 1000,
+    write_s: (t2 - t1) / 1000,
+    items: artifact.manifest.item_count,
+    shards: files.size - 2,
+    model_mb: [...files.values()].reduce((s, t) => s + Buffer.byteLength(t), 0) / 1e6,
+    max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    steps,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+if (values['child-ndjson'] && values.out) {
+  const t0 = performance.now();
+  const { events } = await loadEvents(values['child-ndjson']);
+  const model = trainModel(events.sort((a, b) => a.ts - b.ts || (a.event_id < b.event_id ? -1 : 1)));
   const files = writeModelFiles(model);
   writeArtifactDir(values.out, files);
-  const t3 = performance.now();
-  const bytes = [...files.values()].reduce((s, t) => s + Buffer.byteLength(t), 0);
   const result: ChildResult = {
     events: events.length,
-    load_s: (t1 - t0) / 1000,
-    train_s: (t2 - t1) / 1000,
-    train_cpu_s: (used.user + used.system) / 1e6,
-    write_s: (t3 - t2) / 1000,
+    train_s: (performance.now() - t0) / 1000,
+    write_s: 0,
     items: model.manifest.item_count,
     shards: files.size - 2,
-    model_mb: bytes / 1e6,
+    model_mb: [...files.values()].reduce((s, t) => s + Buffer.byteLength(t), 0) / 1e6,
     max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    steps: {},
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }
 
-const datasets = [
-  { name: 'RetailRocket', format: 'retailrocket', csv: 'retailrocket/events.csv.gz', ndjson: '.bench/retailrocket.ndjson.gz' },
-  { name: 'Online Retail', format: 'online-retail', csv: 'online-retail/online_retail.csv.gz', ndjson: '.bench/online-retail.ndjson.gz' },
-];
-mkdirSync('.bench', { recursive: true });
 const tsx = join('node_modules', '.bin', 'tsx');
-const rows: Array<[string, ChildResult]> = [];
-const load = (await import('node:os')).loadavg()[0]!;
-for (const d of datasets) {
-  if (!existsSync(d.ndjson)) {
-    process.stderr.write(`importing ${d.name}…\n`);
-    execFileSync(tsx, ['scripts/import/main.ts', '--format', d.format, '--file', join(values.data, d.csv), '--out', d.ndjson], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+mkdirSync('.bench', { recursive: true });
+const runs: Array<{ name: string; lake: string; ndjson?: string }> = [];
+if (values.lake.length > 0) for (const lake of values.lake) runs.push({ name: lake, lake });
+else
+  for (const d of [
+    { name: 'RetailRocket', format: 'retailrocket', csv: 'retailrocket/events.csv.gz' },
+    { name: 'Online Retail', format: 'online-retail', csv: 'online-retail/online_retail.csv.gz' },
+  ]) {
+    const ndjson = `.bench/${d.format}.ndjson.gz`;
+    const lake = `.bench/lake-${d.format}`;
+    if (!existsSync(ndjson)) {
+      process.stderr.write(`importing ${d.name}…\n`);
+      execFileSync(tsx, ['scripts/import/main.ts', '--format', d.format, '--file', join(values.data, d.csv), '--out', ndjson], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    }
+    if (!existsSync(lake)) {
+      execFileSync(tsx, ['scripts/pipeline/lake/cli.ts', 'import', ndjson, '--lake', lake], { stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync(tsx, ['scripts/pipeline/lake/cli.ts', 'compact', '--lake', lake, '--closed-after-min', '0'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    }
+    runs.push({ name: d.name, lake, ndjson });
   }
-  process.stderr.write(`training ${d.name}…\n`);
-  const outDir = join('.bench', `model-${d.format}`);
-  const stdout = execFileSync(tsx, ['scripts/bench/train.ts', '--child', d.ndjson, '--out', outDir], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const result = JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
-  // Sanity: what was written is what was measured.
-  result.model_mb = readdirSync(join(outDir, 'neighbours')).reduce((s, f) => s + statSync(join(outDir, 'neighbours', f)).size, 0) / 1e6;
-  rows.push([d.name, result]);
+
+const rows: Array<[string, ChildResult]> = [];
+for (const r of runs) {
+  const load = loadavg()[0]!.toFixed(1);
+  process.stderr.write(`training ${r.name} (${values.engine}, load ${load})…\n`);
+  const args = ['scripts/bench/train.ts', '--child', r.lake, '--out', join('.bench', 'model-out'), '--engine', values.engine];
+  if (values['memory-limit']) args.push('--memory-limit', values['memory-limit']);
+  const out = execFileSync(tsx, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  rows.push([`${r.name} (SQL, ${values.engine}, load ${load})`, JSON.parse(out.trim().split('\n').pop()!) as ChildResult]);
+  if (values.reference && r.ndjson) {
+    const refLoad = loadavg()[0]!.toFixed(1);
+    const ref = execFileSync(tsx, ['scripts/bench/train.ts', '--child-ndjson', r.ndjson, '--out', join('.bench', 'model-ref')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    rows.push([`${r.name} (in-memory reference, load ${refLoad})`, JSON.parse(ref.trim().split('\n').pop()!) as ChildResult]);
+  }
 }
 
-const header = '| dataset | events | items | load s | train s | train CPU s | write s | total s | peak RSS MB | model MB | shards |';
+const header = '| input | events | items | train s | write s | peak RSS MB | model MB | shards |';
 process.stdout.write(
   `${header}\n|${header
     .split('|')
@@ -95,10 +143,19 @@ process.stdout.write(
     .map(() => '---')
     .join('|')}|\n`,
 );
-process.stderr.write(`(1-minute load average at start: ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} cores)\n`);
-for (const [name, r] of rows) {
-  const total = r.load_s + r.train_s + r.write_s;
+for (const [name, r] of rows)
   process.stdout.write(
-    `| ${name} | ${r.events} | ${r.items} | ${r.load_s.toFixed(1)} | ${r.train_s.toFixed(1)} | ${r.train_cpu_s.toFixed(1)} | ${r.write_s.toFixed(1)} | ${total.toFixed(1)} | ${r.max_rss_mb.toFixed(0)} | ${r.model_mb.toFixed(1)} | ${r.shards} |\n`,
+    `| ${name} | ${r.events} | ${r.items} | ${r.train_s.toFixed(1)} | ${r.write_s.toFixed(1)} | ${r.max_rss_mb.toFixed(0)} | ${r.model_mb.toFixed(1)} | ${r.shards} |\n`,
   );
-}
+process.stderr.write(
+  `(${cpus().length} cores; slowest steps: ${rows
+    .map(
+      ([n, r]) =>
+        `${n}: ${Object.entries(r.steps)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3)
+          .map(([k, v]) => `${k} ${v}s`)
+          .join(', ')}`,
+    )
+    .join(' | ')})\n`,
+);
