@@ -1,7 +1,9 @@
 /**
- * Throughput check of the lake consumer (not a test): a private broker, N synthetic
- * events produced like the forwarder does, then the time for a fresh consumer group to
- * make them durable in an empty lake, and an audit. `npx tsx <this file> [N]`.
+ * Throughput check of the lake consumer (not a test): a private broker, N events of
+ * synthetic shop traffic (npm run generate's model, over `days` days) produced like the
+ * forwarder does, then the time for a fresh consumer group to make them durable in an
+ * empty lake (Parquet), peak RSS and the dedup ids held (bounded), and an audit.
+ * `npm run bench:lake -- [N] [days]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,29 +13,51 @@ import { eventRecord, groupByTopic } from '../../shared/kafka/records';
 import { startLakeConsumer } from '../pipeline/lake/consumer';
 import { auditLake } from '../pipeline/lake/audit';
 import { startTestBroker } from '../kafka/private-broker';
-import { syntheticEvents } from '../lib/synthetic-events';
+import { shopTraffic } from '../generate/traffic';
+import { loadavg } from 'node:os';
 
 const target = Number(process.argv[2] ?? 100_000);
+const days = Number(process.argv[3] ?? 10);
 const broker = await startTestBroker();
 const lakeDir = mkdtempSync(join(tmpdir(), 'lake-bench-'));
 try {
-  const events = syntheticEvents({ days: 10, sessionsPerDay: Math.ceil(target / 50), seed: 9 }).slice(0, target);
   const producer = new Kafka({ clientId: 'bench', brokers: [broker.brokers], logLevel: logLevel.NOTHING }).producer({ idempotent: true });
   await producer.connect();
-  for (let i = 0; i < events.length; i += 2000)
-    await producer.sendBatch({ topicMessages: groupByTopic(events.slice(i, i + 2000).map(eventRecord)) });
+  let batch = [];
+  let produced = 0;
+  for (const event of shopTraffic({ events: target, days, seed: 9 })) {
+    batch.push(eventRecord(event));
+    if (batch.length === 2000) {
+      await producer.sendBatch({ topicMessages: groupByTopic(batch) });
+      produced += batch.length;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await producer.sendBatch({ topicMessages: groupByTopic(batch) });
+  produced += batch.length;
   await producer.disconnect();
+  const rssBefore = process.memoryUsage().rss;
+  const load = loadavg()[0]!;
   const started = performance.now();
-  const consumer = await startLakeConsumer({ brokers: broker.brokers, lakeDir, groupId: 'bench', log: () => {} });
-  await consumer.drain(600_000);
+  const consumer = await startLakeConsumer({ brokers: broker.brokers, lakeDir, groupId: 'bench', flushRecords: 20_000, log: () => {} });
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
+  await consumer.drain(3_600_000);
   const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  const dedupIds = consumer.writer.dedupIdsHeld;
   await consumer.stop();
   const audit = await auditLake(lakeDir);
   console.log(
     JSON.stringify({
-      events: events.length,
+      events: produced,
+      days,
       seconds: Number(seconds.toFixed(2)),
-      eventsPerSecond: Math.round(events.length / seconds),
+      eventsPerSecond: Math.round(produced / seconds),
+      rssBeforeMb: Math.round(rssBefore / 1e6),
+      peakRssMb: Math.round(peakRss / 1e6),
+      dedupIdsHeld: dedupIds,
+      loadAverage: Number(load.toFixed(1)),
       files: audit.files,
       commits: audit.commits,
       lakeEvents: audit.events,
