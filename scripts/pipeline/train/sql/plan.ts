@@ -84,12 +84,11 @@ export const FULL_BUILD: StatisticsTables = { itemSessions: 't_item_sessions', p
  * category, key, item, w).
  */
 export function listStatements(params: TrainParams, from: StatisticsTables): Statement[] {
-  const scored = KINDS.map(
-    (k) => `SELECT kind, i, j, ${k.score(params)} AS score FROM (
+  // One pass over the pairs for every kind (a CASE picks the kind's score), not one join per kind.
+  const scored = `SELECT kind, i, j, CASE kind ${KINDS.map((k) => `WHEN '${k.kind}' THEN ${k.score(params)}`).join(' ')} END AS score FROM (
               SELECT p.kind, p.i, p.j, p.w, ni.n AS ni, nj.n AS nj FROM ${from.pairs} p
               LEFT JOIN ${from.itemSessions} ni ON ni.item = p.i LEFT JOIN ${from.itemSessions} nj ON nj.item = p.j
-              WHERE p.kind = '${k.kind}' AND p.w > ${num(PAIR_EPSILON)}) x`,
-  ).join(' UNION ALL ');
+              WHERE p.w > ${num(PAIR_EPSILON)}) x`;
   const top = (scope: string, n: number, source = from.pop): string =>
     `SELECT scope, key, item, w FROM (
        SELECT scope, key, item, w, row_number() OVER (PARTITION BY key ORDER BY w DESC, item) AS r FROM ${source} WHERE scope = '${scope}' AND w > 0

@@ -15,7 +15,7 @@ import type { Statement } from './plan';
 export function popularityStatements(halfLifeDays: number): Statement[] {
   const decay = `st.weight * pow(CAST(0.5 AS DOUBLE), CAST(m.ref_ts - st.ts AS DOUBLE) / ${num(halfLifeDays * 86_400_000)})`;
   const steps = `SELECT st.item, s.edge_region, s.country, ${decay} AS w
-                 FROM t_session_steps st JOIN t_sessions s ON s.skey = st.skey CROSS JOIN t_meta m`;
+                 FROM t_session_steps st JOIN t_sessions s ON s.sid = st.sid CROSS JOIN t_meta m`;
   return [
     {
       name: 't_pop',
@@ -28,7 +28,7 @@ export function popularityStatements(halfLifeDays: number): Statement[] {
     {
       name: 't_categories',
       sql: `SELECT st.item, st.category_id AS category, s.end_ts, s.start_ts, s.skey, st.pos
-            FROM t_session_steps st JOIN t_sessions s ON s.skey = st.skey
+            FROM t_session_steps st JOIN t_sessions s ON s.sid = st.sid
             WHERE st.category_id IS NOT NULL`,
     },
   ];

@@ -12,7 +12,7 @@
  *   `maxSessionItems` keeps the last ones to appear (positions renumbered after).
  *
  * Tables: t_input (the events in the window), t_steps, t_sessions, t_seq
- * (session, p, item), t_items (session, item, purchased) and t_meta.
+ * (sid, p, item), t_items (sid, item, purchased) and t_meta; sessions are numbered (sid).
  */
 import { lit, num, type Dialect } from './dialect';
 import type { Statement } from './plan';
@@ -106,11 +106,13 @@ export function sessionStatements(
     },
     {
       name: 't_sessions',
-      sql: `SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events,
-                   max(CASE WHEN first_no = 1 THEN edge_region END) AS edge_region,
-                   max(CASE WHEN first_no = 1 THEN country END) AS country
-            FROM (SELECT es.*, row_number() OVER (PARTITION BY skey ORDER BY ts, event_id) AS first_no FROM t_event_sessions es) f
-            GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}`,
+      // sid: a dense integer id, so the per-session joins and group-bys below hash integers, not keys.
+      sql: `SELECT g.*, row_number() OVER (ORDER BY skey) AS sid FROM (
+              SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events,
+                     max(CASE WHEN first_no = 1 THEN edge_region END) AS edge_region,
+                     max(CASE WHEN first_no = 1 THEN country END) AS country
+              FROM (SELECT es.*, row_number() OVER (PARTITION BY skey ORDER BY ts, event_id) AS first_no FROM t_event_sessions es) f
+              GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}) g`,
     },
     {
       name: 't_meta',
@@ -125,25 +127,25 @@ export function sessionStatements(
     },
     {
       name: 't_session_steps',
-      sql: `SELECT es.skey, st.item, st.signal, st.weight, st.ts, st.category_id,
-                   row_number() OVER (PARTITION BY es.skey ORDER BY st.ts, st.event_id, st.line) AS pos
+      sql: `SELECT s.sid, st.item, st.signal, st.weight, st.ts, st.category_id,
+                   row_number() OVER (PARTITION BY s.sid ORDER BY st.ts, st.event_id, st.line) AS pos
             FROM t_steps st JOIN t_event_sessions es ON st.event_id = es.event_id JOIN t_sessions s ON s.skey = es.skey`,
     },
     {
       name: 't_items',
       // Distinct items of a session, the last `maxSessionItems` to first appear, and whether bought.
-      sql: `SELECT skey, item, purchased FROM (
-              SELECT skey, item, purchased, row_number() OVER (PARTITION BY skey ORDER BY first_pos DESC) AS recency
-              FROM (SELECT skey, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
-                    FROM t_session_steps GROUP BY skey, item) i
+      sql: `SELECT sid, item, purchased FROM (
+              SELECT sid, item, purchased, row_number() OVER (PARTITION BY sid ORDER BY first_pos DESC) AS recency
+              FROM (SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
+                    FROM t_session_steps GROUP BY sid, item) i
             ) r WHERE recency <= ${params.maxSessionItems}`,
     },
     {
       name: 't_seq',
       // Consecutive repeats collapsed first, then items beyond the cap dropped, then renumbered.
-      sql: `SELECT c.skey, c.item, row_number() OVER (PARTITION BY c.skey ORDER BY c.pos) AS p
-            FROM (SELECT skey, item, pos, lag(item) OVER (PARTITION BY skey ORDER BY pos) AS prev_item FROM t_session_steps) c
-            JOIN t_items k ON k.skey = c.skey AND k.item = c.item
+      sql: `SELECT c.sid, c.item, row_number() OVER (PARTITION BY c.sid ORDER BY c.pos) AS p
+            FROM (SELECT sid, item, pos, lag(item) OVER (PARTITION BY sid ORDER BY pos) AS prev_item FROM t_session_steps) c
+            JOIN t_items k ON k.sid = c.sid AND k.item = c.item
             WHERE c.prev_item IS NULL OR c.prev_item <> c.item`,
     },
   ];

@@ -10,7 +10,7 @@ import { nearPairs } from './window';
 export const nextKind: NeighbourKindSql = {
   kind: 'next',
   pairs: (p) => `SELECT i, j, sum(w) AS w FROM (
-                   SELECT skey, i, j, max(CAST(1 AS DOUBLE) / d) AS w FROM (${nearPairs(p.nextWindow)}) n GROUP BY skey, i, j
+                   SELECT sid, i, j, max(CAST(1 AS DOUBLE) / d) AS w FROM (${nearPairs(p.nextWindow)}) n GROUP BY sid, i, j
                  ) per_session GROUP BY i, j`,
   score: (p) => `w / (greatest(ni, 1) + ${num(p.shrink)})`,
 };

@@ -11,13 +11,12 @@ import { nearPairs } from './window';
 
 export const sessionKind: NeighbourKindSql = {
   kind: 'session',
-  pairs: (p) => `SELECT i, j, sum(w) AS w FROM (
-                   SELECT skey, i, j, max(w) AS w FROM (
-                     SELECT skey, i, j, CAST(1 AS DOUBLE) / d AS w FROM (${nearPairs(p.sessionWindow)}) n
-                     UNION ALL
-                     SELECT skey, j AS i, i AS j, CAST(1 AS DOUBLE) / d AS w FROM (${nearPairs(p.sessionWindow)}) n
-                   ) both_ways GROUP BY skey, i, j
-                 ) per_session GROUP BY i, j`,
+  // Near pairs once, as unordered pairs (lo, hi) with their closest distance per session; then both directions.
+  pairs: (p) => `SELECT CASE WHEN dir = 0 THEN lo ELSE hi END AS i, CASE WHEN dir = 0 THEN hi ELSE lo END AS j, sum(w) AS w
+                 FROM (SELECT sid, least(i, j) AS lo, greatest(i, j) AS hi, max(CAST(1 AS DOUBLE) / d) AS w
+                       FROM (${nearPairs(p.sessionWindow)}) n GROUP BY sid, least(i, j), greatest(i, j)) u
+                 CROSS JOIN (SELECT 0 AS dir UNION ALL SELECT 1 AS dir) dirs
+                 GROUP BY CASE WHEN dir = 0 THEN lo ELSE hi END, CASE WHEN dir = 0 THEN hi ELSE lo END`,
   score: (p) =>
     `w / (pow(greatest(ni, 1), ${num(p.similarityAlpha)}) * pow(greatest(nj, 1), ${num(1 - p.similarityAlpha)}) + ${num(p.shrink)})`,
 };
