@@ -37,7 +37,7 @@ import { modelDir, readModelDir } from '../publish/publish-store';
 import type { ModelArtifact } from '../train/train';
 import type { TrainParams } from '../train/params';
 import { trainOnLake } from '../train/sql/train-sql';
-import { buildState, foldState, readStateMeta } from '../train/sql/state';
+import { buildState, foldState, lakeId, readStateMeta } from '../train/sql/state';
 import { ValidationError } from '../train/validate';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -172,12 +172,15 @@ async function trainPublished(
     const meta = readStateMeta(stateDir);
     const age = Date.now() - meta.builtAt;
     const sameParams = JSON.stringify(meta.params) === JSON.stringify({ ...meta.params, ...options.params });
-    if (age < (options.rebuildAfterMs ?? DAY_MS) && sameParams) {
+    const sameLake = meta.lake === (await lakeId(options.lakeDir));
+    if (age < (options.rebuildAfterMs ?? DAY_MS) && sameParams && sameLake) {
       const folded = await foldState(options.lakeDir, stateDir);
       log(`incremental: folded ${folded.report.added} new events into the state (${folded.report.tailEvents} tail events re-counted)`);
       return { model: folded.artifact, training: 'fold' };
     }
-    log(`state ${sameParams ? `is ${(age / 3_600_000).toFixed(1)} h old` : 'has other parameters'}: full rebuild`);
+    log(
+      `state ${!sameLake ? 'is of another lake' : sameParams ? `is ${(age / 3_600_000).toFixed(1)} h old` : 'has other parameters'}: full rebuild`,
+    );
   }
   const built = await buildState(options.lakeDir, stateDir, train);
   return { model: built.artifact, training: 'rebuild' };

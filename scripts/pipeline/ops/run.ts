@@ -7,6 +7,7 @@
  * serves Prometheus metrics on 127.0.0.1:`metricsPort`. `startPipeline` is what
  * `npm start` calls beside `wrangler dev`.
  */
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startLakeConsumer, type LakeConsumer } from '../lake/consumer';
 import { LakeLockedError } from '../lake/lock';
@@ -32,7 +33,7 @@ export interface PipelineOptions {
   groupId?: string;
   /** Default 15 min; 0 disables periodic retraining. */
   retrainIntervalMs?: number;
-  /** Aggregate training state for incremental folds (default models-out/train-state; null: full rebuild every cycle). */
+  /** Aggregate training state for incremental folds (default: `train-state` next to modelsDir; null: full rebuild every cycle). */
   stateDir?: string | null;
   /** Full rebuild once the state is this old (default 24 h). */
   rebuildAfterMs?: number;
@@ -107,7 +108,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         drain: consumer ? () => consumer!.drain() : null,
         canaryShare: options.canaryShare ?? 0.1,
         tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
-        stateDir: options.stateDir === undefined ? 'models-out/train-state' : options.stateDir,
+        // Next to the model store by default, so two pipelines never share a state.
+        stateDir: options.stateDir === undefined ? join(dirname(modelsDir), 'train-state') : options.stateDir,
         ...(options.rebuildAfterMs !== undefined ? { rebuildAfterMs: options.rebuildAfterMs } : {}),
         metrics,
         log,
@@ -157,7 +159,7 @@ async function main(): Promise<void> {
     ...(process.env.LAKE_GROUP_ID ? { groupId: process.env.LAKE_GROUP_ID } : {}),
     retrainIntervalMs: Number(process.env.RETRAIN_INTERVAL_MS ?? 15 * 60_000),
     canaryIntervalMs: Number(process.env.CANARY_INTERVAL_MS ?? 5 * 60_000),
-    stateDir: process.env.TRAIN_STATE_DIR ?? 'models-out/train-state',
+    ...(process.env.TRAIN_STATE_DIR ? { stateDir: process.env.TRAIN_STATE_DIR } : {}),
     rebuildAfterMs: Number(process.env.REBUILD_INTERVAL_MS ?? 24 * 3_600_000),
     ...(process.env.LAKE_RETENTION_DAYS ? { retentionDays: Number(process.env.LAKE_RETENTION_DAYS) } : {}),
   });

@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { sqlString, type Duck } from '../../lake/duckdb';
-import type { LakeLocation } from '../../lake/location';
+import { storeOf, type LakeLocation } from '../../lake/location';
 import { EVENT_COLUMNS } from '../../lake/columns';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../params';
 import { SESSION_GAP_MS } from '../sessions';
@@ -54,6 +54,8 @@ export interface StateMeta {
   lastInput: number;
   /** Wall-clock time of the last full build (the pipeline rebuilds when it is a day old). */
   builtAt: number;
+  /** The lake it was built from (a state is never folded with another lake's hours). */
+  lake: string;
 }
 
 const TABLES = ['item_sessions', 'pairs', 'pop', 'categories', 'tail'] as const;
@@ -73,6 +75,11 @@ async function saveState(duck: Duck, dir: string, meta: StateMeta): Promise<void
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(temp, dir);
   rmSync(old, { recursive: true, force: true });
+}
+
+/** The identity of a lake location (its store URL). */
+export async function lakeId(lake: LakeLocation): Promise<string> {
+  return (await storeOf(lake)).url;
 }
 
 /** Reads state.json of a state directory. */
@@ -180,6 +187,7 @@ export async function buildState(
       inputHash: await fingerprint(duck),
       lastInput: c.input,
       builtAt: Date.now(),
+      lake: await lakeId(lake),
     };
     await session.run(listStatements(params, STATE_TABLES), options.onStep);
     const artifact = await artifactFromState(duck, params, meta, options.version);
@@ -212,6 +220,8 @@ export async function foldState(
   options: StateTrainOptions = {},
 ): Promise<{ artifact: ModelArtifact; meta: StateMeta; report: FoldReport }> {
   const meta = readStateMeta(stateDir);
+  if (meta.lake !== (await lakeId(lake)))
+    throw new Error(`state ${stateDir} was built from ${meta.lake}, not ${await lakeId(lake)}: rebuild it`);
   const params = meta.params;
   const watermark = meta.toTs ?? Number.NEGATIVE_INFINITY;
   const fromTs = Number.isFinite(watermark) ? watermark + 1 : undefined;
