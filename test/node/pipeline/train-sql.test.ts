@@ -14,13 +14,18 @@ import { RetailRocketImporter } from '../../../scripts/import/retailrocket';
 import { readCsv } from '../../../scripts/import/csv';
 import { loadEvents } from '../../../scripts/pipeline/train/load-events';
 import { trainModel, type ModelArtifact } from '../../../scripts/pipeline/train/train';
-import { serializeModel } from '../../../scripts/pipeline/train/write-model';
+import { writeModelFiles } from '../../../shared/model/artifact';
 import { trainOnLake } from '../../../scripts/pipeline/train/sql/train-sql';
 import { buildState, foldState } from '../../../scripts/pipeline/train/sql/state';
 import { ValidationError } from '../../../scripts/pipeline/train/validate';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
 import { IMPORT_TOPIC } from '../../../scripts/pipeline/lake/import';
+import { signalRows } from '../../../scripts/pipeline/train/sql/signals';
+import { DEFAULT_TRAIN_PARAMS } from '../../../scripts/pipeline/train/params';
+import { itemsOf, signalOf } from '../../../shared/schema/event-semantics';
+import { exampleEvent } from '../../fixtures/events';
+import { clientEventSchema, EVENT_TYPES, type ClientEvent } from '../../../shared/schema/events';
 
 /** shared/data next to the checkout (CI), or the machine's copy. */
 function sharedData(): string | null {
@@ -35,7 +40,7 @@ const byTimeThenId = (a: CanonicalEvent, b: CanonicalEvent): number =>
 
 /** Everything but the version and input hash, which the two trainers derive differently. */
 function comparable(model: ModelArtifact): Map<string, string> {
-  return serializeModel({
+  return writeModelFiles({
     ...model,
     manifest: { ...model.manifest, version: 'v', params: { ...model.manifest.params, input_sha256: '' } },
   });
@@ -137,6 +142,26 @@ describe('training as SQL', () => {
       expect(again.report).toMatchObject({ added: 0, changed: false });
       expect(again.artifact.manifest.version).toBe(folded.artifact.manifest.version);
     });
+  });
+
+  it('reads the signal table off the event semantics: items where itemsOf finds them', () => {
+    const rows = signalRows(DEFAULT_TRAIN_PARAMS);
+    for (const type of EVENT_TYPES) {
+      const event: ClientEvent = clientEventSchema.parse(
+        exampleEvent(type, { event_id: `evt-sig-${type}`, user_id: 'u1', ts: Date.UTC(2026, 0, 1) }),
+      );
+      const row = rows.find((r) => r.type === event.type);
+      expect(row?.signal ?? null, event.type).toBe(signalOf(event));
+      if (!row) continue;
+      const sqlItems =
+        row.itemsFrom === 'items'
+          ? (event as { items: Array<{ item_id: string }> }).items.map((l) => l.item_id)
+          : [(event as { item_id: string }).item_id];
+      expect(sqlItems, event.type).toEqual([...itemsOf(event)]);
+      expect(row.weight).toBe(
+        DEFAULT_TRAIN_PARAMS.popularityTypeWeights[row.signal as keyof typeof DEFAULT_TRAIN_PARAMS.popularityTypeWeights],
+      );
+    }
   });
 
   it('refuses an input without valid events and an empty model', async () => {

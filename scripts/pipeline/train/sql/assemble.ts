@@ -6,9 +6,8 @@
  * version from the newest session end and a hash of parameters and input.
  */
 import { createHash } from 'node:crypto';
+import { modelManifestOf } from '../../../../shared/model/artifact';
 import {
-  FORMAT_VERSION,
-  MODEL_FORMAT,
   NEIGHBOUR_KINDS,
   type ItemNeighbours,
   type NeighbourKind,
@@ -88,12 +87,8 @@ export async function assembleArtifact(tables: TrainTables, params: TrainParams,
     .replace(/\.\d+Z$/, 'Z');
   return {
     manifest: {
-      format: MODEL_FORMAT,
-      format_version: FORMAT_VERSION,
-      version: version ?? `${stamp}-${paramsHash.slice(0, 8)}`,
-      created_at: new Date(asOf).toISOString(),
-      kinds: NEIGHBOUR_KINDS.filter((k) => [...neighbours.values()].some((e) => e[k] !== undefined)),
-      item_count: neighbours.size,
+      // Created at the newest session end, not the wall clock: the same input gives the same bytes.
+      ...modelManifestOf(version ?? `${stamp}-${paramsHash.slice(0, 8)}`, new Date(asOf).toISOString(), neighbours),
       source: { events: tables.counters.events, sessions: tables.counters.sessions, from_ts: tables.counters.fromTs ?? 0, to_ts: asOf },
       params: { ...params, input_sha256: tables.inputHash },
     },

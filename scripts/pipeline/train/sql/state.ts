@@ -30,7 +30,8 @@ import { assembleArtifact } from './assemble';
 import { DUCKDB, num } from './dialect';
 import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
 import { PAIR_EPSILON, listStatements, statisticsStatements, type Statement } from './plan';
-import { fingerprint, readTables, signalRows } from './train-sql';
+import { fingerprint, readTables } from './train-sql';
+import { signalRows } from './signals';
 
 /** Sessions that ended this close to the newest event are kept raw: they may continue. */
 export const TAIL_MS = 2 * 60 * 60 * 1000;

@@ -12,20 +12,9 @@ import { DUCKDB, SPARK, type Dialect } from './dialect';
 import { runOnSpark, type SparkOptions } from './engine-spark';
 import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
 import { FULL_BUILD, listStatements, statisticsStatements, type Statement } from './plan';
-import type { SignalRow } from './sessions';
+import { signalRows } from './signals';
 import type { Duck } from '../../lake/duckdb';
 import { checkInput, checkModel, DEFAULT_LIMITS, type Check, type InputFacts, type ValidationLimits } from '../validate';
-
-/** What each event type counts as in a session (TODO: derive from the event semantics table). */
-export function signalRows(params: TrainParams): SignalRow[] {
-  const w = params.popularityTypeWeights;
-  return [
-    { type: 'product_view', signal: 'product_view', weight: w.product_view, itemsFrom: 'item_id' },
-    { type: 'rec_click', signal: 'product_view', weight: w.product_view, itemsFrom: 'item_id' },
-    { type: 'add_to_cart', signal: 'add_to_cart', weight: w.add_to_cart, itemsFrom: 'item_id' },
-    { type: 'purchase', signal: 'purchase', weight: w.purchase, itemsFrom: 'items' },
-  ];
-}
 
 /** A training run over the lake. */
 export interface SqlTrainOptions extends TrainEngineOptions {
