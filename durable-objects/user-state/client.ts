@@ -11,8 +11,12 @@ export function userStub(env: Env, userId: string) {
   return env.USER_STATE.getByName(userId);
 }
 
-/** Recommendations from the user's object, or non-personal ones when the call fails. */
+/**
+ * Recommendations from the user's object, or non-personal ones when the call fails or
+ * there is no user (a shopper who has not consented): then no object is asked or created.
+ */
 export async function recommendFor(env: Env, request: RecommendationRequest): Promise<RecommendationResponse> {
+  if (request.user_id === undefined) return recommendForUser(EMPTY_USER_VIEW, request, env);
   try {
     return await userStub(env, request.user_id).recommend(request);
   } catch (error) {

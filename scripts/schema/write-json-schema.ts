@@ -7,12 +7,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { clientEventSchema, canonicalEventSchema } from '../../shared/schema/events';
+import { batchEnvelopeSchema, REQUEST_LIMITS } from '../../shared/schema/ingest';
 
 const outDir = process.argv[2] ?? join('schema', 'v1');
 mkdirSync(outDir, { recursive: true });
 
 // `input`: describe what a producer sends (ts may be an ISO string), not the parsed form.
-const envelope = z.object({ events: z.array(clientEventSchema).max(500), sent_at: z.number().int().optional() });
+const envelope = batchEnvelopeSchema.extend({ events: z.array(clientEventSchema).max(REQUEST_LIMITS.maxEvents) });
 const documents: Record<string, unknown> = {
   'event.schema.json': z.toJSONSchema(clientEventSchema, { io: 'input', unrepresentable: 'any' }),
   'batch.schema.json': z.toJSONSchema(envelope, { io: 'input', unrepresentable: 'any' }),

@@ -5,4 +5,8 @@ interface Env {
   ADMIN_TOKEN?: string;
   KAFKA_SASL_USERNAME?: string;
   KAFKA_SASL_PASSWORD?: string;
+  /** Key of the customer-id proofs (`user_hash`, docs/identity.md); verification is off while unset. */
+  IDENTITY_SECRET?: string;
+  /** Bearer token of the shop's server-side producers, who may write events for any user. */
+  INGEST_TOKEN?: string;
 }

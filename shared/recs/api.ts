@@ -30,7 +30,15 @@ const flag = z
  * route can extend them); use {@link recommendationQuerySchema} to validate.
  */
 export const recommendationQueryFields = z.object({
-  user_id: id.meta({ description: 'The shopper (the `epr_uid` cookie of beacon.js, or your own id).', examples: ['u-42'] }),
+  user_id: id.optional().meta({
+    description:
+      'The shopper: an anonymous id (`anon_…`, the `epr_uid` cookie of beacon.js) or your customer id. Leave it out for non-personal recommendations (trending, popular), e.g. before the shopper consented: nothing is read or stored for anyone.',
+    examples: ['anon_Q2hhbmdlIG1lIHBsZWFzZQ'],
+  }),
+  user_hash: z.string().max(128).optional().meta({
+    description:
+      "Proves a customer `user_id`: lowercase hex HMAC-SHA256(IDENTITY_SECRET, user_id), computed by the shop's backend. Needed for customer ids once IDENTITY_SECRET is set; anonymous ids need none. See docs/identity.md.",
+  }),
   n: count,
   context: z
     .enum(['home', 'product', 'cart'], { error: 'must be home, product or cart' })
@@ -59,7 +67,8 @@ export const itemIdSchema = id.meta({ description: 'An item id of your catalog.'
 
 /** What the edge asks a user's object for. */
 export interface RecommendationRequest {
-  user_id: string;
+  /** The shopper; absent for non-personal recommendations (no object is asked). */
+  user_id?: string | undefined;
   n: number;
   context: RecommendationContext;
   /** The product on screen (context `product`) or just carted (context `cart`). */

@@ -10,14 +10,20 @@ export const REQUEST_LIMITS = { maxEvents: 500, maxBytes: 256 * 1024 } as const;
 /** Raw payload kept with a rejected event is capped so a hostile client cannot blow up the queue. */
 export const REJECTED_RAW_MAX_CHARS = 8 * 1024;
 
+/** Longest `user_hash` accepted (a valid one is 64 hex digits; anything longer is refused unread). */
+export const USER_HASH_MAX = 128;
+
 /**
- * Body envelope: one event object, or `{"events": [...], "sent_at"?}`. `sent_at` is the
- * client clock when the batch left; the edge uses it to correct client clock skew.
- * Events themselves are validated one by one so one bad event never fails the batch.
+ * Body envelope: one event object, or `{"events": [...], "sent_at"?, "user_hash"?}`.
+ * `sent_at` is the client clock when the batch left; the edge uses it to correct client
+ * clock skew. `user_hash` proves the customer id whose events the batch carries
+ * (docs/identity.md). Events themselves are validated one by one so one bad event never
+ * fails the batch.
  */
 export const batchEnvelopeSchema = z.object({
   events: z.array(z.unknown()),
   sent_at: z.number().int().positive().optional(),
+  user_hash: z.string().max(USER_HASH_MAX).optional(),
 });
 
 /** Why an event was not accepted, in the response and in the bad-events record. */
@@ -44,5 +50,6 @@ export interface RejectedEventRecord {
   raw_truncated: boolean;
   received_at: number;
   edge_region: string;
-  stage: 'validation' | 'rate_limit';
+  /** `identity`: an event of a customer id without a valid `user_hash` (docs/identity.md). */
+  stage: 'validation' | 'rate_limit' | 'identity';
 }

@@ -115,8 +115,8 @@ describe('recommendations', () => {
   });
 
   it('rejects bad queries with a 400 JSON error', async () => {
+    // No user_id at all is a non-personal list, not an error (test/workers/identity).
     for (const qs of [
-      '',
       'user_id=',
       'user_id=a&n=0',
       'user_id=a&n=500',
@@ -126,6 +126,7 @@ describe('recommendations', () => {
       `user_id=${'x'.repeat(200)}`,
       'user_id=a%20b',
       'user_id=a&exclude_viewed=maybe',
+      `user_id=a&user_hash=${'0'.repeat(129)}`,
     ]) {
       const response = await exports.default.fetch(`https://edge.test/v1/recommendations?${qs}`);
       expect(response.status, qs).toBe(400);

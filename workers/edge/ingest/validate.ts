@@ -17,14 +17,15 @@ import { formatIssues } from '../../../shared/schema/common';
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 export type EnvelopeResult =
-  { ok: true; events: unknown[]; sentAt: number | undefined } | { ok: false; status: 400 | 413; error: string; message: string };
+  | { ok: true; events: unknown[]; sentAt: number | undefined; userHash: string | undefined }
+  | { ok: false; status: 400 | 413; error: string; message: string };
 
 /** Accepts one event object or `{"events": [...]}`; anything else is a 400. */
 export function unwrapEnvelope(body: unknown): EnvelopeResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, status: 400, error: 'invalid_body', message: 'body must be an event object or {"events": [...]}' };
   }
-  if (!('events' in body)) return { ok: true, events: [body], sentAt: undefined };
+  if (!('events' in body)) return { ok: true, events: [body], sentAt: undefined, userHash: undefined };
   const parsed = batchEnvelopeSchema.safeParse(body);
   if (!parsed.success) {
     return { ok: false, status: 400, error: 'invalid_body', message: formatIssues(parsed.error.issues).join('; ') };
@@ -37,7 +38,7 @@ export function unwrapEnvelope(body: unknown): EnvelopeResult {
       message: `at most ${REQUEST_LIMITS.maxEvents} events per request, got ${parsed.data.events.length}`,
     };
   }
-  return { ok: true, events: parsed.data.events, sentAt: parsed.data.sent_at };
+  return { ok: true, events: parsed.data.events, sentAt: parsed.data.sent_at, userHash: parsed.data.user_hash };
 }
 
 export interface ValidatedBatch {

@@ -57,15 +57,24 @@ export function publicRoute<const P extends string, const R extends Omit<RouteCo
 }
 
 /** What every storefront API route (`/v1/*` but admin) answers to a page of a refused origin (cors.ts). */
-const STOREFRONT_ERRORS = {
-  403: errorResponse(
-    "`origin_not_allowed`: the page's Origin is not in ALLOWED_ORIGINS; nothing was stored. The message names the origin and the setting.",
-  ),
-};
+const ORIGIN_REFUSED_TEXT =
+  "`origin_not_allowed`: the page's Origin is not in ALLOWED_ORIGINS; nothing was stored. The message names the origin and the setting.";
 
-/** A storefront API route (`/v1/*` but admin): a public route that also refuses pages of unlisted origins. */
-export function storefrontRoute<const P extends string, const R extends Omit<RouteConfig, 'path'> & { path: P }>(route: R) {
-  return createRoute({ ...route, responses: { ...route.responses, ...STOREFRONT_ERRORS, ...INTERNAL_ERROR } });
+/** What a read of a customer id answers without its proof (identity/read-proof.ts). */
+export const UNPROVEN_READ_TEXT =
+  '`user_hash_required`: `user_id` is a customer id and IDENTITY_SECRET is set, but no `user_hash` was sent; `user_hash_invalid`: the `user_hash` is not the one of `user_id`. Nothing was read (docs/identity.md).';
+
+/**
+ * A storefront API route (`/v1/*` but admin): a public route that also refuses pages of
+ * unlisted origins; `proofs: true` for routes that read a user's state, which also refuse
+ * a customer id without its `user_hash` (both are 403s, told apart by `error`).
+ */
+export function storefrontRoute<const P extends string, const R extends Omit<RouteConfig, 'path'> & { path: P }>(
+  route: R,
+  options: { proofs?: boolean } = {},
+) {
+  const forbidden = errorResponse(options.proofs ? `${ORIGIN_REFUSED_TEXT} ${UNPROVEN_READ_TEXT}` : ORIGIN_REFUSED_TEXT);
+  return createRoute({ ...route, responses: { ...route.responses, 403: forbidden, ...INTERNAL_ERROR } });
 }
 
 /** An admin route: bearer security, tagged `admin`, with the 401, 403 and 500 every admin route can give. */

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { clientEventSchema, EVENT_TYPES, SCHEMA_VERSION } from '../../../shared/schema/events';
-import { REQUEST_LIMITS } from '../../../shared/schema/ingest';
+import { REQUEST_LIMITS, USER_HASH_MAX } from '../../../shared/schema/ingest';
 import { activePointerSchema } from '../../../shared/recs/registry/pointer';
 import { versionSchema } from '../../../shared/schema/common';
 
@@ -31,6 +31,10 @@ export const ingestRequestSchema = z
           .positive()
           .optional()
           .meta({ description: 'Client clock (epoch ms) when the batch left; corrects clock skew of event times.' }),
+        user_hash: z.string().max(USER_HASH_MAX).optional().meta({
+          description:
+            "Proves the customer id whose events the batch carries: lowercase hex HMAC-SHA256(IDENTITY_SECRET, user_id), computed by the shop's backend. Needed for customer ids (not for anonymous `anon_…` ids) once IDENTITY_SECRET is set, unless the request carries the INGEST_TOKEN; events of a customer id without it are rejected (`user_hash_required`, `user_hash_invalid`). See docs/identity.md.",
+        }),
       })
       .meta({ id: 'EventBatch', description: `Up to ${REQUEST_LIMITS.maxEvents} events, validated one by one.` }),
   ])

@@ -3,17 +3,19 @@
  * `{"events": [...]}` as application/json or text/plain (what `sendBeacon` sends),
  * answers 202 with every event counted once as accepted, duplicate or rejected. The body
  * is validated here, event by event, not by the route's schema: one bad event must
- * never fail its batch.
+ * never fail its batch. Events of customer ids need the envelope's `user_hash` (or the
+ * INGEST_TOKEN of a server-side producer): identity/ingest-proof.ts.
  */
 import type { MiddlewareHandler } from 'hono';
 import { endTime, startTime, timing } from 'hono/timing';
 import { REQUEST_LIMITS } from '../../../shared/schema/ingest';
-import { userIdSchema } from '../../../shared/schema/events';
 import { limitBody, readUtf8 } from '../body';
 import { jsonError } from '../errors';
 import { deliver } from '../ingest/deliver';
 import { enrichmentFor } from '../ingest/enrich';
 import { unwrapEnvelope, validateEvents } from '../ingest/validate';
+import { proveBatch } from '../identity/ingest-proof';
+import { producerOf, REFUSED_PRODUCER_MESSAGE } from '../identity/producer';
 import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../openapi/routes';
 import { ingestRequestSchema, ingestResponseSchema } from '../openapi/schemas';
 import type { AppEnv } from '../types';
@@ -39,7 +41,7 @@ const route = storefrontRoute({
   tags: ['events'],
   summary: 'Send storefront events',
   description:
-    'One event or a batch of up to 500 (256 KiB). Each event is validated on its own: invalid ones are listed in `rejected` and never fail the batch. Duplicates (same `event_id`) are acknowledged but stored once. The response carries `Server-Timing` (`validate`, `users`, `total`).',
+    "One event or a batch of up to 500 (256 KiB). Each event is validated on its own: invalid ones are listed in `rejected` and never fail the batch. Duplicates (same `event_id`) are acknowledged but stored once. Once IDENTITY_SECRET is set, events of a customer id (any id but an anonymous `anon_…` one) need the envelope's `user_hash`, or the request needs `Authorization: Bearer <INGEST_TOKEN>` (server-side producers); without it they are rejected with `user_hash_required` / `user_hash_invalid` and kept on the bad-events path. The response carries `Server-Timing` (`validate`, `users`, `total`).",
   middleware: [
     timing(),
     jsonOrText,
@@ -51,6 +53,9 @@ const route = storefrontRoute({
   responses: {
     202: jsonResponse(ingestResponseSchema, 'Every event counted once: accepted, duplicate or rejected (with reasons).'),
     400: errorResponse('`invalid_json`: the body does not parse; `invalid_body`: not UTF-8, or not an event or `{"events": [...]}`.'),
+    401: errorResponse(
+      '`unauthorized`: an Authorization header whose bearer token is not the INGEST_TOKEN (server-side producers send it; browsers send none).',
+    ),
     413: errorResponse(
       `\`payload_too_large\`: over ${REQUEST_LIMITS.maxBytes} bytes; \`too_many_events\`: over ${REQUEST_LIMITS.maxEvents} events.`,
     ),
@@ -68,6 +73,8 @@ export const eventsRoutes = createRoutes();
 eventsRoutes.openAPIRegistry.register('IngestRequest', ingestRequestSchema);
 
 eventsRoutes.openapi(route, async (c) => {
+  const producer = await producerOf(c);
+  if (producer === 'refused') return jsonError(c, 401, 'unauthorized', REFUSED_PRODUCER_MESSAGE);
   const text = await readUtf8(c);
   if (text === null) return jsonError(c, 400, 'invalid_body', 'the body is not readable UTF-8');
   let parsed: unknown;
@@ -82,18 +89,19 @@ eventsRoutes.openapi(route, async (c) => {
   // Where the time goes, for operators and benchmarks (workerd only advances the clock across I/O).
   startTime(c, 'validate');
   const enrichment = enrichmentFor(c.req.raw, c.env.REGION, Date.now());
-  const batch = validateEvents(envelope.events, enrichment, envelope.sentAt);
-  const validUserIds = new Set<string>(batch.valid.map(({ event }) => event.user_id));
-  for (const record of batch.rejectedRecords) {
-    if (record.user_id !== null && userIdSchema.safeParse(record.user_id).success) validUserIds.add(record.user_id);
-  }
+  const { batch, writable } = await proveBatch(
+    c.env,
+    validateEvents(envelope.events, enrichment, envelope.sentAt),
+    envelope.userHash,
+    producer,
+  );
   endTime(c, 'validate');
   startTime(c, 'users');
   const { results, failedUsers } = await deliver(
     c.env,
     batch.valid.map(({ event }) => event),
     batch.rejectedRecords,
-    validUserIds,
+    writable,
   );
   endTime(c, 'users');
   if (failedUsers.length > 0) {

@@ -9,27 +9,33 @@ import { endTime, startTime, timing } from 'hono/timing';
 import { recommendationQuerySchema, recommendationRequest, recommendationResponseSchema } from '../../../shared/recs/api';
 import { recommendFor } from '../../../durable-objects/user-state/client';
 import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../openapi/routes';
+import { refuseUnprovenRead } from '../identity/read-proof';
 
-const route = storefrontRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'getRecommendations',
-  tags: ['recommendations'],
-  summary: 'Recommendations for a shopper',
-  description:
-    "Ranked in the shopper's own state, so an event acknowledged a moment ago already counts. Falls back to trending and popular items (never a 5xx) when the state cannot be reached. `Server-Timing: recs` is the time spent getting the list.",
-  middleware: [timing()],
-  request: { query: recommendationQuerySchema },
-  responses: {
-    200: {
-      ...jsonResponse(recommendationResponseSchema, 'The list; `rec_id` identifies it in impression and click events.'),
-      headers: { 'Server-Timing': { description: '`recs;dur=<ms>` and `total;dur=<ms>`.', schema: { type: 'string' as const } } },
+const route = storefrontRoute(
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'getRecommendations',
+    tags: ['recommendations'],
+    summary: 'Recommendations for a shopper',
+    description:
+      "Ranked in the shopper's own state, so an event acknowledged a moment ago already counts. Falls back to trending and popular items (never a 5xx) when the state cannot be reached. Without `user_id` the list is non-personal (trending, popular) and nothing is read or stored for anyone. A customer id needs its `user_hash` once IDENTITY_SECRET is set (403 otherwise). `Server-Timing: recs` is the time spent getting the list.",
+    middleware: [timing()],
+    request: { query: recommendationQuerySchema },
+    responses: {
+      200: {
+        ...jsonResponse(recommendationResponseSchema, 'The list; `rec_id` identifies it in impression and click events.'),
+        headers: { 'Server-Timing': { description: '`recs;dur=<ms>` and `total;dur=<ms>`.', schema: { type: 'string' as const } } },
+      },
+      400: errorResponse('`invalid_query`: the message names every bad parameter.'),
     },
-    400: errorResponse('`invalid_query`: the message names every bad parameter.'),
   },
-});
+  { proofs: true },
+);
 
 export const recommendationsRoutes = createRoutes().openapi(route, async (c) => {
+  const refused = await refuseUnprovenRead(c, c.req.valid('query'));
+  if (refused) return refused;
   // Workers clocks advance only across I/O, so this measures the user-object round trip
   // and any R2 reads, which is the part worth watching.
   startTime(c, 'recs');

@@ -8,6 +8,7 @@ import { recommendationQueryFields, recommendationRequest, requireProductItem } 
 import { recommendFor } from '../../../durable-objects/user-state/client';
 import { createRoutes, errorResponse, htmlResponse, storefrontRoute } from '../openapi/routes';
 import { renderWidget } from '../widget/render';
+import { refuseUnprovenRead } from '../identity/read-proof';
 
 const widgetQuerySchema = requireProductItem(
   recommendationQueryFields.extend({
@@ -21,26 +22,31 @@ const widgetQuerySchema = requireProductItem(
   }),
 );
 
-const route = storefrontRoute({
-  method: 'get',
-  path: '/recommendations',
-  operationId: 'getRecommendationsWidget',
-  tags: ['storefront'],
-  summary: 'Recommendations as an HTML fragment',
-  description:
-    'The same list as `GET /v1/recommendations`, rendered as an accessible fragment with `data-epr-rec-id` and `data-epr-item-id` for beacon.js. Every value is escaped.',
-  request: { query: widgetQuerySchema },
-  responses: {
-    200: {
-      ...htmlResponse('The fragment.'),
-      headers: { 'X-Rec-Id': { description: 'The `rec_id` of the list.', schema: { type: 'string' as const } } },
+const route = storefrontRoute(
+  {
+    method: 'get',
+    path: '/recommendations',
+    operationId: 'getRecommendationsWidget',
+    tags: ['storefront'],
+    summary: 'Recommendations as an HTML fragment',
+    description:
+      'The same list as `GET /v1/recommendations` (the same `user_id` / `user_hash` rules), rendered as an accessible fragment with `data-epr-rec-id` and `data-epr-item-id` for beacon.js. Every value is escaped.',
+    request: { query: widgetQuerySchema },
+    responses: {
+      200: {
+        ...htmlResponse('The fragment.'),
+        headers: { 'X-Rec-Id': { description: 'The `rec_id` of the list.', schema: { type: 'string' as const } } },
+      },
+      400: errorResponse('`invalid_query`: the message names every bad parameter.'),
     },
-    400: errorResponse('`invalid_query`: the message names every bad parameter.'),
   },
-});
+  { proofs: true },
+);
 
 export const widgetRoutes = createRoutes().openapi(route, async (c) => {
   const { title, href, ...query } = c.req.valid('query');
+  const refused = await refuseUnprovenRead(c, query);
+  if (refused) return refused;
   const response = await recommendFor(c.env, recommendationRequest(query, c.env.REGION));
   return c.body(renderWidget(response, { title, href }), 200, {
     'Content-Type': 'text/html; charset=utf-8',

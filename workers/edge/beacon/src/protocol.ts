@@ -9,3 +9,14 @@ export const ORIGIN_REFUSED = 'origin_not_allowed';
 
 /** The `data-*` attributes of a widget placeholder that become query parameters (`item-id` → `item_id`). */
 export const WIDGET_PARAMS = ['context', 'n', 'item-id', 'title', 'href'] as const;
+
+/** Prefix of the anonymous ids beacon.js mints: `anon_` and 22 URL-safe random characters (132 bits). */
+export const ANON_PREFIX = 'anon_';
+
+/**
+ * What the edge treats as an anonymous id: `anon_` and at least 22 URL-safe characters,
+ * or a `u_…` id of beacon.js before identity (32 hex digits, or 14-20 base-36 digits
+ * from its fallback), which beacon.js migrates to an `anon_` id on the next visit. Any
+ * other id is a customer id, which needs its `user_hash` once IDENTITY_SECRET is set.
+ */
+export const ANONYMOUS_ID = /^anon_[\w-]{22,123}$|^u_(?:[0-9a-f]{32}|[0-9a-z]{14,20})$/;
