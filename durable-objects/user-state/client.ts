@@ -5,10 +5,25 @@
  */
 import type { RecommendationRequest, RecommendationResponse } from '../../shared/recs/api';
 import { EMPTY_USER_VIEW, recommendForUser } from './recommend';
+import { JURISDICTIONS, jurisdictionOf } from '../../shared/residency';
 
-/** The user object of a user id (one per id, created on first use). */
-export function userStub(env: Env, userId: string) {
-  return env.USER_STATE.getByName(userId);
+/**
+ * The namespace user objects live in: the region's jurisdiction when USER_STATE_JURISDICTION
+ * names one (an EU region keeps its shoppers' state inside the EU), else the default. An
+ * unknown value throws rather than silently storing outside the jurisdiction (the bundle
+ * check refuses it before a deploy).
+ */
+export function userNamespace(env: Pick<Env, 'USER_STATE' | 'USER_STATE_JURISDICTION'>) {
+  const jurisdiction = jurisdictionOf(env.USER_STATE_JURISDICTION);
+  if (jurisdiction === undefined) {
+    throw new Error(`USER_STATE_JURISDICTION "${env.USER_STATE_JURISDICTION}" is not one of ${JURISDICTIONS.join(', ')} (or empty)`);
+  }
+  return jurisdiction === null ? env.USER_STATE : env.USER_STATE.jurisdiction(jurisdiction);
+}
+
+/** The user object of a user id (one per id, created on first use, in the region's jurisdiction). */
+export function userStub(env: Pick<Env, 'USER_STATE' | 'USER_STATE_JURISDICTION'>, userId: string) {
+  return userNamespace(env).getByName(userId);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Proves that every region's environment bundles (`wrangler deploy --dry-run`) and
- * reports the bundle size, raw and gzipped, and that every region lists its storefront
- * origins explicitly (scripts/deploy/origins.ts). Builds beacon.js first, as a deploy
+ * reports the bundle size, raw and gzipped, that every region lists its storefront
+ * origins explicitly (scripts/deploy/origins.ts) and that its data residency settings
+ * hold (scripts/deploy/residency.ts). Builds beacon.js first, as a deploy
  * does. Exits non-zero if any region fails or a bundle exceeds the Workers limit. Part
  * of `npm test`.
  */
@@ -13,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { regionsOf } from '../lib/regions';
 import { buildBeacon } from './build-beacon';
 import { regionOriginProblems } from './origins';
+import { regionResidencyProblems } from './residency';
 
 /** Workers paid plan: 10 MB gzipped per Worker. */
 const GZIP_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -31,7 +33,7 @@ if (regions.length === 0) throw new Error('no [env.<region>] sections in wrangle
 const beacon = await buildBeacon();
 console.log(`beacon.js: ${beacon.bytes} bytes, ${beacon.gzipBytes} bytes gzipped`);
 
-const originProblems = await regionOriginProblems(regions);
+const originProblems = [...(await regionOriginProblems(regions)), ...(await regionResidencyProblems(regions))];
 for (const problem of originProblems) console.error(problem);
 let failed = originProblems.length > 0;
 console.log('region   bundle        gzip');
@@ -57,4 +59,4 @@ for (const region of regions) {
   rmSync(outdir, { recursive: true, force: true });
 }
 if (failed) process.exit(1);
-console.log(`bundle check: ${regions.length} regions bundle and list their storefront origins explicitly`);
+console.log(`bundle check: ${regions.length} regions bundle, list their storefront origins explicitly and keep their data residency`);

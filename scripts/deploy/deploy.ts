@@ -1,13 +1,14 @@
 /**
  * `npm run deploy -- <region> [wrangler flags…]`: builds beacon.js and deploys one region
  * with `wrangler deploy --env <region>`. Refuses unknown regions instead of deploying the
- * dev configuration by accident, and a region whose ALLOWED_ORIGINS is not an explicit
- * list of https origins.
+ * dev configuration by accident, a region whose ALLOWED_ORIGINS is not an explicit
+ * list of https origins, and a region whose data residency settings do not hold.
  */
 import { spawnSync } from 'node:child_process';
 import { regionsOf } from '../lib/regions';
 import { buildBeacon } from './build-beacon';
 import { regionOriginProblems } from './origins';
+import { regionResidencyProblems } from './residency';
 
 const [region, ...rest] = process.argv.slice(2);
 const regions = regionsOf();
@@ -15,7 +16,9 @@ if (!region || !regions.includes(region)) {
   console.error(`usage: npm run deploy -- <${regions.join('|')}> [wrangler deploy flags]`);
   process.exit(2);
 }
-const originProblems = await regionOriginProblems([region]);
+// Residency compares the region with every other one (no shared Kafka brokers).
+const residency = (await regionResidencyProblems(regions)).filter((problem) => problem.startsWith(`${region}: `));
+const originProblems = [...(await regionOriginProblems([region])), ...residency];
 if (originProblems.length > 0) {
   console.error(originProblems.join('\n'));
   process.exit(1);
