@@ -23,6 +23,7 @@ const EXAMPLES: Record<EventType, ClientEvent> = {
   search: clientEventSchema.parse({ ...common, type: 'search', query: 'mug' }),
   rec_impression: clientEventSchema.parse({ ...common, type: 'rec_impression', rec_id: 'r', item_ids: ['f', 'g'] }),
   rec_click: clientEventSchema.parse({ ...common, type: 'rec_click', rec_id: 'r', item_id: 'h' }),
+  identify: clientEventSchema.parse({ ...common, type: 'identify', anonymous_id: 'anon_0123456789abcdefghijkl' }),
 };
 
 describe('EVENT_TYPES', () => {
@@ -36,6 +37,7 @@ describe('EVENT_TYPES', () => {
       'search',
       'rec_impression',
       'rec_click',
+      'identify',
     ]);
     expect(Object.keys(EVENT_SEMANTICS).sort()).toEqual([...EVENT_TYPES].sort());
   });
@@ -51,6 +53,7 @@ describe('items an event touches', () => {
     ['search', []],
     ['rec_impression', []], // shown, not acted on
     ['rec_click', ['h']],
+    ['identify', []], // a login links ids, it touches no item
   ] as const)('%s → %j', (type, items) => {
     expect(itemsOf(EXAMPLES[type])).toEqual(items);
   });
@@ -68,6 +71,7 @@ describe('session signals', () => {
       search: null,
       rec_impression: null,
       rec_click: 'product_view',
+      identify: null,
     });
   });
 

@@ -99,6 +99,12 @@ export const EVENT_SEMANTICS: { readonly [T in EventType]: EventSemantics<T> } =
     countsAs: 'product_view',
     weights: { affinity: 2, trending: 1, anchor: 1.2, popularity: 1 },
   },
+  // A login links two ids; it says nothing about items (training reads its ids, not a step).
+  identify: {
+    items: () => [],
+    countsAs: null,
+    weights: { affinity: 0, trending: 0, anchor: 0, popularity: 0 },
+  },
 };
 
 /** The row of an event's type, typed for that event (TypeScript cannot correlate the two by itself). */

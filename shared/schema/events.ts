@@ -114,6 +114,17 @@ export const recClickSchema = z.object({
   rec_id: id,
   item_id: id,
 });
+/**
+ * A login: the anonymous visitor `anonymous_id` is the customer `user_id` from now on.
+ * Made by the edge when `POST /v1/identify` merges the two (never accepted on
+ * `POST /v1/events`), so the central side can link the ids: training treats both as one
+ * user and an erasure of the customer erases the anonymous events too.
+ */
+export const identifySchema = z.object({
+  ...common,
+  type: z.literal('identify'),
+  anonymous_id: userIdSchema,
+});
 
 /** A v1 event as a client sends it (after parsing: `ts` is epoch ms). */
 export const clientEventSchema = z.discriminatedUnion('type', [
@@ -125,6 +136,7 @@ export const clientEventSchema = z.discriminatedUnion('type', [
   searchSchema,
   recImpressionSchema,
   recClickSchema,
+  identifySchema,
 ]);
 export type ClientEvent = z.infer<typeof clientEventSchema>;
 /** What a producer writes before parsing (`ts` may be an ISO string). */

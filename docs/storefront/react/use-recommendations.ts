@@ -40,7 +40,9 @@ export function useRecommendations(context: 'home' | 'product' | 'cart', itemId?
     (async () => {
       const epr = await whenEpr();
       await epr.flush(); // deliver this page's events first: the list then reflects this view
-      const query = new URLSearchParams({ user_id: epr.uid, context, n: String(n), ...(itemId ? { item_id: itemId } : {}) });
+      // Without consent there is no shopper (uid is null): the list is then non-personal.
+      const shopper = epr.uid ? { user_id: epr.uid, ...(epr.userHash ? { user_hash: epr.userHash } : {}) } : {};
+      const query = new URLSearchParams({ ...shopper, context, n: String(n), ...(itemId ? { item_id: itemId } : {}) });
       const response = await fetch(`${epr.endpoint}/v1/recommendations?${query}`, { signal: request.signal });
       if (response.ok) setRecommendations(await response.json());
     })().catch(() => {}); // offline, or the component went away: keep what is shown

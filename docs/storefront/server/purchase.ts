@@ -11,19 +11,20 @@ export interface Order {
   lines: { sku: string; quantity: number; unitPrice: number }[];
 }
 
-/** The shopper id beacon.js keeps in the `epr_uid` cookie of your domain, from the request's Cookie header. */
+/** The anonymous shopper id beacon.js keeps in the `epr_uid` cookie of your domain, from the request's Cookie header. */
 export function shopperId(cookieHeader: string | undefined): string | undefined {
   return /(?:^|;\s*)epr_uid=([^;]+)/.exec(cookieHeader ?? '')?.[1];
 }
 
-/** Sends `order` as a purchase of `userId`; safe to retry (the event id is the order id). */
-export async function sendPurchase(edge: string, userId: string, order: Order): Promise<void> {
+/**
+ * Sends `order` as a purchase of `userId` (your customer id for a logged-in shopper, else
+ * the `epr_uid` cookie); safe to retry (the event id is the order id). `ingestToken` is the
+ * edge's INGEST_TOKEN secret: with it your backend writes for any user, no user_hash needed.
+ */
+export async function sendPurchase(edge: string, ingestToken: string, userId: string, order: Order): Promise<void> {
   const response = await fetch(`${edge}/v1/events`, {
     method: 'POST',
-    headers: {
-      'Content-Type': 'application/json',
-      // PLACEHOLDER (issue 11, identity): Authorization: `Bearer ${INGEST_TOKEN}` once the edge checks an ingest token.
-    },
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ingestToken}` },
     body: JSON.stringify({
       events: [
         {

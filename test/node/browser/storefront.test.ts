@@ -25,6 +25,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const EXAMPLES = join(ROOT, 'docs', 'storefront');
 const example = (path: string) => readFileSync(join(EXAMPLES, path), 'utf8');
 const TOKEN = randomBytes(24).toString('base64url');
+const INGEST_TOKEN = randomBytes(24).toString('base64url');
 /** Two products of the sample catalog with unrelated neighbours (a candle holder, a lunch bag). */
 const FIRST = '85123A';
 const SECOND = '20725';
@@ -121,7 +122,8 @@ describe.skipIf(skipWithoutChromium)('storefront on another origin, in a browser
 
   beforeAll(async () => {
     browser = await launchChromium();
-    const vars = { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: '' };
+    // As a shop with logins runs it: customer ids need their user_hash, or the INGEST_TOKEN.
+    const vars = { ADMIN_TOKEN: TOKEN, INGEST_TOKEN, IDENTITY_SECRET: randomBytes(32).toString('base64url'), KAFKA_BROKERS: '' };
     [edge, production] = await Promise.all([
       startDevWorker({ config: 'wrangler.toml', vars, readyTimeoutMs: 120_000 }),
       // Production-like: an explicit list that does not contain the shop's origin.
@@ -276,17 +278,22 @@ describe.skipIf(skipWithoutChromium)('storefront on another origin, in a browser
     await context.close();
   });
 
-  it('server side: the documented Node and curl examples send purchases that count once', async () => {
+  it('server side: the documented Node and curl examples send purchases that count once, with the INGEST_TOKEN', async () => {
     const uid = `u_${randomUUID().replaceAll('-', '')}`;
     expect(shopperId(`theme=dark; epr_uid=${uid}; cart=1`)).toBe(uid);
     expect(shopperId(undefined)).toBeUndefined();
     const order = { id: '5001', currency: 'GBP', lines: [{ sku: FIRST, quantity: 2, unitPrice: 2.55 }] };
-    await sendPurchase(edge.url, uid, order);
-    await sendPurchase(edge.url, uid, order); // a retry after a timeout: deduplicated
+    await sendPurchase(edge.url, INGEST_TOKEN, uid, order);
+    await sendPurchase(edge.url, INGEST_TOKEN, uid, order); // a retry after a timeout: deduplicated
+    await expect(sendPurchase(edge.url, 'not-the-token', uid, order)).rejects.toThrow(/unauthorized/);
+    // A customer id needs no user_hash from a backend with the token.
+    const customer = `customer-${randomUUID()}`;
+    await sendPurchase(edge.url, INGEST_TOKEN, customer, { ...order, id: '5002' });
+    expect(await counts(edge, customer)).toMatchObject({ purchase: 1 });
 
     const curl = spawnSync('sh', [join(EXAMPLES, 'server', 'purchase.sh')], {
       encoding: 'utf8',
-      env: { ...process.env, EDGE: edge.url, EPR_UID: uid },
+      env: { ...process.env, EDGE: edge.url, EPR_UID: uid, INGEST_TOKEN },
     });
     expect(curl.error, 'curl is needed to run the documented curl example').toBeUndefined();
     expect(curl.status, curl.stderr).toBe(0);

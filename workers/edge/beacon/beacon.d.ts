@@ -32,6 +32,12 @@ declare namespace Epr {
     rec_impression: { rec_id: string; item_ids: string[] };
     /** A recommended item clicked: the list's `rec_id` and the item. */
     rec_click: { rec_id: string; item_id: string };
+    /**
+     * A login: the anonymous visitor `anonymous_id` is this customer from now on, and the
+     * edge merges the two. Prefer `epr.identify()`, which sends it (as `POST /v1/identify`)
+     * with the proof and only when there is something to merge.
+     */
+    identify: { anonymous_id: string };
   }
 
   /** Every event type the edge accepts. */
@@ -44,8 +50,14 @@ declare namespace Epr {
 
   /** `window.epr`, present once beacon.js has run (listen for `epr:ready` on window if your code may run first). */
   interface Api {
-    /** The anonymous shopper id (first-party cookie `epr_uid`): the `user_id` of the JSON API. */
-    readonly uid: string;
+    /**
+     * The shopper: the customer id once identified, else the anonymous visitor id (`anon_…`,
+     * first-party cookie `epr_uid`): the `user_id` of the JSON API. Null without consent
+     * (then ask the JSON API without `user_id`: non-personal recommendations).
+     */
+    readonly uid: string | null;
+    /** The `user_hash` of an identified customer (send it as `user_hash` with `uid` to the JSON API), else null. */
+    readonly userHash: string | null;
     /** The edge this page talks to: the script tag's `data-endpoint`, else the script's origin. */
     readonly endpoint: string;
     /** Queues an event (sent within a second, kept in localStorage until the edge has it); returns its `event_id`. */
@@ -65,6 +77,24 @@ declare namespace Epr {
      * the new page has rendered; calling it again changes nothing.
      */
     page(): Promise<void>;
+    /**
+     * The shopper logged in (call it after a login, or on every page of a logged-in
+     * shopper; `data-user-id` and `data-user-hash` on the script tag do the same): events
+     * and recommendations are the customer's from now on. `userHash` is
+     * hex HMAC-SHA256(IDENTITY_SECRET, customerId), computed by your backend
+     * (docs/identity.md). What this browser did anonymously is merged into the customer
+     * first, so the widgets it then refills already reflect it.
+     */
+    identify(customerId: string, userHash: string): Promise<void>;
+    /**
+     * The shopper's consent, for pages whose script tag has `data-consent="required"` (or
+     * `data-gpc="respect"` in a browser sending Global Privacy Control), which start
+     * without it: no cookie, no storage, nothing sent, non-personal recommendations.
+     * `true` starts tracking with what the page queued; `false` deletes the cookie and the
+     * queue and stops again. Call it on every page with the shopper's current choice.
+     * Resolves once the widgets are refilled for the new state.
+     */
+    consent(granted: boolean): Promise<void>;
   }
 }
 

@@ -6,10 +6,13 @@
  * 3 KB gzip budget (test/workers/recs/beacon.test.ts); its behaviour is tested in a real
  * browser (test/node/browser/).
  */
-import { uid } from './ids';
+import { consent } from './consent';
+import { uid, who } from './ids';
+import { identify, settle } from './identity';
 import { addToCart, viewProduct } from './markers';
 import { watchNavigation } from './navigation';
 import { flush, flushOnExit, track } from './queue';
+import { stores } from './storage';
 import { endpoint } from './transport';
 import { claim, fill, recClick } from './widgets';
 
@@ -18,20 +21,35 @@ function fillAfterFlush(widgets: Element[]): Promise<void> {
   return widgets.length ? flush().then(() => Promise.all(widgets.map(fill)).then(() => {})) : Promise.resolve();
 }
 
-/** The page may have changed: report a new product, refill re-pointed and new widgets. */
+/** The page may have changed: report a new product, refill re-pointed and new widgets (and widgets of another shopper). */
 function scan(): Promise<void> {
   viewProduct();
   return fillAfterFlush(claim(false));
 }
 
 function start(): void {
-  scan();
+  // A login before this page was merged first, so the first list already reflects it.
+  settle().then(scan);
   watchNavigation(scan);
 }
 
 // A second copy of the script on the page must not double every event.
 if (!window.epr) {
-  window.epr = { uid, endpoint, track, flush, refresh: () => fillAfterFlush(claim(true)), page: scan };
+  window.epr = {
+    get uid() {
+      return uid() ?? null;
+    },
+    get userHash() {
+      return (stores() && who?.[1]) || null;
+    },
+    endpoint,
+    track,
+    flush,
+    refresh: () => fillAfterFlush(claim(true)),
+    page: scan,
+    identify: (id, hash) => identify(id, hash).then(scan),
+    consent: (granted) => (consent(granted), settle().then(scan)),
+  };
   document.addEventListener(
     'click',
     (event) => {

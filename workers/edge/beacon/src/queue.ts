@@ -3,18 +3,22 @@
  * resend is always safe) and waits in localStorage until the edge has acknowledged it,
  * so a reload, a crash or an offline minute loses nothing. Events leave in batches of
  * up to 20, a second after the first was queued; while the edge is unreachable they are
- * retried with exponential backoff (2 s doubling to a minute).
+ * retried with exponential backoff (2 s doubling to a minute). Without consent the queue
+ * lives in the page's memory and nothing leaves (consent.ts).
  */
-import { rid, sessionId, uid } from './ids';
-import { read, write } from './storage';
+import { rid, sessionId, uid, who } from './ids';
+import { read, stores, write } from './storage';
 import { isRefused, post, refused, send } from './transport';
 
 /** A queued event as stored (anything read back from storage is re-checked by the edge). */
 interface Queued {
   event_id: string;
+  user_id?: string;
 }
 
-const KEY = 'epr_q';
+export const QUEUE_KEY = 'epr_q';
+/** The anonymous id that has sent events: the one to merge when the shopper logs in (identity.ts). */
+export const ANON_USED = 'epr_a';
 /** Oldest events are dropped beyond this, so a shop without a reachable edge cannot fill the storage. */
 const MAX_QUEUED = 200;
 const BATCH = 20;
@@ -23,17 +27,17 @@ let timer = 0;
 let busy: Promise<void> | undefined;
 let backoff = 2e3;
 
-function load(): Queued[] {
+export function load(): Queued[] {
   try {
-    const queue: unknown = JSON.parse(read(KEY) || '[]');
+    const queue: unknown = JSON.parse(read(QUEUE_KEY) || '[]');
     return Array.isArray(queue) ? queue : [];
   } catch {
     return [];
   }
 }
 
-function save(queue: Queued[]): void {
-  write(KEY, JSON.stringify(queue.slice(-MAX_QUEUED)));
+export function save(queue: Queued[]): void {
+  write(QUEUE_KEY, JSON.stringify(queue.slice(-MAX_QUEUED)));
 }
 
 function drop(ids: string[]): void {
@@ -42,17 +46,20 @@ function drop(ids: string[]): void {
 
 /** `window.epr.track`: queues the event and schedules its delivery. */
 export function track(type: Epr.EventType, fields?: Epr.EventFields[Epr.EventType]): string {
+  const user = uid();
   const event = Object.assign(
     {
       event_id: 'e_' + rid(),
       type,
-      user_id: uid,
+      user_id: user,
       session_id: sessionId(),
       ts: Date.now(),
       context: { page_url: location.href.slice(0, 2e3), referrer: document.referrer.slice(0, 2e3) },
     },
     fields,
   );
+  // This visitor now has a history to merge if the shopper logs in (identity.ts).
+  if (user && !who) write(ANON_USED, user);
   const queue = load();
   queue.push(event);
   save(queue);
@@ -66,15 +73,20 @@ function retry(): void {
   backoff = Math.min(backoff * 2, 6e4);
 }
 
+/** The oldest batch, and the user_hash that proves its customer (the envelope carries one). */
+function batch(): [Queued[], string | undefined] {
+  return [load().slice(0, BATCH), who?.[1]];
+}
+
 /** `window.epr.flush`: sends the queue now, batch after batch, one request at a time. */
 export function flush(): Promise<void> {
   clearTimeout(timer);
   timer = 0;
   if (busy) return busy.then(flush);
-  const batch = load().slice(0, BATCH);
-  if (!batch.length || isRefused()) return Promise.resolve();
-  const ids = batch.map((event) => event.event_id);
-  return (busy = post(batch).then(
+  const [events, hash] = batch();
+  if (!events.length || isRefused() || !stores()) return Promise.resolve();
+  const ids = events.map((event) => event.event_id);
+  return (busy = post(events, hash).then(
     async (response) => {
       busy = undefined;
       if (await refused(response)) return;
@@ -95,6 +107,6 @@ export function flush(): Promise<void> {
 
 /** Hands the oldest batch to sendBeacon (the page is being hidden or left). */
 export function flushOnExit(): void {
-  const batch = load().slice(0, BATCH);
-  if (batch.length && send(batch)) drop(batch.map((event) => event.event_id));
+  const [events, hash] = batch();
+  if (events.length && stores() && send(events, hash)) drop(events.map((event) => event.event_id));
 }

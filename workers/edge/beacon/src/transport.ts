@@ -9,31 +9,37 @@ import { ORIGIN_REFUSED } from './protocol';
 
 const script = document.currentScript as HTMLScriptElement | null;
 
-/** The edge's origin: `data-endpoint` on the script tag, else the origin the script came from. */
-export const endpoint = (script?.getAttribute('data-endpoint') || new URL(script?.src || location.href, location.href).origin).replace(
-  /\/$/,
-  '',
-);
+/** A `data-*` attribute of the script tag (`data-endpoint`, `data-consent`, `data-user-id`…). */
+export const option = (name: string): string | null | undefined => script?.getAttribute('data-' + name);
 
-const EVENTS_URL = endpoint + '/v1/events';
+/** The edge's origin: `data-endpoint` on the script tag, else the origin the script came from. */
+export const endpoint = (option('endpoint') || new URL(script?.src || location.href, location.href).origin).replace(/\/$/, '');
+
+const EVENTS_PATH = '/v1/events';
 
 let off = false;
 
 /** True once the edge refused this page's origin. */
 export const isRefused = (): boolean => off;
 
-function envelope(events: object[]): string {
-  return JSON.stringify({ events, sent_at: Date.now() });
+/** The batch envelope; `user_hash` proves the customer whose events it carries (docs/identity.md). */
+function envelope(events: object[], user_hash?: string): string {
+  return JSON.stringify({ events, sent_at: Date.now(), user_hash });
 }
 
-/** POSTs a batch; keepalive lets it finish when the shopper navigates away. */
-export function post(events: object[]): Promise<Response> {
-  return fetch(EVENTS_URL, { method: 'POST', body: envelope(events), keepalive: true, credentials: 'omit' });
+/** POSTs a JSON body as text/plain (no CORS preflight); keepalive lets it finish when the shopper navigates away. */
+export function postTo(path: string, body: string): Promise<Response> {
+  return fetch(endpoint + path, { method: 'POST', body, keepalive: true, credentials: 'omit' });
+}
+
+/** POSTs a batch. */
+export function post(events: object[], hash?: string): Promise<Response> {
+  return postTo(EVENTS_PATH, envelope(events, hash));
 }
 
 /** Hands a batch to the browser to deliver after the page is gone; false if it was not accepted. */
-export function send(events: object[]): boolean {
-  return !off && !!navigator.sendBeacon?.(EVENTS_URL, envelope(events));
+export function send(events: object[], hash?: string): boolean {
+  return !off && !!navigator.sendBeacon?.(endpoint + EVENTS_PATH, envelope(events, hash));
 }
 
 /**

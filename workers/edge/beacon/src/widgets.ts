@@ -7,7 +7,7 @@
  * least half in view sends one rec_impression; a click on one of its items sends
  * rec_click at once (the click usually leaves the page).
  */
-import { uid } from './ids';
+import { uid, who } from './ids';
 import { WIDGET_PARAMS } from './protocol';
 import { flushOnExit, track } from './queue';
 import { endpoint, isRefused, refused } from './transport';
@@ -37,9 +37,13 @@ const impressions: IntersectionObserver | undefined =
 
 const DEFAULTS: Record<string, string> = { context: 'home', n: '8' };
 
-/** The widget query of a placeholder, from its attributes (defaults: home context, 8 items). */
+/**
+ * The widget query of a placeholder, from its attributes (defaults: home context, 8
+ * items), for this shopper (with the customer's user_hash), or for nobody without consent.
+ */
 function query(el: Element): string {
-  let query = 'user_id=' + encodeURIComponent(uid);
+  const user = uid();
+  let query = user ? 'user_id=' + encodeURIComponent(user) + (who ? '&user_hash=' + encodeURIComponent(who[1]) : '') : '';
   for (const name of WIDGET_PARAMS) {
     const value = el.getAttribute('data-' + name) || DEFAULTS[name];
     if (value) query += '&' + name.replace('-', '_') + '=' + encodeURIComponent(value);
