@@ -1,7 +1,8 @@
 /**
- * The Kafka topics the edge writes to: one per event type (`events.<type>`) plus
- * `events.invalid` for rejected events. Names derive from the event schema's types so a new
- * event type gets its topic without touching this module.
+ * The Kafka topics: the edge writes one per event type (`events.<type>`) plus
+ * `events.invalid` for rejected events; names derive from the event schema's types so a
+ * new event type gets its topic without touching this module. The privacy tools write
+ * `users.erasure`, the log of erasure requests the central side applies (docs/identity.md).
  */
 import { EVENT_TYPES, type EventType } from '../schema/events';
 
@@ -11,6 +12,13 @@ export const INVALID_TOPIC = 'events.invalid';
 
 /** Every topic the forwarder may produce to. */
 export const ALL_TOPICS: readonly string[] = [...EVENT_TYPES.map(topicFor), INVALID_TOPIC];
+
+/**
+ * Erasure requests, keyed by user_id: what the central side removes from the lake and
+ * training state. Kept forever (it is the record that an erasure was requested and done,
+ * and what re-applies erasures to a lake restored from a backup); it holds ids, no events.
+ */
+export const ERASURE_TOPIC = 'users.erasure';
 
 /** Knobs for topic creation; defaults suit the local single-node broker. */
 export interface TopicOptions {
@@ -34,10 +42,20 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Specs of {@link ALL_TOPICS} for the given options. */
+/** Specs of {@link ALL_TOPICS} and {@link ERASURE_TOPIC} for the given options. */
 export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
   const partitions = options.partitions ?? 3;
   const replicationFactor = options.replicationFactor ?? 1;
+  const erasure: TopicSpec = {
+    topic: ERASURE_TOPIC,
+    partitions,
+    replicationFactor,
+    config: { 'retention.ms': '-1', 'compression.type': 'producer', 'message.timestamp.type': 'LogAppendTime' },
+  };
+  return [...eventTopicSpecs(partitions, replicationFactor, options), erasure];
+}
+
+function eventTopicSpecs(partitions: number, replicationFactor: number, options: TopicOptions): TopicSpec[] {
   return ALL_TOPICS.map((topic) => ({
     topic,
     partitions,

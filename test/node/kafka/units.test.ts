@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaSettings, KafkaConfigError } from '../../../shared/kafka/config';
 import { groupByTopic, MalformedBodyError, parseQueueBody, recordsOf } from '../../../shared/kafka/records';
-import { ALL_TOPICS, topicSpecs } from '../../../shared/kafka/topics';
+import { ALL_TOPICS, ERASURE_TOPIC, topicSpecs } from '../../../shared/kafka/topics';
 import { EVENT_TYPES } from '../../../shared/schema/events';
 import { newClusterId } from '../../../scripts/kafka/broker';
 import { canonical, clientEvent, rejected } from './fixtures/events';
@@ -89,6 +89,13 @@ describe('records', () => {
   it('defines one topic per event type plus events.invalid', () => {
     expect(ALL_TOPICS).toEqual([...EVENT_TYPES.map((type) => `events.${type}`), 'events.invalid']);
     expect(topicSpecs({ partitions: 6 }).every((spec) => spec.partitions === 6)).toBe(true);
+  });
+
+  it('creates users.erasure beside them, kept forever (the record of erasures, replayed onto a restored lake)', () => {
+    const specs = topicSpecs();
+    expect(specs.map((spec) => spec.topic)).toEqual([...ALL_TOPICS, ERASURE_TOPIC]);
+    expect(ERASURE_TOPIC).toBe('users.erasure');
+    expect(specs.at(-1)!.config['retention.ms']).toBe('-1');
   });
 });
 
