@@ -2,27 +2,93 @@
  * `npm start`: the whole local stack on one machine.
  * - a single-node Kafka broker on 127.0.0.1:9092 with its topics (skipped when
  *   KAFKA_BROKERS points at a cluster of your own);
- * - `wrangler dev` of the edge Worker on http://127.0.0.1:8787 (state under .wrangler/);
+ * - the edge Worker on http://127.0.0.1:8787 in the production-shaped runtime
+ *   (scripts/dev/runtime.ts: the deploy bundle on workerd, no dev proxy), state under
+ *   .wrangler/state; `npm run dev` (`--dev`) runs it under `wrangler dev` instead, with
+ *   live reload;
  * - the demo sample (catalog + model from data/sample) uploaded and activated, so
  *   /demo works on a fresh clone;
  * - the central pipeline: lake consumer, periodic retrain with quality gate and canary,
  *   Prometheus metrics on 127.0.0.1:9464 (PIPELINE=off to skip it).
- * Ctrl-C stops everything this command started.
+ * Ctrl-C stops everything this command started; so does a TERM, and if this process
+ * is killed before it finished stopping, the reaper (./reaper.ts) stops the rest.
+ *
+ * Environment: PORT (8787), PERSIST_TO (.wrangler/state), LAKE_DIR (lake),
+ * METRICS_PORT (9464), KAFKA_BROKERS, KAFKA_PORT / KAFKA_DATA_DIR (the local broker's),
+ * PIPELINE=off.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureBroker, type BrokerHandle } from '../kafka/broker';
+import { brokerStatus, ensureBroker, type BrokerHandle } from '../kafka/broker';
 import { seedDemo } from '../models/seed-demo';
 import { startPipeline, type Pipeline } from '../pipeline/ops/run';
 import { ensureDevVars } from './dev-vars';
+import { startReaper, type Reaper } from './reaper';
+import { startEdgeRuntime } from './runtime';
 
+const { values: flags } = parseArgs({ options: { dev: { type: 'boolean', default: false } } });
 const PORT = Number(process.env.PORT ?? 8787);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
+const PERSIST_TO = process.env.PERSIST_TO ?? '.wrangler/state';
+/** How long a shutdown waits for the pipeline (lake flush) before going on without it. */
+const PIPELINE_STOP_GRACE_MS = 15_000;
 
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+/** The edge as either runtime runs it. */
+interface Edge {
+  /** Resolves with an exit code if it stops by itself. */
+  exited: Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startWorkerd(brokers: string, reaper: Reaper): Promise<Edge> {
+  let exit: (code: number) => void = () => {};
+  const runtime = await startEdgeRuntime({ port: PORT, persistTo: PERSIST_TO, vars: { KAFKA_BROKERS: brokers } });
+  const pids = runtime.workerdPids();
+  for (const pid of pids) reaper.watch(pid);
+  return {
+    exited: new Promise((resolve) => (exit = resolve)),
+    stop: async () => {
+      await runtime.dispose();
+      for (const pid of pids) reaper.release(pid);
+      exit(0);
+    },
+  };
+}
+
+function startWranglerDev(brokers: string, reaper: Reaper): Edge {
+  const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(PORT), '--persist-to', PERSIST_TO];
+  args.push('--var', `KAFKA_BROKERS:${brokers}`, '--log-level', 'warn');
+  // Its own process group, so stopping it reaches workerd too.
+  const child = spawn('npx', args, { stdio: 'inherit', detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  if (child.pid !== undefined) reaper.watch(child.pid, 'group');
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  return {
+    exited,
+    stop: async () => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+      await Promise.race([exited, sleep(10_000)]);
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Gone, as it should be.
+      }
+      reaper.release(child.pid);
+    },
+  };
+}
+
+async function waitForHealth(url: string, edge: Edge, timeoutMs = 120_000): Promise<void> {
+  let exitCode: number | null = null;
+  void edge.exited.then((code) => (exitCode = code));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    if (exitCode !== null) throw new Error(`the edge exited with code ${exitCode}`);
     try {
       if ((await fetch(`${url}/v1/health`)).ok) return;
     } catch {
@@ -30,54 +96,71 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 120_0
     }
     await sleep(500);
   }
-  throw new Error(`wrangler dev did not become healthy on ${url}`);
+  throw new Error(`the edge did not become healthy on ${url}`);
 }
 
 async function main(): Promise<void> {
+  // First, so that everything started after it is covered.
+  const reaper = startReaper();
   const vars = ensureDevVars();
   let broker: BrokerHandle | null = null;
+  let edge: Edge | null = null;
+  let pipeline: Pipeline | null = null;
+  let brokerPid: number | null = null;
+
+  let stopping = false;
+  const stopAll = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    // The edge depends on nothing else here: it stops at once, whatever the pipeline does.
+    const edgeStopped = edge?.stop().catch((error: unknown) => console.error('edge stop failed', error));
+    // The pipeline flushes the lake and commits to Kafka, so it stops before the broker;
+    // the lake is crash-safe, so a pipeline slower than the grace period is left behind.
+    await Promise.race([
+      pipeline?.stop().catch((error: unknown) => console.error('pipeline stop failed', error)),
+      sleep(PIPELINE_STOP_GRACE_MS),
+    ]);
+    await edgeStopped;
+    await broker?.stop();
+    if (brokerPid !== null) reaper.release(brokerPid);
+    process.exit(code);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(0));
+
   let brokers: string | undefined = process.env.KAFKA_BROKERS;
   if (!brokers) {
     console.log('kafka: starting the local broker (first run downloads Kafka from Maven Central)…');
     broker = await ensureBroker({ log: (line) => console.log(`kafka: ${line}`) });
+    if (broker.started) {
+      brokerPid = (await brokerStatus({ port: broker.port, dataDir: broker.dataDir })).pid;
+      if (brokerPid !== null) reaper.watch(brokerPid, 'group');
+    }
     brokers = broker.brokers;
     console.log(`kafka: ready on ${brokers}`);
   } else {
     console.log(`kafka: using KAFKA_BROKERS=${brokers}`);
   }
+  if (stopping) return;
 
-  const wrangler = spawn(
-    'npx',
-    ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(PORT), '--var', `KAFKA_BROKERS:${brokers}`, '--log-level', 'warn'],
-    { stdio: 'inherit', detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-  );
-  let pipeline: Pipeline | null = null;
-  const stopAll = async (code: number) => {
-    await pipeline?.stop().catch(() => {});
-    if (wrangler.pid && wrangler.exitCode === null) {
-      try {
-        process.kill(-wrangler.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await broker?.stop();
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
-  wrangler.on('exit', (code) => void stopAll(code ?? 1));
-
-  await waitForHealth(BASE_URL, wrangler);
+  edge = flags.dev ? startWranglerDev(brokers, reaper) : await startWorkerd(brokers, reaper);
+  void edge.exited.then((code) => (code === 0 ? undefined : stopAll(code)));
+  await waitForHealth(BASE_URL, edge);
   await seedDemo(BASE_URL, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
-  if (process.env.PIPELINE !== 'off') {
-    pipeline = await startPipeline({ brokers, lakeDir: 'lake', edgeUrl: BASE_URL, adminToken: vars.ADMIN_TOKEN! });
+  const lakeDir = process.env.LAKE_DIR ?? 'lake';
+  if (process.env.PIPELINE !== 'off' && !stopping) {
+    pipeline = await startPipeline({
+      brokers,
+      lakeDir,
+      edgeUrl: BASE_URL,
+      adminToken: vars.ADMIN_TOKEN!,
+      metricsPort: Number(process.env.METRICS_PORT ?? 9464),
+    });
   }
   console.log(`
-edge API  ${BASE_URL}   (POST /v1/events, GET /v1/recommendations, GET /beacon.js)
+edge API  ${BASE_URL}   (POST /v1/events, GET /v1/recommendations, GET /beacon.js)${flags.dev ? '  [wrangler dev, live reload]' : ''}
 demo shop ${BASE_URL}/demo
 admin     ${BASE_URL}/v1/admin/…  with  Authorization: Bearer <ADMIN_TOKEN from .dev.vars>
-pipeline  ${pipeline ? `lake in ./lake, metrics on http://127.0.0.1:${pipeline.metricsPort}/metrics` : 'off'}
+pipeline  ${pipeline ? `lake in ${lakeDir}, metrics on http://127.0.0.1:${pipeline.metricsPort}/metrics` : 'off'}
 Ctrl-C stops everything.`);
 }
 

@@ -1,7 +1,11 @@
 /**
- * Runs `wrangler dev` for a given config on a free port with its own persistence dir,
- * waits for `/v1/health`, and stops it (the whole process group, so workerd goes too).
- * Used by the Kafka tests and `npm run bench:forward`.
+ * A running edge for Node tests and benchmarks, on a free port with its own state dir:
+ * - `runtime: 'workerd'` (default): the production-shaped runtime of `npm start`
+ *   (scripts/dev/runtime.ts: the deploy bundle served by workerd through Miniflare,
+ *   no dev proxy), started in this process;
+ * - `runtime: 'wrangler-dev'`: `wrangler dev` as `npm run dev` runs it (dev proxy, live
+ *   reload), as a child process group, so that path stays proven by a test.
+ * Either way it waits for `/v1/health` and `stop()` ends everything it started.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
+import { startEdgeRuntime } from '../dev/runtime';
+import { commandOf, descendantsOf } from './proc';
 
 /** A free TCP port on 127.0.0.1 (released before returning; fine for tests). */
 export function freePort(): Promise<number> {
@@ -22,13 +28,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A running `wrangler dev`. */
+/** A running edge. */
 export interface DevWorker {
   url: string;
   persistTo: string;
-  /** Everything wrangler and the Worker printed so far (console.log of the Worker included). */
+  /** Everything the runtime and the Worker printed so far (console.log of the Worker included). */
   output(): string;
-  /** Stops the process group; keeps `persistTo` unless `cleanup` is true. */
+  /** The workerd processes serving it, for CPU accounting from /proc. */
+  workerdPids(): number[];
+  /** Stops it; keeps `persistTo` unless `cleanup` is true. */
   stop(cleanup?: boolean): Promise<void>;
 }
 
@@ -36,15 +44,47 @@ export interface DevWorker {
 export interface DevWorkerOptions {
   config: string;
   vars?: Record<string, string>;
-  /** Reuse a persistence dir (R2, queues) from an earlier run. */
+  /** Reuse a persistence dir (objects, R2) from an earlier run. */
   persistTo?: string;
   readyTimeoutMs?: number;
+  /** Default 'workerd' (production-shaped); 'wrangler-dev' runs `wrangler dev`. */
+  runtime?: 'workerd' | 'wrangler-dev';
 }
 
-/** Starts `wrangler dev --config <config>` and waits until it answers. */
+/** Starts the edge of `config` and waits until it answers. */
 export async function startDevWorker(options: DevWorkerOptions): Promise<DevWorker> {
+  const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), 'edge-state-'));
+  return options.runtime === 'wrangler-dev' ? startWranglerDev(options, persistTo) : startWorkerd(options, persistTo);
+}
+
+async function startWorkerd(options: DevWorkerOptions, persistTo: string): Promise<DevWorker> {
+  let out = '';
+  const runtime = await startEdgeRuntime({
+    config: options.config,
+    persistTo,
+    vars: options.vars ?? {},
+    log: (_level, message) => (out += `${message}\n`),
+  });
+  let stopped = false;
+  const worker: DevWorker = {
+    url: runtime.url,
+    persistTo,
+    output: () => out,
+    workerdPids: () => runtime.workerdPids(),
+    stop: async (cleanup = false) => {
+      if (!stopped) {
+        stopped = true;
+        await runtime.dispose();
+      }
+      if (cleanup) rmSync(persistTo, { recursive: true, force: true });
+    },
+  };
+  await waitHealthy(worker, options.readyTimeoutMs ?? 60_000, () => null);
+  return worker;
+}
+
+async function startWranglerDev(options: DevWorkerOptions, persistTo: string): Promise<DevWorker> {
   const port = await freePort();
-  const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), 'wrangler-kafka-'));
   const args = [
     'wrangler',
     'dev',
@@ -68,37 +108,53 @@ export async function startDevWorker(options: DevWorkerOptions): Promise<DevWork
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (cleanup = false): Promise<void> => {
-    if (child.exitCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-      const deadline = Date.now() + 10_000;
-      while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) await sleep(100);
-      if (child.exitCode === null && child.signalCode === null) {
+  const worker: DevWorker = {
+    url: `http://127.0.0.1:${port}`,
+    persistTo,
+    output: () => out,
+    workerdPids: () => (child.pid === undefined ? [] : descendantsOf(child.pid).filter((pid) => commandOf(pid) === 'workerd')),
+    stop: async (cleanup = false) => {
+      if (child.exitCode === null && child.pid !== undefined) {
         try {
-          process.kill(-child.pid, 'SIGKILL');
+          process.kill(-child.pid, 'SIGTERM');
         } catch {
           // Already gone.
         }
+        const deadline = Date.now() + 10_000;
+        while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) await sleep(100);
+        if (child.exitCode === null && child.signalCode === null) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
       }
-    }
-    if (cleanup) rmSync(persistTo, { recursive: true, force: true });
+      if (cleanup) rmSync(persistTo, { recursive: true, force: true });
+    },
   };
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  await waitHealthy(worker, options.readyTimeoutMs ?? 60_000, () =>
+    child.exitCode !== null ? `wrangler dev exited with ${child.exitCode}` : null,
+  );
+  return worker;
+}
+
+/** Polls `/v1/health`; on failure or timeout stops the worker, removes its state and throws. */
+async function waitHealthy(worker: DevWorker, timeoutMs: number, exited: () => string | null): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${out.slice(-3000)}`);
+    const gone = exited();
+    if (gone) {
+      await worker.stop(true);
+      throw new Error(`${gone}:\n${worker.output().slice(-3000)}`);
+    }
     try {
-      const response = await fetch(`${url}/v1/health`);
-      if (response.ok) return { url, persistTo, output: () => out, stop };
+      if ((await fetch(`${worker.url}/v1/health`)).ok) return;
     } catch {
       // Not listening yet.
     }
     await sleep(300);
   }
-  await stop(true);
-  throw new Error(`wrangler dev not ready on ${url}:\n${out.slice(-3000)}`);
+  await worker.stop(true);
+  throw new Error(`edge not ready on ${worker.url}:\n${worker.output().slice(-3000)}`);
 }

@@ -32,7 +32,13 @@ async function drained(page: Page): Promise<void> {
 describe.skipIf(skipWithoutChromium)('demo shop in a browser', () => {
   beforeAll(async () => {
     browser = await launchChromium();
-    worker = await startDevWorker({ config: 'wrangler.toml', vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: '' }, readyTimeoutMs: 120_000 });
+    // Under `wrangler dev`, as `npm run dev` runs it: the one test that keeps that path proven.
+    worker = await startDevWorker({
+      config: 'wrangler.toml',
+      runtime: 'wrangler-dev',
+      vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: '' },
+      readyTimeoutMs: 120_000,
+    });
     await seedDemo(worker.url, TOKEN);
   });
 

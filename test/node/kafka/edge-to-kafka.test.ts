@@ -1,6 +1,6 @@
 /**
  * End to end on the real local stack: storefront requests to `POST /v1/events` on
- * `wrangler dev` (edge, user objects, queues, forwarder) to a real Kafka broker.
+ * the runtime of `npm start` (edge, user objects, queues, forwarder) to a real Kafka broker.
  * Checks that every distinct event reaches its type topic keyed by its user, exactly
  * once per event_id, also across client retries and a broker outage, and that
  * dead-lettered batches are redriven.
@@ -94,7 +94,7 @@ async function explained<T>(worker: DevWorker, work: () => Promise<T>, missing?:
   }
 }
 
-describe('edge -> queue -> Kafka (wrangler dev + real broker)', () => {
+describe('edge -> queue -> Kafka (production-shaped runtime + real broker)', () => {
   let broker: TestBroker;
   const workers: DevWorker[] = [];
 

@@ -1,5 +1,5 @@
 /**
- * The forwarder inside real workerd (wrangler dev) against a real Kafka broker,
+ * The forwarder inside real workerd (the runtime of npm start) against a real Kafka broker,
  * driven through a harness Worker that enqueues bodies directly (no edge in the way)
  * and has max_retries = 1, so the dead-letter path is reached in seconds.
  */

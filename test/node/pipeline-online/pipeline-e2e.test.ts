@@ -1,6 +1,6 @@
 /**
  * The online pipeline end to end against a real broker and the real edge Worker in
- * `wrangler dev`: events reach the lake (produced to Kafka like the forwarder does, and
+ * the runtime of `npm start`: events reach the lake (produced to Kafka like the forwarder does, and
  * a few through POST /v1/events and the whole edge path), a first model is published
  * for everyone, a second one as a 10 % canary that the edge serves to ~10 % of users,
  * stably per user; /metrics reports it; the canary controller promotes it.

@@ -1,0 +1,149 @@
+/**
+ * The production-shaped local runtime: the Worker exactly as `wrangler deploy` bundles
+ * it, with its Durable Objects, queues (producers and consumers, so the forwarder
+ * produces to the real Kafka broker) and R2 buckets, served by workerd through
+ * Miniflare's API. No dev proxy, no live reload, no inspector, no request logging:
+ * what a request costs here is what the product costs, not the tooling around it.
+ * Requests reach the Worker on a direct socket, not through Miniflare's routing entry
+ * Worker (which costs more CPU than our no-op request itself); the one difference is
+ * that `request.cf` is absent (geo fields null), as for any request not via Cloudflare.
+ *
+ * wrangler.toml stays the one source of truth: the bindings come from wrangler's own
+ * reader (`unstable_getMiniflareWorkerOptions`, which also reads `.dev.vars` next to
+ * the config, as `wrangler dev` does), the code from `wrangler deploy --dry-run`.
+ * State persists under `<persistTo>/v3`, the layout `wrangler dev` uses, so `npm start`
+ * and `npm run dev` share `.wrangler/state`.
+ *
+ * Miniflare is pinned to the version wrangler itself runs (one workerd binary, which
+ * supports our compatibility_date; the stable Miniflare 4 line bundles an older workerd
+ * that would silently fall back to an earlier date).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
+import { childrenOf, commandOf } from '../lib/proc';
+
+/** Options for {@link startEdgeRuntime}. */
+export interface EdgeRuntimeOptions {
+  /** wrangler config file (default `wrangler.toml`). */
+  config?: string;
+  /** wrangler environment; '' (default) is the top level, the local configuration. */
+  env?: string;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** State root, like `wrangler dev --persist-to` (default `.wrangler/state`). */
+  persistTo?: string;
+  /** Overrides of vars and secrets, like `wrangler dev --var KEY:VALUE`. */
+  vars?: Record<string, string>;
+  /** Where the Worker's console output goes (default: this process's stdout/stderr). */
+  log?: (level: string, message: string) => void;
+  /** Exposes the V8 inspector (CPU profiles of the Worker) on this port. */
+  inspectorPort?: number;
+}
+
+/** A running runtime. */
+export interface EdgeRuntime {
+  url: string;
+  persistTo: string;
+  /** The workerd process(es) serving it, for CPU accounting from /proc. */
+  workerdPids(): number[];
+  /** Stops workerd; state stays under `persistTo`. */
+  dispose(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+const WRANGLER_BIN = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
+
+/** Bundles already built by this process, per config and environment. */
+const bundles = new Map<string, Promise<string>>();
+
+/**
+ * `wrangler deploy --dry-run --outdir`: the exact bundle a deploy would upload. Built
+ * once per process for each config and environment (tests start several runtimes).
+ * @returns the path of the bundled entry module.
+ */
+export function bundleWorker(config: string, env = ''): Promise<string> {
+  const key = `${resolve(config)}\u0000${env}`;
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    bundle = build(config, env);
+    bundles.set(key, bundle);
+    bundle.catch(() => bundles.delete(key));
+  }
+  return bundle;
+}
+
+async function build(config: string, env: string): Promise<string> {
+  const outdir = mkdtempSync(join(tmpdir(), 'edge-bundle-'));
+  const args = [WRANGLER_BIN, 'deploy', '--dry-run', '--config', config, `--env=${env}`, '--outdir', outdir];
+  const output = await new Promise<string>((resolveRun, reject) => {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolveRun(text) : reject(new Error(`wrangler deploy --dry-run failed (${code}):\n${text}`))));
+  });
+  const entry = readdirSync(outdir).find((file) => file.endsWith('.js'));
+  if (!entry) throw new Error(`wrangler deploy --dry-run wrote no module to ${outdir}:\n${output}`);
+  return join(outdir, entry);
+}
+
+const defaultLog = (level: string, message: string): void => {
+  if (level === 'error' || level === 'warn') process.stderr.write(`${message}\n`);
+  else process.stdout.write(`${message}\n`);
+};
+
+/** Bundles the Worker of `config` and serves it with workerd; resolves once it answers. */
+export async function startEdgeRuntime(options: EdgeRuntimeOptions = {}): Promise<EdgeRuntime> {
+  const config = options.config ?? 'wrangler.toml';
+  const env = options.env ?? '';
+  const persistTo = resolve(options.persistTo ?? join('.wrangler', 'state'));
+  const log = options.log ?? defaultLog;
+  const entry = await bundleWorker(config, env);
+  const parsed = unstable_readConfig({ config, env: env || undefined }, { hideWarnings: true });
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(parsed, env || undefined);
+  const before = new Set(childrenOf(process.pid));
+  const miniflare = new Miniflare(
+    convertV4MiniflareOptions({
+      // Miniflare's own entry socket (unused: requests take the direct socket below).
+      host: '127.0.0.1',
+      port: 0,
+      ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
+      // The fixed placeholder `request.cf`: no fetch of cf.json (this machine is offline).
+      cf: false,
+      logRequests: false,
+      unsafeDirectSockets: [{ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }],
+      resourcePersistencePath: join(persistTo, 'v3'),
+      handleStructuredLogs: ({ level, message }) => log(level, message),
+      ...workerOptions,
+      name: parsed.name ?? 'worker',
+      modulesRoot: dirname(entry),
+      modules: [{ type: 'ESModule', path: entry, contents: readFileSync(entry, 'utf8') }],
+      bindings: { ...(workerOptions.bindings as Record<string, string> | undefined), ...options.vars },
+    }),
+  );
+  let url: URL;
+  try {
+    await miniflare.ready;
+    url = await miniflare.unsafeGetDirectURL();
+  } catch (error) {
+    await miniflare.dispose().catch(() => {});
+    throw error;
+  }
+  const pids = childrenOf(process.pid).filter((pid) => !before.has(pid) && commandOf(pid) === 'workerd');
+  return {
+    url: url.origin,
+    persistTo,
+    workerdPids: () => pids.filter((pid) => commandOf(pid) === 'workerd'),
+    dispose: () => miniflare.dispose(),
+  };
+}
