@@ -6,6 +6,7 @@ import { app } from './edge/app';
 import { handleQueueBatch } from './forwarder';
 import { recordTrending } from '../durable-objects/trending/client';
 import type { EdgeQueueMessage } from '../shared/queue/messages';
+import { ledger } from '../shared/cost/ledger';
 
 export { UserState } from '../durable-objects/user-state';
 export { RegionalTrending } from '../durable-objects/trending';
@@ -14,6 +15,10 @@ export default {
   fetch: app.fetch,
 
   async queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+    // Each delivered message is read once and deleted (acked) once: two billed operations.
+    ledger.invocation('queue_batches');
+    ledger.invocation('queue_messages_consumed', batch.messages.length);
+    ledger.add('queue', { queue_operations: 2 * batch.messages.length });
     if (batch.queue.startsWith('edge-events')) {
       // Trending counts only first deliveries, so forwarder retries do not inflate them.
       const events = batch.messages
@@ -23,7 +28,12 @@ export default {
           return body.kind === 'accepted' ? body.events : [];
         });
       if (events.length > 0) {
-        ctx.waitUntil(recordTrending(env, events).catch((error) => console.warn('trending update failed', error)));
+        ctx.waitUntil(
+          recordTrending(env, events).then(
+            (calls) => ledger.add('queue', { do_requests: calls }),
+            (error) => console.warn('trending update failed', error),
+          ),
+        );
       }
     }
     await handleQueueBatch(batch, env, ctx);

@@ -9,6 +9,8 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { WINDOW_MINUTES, MAX_TOP, MAX_ITEMS_PER_RECORD, type TrendingCounts, type TrendingEntry } from './types';
+import { ledger } from '../../shared/cost/ledger';
+import { SqlMeter } from '../cost/sql-meter';
 
 export type { TrendingCounts, TrendingEntry } from './types';
 
@@ -16,13 +18,13 @@ const MINUTE_MS = 60_000;
 
 /** Sliding-window counter of one region's item interactions. */
 export class RegionalTrending extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly sql: SqlMeter;
   /** The top list of the last read, reused until the next write or minute boundary. */
   private topCache: { minute: number; entries: TrendingEntry[] } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.sql = new SqlMeter(ctx.storage.sql);
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS buckets (
          minute INTEGER NOT NULL,
@@ -59,6 +61,7 @@ export class RegionalTrending extends DurableObject<Env> {
       this.sql.exec('DELETE FROM buckets WHERE minute < ?', oldest);
     });
     this.topCache = null;
+    ledger.add('queue', this.sql.take());
   }
 
   /** The `n` items with the highest weight over the last hour, best first. */
@@ -79,6 +82,7 @@ export class RegionalTrending extends DurableObject<Env> {
       .toArray();
     const entries: TrendingEntry[] = rows.map((row) => [row.item_id, row.total]);
     this.topCache = { minute: current, entries };
+    ledger.add('recommend', this.sql.take());
     return entries.slice(0, limit);
   }
 }

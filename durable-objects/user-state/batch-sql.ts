@@ -5,13 +5,14 @@
  * as ONE JSON parameter expanded by `json_each`, which also stays clear of the limit on
  * bound parameters per statement.
  */
+import type { SqlExec } from '../cost/sql-meter';
 import { decayedAdd, type AffinityUpdate } from './profile';
 
 /** A history row in column order: event_id, ts, received_at, type, item_id, session_id, late, body. */
 export type HistoryRow = [string, number, number, string, string | null, string | null, 0 | 1, string];
 
 /** The ids among `eventIds` already remembered in the dedup window. */
-export function seenAmong(sql: SqlStorage, eventIds: readonly string[]): Set<string> {
+export function seenAmong(sql: SqlExec, eventIds: readonly string[]): Set<string> {
   const rows = sql
     .exec<{ event_id: string }>('SELECT event_id FROM seen WHERE event_id IN (SELECT value FROM json_each(?))', JSON.stringify(eventIds))
     .toArray();
@@ -19,13 +20,13 @@ export function seenAmong(sql: SqlStorage, eventIds: readonly string[]): Set<str
 }
 
 /** Remember accepted ids for deduplication. */
-export function markSeen(sql: SqlStorage, eventIds: readonly string[], now: number): void {
+export function markSeen(sql: SqlExec, eventIds: readonly string[], now: number): void {
   if (eventIds.length === 0) return;
   sql.exec('INSERT OR IGNORE INTO seen (event_id, seen_at) SELECT value, ? FROM json_each(?)', now, JSON.stringify(eventIds));
 }
 
 /** Insert history rows. */
-export function insertHistory(sql: SqlStorage, rows: readonly HistoryRow[]): void {
+export function insertHistory(sql: SqlExec, rows: readonly HistoryRow[]): void {
   if (rows.length === 0) return;
   sql.exec(
     `INSERT OR REPLACE INTO history (event_id, ts, received_at, type, item_id, session_id, late, body)
@@ -40,7 +41,7 @@ export function insertHistory(sql: SqlStorage, rows: readonly HistoryRow[]): voi
  * contributions in memory (clamped at 0 after each, as a sequence of single updates
  * would be), write the touched rows back once.
  */
-export function applyAffinities(sql: SqlStorage, updates: readonly AffinityUpdate[], halfLifeMs: number): void {
+export function applyAffinities(sql: SqlExec, updates: readonly AffinityUpdate[], halfLifeMs: number): void {
   if (updates.length === 0) return;
   const keyOf = (kind: string, key: string) => `${kind}\u0000${key}`;
   const touched = new Map<string, { kind: string; key: string; score: number; at: number | null }>();

@@ -13,6 +13,9 @@ import { itemsOf } from '../../shared/schema/event-semantics';
 import type { RejectedEventRecord } from '../../shared/schema/ingest';
 import type { Interaction } from '../../shared/scoring/score';
 import type { RecommendationRequest, RecommendationResponse } from '../../shared/recs/api';
+import { ledger } from '../../shared/cost/ledger';
+import { addCost, noCost, type CostUnits } from '../../shared/cost/units';
+import { SqlMeter } from '../cost/sql-meter';
 import { readConfig, type UserStateConfig } from './config';
 import { recommendForUser } from './recommend';
 import { applyAffinities, insertHistory, markSeen, seenAmong, type HistoryRow } from './batch-sql';
@@ -34,9 +37,16 @@ import { CREATE_TABLES, STORAGE_SCHEMA_VERSION } from './schema';
 /** What happened to one event: stored, already seen, or refused with reasons. */
 export type EventOutcome = 'accepted' | 'duplicate' | { rejected: string[] };
 
-/** What one `ingest` call did, one outcome per input event, in input order. */
+/** What one `ingest` call did, one outcome per input event, in input order, and its billed units. */
 export interface UserIngestResult {
   outcomes: EventOutcome[];
+  cost: CostUnits;
+}
+
+/** Recommendations and the billed units computing them took. */
+export interface MeteredRecommendation {
+  response: RecommendationResponse;
+  cost: CostUnits;
 }
 
 /** Operational view of one user object (admin API, tests). */
@@ -56,7 +66,7 @@ const MAX_OUTBOX_BACKOFF_MS = 5 * 60_000;
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
 
 export class UserState extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly sql: SqlMeter;
   private readonly config: UserStateConfig;
   private readonly outbox: Outbox;
   private readonly bucket: TokenBucket;
@@ -66,15 +76,17 @@ export class UserState extends DurableObject<Env> {
   private draining: Promise<void> | null = null;
   private drainFailures = 0;
   private lastHousekeeping = 0;
+  /** `setAlarm` calls not yet charged to a call's cost. */
+  private pendingAlarmWrites = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.sql = new SqlMeter(ctx.storage.sql);
     this.config = readConfig(env);
     this.sql.exec(CREATE_TABLES);
     this.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", String(STORAGE_SCHEMA_VERSION));
     this.profile = this.loadProfile();
-    this.outbox = new Outbox(this.sql, { accepted: env.EVENTS, rejected: env.BAD_EVENTS });
+    this.outbox = new Outbox(this.sql, { accepted: env.EVENTS, rejected: env.BAD_EVENTS }, (cost) => ledger.add('ingest', cost));
     this.bucket = perMinuteBucket(this.config.rateLimitPerMinute, Date.now());
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
@@ -141,25 +153,26 @@ export class UserState extends DurableObject<Env> {
     const pendingWork = acceptedPayloads.length + rejectedPayloads.length > 0;
     this.ensureAlarmBy(now + (pendingWork ? OUTBOX_SAFETY_DELAY_MS : this.config.retentionMs));
     if (pendingWork) void this.drain();
-    return { outcomes };
+    const cost = addCost(noCost(), this.sql.take());
+    return { outcomes, cost: this.charge('ingest', cost) };
   }
 
   /**
    * Recommendations computed here, next to the user's state: an event acknowledged a
    * moment ago is already in the history this reads (read-your-writes by construction).
    */
-  async recommend(request: RecommendationRequest): Promise<RecommendationResponse> {
-    return recommendForUser(
-      {
-        history: this.interactions(),
-        purchased: this.purchasedItems(),
-        recentlyViewed: new Set(this.sessionItems()),
-        currentSessionId: this.currentSessionId(),
-        lastSeen: this.lastSeen(),
-      },
-      request,
-      this.env,
-    );
+  async recommend(request: RecommendationRequest): Promise<MeteredRecommendation> {
+    const cost = noCost();
+    const view = {
+      history: this.interactions(),
+      purchased: this.purchasedItems(),
+      recentlyViewed: new Set(this.sessionItems()),
+      currentSessionId: this.currentSessionId(),
+      lastSeen: this.lastSeen(),
+    };
+    addCost(cost, this.sql.take());
+    const response = await recommendForUser(view, request, this.env, cost);
+    return { response, cost: this.charge('recommend', cost) };
   }
 
   /** The user's interactions for scoring, oldest first (late events excluded: they do not move features). */
@@ -229,6 +242,15 @@ export class UserState extends DurableObject<Env> {
 
   /** Outbox retries, then retention: delete users inactive longer than the retention. */
   override async alarm(): Promise<void> {
+    try {
+      await this.runAlarm();
+    } finally {
+      ledger.invocation('alarms');
+      this.charge('alarm', addCost({ ...noCost(), do_requests: 1 }, this.sql.take()));
+    }
+  }
+
+  private async runAlarm(): Promise<void> {
     this.alarmAt = null;
     await this.drain();
     this.outbox.forgetSent();
@@ -328,6 +350,8 @@ export class UserState extends DurableObject<Env> {
         await this.setAlarm(Date.now() + delay);
       } finally {
         this.draining = null;
+        // The drain runs after its ingest call returned: book its reads there.
+        this.charge('ingest', addCost(noCost(), this.sql.take()));
       }
     })();
     return this.draining;
@@ -341,7 +365,17 @@ export class UserState extends DurableObject<Env> {
 
   private async setAlarm(at: number): Promise<void> {
     this.alarmAt = at;
+    // Billed as one row written; it commits with the caller's writes.
+    this.pendingAlarmWrites += 1;
     await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Adds the rows of pending alarm writes to `cost` and books it in the ledger. */
+  private charge(kind: 'ingest' | 'recommend' | 'alarm', cost: CostUnits): CostUnits {
+    cost.rows_written += this.pendingAlarmWrites;
+    this.pendingAlarmWrites = 0;
+    ledger.add(kind, cost);
+    return cost;
   }
 
   private count(table: 'history' | 'seen'): number {

@@ -15,6 +15,8 @@
  * more, which at-least-once delivery allows.
  */
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, utf8Length, type EdgeQueueMessage } from '../../shared/queue/messages';
+import { queueWriteOperations, type CostUnits } from '../../shared/cost/units';
+import type { SqlExec } from '../cost/sql-meter';
 
 export type OutboxKind = 'accepted' | 'rejected';
 
@@ -41,8 +43,10 @@ export class Outbox {
   private sentThrough = 0;
 
   constructor(
-    private readonly sql: SqlStorage,
+    private readonly sql: SqlExec,
     private readonly queues: OutboxQueues,
+    /** Told the billed queue units of every successful send. */
+    private readonly onSend: (cost: Partial<CostUnits>) => void = () => {},
   ) {}
 
   /** After the object's storage was wiped: sequence numbers start again from 1. */
@@ -109,6 +113,10 @@ export class Outbox {
             );
             sent.push(...batch);
             delivered += batch.reduce((n, row) => n + row.items, 0);
+            this.onSend({
+              queue_messages: batch.length,
+              queue_operations: batch.reduce((n, row) => n + queueWriteOperations(row.bytes), 0),
+            });
           }
         }
       } catch (error) {

@@ -8,6 +8,8 @@ import type { RecommendationRequest, RecommendationResponse, UserView } from '..
 import { RECS_LIMITS } from '../../shared/recs/api';
 import { rank } from '../../shared/recs/serving/rank';
 import { topTrending } from '../trending/client';
+import { meteredBucket } from '../../shared/cost/metered-bucket';
+import type { CostUnits } from '../../shared/cost/units';
 
 /** How many trending items to consider as a fallback (more than any n). */
 const TRENDING_DEPTH = 100;
@@ -25,15 +27,21 @@ export const EMPTY_USER_VIEW: UserView = {
  * Rank `request.n` items for the user behind `view`. Excludes purchased items, the
  * just-viewed ones unless `exclude_viewed` is false, and out-of-stock items; a user
  * with no usable history gets regional trending, then the model's popular items.
+ * R2 reads and trending object calls are added to `cost`.
  */
-export async function recommendForUser(view: UserView, request: RecommendationRequest, env: Env): Promise<RecommendationResponse> {
+export async function recommendForUser(
+  view: UserView,
+  request: RecommendationRequest,
+  env: Env,
+  cost: CostUnits,
+): Promise<RecommendationResponse> {
   const n = Math.max(1, Math.min(RECS_LIMITS.nMax, Math.floor(request.n) || RECS_LIMITS.nDefault));
   const exclude = new Set<string>(view.purchased);
   if (request.exclude_viewed !== false) for (const item of view.recentlyViewed) exclude.add(item);
   // On a product page the product itself is an anchor and never recommended (the scorer
   // skips anchors); it does not need an explicit exclusion.
-  const trending = await topTrending(env, request.region, TRENDING_DEPTH);
-  return rank(env.MODELS, {
+  const trending = await topTrending(env, request.region, TRENDING_DEPTH, cost);
+  return rank(meteredBucket(env.MODELS, cost), {
     userId: request.user_id,
     history: view.history,
     currentSessionId: view.currentSessionId,

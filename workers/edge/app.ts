@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/health';
 import { recommendationsRoutes } from './routes/recommendations';
 import { similarRoutes } from './routes/similar';
 import { widgetRoutes } from './routes/widget';
+import { costRoutes } from './cost';
 import type { AppEnv } from './types';
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -44,6 +45,7 @@ app.route('/v1/admin/models', adminModelsRoutes);
 app.route('/v1/admin/catalogs', adminCatalogsRoutes);
 app.route('/v1/admin/active', adminActiveRoutes);
 app.route('/v1/admin/dead-letters', deadLetterRoutes);
+app.route('/v1/admin/cost', costRoutes);
 app.route('/beacon.js', beaconRoutes);
 app.route('/beacon.d.ts', beaconTypesRoutes);
 app.route('/demo', demoRoutes);

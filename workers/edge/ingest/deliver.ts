@@ -10,6 +10,8 @@ import type { RejectedEventRecord } from '../../../shared/schema/ingest';
 import type { UserIngestResult } from '../../../durable-objects/user-state';
 import { userStub } from '../../../durable-objects/user-state/client';
 import { fnv1a32 } from '../../../shared/hash';
+import { ledger } from '../../../shared/cost/ledger';
+import { addCost, noCost } from '../../../shared/cost/units';
 
 /** Objects that keep rejected records with no valid user id. */
 const REJECT_SHARDS = 16;
@@ -46,7 +48,8 @@ function groupByUser(
 
 /**
  * Ingest in parallel. A user whose object call failed is in `failedUsers`: none of
- * its events were acknowledged, and the client's retry is safe (deduplicated).
+ * its events were acknowledged, and the client's retry is safe (deduplicated). `cost`
+ * is the request's billed units: the object calls and what the objects reported.
  */
 export async function deliver(
   env: Env,
@@ -56,15 +59,23 @@ export async function deliver(
 ) {
   const results = new Map<string, UserIngestResult>();
   const failedUsers: string[] = [];
+  const cost = noCost();
   await Promise.all(
     [...groupByUser(events, rejected, validUserIds)].map(async ([userId, work]) => {
+      const started = Date.now();
+      cost.do_requests += 1;
       try {
-        results.set(userId, await userStub(env, userId).ingest(work.events, work.rejected));
+        const result = await userStub(env, userId).ingest(work.events, work.rejected);
+        results.set(userId, result);
+        addCost(cost, result.cost);
       } catch (error) {
         console.error(`ingest: user object call failed (${work.events.length} events)`, error);
         failedUsers.push(userId);
+      } finally {
+        ledger.objectWall('ingest', Date.now() - started);
       }
     }),
   );
-  return { results, failedUsers };
+  ledger.add('ingest', { do_requests: results.size + failedUsers.length });
+  return { results, failedUsers, cost };
 }

@@ -12,6 +12,7 @@ import { REQUEST_LIMITS } from '../../../shared/schema/ingest';
 import { limitBody, readUtf8 } from '../body';
 import { jsonError } from '../errors';
 import { deliver } from '../ingest/deliver';
+import { reportCost } from '../cost';
 import { enrichmentFor } from '../ingest/enrich';
 import { unwrapEnvelope, validateEvents } from '../ingest/validate';
 import { proveBatch } from '../identity/ingest-proof';
@@ -41,7 +42,7 @@ const route = storefrontRoute({
   tags: ['events'],
   summary: 'Send storefront events',
   description:
-    "One event or a batch of up to 500 (256 KiB). Each event is validated on its own: invalid ones are listed in `rejected` and never fail the batch. Duplicates (same `event_id`) are acknowledged but stored once. Once IDENTITY_SECRET is set, events of a customer id (any id but an anonymous `anon_…` one) need the envelope's `user_hash`, or the request needs `Authorization: Bearer <INGEST_TOKEN>` (server-side producers); without it they are rejected with `user_hash_required` / `user_hash_invalid` and kept on the bad-events path. The response carries `Server-Timing` (`validate`, `users`, `total`).",
+    "One event or a batch of up to 500 (256 KiB). Each event is validated on its own: invalid ones are listed in `rejected` and never fail the batch. Duplicates (same `event_id`) are acknowledged but stored once. Once IDENTITY_SECRET is set, events of a customer id (any id but an anonymous `anon_…` one) need the envelope's `user_hash`, or the request needs `Authorization: Bearer <INGEST_TOKEN>` (server-side producers); without it they are rejected with `user_hash_required` / `user_hash_invalid` and kept on the bad-events path. The response carries `Server-Timing` (`validate`, `users`, `total`, and the billed units of the request: `rows_written;desc=<n>`, …).",
   middleware: [
     timing(),
     jsonOrText,
@@ -97,7 +98,7 @@ eventsRoutes.openapi(route, async (c) => {
   );
   endTime(c, 'validate');
   startTime(c, 'users');
-  const { results, failedUsers } = await deliver(
+  const { results, failedUsers, cost } = await deliver(
     c.env,
     batch.valid.map(({ event }) => event),
     batch.rejectedRecords,
@@ -122,5 +123,6 @@ eventsRoutes.openapi(route, async (c) => {
     else response.rejected.push({ index, event_id: event.event_id, errors: outcome?.rejected ?? ['not processed'] });
   }
   response.rejected.sort((a, b) => a.index - b.index);
+  reportCost(c, cost);
   return c.json(response, 202);
 });

@@ -8,6 +8,8 @@
 import { endTime, startTime, timing } from 'hono/timing';
 import { recommendationQuerySchema, recommendationRequest, recommendationResponseSchema } from '../../../shared/recs/api';
 import { recommendFor } from '../../../durable-objects/user-state/client';
+import { noCost } from '../../../shared/cost/units';
+import { reportCost } from '../cost';
 import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../openapi/routes';
 import { refuseUnprovenRead } from '../identity/read-proof';
 
@@ -25,7 +27,13 @@ const route = storefrontRoute(
     responses: {
       200: {
         ...jsonResponse(recommendationResponseSchema, 'The list; `rec_id` identifies it in impression and click events.'),
-        headers: { 'Server-Timing': { description: '`recs;dur=<ms>` and `total;dur=<ms>`.', schema: { type: 'string' as const } } },
+        headers: {
+          'Server-Timing': {
+            description:
+              '`recs;dur=<ms>` and `total;dur=<ms>`, and the billed units of the request (`rows_read;desc=<n>`, …, see docs/performance.md).',
+            schema: { type: 'string' as const },
+          },
+        },
       },
       400: errorResponse('`invalid_query`: the message names every bad parameter.'),
     },
@@ -39,8 +47,10 @@ export const recommendationsRoutes = createRoutes().openapi(route, async (c) => 
   // Workers clocks advance only across I/O, so this measures the user-object round trip
   // and any R2 reads, which is the part worth watching.
   startTime(c, 'recs');
-  const response = await recommendFor(c.env, recommendationRequest(c.req.valid('query'), c.env.REGION));
+  const cost = noCost();
+  const response = await recommendFor(c.env, recommendationRequest(c.req.valid('query'), c.env.REGION), cost);
   endTime(c, 'recs');
+  reportCost(c, cost);
   c.header('Cache-Control', 'private, no-store');
   return c.json(response, 200);
 });

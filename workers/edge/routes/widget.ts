@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { recommendationQueryFields, recommendationRequest, requireProductItem } from '../../../shared/recs/api';
 import { recommendFor } from '../../../durable-objects/user-state/client';
+import { noCost } from '../../../shared/cost/units';
+import { reportCost } from '../cost';
 import { createRoutes, errorResponse, htmlResponse, storefrontRoute } from '../openapi/routes';
 import { renderWidget } from '../widget/render';
 import { refuseUnprovenRead } from '../identity/read-proof';
@@ -47,7 +49,9 @@ export const widgetRoutes = createRoutes().openapi(route, async (c) => {
   const { title, href, ...query } = c.req.valid('query');
   const refused = await refuseUnprovenRead(c, query);
   if (refused) return refused;
-  const response = await recommendFor(c.env, recommendationRequest(query, c.env.REGION));
+  const cost = noCost();
+  const response = await recommendFor(c.env, recommendationRequest(query, c.env.REGION), cost);
+  reportCost(c, cost);
   return c.body(renderWidget(response, { title, href }), 200, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'private, no-store',

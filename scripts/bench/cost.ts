@@ -1,0 +1,312 @@
+/**
+ * `npm run bench:cost`: what the product costs on Cloudflare per million events and per
+ * million recommendations, measured on the production-shaped runtime (scripts/dev/runtime.ts)
+ * with a private Kafka broker, so the queue consumer really produces every event.
+ *
+ * A RetailRocket-sized synthetic shop (scripts/bench/shop.ts) with 1,000 shoppers who
+ * have history; then, measured separately so each gets its own CPU:
+ *   - the no-op floor: GET /v1/health;
+ *   - ingest: the storefront's beacon batches (1-10 events, 70 % returning and 30 % new
+ *     shoppers), until the queue consumer has forwarded everything to Kafka;
+ *   - recommendations: JSON and widget HTML (a third), on home, product and cart pages,
+ *     about 3 per 10 events of the ingest phase.
+ * CPU is the workerd process's, from /proc (the load generator runs in this process);
+ * billed units come from the edge's cost ledger (GET /v1/admin/cost, see
+ * shared/cost/ledger.ts), dollars from the one price table (shared/cost/prices.ts).
+ * Bounded in requests and time; 127.0.0.1 only; stops everything it started.
+ *
+ *   npm run bench:cost -- [--events 30000] [--users 1000] [--concurrency 8] [--json]
+ *
+ * `--json` prints one JSON object on the last line:
+ *   {"per_million_events": {usd, cpu_ms, rows_written, rows_read, do_requests,
+ *    queue_operations, r2_operations}, "per_million_recommendations": {…}, "prices": {…}}
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestBroker, type TestBroker } from '../kafka/private-broker';
+import { startDevWorker, type DevWorker } from '../lib/dev-worker';
+import { cpuTimeMs, loadAverage } from '../lib/proc';
+import { DURABLE_OBJECT_GB, PRICES, PRICES_AS_OF, priceOf, type Usage } from '../../shared/cost/prices';
+import type { LedgerSnapshot, WorkKind } from '../../shared/cost/ledger';
+import { addCost, noCost, type CostUnits } from '../../shared/cost/units';
+import { benchClient, inParallel, type BenchClient } from './http';
+import { seedShop, ShopTraffic } from './shop';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '30000' },
+    users: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '8' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const EVENTS = Math.min(500_000, Number(args.events));
+const USERS = Math.min(10_000, Number(args.users));
+const CONCURRENCY = Math.min(64, Number(args.concurrency));
+const TOKEN = randomBytes(24).toString('base64url');
+/** After the last request: long enough for any alarm an ingest scheduled (10 s) to have run. */
+const SETTLE_MS = 12_000;
+const log = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
+
+/** What one measured phase used. */
+interface Phase {
+  requests: number;
+  cpuMs: number;
+  units: CostUnits;
+  objectWallMs: number;
+  queueBatches: number;
+  errors: number;
+  load: number;
+}
+
+/** The keys the issue fixes for each "per million" object. */
+interface PerMillion {
+  usd: number;
+  cpu_ms: number;
+  rows_written: number;
+  rows_read: number;
+  do_requests: number;
+  queue_operations: number;
+  r2_operations: number;
+}
+
+async function ledgerOf(client: BenchClient): Promise<LedgerSnapshot> {
+  const answer = await client.get(`/v1/admin/cost`);
+  if (answer.status !== 200) throw new Error(`GET /v1/admin/cost -> ${answer.status}`);
+  return JSON.parse(answer.body) as LedgerSnapshot;
+}
+
+function unitsBetween(before: LedgerSnapshot, after: LedgerSnapshot, kinds: WorkKind[]): CostUnits {
+  const total = noCost();
+  for (const kind of kinds) {
+    addCost(total, after.units[kind]);
+    const minus = Object.fromEntries(Object.entries(before.units[kind]).map(([k, v]) => [k, -v]));
+    addCost(total, minus);
+  }
+  return total;
+}
+
+/** Waits until the consumer took every message sent so far, then for the settle time. */
+async function drained(client: BenchClient): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const snapshot = await ledgerOf(client);
+    const sent = snapshot.units.ingest.queue_messages + snapshot.units.alarm.queue_messages;
+    if (snapshot.invocations.queue_messages_consumed >= sent) break;
+    if (Date.now() > deadline) throw new Error(`queue not drained: ${snapshot.invocations.queue_messages_consumed} of ${sent} consumed`);
+    await sleep(500);
+  }
+  await sleep(SETTLE_MS);
+}
+
+async function measure(
+  worker: DevWorker,
+  client: BenchClient,
+  kinds: WorkKind[],
+  run: () => Promise<{ requests: number; errors: number }>,
+  settle: boolean,
+): Promise<Phase> {
+  const before = await ledgerOf(client);
+  const cpu0 = cpuTimeMs(worker.workerdPids());
+  const load = loadAverage();
+  const { requests, errors } = await run();
+  if (settle) await drained(client);
+  const cpuMs = cpuTimeMs(worker.workerdPids()) - cpu0;
+  const after = await ledgerOf(client);
+  return {
+    requests,
+    cpuMs,
+    units: unitsBetween(before, after, kinds),
+    objectWallMs: kinds.reduce((sum, kind) => sum + after.object_wall_ms[kind] - before.object_wall_ms[kind], 0),
+    queueBatches: after.invocations.queue_batches - before.invocations.queue_batches,
+    errors,
+    load: Math.max(load, loadAverage()),
+  };
+}
+
+/** Usage of `phase` per `units` of work (events or recommendations), scaled to a million. */
+function perMillion(phase: Phase, units: number): { usage: Usage; summary: PerMillion } {
+  const scale = 1e6 / units;
+  const usage: Usage = {
+    workers_requests: (phase.requests + phase.queueBatches) * scale,
+    workers_cpu_ms: phase.cpuMs * scale,
+    do_requests: phase.units.do_requests * scale,
+    do_duration_gb_s: (phase.objectWallMs / 1000) * DURABLE_OBJECT_GB * scale,
+    sqlite_rows_read: phase.units.rows_read * scale,
+    sqlite_rows_written: phase.units.rows_written * scale,
+    queue_operations: phase.units.queue_operations * scale,
+    r2_class_a: phase.units.r2_writes * scale,
+    r2_class_b: phase.units.r2_reads * scale,
+  };
+  const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
+  return {
+    usage,
+    summary: {
+      usd: round(priceOf(usage).total, 4),
+      cpu_ms: round(usage.workers_cpu_ms),
+      rows_written: round(usage.sqlite_rows_written),
+      rows_read: round(usage.sqlite_rows_read),
+      do_requests: round(usage.do_requests),
+      queue_operations: round(usage.queue_operations),
+      r2_operations: round(usage.r2_class_a + usage.r2_class_b),
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const runId = randomBytes(4).toString('hex');
+  log('bench:cost: starting a private Kafka broker and the production-shaped runtime…');
+  let broker: TestBroker | null = null;
+  let worker: DevWorker | null = null;
+  let client: BenchClient | null = null;
+  try {
+    broker = await startTestBroker();
+    worker = await startDevWorker({ config: 'wrangler.toml', vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: broker.brokers } });
+    client = benchClient(worker.url, { sockets: CONCURRENCY + 4, headers: { authorization: `Bearer ${TOKEN}` } });
+    const version = await seedShop(worker.url, TOKEN);
+    log(`shop ${version} live; giving ${USERS} shoppers a history…`);
+
+    const users = Array.from({ length: USERS }, (_, u) => `shopper-${runId}-${u}`);
+    const history = new ShopTraffic([], `${runId}-h`, 1);
+    await inParallel(users, CONCURRENCY, async (user) => {
+      for (let b = 0; b < 2; b++) {
+        const batch = history.batch(10);
+        const answer = await client!.post('/v1/events', batch.body.replaceAll(batch.user, user));
+        if (answer.status !== 202) throw new Error(`history ingest ${answer.status}: ${answer.body}`);
+      }
+    });
+    const traffic = new ShopTraffic(users, runId);
+    // Warm-up: every cache (model shards, catalog, trending) as in steady state.
+    const warm = [...take(traffic.mixed(), 2_000)];
+    await inParallel(warm, CONCURRENCY, async (request) => {
+      await (request.kind === 'events' ? client!.post('/v1/events', request.body) : client!.get(request.path));
+    });
+    await drained(client);
+
+    log('measuring the no-op floor…');
+    const floor = await measure(
+      worker,
+      client,
+      [],
+      () =>
+        closedLoop(
+          client!,
+          Array.from({ length: 3_000 }, () => '/v1/health'),
+        ),
+      false,
+    );
+
+    log(`measuring ingest: ${EVENTS} events in beacon batches…`);
+    let events = 0;
+    const batches: { body: string; events: number }[] = [];
+    while (events < EVENTS) {
+      const batch = traffic.batch();
+      batches.push(batch);
+      events += batch.events;
+    }
+    let accepted = 0;
+    const ingest = await measure(
+      worker,
+      client,
+      ['ingest', 'queue', 'alarm'],
+      async () => {
+        let errors = 0;
+        await inParallel(batches, CONCURRENCY, async (batch) => {
+          const answer = await client!.post('/v1/events', batch.body);
+          if (answer.status === 202) accepted += (JSON.parse(answer.body) as { accepted: number }).accepted;
+          else errors++;
+        });
+        return { requests: batches.length, errors };
+      },
+      true,
+    );
+
+    const recCount = Math.round(events * 0.3);
+    log(`measuring recommendations: ${recCount} requests (JSON and widgets)…`);
+    const recPaths = Array.from({ length: recCount }, () => traffic.recommendation().path);
+    const recs = await measure(worker, client, ['recommend'], () => closedLoop(client!, recPaths), false);
+
+    const floorPerRequest = floor.cpuMs / floor.requests;
+    const perEvent = perMillion(ingest, events);
+    const perRec = perMillion(recs, recs.requests);
+    const details = {
+      runtime: 'workerd via Miniflare (deploy bundle, direct socket)',
+      events,
+      accepted,
+      batches: batches.length,
+      recommendations: recs.requests,
+      errors: { ingest: ingest.errors, recommendations: recs.errors },
+      load_average: { floor: floor.load, ingest: ingest.load, recommendations: recs.load },
+      cpu_ms: {
+        noop_per_request: round3(floorPerRequest),
+        per_event: round3(ingest.cpuMs / events),
+        per_batch: round3(ingest.cpuMs / batches.length),
+        per_recommendation: round3(recs.cpuMs / recs.requests),
+        per_recommendation_above_noop: round3(recs.cpuMs / recs.requests - floorPerRequest),
+      },
+      per_event: perUnit(ingest, events),
+      per_recommendation: perUnit(recs, recs.requests),
+      usd_lines_per_million_events: roundLines(priceOf(perEvent.usage).lines),
+      usd_lines_per_million_recommendations: roundLines(priceOf(perRec.usage).lines),
+    };
+    const result = {
+      per_million_events: perEvent.summary,
+      per_million_recommendations: perRec.summary,
+      prices: { as_of: PRICES_AS_OF, ...PRICES },
+    };
+    if (args.json) {
+      log(JSON.stringify(details));
+      console.log(JSON.stringify(result));
+    } else {
+      console.log(JSON.stringify(details, null, 2));
+      console.log(
+        JSON.stringify(
+          { per_million_events: result.per_million_events, per_million_recommendations: result.per_million_recommendations },
+          null,
+          2,
+        ),
+      );
+      console.log(`prices as of ${PRICES_AS_OF}`);
+    }
+  } finally {
+    client?.close();
+    await worker?.stop(true);
+    await broker?.destroy();
+  }
+}
+
+async function closedLoop(client: BenchClient, paths: string[]): Promise<{ requests: number; errors: number }> {
+  let errors = 0;
+  await inParallel(paths, CONCURRENCY, async (path) => {
+    if ((await client.get(path)).status !== 200) errors++;
+  });
+  return { requests: paths.length, errors };
+}
+
+function* take<T>(source: Iterator<T>, n: number): Generator<T> {
+  for (let i = 0; i < n; i++) {
+    const step = source.next();
+    if (step.done) return;
+    yield step.value;
+  }
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+function perUnit(phase: Phase, units: number) {
+  return {
+    ...Object.fromEntries(Object.entries(phase.units).map(([key, value]) => [key, round3(value / units)])),
+    object_wall_ms: round3(phase.objectWallMs / units),
+    queue_batches: round3(phase.queueBatches / units),
+  };
+}
+
+function roundLines(lines: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(lines).map(([key, usd]) => [key, Math.round(usd * 10_000) / 10_000]));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : String(error));
+  process.exit(1);
+});
