@@ -1,0 +1,182 @@
+/**
+ * `npm run bench:profile`: where the Worker's CPU goes, from V8 CPU profiles taken
+ * through workerd's inspector while the storefront mix runs on the production-shaped
+ * runtime. Profiles every isolate of the process (the Worker with its objects, and the
+ * runtime's own services: the local queue broker, R2 emulation, …), maps the Worker's
+ * frames back to source files with the deploy bundle's source map, and prints self time
+ * by file and by function next to the /proc CPU of the same window.
+ *
+ *   npm run bench:profile -- [--phase ingest|recs|health] [--requests 4000] [--kafka] [--top 25] [--json]
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SourceMapConsumer } from 'source-map-js';
+import { startTestBroker, type TestBroker } from '../kafka/private-broker';
+import { startEdgeRuntime, bundleWorker, type EdgeRuntime } from '../dev/runtime';
+import { freePort } from '../lib/dev-worker';
+import { cpuTimeMs, loadAverage } from '../lib/proc';
+import { benchClient, inParallel } from './http';
+import { seedShop, ShopTraffic } from './shop';
+
+const { values: args } = parseArgs({
+  options: {
+    phase: { type: 'string', default: 'ingest' },
+    requests: { type: 'string', default: '4000' },
+    kafka: { type: 'boolean', default: false },
+    top: { type: 'string', default: '25' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const REQUESTS = Math.min(100_000, Number(args.requests));
+const TOKEN = randomBytes(24).toString('base64url');
+const ROOT = join(import.meta.dirname, '..', '..');
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** A Chrome DevTools Protocol session over the inspector's WebSocket. */
+async function inspect(url: string) {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true });
+    socket.addEventListener('error', reject, { once: true });
+  });
+  let next = 1;
+  const waiting = new Map<number, (result: unknown) => void>();
+  socket.addEventListener('message', (message) => {
+    const data = JSON.parse(String(message.data)) as { id?: number; result?: unknown };
+    if (data.id !== undefined) waiting.get(data.id)?.(data.result);
+  });
+  const send = <T>(method: string, params: object = {}) =>
+    new Promise<T>((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve as (result: unknown) => void);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  return { send, close: () => socket.close() };
+}
+
+async function main(): Promise<void> {
+  let broker: TestBroker | null = null;
+  let runtime: EdgeRuntime | null = null;
+  const inspectorPort = await freePort();
+  try {
+    if (args.kafka) broker = await startTestBroker();
+    runtime = await startEdgeRuntime({
+      persistTo: join('.bench', `profile-${Date.now().toString(36)}`),
+      inspectorPort,
+      vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: broker?.brokers ?? '' },
+      log: () => {},
+    });
+    const client = benchClient(runtime.url, { sockets: 16 });
+    await seedShop(runtime.url, TOKEN);
+    const users = Array.from({ length: 500 }, (_, u) => `profiled-${u}`);
+    const traffic = new ShopTraffic(users, randomBytes(4).toString('hex'));
+    await inParallel(users, 8, async (user) => {
+      const batch = traffic.batch(10);
+      await client.post('/v1/events', batch.body.replaceAll(batch.user, user));
+    });
+    const requests =
+      args.phase === 'health'
+        ? Array.from({ length: REQUESTS }, () => () => client.get('/v1/health'))
+        : args.phase === 'recs'
+          ? Array.from({ length: REQUESTS }, () => {
+              const path = traffic.recommendation().path;
+              return () => client.get(path);
+            })
+          : Array.from({ length: REQUESTS }, () => {
+              const body = traffic.batch().body;
+              return () => client.post('/v1/events', body);
+            });
+    // Warm-up, then profile every isolate of the process over the same workload.
+    await inParallel(requests.slice(0, 500), 8, async (send) => void (await send()));
+    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as {
+      id: string;
+      webSocketDebuggerUrl: string;
+    }[];
+    const sessions = await Promise.all(
+      targets.map(async (target) => ({ id: target.id, session: await inspect(target.webSocketDebuggerUrl) })),
+    );
+    for (const { session } of sessions) {
+      await session.send('Profiler.enable');
+      await session.send('Profiler.setSamplingInterval', { interval: 1000 });
+      await session.send('Profiler.start');
+    }
+    const load = loadAverage();
+    const cpu0 = cpuTimeMs(runtime.workerdPids());
+    await inParallel(requests, 8, async (send) => void (await send()));
+    const cpuMs = cpuTimeMs(runtime.workerdPids()) - cpu0;
+    const profiles = await Promise.all(
+      sessions.map(async ({ id, session }) => ({ id, profile: (await session.send<{ profile: CpuProfile }>('Profiler.stop')).profile })),
+    );
+    for (const { session } of sessions) session.close();
+    client.close();
+
+    const bundle = await bundleWorker('wrangler.toml');
+    const map = existsSync(`${bundle}.map`) ? new SourceMapConsumer(JSON.parse(readFileSync(`${bundle}.map`, 'utf8'))) : null;
+    const sourceOf = (frame: ProfileNode['callFrame']): string => {
+      if (!frame.url) return frame.functionName.startsWith('(') ? frame.functionName : '(native)';
+      if (!map || !frame.url.endsWith(bundle.split('/').pop()!)) return frame.url;
+      const original = map.originalPositionFor({ line: frame.lineNumber + 1, column: frame.columnNumber });
+      if (!original.source) return '(bundle)';
+      const path = relative(ROOT, join(dirname(bundle), original.source));
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+      return pkg ? `npm:${pkg[1]}` : path.replace(/^(\.\.\/)+/, '');
+    };
+
+    const byIsolate: Record<string, number> = {};
+    const byFile = new Map<string, number>();
+    const byFunction = new Map<string, number>();
+    for (const { id, profile } of profiles) {
+      const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+      let total = 0;
+      profile.samples.forEach((sample, i) => {
+        const frame = nodes.get(sample)!.callFrame;
+        const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+        if (frame.functionName === '(idle)') return;
+        total += ms;
+        if (id.startsWith('core:user:')) {
+          const file = sourceOf(frame);
+          byFile.set(file, (byFile.get(file) ?? 0) + ms);
+          const fn = `${frame.functionName || '(anonymous)'} ${file}`;
+          byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
+        }
+      });
+      if (total > 0) byIsolate[id] = Math.round(total);
+    }
+    const top = (entries: Map<string, number>) =>
+      [...entries]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, Number(args.top))
+        .map(([name, ms]) => ({ name, ms: Math.round(ms), per_request_us: Math.round((ms * 1000) / REQUESTS) }));
+    const result = {
+      phase: args.phase,
+      requests: REQUESTS,
+      load_average: load,
+      workerd_cpu_ms: Math.round(cpuMs),
+      workerd_cpu_per_request_ms: Math.round((cpuMs / REQUESTS) * 1000) / 1000,
+      sampled_ms_by_isolate: byIsolate,
+      worker_self_time_by_file: top(byFile),
+      worker_self_time_by_function: top(byFunction),
+    };
+    console.log(args.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+  } finally {
+    await runtime?.dispose();
+    await broker?.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : String(error));
+  process.exit(1);
+});
