@@ -2,10 +2,14 @@
  * UserState: one SQLite-backed Durable Object per user, addressed by `user_id`.
  *
  * It is the single writer of that user's state, so deduplication, event-time ordering
- * and the profile need no coordination: each `ingest` call runs its SQL in one
- * synchronous transaction (dedup check, history, profile, outbox), then drains the
- * outbox to the queue. The alarm is the safety net for the outbox and, once the user
- * has been inactive past the retention, deletes everything.
+ * and the profile need no coordination. The whole state lives in memory, loaded once
+ * when the object starts (./store.ts), so recommendations read no storage. An `ingest`
+ * applies its events in memory, sends them to the queue, then commits ONE head row (and
+ * a chunk row every few dozen events) in one synchronous transaction; the output gate
+ * holds the reply until that commit is durable, and anything the queue refused is in
+ * the outbox of the same commit (./outbox.ts). Ingests run one at a time per object, so
+ * a retry racing its original cannot apply an event twice. The alarm retries the outbox
+ * and, once the user has been inactive past the retention, deletes everything.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { CanonicalEvent } from '../../shared/schema/events';
@@ -13,26 +17,16 @@ import { itemsOf } from '../../shared/schema/event-semantics';
 import type { RejectedEventRecord } from '../../shared/schema/ingest';
 import type { Interaction } from '../../shared/scoring/score';
 import type { RecommendationRequest, RecommendationResponse } from '../../shared/recs/api';
-import { ledger } from '../../shared/cost/ledger';
+import { ledger, type WorkKind } from '../../shared/cost/ledger';
 import { addCost, noCost, type CostUnits } from '../../shared/cost/units';
 import { SqlMeter } from '../cost/sql-meter';
 import { readConfig, type UserStateConfig } from './config';
 import { recommendForUser } from './recommend';
-import { applyAffinities, insertHistory, markSeen, seenAmong, type HistoryRow } from './batch-sql';
-import { Outbox } from './outbox';
-import {
-  AFFINITY_LIMITS,
-  advanceSession,
-  affinityUpdates,
-  decayedAdd,
-  emptyProfile,
-  interactionsOf,
-  isLate,
-  type AffinityUpdate,
-  type Profile,
-} from './profile';
+import { Outbox, type OutboxItem } from './outbox';
+import { advanceSession, affinityUpdates, emptyProfile, isLate, type AffinityUpdate, type Profile } from './profile';
 import { perMinuteBucket, type TokenBucket } from './rate-limit';
-import { CREATE_TABLES, STORAGE_SCHEMA_VERSION } from './schema';
+import { tablesOf } from './schema';
+import { UserStore } from './store';
 
 /** What happened to one event: stored, already seen, or refused with reasons. */
 export type EventOutcome = 'accepted' | 'duplicate' | { rejected: string[] };
@@ -57,17 +51,18 @@ export interface UserStats {
   dedup_ids: number;
   top_items: { item_id: string; score: number }[];
   top_categories: { category_id: string; score: number }[];
+  /** Billed units this object used since it was loaded (in memory; an evicted object starts again). */
+  cost: { since: number; calls: Record<WorkKind, number>; units: CostUnits };
 }
 
-/** How long after a write the alarm checks that the outbox drained. */
-const OUTBOX_SAFETY_DELAY_MS = 10_000;
+/** First retry of a failed queue send, doubling up to the maximum. */
+const OUTBOX_RETRY_MS = 1_000;
 const MAX_OUTBOX_BACKOFF_MS = 5 * 60_000;
-/** Housekeeping (dedup window, affinity pruning) runs at most this often. */
-const HOUSEKEEPING_INTERVAL_MS = 60_000;
 
 export class UserState extends DurableObject<Env> {
   private readonly sql: SqlMeter;
   private readonly config: UserStateConfig;
+  private readonly store: UserStore;
   private readonly outbox: Outbox;
   private readonly bucket: TokenBucket;
   private profile: Profile;
@@ -75,18 +70,20 @@ export class UserState extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private draining: Promise<void> | null = null;
   private drainFailures = 0;
-  private lastHousekeeping = 0;
-  /** `setAlarm` calls not yet charged to a call's cost. */
+  /** `setAlarm` calls not yet charged to a call's cost (each is billed as a row written). */
   private pendingAlarmWrites = 0;
+  /** Ingests, alarms and forgets run one after the other. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private readonly totals = { since: Date.now(), calls: { ingest: 0, recommend: 0, queue: 0, alarm: 0 }, units: noCost() };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = new SqlMeter(ctx.storage.sql);
     this.config = readConfig(env);
-    this.sql.exec(CREATE_TABLES);
-    this.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", String(STORAGE_SCHEMA_VERSION));
-    this.profile = this.loadProfile();
-    this.outbox = new Outbox(this.sql, { accepted: env.EVENTS, rejected: env.BAD_EVENTS }, (cost) => ledger.add('ingest', cost));
+    this.store = new UserStore(this.sql, this.config);
+    const tables = tablesOf(this.sql);
+    this.profile = ctx.storage.transactionSync(() => this.store.load(tables));
+    this.outbox = new Outbox(this.sql, { accepted: env.EVENTS, rejected: env.BAD_EVENTS }, tables.has('outbox'));
     this.bucket = perMinuteBucket(this.config.rateLimitPerMinute, Date.now());
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
@@ -94,67 +91,13 @@ export class UserState extends DurableObject<Env> {
   }
 
   /**
-   * Apply a batch of validated, enriched events of this user, and keep the records of
-   * the request's rejected events for the bad-events queue. Returns once the state and
-   * the outbox are durable (the output gate holds the reply until then); the queue
-   * send starts right away and is retried by alarm if it fails.
+   * Apply a batch of validated, enriched events of this user, and forward the records of
+   * the request's rejected events to the bad-events queue. Returns once the state is
+   * durable and every accepted event is in the queue or in the outbox (the output gate
+   * holds the reply until the commit).
    */
   async ingest(events: CanonicalEvent[], rejected: RejectedEventRecord[] = []): Promise<UserIngestResult> {
-    const now = Date.now();
-    const outcomes: EventOutcome[] = [];
-    const acceptedPayloads: string[] = [];
-    const rejectedPayloads = rejected.map((record) => JSON.stringify(record));
-
-    this.ctx.storage.transactionSync(() => {
-      this.outbox.forgetSent();
-      const seen = seenAmong(
-        this.sql,
-        events.map((event) => event.event_id),
-      );
-      const acceptedIds: string[] = [];
-      const historyRows: HistoryRow[] = [];
-      const affinity: AffinityUpdate[] = [];
-      for (const event of events) {
-        if (seen.has(event.event_id)) {
-          outcomes.push('duplicate');
-          this.profile.duplicates += 1;
-          continue;
-        }
-        if (!this.bucket.take(now)) {
-          const errors = [`rate limit exceeded: at most ${this.config.rateLimitPerMinute} events per minute per user`];
-          outcomes.push({ rejected: errors });
-          rejectedPayloads.push(JSON.stringify(this.rateLimitedRecord(event, errors)));
-          this.profile.rate_limited += 1;
-          continue;
-        }
-        seen.add(event.event_id); // a second copy later in this batch is a duplicate
-        acceptedIds.push(event.event_id);
-        const row = this.apply(event, now, affinity);
-        historyRows.push(row);
-        acceptedPayloads.push(row[7]);
-        outcomes.push('accepted');
-      }
-      markSeen(this.sql, acceptedIds, now);
-      insertHistory(this.sql, historyRows);
-      applyAffinities(this.sql, affinity, this.config.affinityHalfLifeMs);
-      this.outbox.add('accepted', acceptedPayloads);
-      this.outbox.add('rejected', rejectedPayloads);
-      if (events.length === 0) return; // only rejected records: this is not user activity
-      this.trimHistory();
-      this.profile.last_seen = now;
-      this.profile.first_seen ??= now;
-      this.saveProfile();
-      if (now - this.lastHousekeeping > HOUSEKEEPING_INTERVAL_MS) this.housekeeping(now);
-    });
-
-    // Not awaited, so the alarm write joins the transaction's commit: the reply (held by
-    // the output gate until that commit) implies the outbox will drain even if this
-    // object is evicted right after answering.
-    const pendingWork = acceptedPayloads.length + rejectedPayloads.length > 0;
-    this.ensureAlarmBy(now + (pendingWork ? OUTBOX_SAFETY_DELAY_MS : this.config.retentionMs));
-    if (pendingWork) void this.drain();
-    const cost = addCost(noCost(), this.sql.take());
-    return { outcomes, cost: this.charge('ingest', cost) };
+    return this.inTurn(() => this.ingestNow(events, rejected));
   }
 
   /**
@@ -170,27 +113,18 @@ export class UserState extends DurableObject<Env> {
       currentSessionId: this.currentSessionId(),
       lastSeen: this.lastSeen(),
     };
-    addCost(cost, this.sql.take());
     const response = await recommendForUser(view, request, this.env, cost);
-    return { response, cost: this.charge('recommend', cost) };
+    return { response, cost: this.charge('recommend', addCost(cost, this.sql.take())) };
   }
 
   /** The user's interactions for scoring, oldest first (late events excluded: they do not move features). */
   interactions(limit = this.config.historyLimit): Interaction[] {
-    const rows = this.sql
-      .exec<{ body: string }>(
-        `SELECT body FROM (SELECT body, ts, received_at FROM history WHERE late = 0 AND item_id IS NOT NULL
-           ORDER BY ts DESC, received_at DESC LIMIT ?) ORDER BY ts, received_at`,
-        limit,
-      )
-      .toArray();
-    return rows.flatMap((row) => interactionsOf(JSON.parse(row.body) as CanonicalEvent));
+    return this.store.history.interactions(limit);
   }
 
-  /** Items this user bought (bounded to the most recent {@link AFFINITY_LIMITS.purchased}). */
+  /** Items this user bought (bounded to the most recent `AFFINITY_LIMITS.purchased`). */
   purchasedItems(): Set<string> {
-    const rows = this.sql.exec<{ key: string }>("SELECT key FROM affinity WHERE kind = 'purchased'").toArray();
-    return new Set(rows.map((row) => row.key));
+    return new Set(this.store.affinities.purchased.keys());
   }
 
   currentSessionId(): string | undefined {
@@ -214,86 +148,128 @@ export class UserState extends DurableObject<Env> {
   /** Profile, sizes and strongest affinities, decayed to now. */
   async stats(): Promise<UserStats> {
     const now = Date.now();
-    const top = (kind: 'item' | 'category', n: number) =>
-      this.sql
-        .exec<{ key: string; score: number; at: number }>('SELECT key, score, at FROM affinity WHERE kind = ?', kind)
-        .toArray()
-        .map((row) => ({ key: row.key, score: decayedAdd(row.score, row.at, 0, now, this.config.affinityHalfLifeMs).score }))
-        .sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : 1))
-        .slice(0, n);
+    const top = (kind: 'item' | 'category', n: number) => this.store.affinities.top(kind, n, now, this.config.affinityHalfLifeMs);
     return {
       profile: structuredClone(this.profile),
-      history_size: this.count('history'),
+      history_size: this.store.history.size,
       outbox_pending: this.outbox.pending(),
-      dedup_ids: this.count('seen'),
+      dedup_ids: this.store.dedupIds,
       top_items: top('item', 20).map(({ key, score }) => ({ item_id: key, score })),
       top_categories: top('category', 10).map(({ key, score }) => ({ category_id: key, score })),
+      cost: structuredClone(this.totals),
     };
   }
 
   /** Forget this user now (privacy request). Pending outbox rows are sent first so nothing acknowledged is lost. */
   async forget(): Promise<{ deleted: boolean; outbox_pending: number }> {
-    await this.drain();
-    const pending = this.outbox.pending();
-    if (pending > 0) return { deleted: false, outbox_pending: pending };
-    await this.wipe();
-    return { deleted: true, outbox_pending: 0 };
+    return this.inTurn(async () => {
+      await this.drain();
+      const pending = this.outbox.pending();
+      if (pending > 0) return { deleted: false, outbox_pending: pending };
+      await this.wipe();
+      return { deleted: true, outbox_pending: 0 };
+    });
   }
 
   /** Outbox retries, then retention: delete users inactive longer than the retention. */
   override async alarm(): Promise<void> {
-    try {
-      await this.runAlarm();
-    } finally {
-      ledger.invocation('alarms');
-      this.charge('alarm', addCost({ ...noCost(), do_requests: 1 }, this.sql.take()));
-    }
-  }
-
-  private async runAlarm(): Promise<void> {
-    this.alarmAt = null;
-    await this.drain();
-    this.outbox.forgetSent();
-    if (this.outbox.pending() > 0) return; // drain() scheduled the retry
-    const lastSeen = this.profile.last_seen;
-    const now = Date.now();
-    if (lastSeen === null || now - lastSeen >= this.config.retentionMs) {
-      await this.wipe();
-      return;
-    }
-    await this.setAlarm(lastSeen + this.config.retentionMs);
+    await this.inTurn(async () => {
+      try {
+        await this.runAlarm();
+      } finally {
+        ledger.invocation('alarms');
+        // An alarm invocation is billed as a Durable Object request.
+        this.charge('alarm', addCost({ ...noCost(), do_requests: 1 }, this.sql.take()));
+      }
+    });
   }
 
   // --- internals -------------------------------------------------------------
 
-  /** Delete everything (tables, alarm); the object stays usable, as a new user. */
-  private async wipe(): Promise<void> {
-    await this.ctx.storage.deleteAll();
-    this.alarmAt = null;
-    this.profile = emptyProfile();
-    this.outbox.reset();
-    this.sql.exec(CREATE_TABLES);
+  private async ingestNow(events: CanonicalEvent[], rejected: RejectedEventRecord[]): Promise<UserIngestResult> {
+    const now = Date.now();
+    const cost = noCost();
+    const outcomes: EventOutcome[] = [];
+    const accepted: OutboxItem[] = [];
+    const rejectedItems: OutboxItem[] = rejected.map((record) => ({ text: JSON.stringify(record), value: record }));
+    const affinity: AffinityUpdate[] = [];
+    for (const event of events) {
+      if (this.store.has(event.event_id)) {
+        outcomes.push('duplicate');
+        this.profile.duplicates += 1;
+        continue;
+      }
+      if (!this.bucket.take(now)) {
+        const errors = [`rate limit exceeded: at most ${this.config.rateLimitPerMinute} events per minute per user`];
+        outcomes.push({ rejected: errors });
+        const record = this.rateLimitedRecord(event, errors);
+        rejectedItems.push({ text: JSON.stringify(record), value: record });
+        this.profile.rate_limited += 1;
+        continue;
+      }
+      accepted.push(this.apply(event, affinity)); // a second copy later in this batch is a duplicate
+      outcomes.push('accepted');
+    }
+    const purchasedChanged = this.store.affinities.apply(affinity, this.config.affinityHalfLifeMs);
+    if (events.length > 0) {
+      this.profile.last_seen = now;
+      this.profile.first_seen ??= now;
+    }
+
+    // Send before the commit: what the queue accepted needs no outbox row. While the
+    // outbox holds anything, new events wait behind it, so the queue keeps their order.
+    const behind = this.outbox.pending() > 0;
+    const unsent = behind
+      ? []
+      : [...(await this.outbox.send('accepted', accepted, cost)), ...(await this.outbox.send('rejected', rejectedItems, cost))];
+    try {
+      this.ctx.storage.transactionSync(() => {
+        this.outbox.forgetSent();
+        // Only rejected records: not the user's activity, nothing of the user to store.
+        if (events.length > 0) this.store.commit(this.profile, now, purchasedChanged);
+        if (behind) {
+          this.outbox.add('accepted', accepted);
+          this.outbox.add('rejected', rejectedItems);
+        } else {
+          this.outbox.addMessages(unsent);
+        }
+      });
+    } catch (error) {
+      // Storage rolled back: make memory match it again before anything else runs.
+      this.reload();
+      throw error;
+    }
+
+    // Not awaited, so the alarm write joins the commit above: the reply implies that the
+    // outbox will drain (and the state expire) even if this object is evicted right after.
+    if (this.outbox.pending() > 0) {
+      this.ensureAlarmBy(now + OUTBOX_RETRY_MS);
+      void this.drain();
+    } else if (events.length > 0) {
+      this.ensureAlarmBy(now + this.config.retentionMs);
+    }
+    return { outcomes, cost: this.charge('ingest', addCost(cost, this.sql.take())) };
   }
 
   /**
-   * Apply an accepted event to the in-memory profile and collect its affinity updates
-   * (on-time events only). Returns its history row; the body is the event as forwarded,
-   * serialized once for both history and outbox.
+   * Apply an accepted event to the in-memory profile, history and deduplication ids, and
+   * collect its affinity updates (on-time events only). Returns the event as forwarded,
+   * serialized once for both the queue and storage.
    */
-  private apply(event: CanonicalEvent, now: number, affinity: AffinityUpdate[]): HistoryRow {
+  private apply(event: CanonicalEvent, affinity: AffinityUpdate[]): OutboxItem {
     const late = isLate(this.profile, event.ts, this.config.allowedLatenessMs);
-    const body = JSON.stringify(late ? { ...event, late: true } : event);
-    const items = itemsOf(event);
+    const value = late ? { ...event, late: true } : event;
+    const text = JSON.stringify(value);
     this.profile.counts[event.type] = (this.profile.counts[event.type] ?? 0) + 1;
     if (late) {
       this.profile.late_events += 1;
     } else {
       this.profile.last_event_ts = Math.max(this.profile.last_event_ts ?? event.ts, event.ts);
-      advanceSession(this.profile, event, items);
+      advanceSession(this.profile, event, itemsOf(event));
       affinity.push(...affinityUpdates(event));
     }
-    // The item column (first item touched) is what history reads filter on for interactions.
-    return [event.event_id, event.ts, now, event.type, items[0] ?? null, event.session_id ?? null, late ? 1 : 0, body];
+    this.store.add(event, text, late);
+    return { text, value };
   }
 
   private rateLimitedRecord(event: CanonicalEvent, errors: string[]): RejectedEventRecord {
@@ -310,48 +286,59 @@ export class UserState extends DurableObject<Env> {
     };
   }
 
-  /** Keep the most recent `historyLimit` events by event time. */
-  private trimHistory(): void {
-    this.sql.exec(
-      `DELETE FROM history WHERE event_id IN (
-         SELECT event_id FROM history ORDER BY ts DESC, received_at DESC LIMIT -1 OFFSET ?)`,
-      this.config.historyLimit,
-    );
+  private async runAlarm(): Promise<void> {
+    this.alarmAt = null;
+    await this.drain();
+    this.outbox.forgetSent();
+    if (this.outbox.pending() > 0) return; // drain() scheduled the retry
+    const lastSeen = this.profile.last_seen;
+    if (lastSeen === null || Date.now() - lastSeen >= this.config.retentionMs) {
+      await this.wipe();
+      return;
+    }
+    await this.setAlarm(lastSeen + this.config.retentionMs);
   }
 
-  private housekeeping(now: number): void {
-    this.lastHousekeeping = now;
-    this.sql.exec('DELETE FROM seen WHERE seen_at < ?', now - this.config.dedupWindowMs);
-    this.sql.exec(
-      'DELETE FROM seen WHERE event_id IN (SELECT event_id FROM seen ORDER BY seen_at DESC LIMIT -1 OFFSET ?)',
-      this.config.dedupMaxIds,
-    );
-    for (const [kind, limit] of Object.entries(AFFINITY_LIMITS)) {
-      const order = kind === 'purchased' ? 'at DESC' : 'score DESC';
-      this.sql.exec(
-        `DELETE FROM affinity WHERE kind = ?1 AND key IN (
-           SELECT key FROM affinity WHERE kind = ?1 ORDER BY ${order} LIMIT -1 OFFSET ?2)`,
-        kind,
-        limit,
-      );
-    }
+  /** Runs `work` after every ingest, alarm and forget before it. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => {});
+    return run;
+  }
+
+  /** Delete everything (tables, alarm); the object stays usable, as a new user. */
+  private async wipe(): Promise<void> {
+    // Each deleted row is billed as a row written.
+    this.pendingAlarmWrites += this.store.storedRows;
+    await this.ctx.storage.deleteAll();
+    this.alarmAt = null;
+    this.profile = emptyProfile();
+    this.store.reset();
+    this.outbox.reset();
+  }
+
+  /** After a failed commit: the in-memory state from storage again. */
+  private reload(): void {
+    this.store.reset();
+    this.profile = this.store.load(tablesOf(this.sql));
   }
 
   /** Drain the outbox; concurrent callers share one drain so no row is sent twice by this object. */
   private drain(): Promise<void> {
     this.draining ??= (async () => {
+      const cost = noCost();
       try {
-        await this.outbox.drain();
+        await this.outbox.drain(cost);
         this.drainFailures = 0;
       } catch (error) {
         this.drainFailures += 1;
-        const delay = Math.min(MAX_OUTBOX_BACKOFF_MS, 1000 * 2 ** (this.drainFailures - 1));
+        const delay = Math.min(MAX_OUTBOX_BACKOFF_MS, OUTBOX_RETRY_MS * 2 ** (this.drainFailures - 1));
         console.warn(`outbox: queue send failed (attempt ${this.drainFailures}), retrying in ${delay} ms`, error);
         await this.setAlarm(Date.now() + delay);
       } finally {
         this.draining = null;
-        // The drain runs after its ingest call returned: book its reads there.
-        this.charge('ingest', addCost(noCost(), this.sql.take()));
+        // A drain runs after the call that started it returned: it is booked on its own.
+        this.charge('ingest', addCost(cost, this.sql.take()), false);
       }
     })();
     return this.draining;
@@ -365,29 +352,17 @@ export class UserState extends DurableObject<Env> {
 
   private async setAlarm(at: number): Promise<void> {
     this.alarmAt = at;
-    // Billed as one row written; it commits with the caller's writes.
     this.pendingAlarmWrites += 1;
     await this.ctx.storage.setAlarm(at);
   }
 
-  /** Adds the rows of pending alarm writes to `cost` and books it in the ledger. */
-  private charge(kind: 'ingest' | 'recommend' | 'alarm', cost: CostUnits): CostUnits {
+  /** Adds pending alarm writes to `cost`, books it in the ledger and this object's totals. */
+  private charge(kind: WorkKind, cost: CostUnits, call = true): CostUnits {
     cost.rows_written += this.pendingAlarmWrites;
     this.pendingAlarmWrites = 0;
     ledger.add(kind, cost);
+    addCost(this.totals.units, cost);
+    if (call) this.totals.calls[kind] += 1;
     return cost;
-  }
-
-  private count(table: 'history' | 'seen'): number {
-    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
-  }
-
-  private loadProfile(): Profile {
-    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'profile'").toArray()[0];
-    return row ? { ...emptyProfile(), ...(JSON.parse(row.value) as Partial<Profile>) } : emptyProfile();
-  }
-
-  private saveProfile(): void {
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('profile', ?)", JSON.stringify(this.profile));
   }
 }

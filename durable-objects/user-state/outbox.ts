@@ -1,22 +1,27 @@
 /**
- * Transactional outbox. Events are written here in the same synchronous SQLite step
- * that changes the user's state, so "acknowledged" implies "will reach the queue": if
- * the send fails now, the rows stay and the object's alarm sends them later. Rows are
- * deleted only after the queue accepted them, so delivery is at-least-once; downstream
- * deduplicates by event_id.
+ * Delivery of a user object's events to the queues, with a transactional outbox for the
+ * sends that fail. Nothing acknowledged may be lost, so every accepted event is, before
+ * the object's reply (the 202) leaves, either accepted by the queue or in the outbox:
  *
- * Each row is one ready-to-send queue message (packed when written, up to
- * MAX_MESSAGE_BYTES), so a drain is a few row reads and one sendBatch per ~100 rows.
+ * - the ingest sends first ({@link Outbox.send}) and commits its state change after;
+ *   the reply is held by the output gate until that commit. Whatever the queue did not
+ *   accept goes into the outbox IN that commit, with an alarm that retries it.
+ * - while the outbox holds anything, new events queue up behind it ({@link Outbox.add})
+ *   so the queue receives a user's events in order.
+ * So the happy path writes no outbox row at all. A crash after the send and before the
+ * commit loses the reply, not the events: the client retries, the object (which never
+ * stored them) accepts them again and sends them again, which at-least-once delivery
+ * allows (downstream deduplicates by event_id).
  *
- * Sent rows are not deleted right away: a commit costs far more than the statements in
- * it, so the delete rides along with the object's next write (`forgetSent`, called at
- * the start of every ingest transaction and by the alarm). Until then `sentThrough`
- * keeps them from being sent again; if the object is evicted first, they are sent once
- * more, which at-least-once delivery allows.
+ * Rows are one ready-to-send queue message each (packed when written, up to
+ * MAX_MESSAGE_BYTES). Sent rows are deleted with the object's next write (`forgetSent`)
+ * instead of in a commit of their own; until then `sentThrough` keeps them from being
+ * sent again, and if the object is evicted first they are sent once more.
  */
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, utf8Length, type EdgeQueueMessage } from '../../shared/queue/messages';
 import { queueWriteOperations, type CostUnits } from '../../shared/cost/units';
 import type { SqlExec } from '../cost/sql-meter';
+import { CREATE_OUTBOX } from './schema';
 
 export type OutboxKind = 'accepted' | 'rejected';
 
@@ -25,13 +30,26 @@ export interface OutboxQueues {
   rejected: Queue;
 }
 
-type OutboxRow = {
-  seq: number;
+/**
+ * One queue message: its size and item count, and either its JSON text (a row read back
+ * from the outbox) or, when just packed, its items (the text is built only if it must be stored).
+ */
+interface Message {
   kind: OutboxKind;
-  body: string;
   bytes: number;
   items: number;
-};
+  body?: string;
+  fresh?: OutboxItem[];
+}
+
+/** An item to send: its JSON text (for sizes and the outbox) and the value itself. */
+export interface OutboxItem {
+  text: string;
+  value: unknown;
+}
+
+/** A stored row. */
+type OutboxRow = { seq: number; kind: OutboxKind; body: string; bytes: number; items: number };
 
 /** Rows read per drain round; a backlog drains over several rounds. */
 const ROWS_PER_ROUND = 500;
@@ -41,51 +59,78 @@ const ENVELOPE_BYTES = 40;
 export class Outbox {
   /** Every row with a seq up to this one was accepted by the queue (in memory only). */
   private sentThrough = 0;
+  /** Items waiting in rows past `sentThrough`. */
+  private waiting = 0;
 
+  /** @param exists whether the outbox table exists (it is created by the first failed send) */
   constructor(
     private readonly sql: SqlExec,
-    private readonly queues: OutboxQueues,
-    /** Told the billed queue units of every successful send. */
-    private readonly onSend: (cost: Partial<CostUnits>) => void = () => {},
-  ) {}
-
-  /** After the object's storage was wiped: sequence numbers start again from 1. */
-  reset(): void {
-    this.sentThrough = 0;
-  }
-
-  /** Delete rows already sent; call inside a write transaction so it costs no extra commit. */
-  forgetSent(): void {
-    if (this.sentThrough > 0) this.sql.exec('DELETE FROM outbox WHERE seq <= ?', this.sentThrough);
-  }
-
-  /**
-   * Append serialized items (events or rejected records) as queue messages of at most
-   * MAX_MESSAGE_BYTES; call inside the transaction that changes state.
-   */
-  add(kind: OutboxKind, items: readonly string[]): void {
-    const field = kind === 'accepted' ? 'events' : 'records';
-    let chunk: string[] = [];
-    let bytes = ENVELOPE_BYTES;
-    const flush = () => {
-      if (chunk.length === 0) return;
-      const body = `{"kind":"${kind}","${field}":[${chunk.join(',')}]}`;
-      this.sql.exec('INSERT INTO outbox (kind, body, bytes, items) VALUES (?, ?, ?, ?)', kind, body, bytes, chunk.length);
-      chunk = [];
-      bytes = ENVELOPE_BYTES;
-    };
-    for (const item of items) {
-      const itemBytes = utf8Length(item) + 1;
-      if (chunk.length > 0 && bytes + itemBytes > MAX_MESSAGE_BYTES) flush();
-      chunk.push(item);
-      bytes += itemBytes;
-    }
-    flush();
+    private queues: OutboxQueues,
+    private exists: boolean,
+  ) {
+    if (exists) this.waiting = this.sql.exec<{ n: number | null }>('SELECT sum(items) AS n FROM outbox').one().n ?? 0;
   }
 
   /** Items (events and records) waiting to be sent. */
   pending(): number {
-    return this.sql.exec<{ n: number | null }>('SELECT sum(items) AS n FROM outbox WHERE seq > ?', this.sentThrough).one().n ?? 0;
+    return this.waiting;
+  }
+
+  /** After the object's storage was wiped. */
+  reset(): void {
+    this.sentThrough = 0;
+    this.waiting = 0;
+    this.exists = false;
+  }
+
+  /**
+   * Sends items as queue messages now. Stops at the first failed send; billed units go to `cost`.
+   * @returns the messages not sent, for {@link addMessages} in the caller's commit.
+   */
+  async send(kind: OutboxKind, items: readonly OutboxItem[], cost: CostUnits): Promise<Message[]> {
+    const messages = pack(kind, items);
+    let next = 0;
+    try {
+      for (const batch of batches(messages)) {
+        await this.sendBatch(kind, batch, cost);
+        next += batch.length;
+      }
+    } catch (error) {
+      console.warn(`outbox: queue send failed, ${messages.length - next} message(s) go to the outbox`, error);
+    }
+    return messages.slice(next);
+  }
+
+  /** Appends items (or messages {@link send} returned) after what is waiting; call inside the transaction that changes state. */
+  add(kind: OutboxKind, items: readonly OutboxItem[]): void {
+    this.addMessages(pack(kind, items));
+  }
+
+  /** Appends packed messages after what is waiting; call inside the transaction that changes state. */
+  addMessages(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    if (!this.exists) {
+      this.sql.exec(CREATE_OUTBOX);
+      this.exists = true;
+    }
+    for (const message of messages) {
+      this.sql.exec(
+        'INSERT INTO outbox (kind, body, bytes, items) VALUES (?, ?, ?, ?)',
+        message.kind,
+        bodyOf(message),
+        message.bytes,
+        message.items,
+      );
+      this.waiting += message.items;
+    }
+  }
+
+  /** Delete rows already sent; call inside a write transaction so it costs no extra commit. */
+  forgetSent(): void {
+    if (this.exists && this.sentThrough > 0) {
+      this.sql.exec('DELETE FROM outbox WHERE seq <= ?', this.sentThrough);
+      this.sentThrough = 0;
+    }
   }
 
   /**
@@ -93,30 +138,26 @@ export class Outbox {
    * that batch and everything after it in place for the next attempt.
    * @returns the number of items delivered.
    */
-  async drain(): Promise<number> {
+  async drain(cost: CostUnits): Promise<number> {
     let delivered = 0;
-    for (;;) {
+    while (this.exists && this.waiting > 0) {
       const rows = this.sql
-        .exec<OutboxRow>(
+        .exec<Record<keyof OutboxRow, SqlStorageValue>>(
           'SELECT seq, kind, body, bytes, items FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
           this.sentThrough,
           ROWS_PER_ROUND,
         )
-        .toArray();
-      if (rows.length === 0) return delivered;
+        .toArray() as OutboxRow[];
+      if (rows.length === 0) break;
       const sent: OutboxRow[] = [];
       try {
         for (const kind of ['accepted', 'rejected'] as const) {
           for (const batch of batches(rows.filter((row) => row.kind === kind))) {
-            await this.queues[kind].sendBatch(
-              batch.map((row) => ({ body: JSON.parse(row.body) as EdgeQueueMessage, contentType: 'json' as const })),
-            );
+            await this.sendBatch(kind, batch, cost);
             sent.push(...batch);
-            delivered += batch.reduce((n, row) => n + row.items, 0);
-            this.onSend({
-              queue_messages: batch.length,
-              queue_operations: batch.reduce((n, row) => n + queueWriteOperations(row.bytes), 0),
-            });
+            const items = batch.reduce((n, row) => n + row.items, 0);
+            delivered += items;
+            this.waiting -= items;
           }
         }
       } catch (error) {
@@ -127,21 +168,66 @@ export class Outbox {
       // The whole round went out: every row up to its last seq is sent (rounds read in seq order).
       this.sentThrough = rows[rows.length - 1]!.seq;
     }
+    return delivered;
+  }
+
+  /** One sendBatch call; its billed queue units go to `cost`. */
+  private async sendBatch(kind: OutboxKind, batch: readonly Message[], cost: CostUnits): Promise<void> {
+    const field = kind === 'accepted' ? 'events' : 'records';
+    await this.queues[kind].sendBatch(
+      batch.map((message) => ({
+        // Freshly packed messages carry their items; rows read back from the outbox are parsed.
+        body: message.fresh
+          ? ({ kind, [field]: message.fresh.map((item) => item.value) } as unknown as EdgeQueueMessage)
+          : (JSON.parse(message.body!) as EdgeQueueMessage),
+        contentType: 'json' as const,
+      })),
+    );
+    cost.queue_messages += batch.length;
+    cost.queue_operations += batch.reduce((n, message) => n + queueWriteOperations(message.bytes), 0);
   }
 }
 
-/** Group rows into sendBatch calls within the per-call limits (messages and bytes). */
-function* batches(rows: OutboxRow[]): Generator<OutboxRow[]> {
-  let batch: OutboxRow[] = [];
+/** Items (events or records) as queue messages of at most MAX_MESSAGE_BYTES. */
+function pack(kind: OutboxKind, items: readonly OutboxItem[]): Message[] {
+  const messages: Message[] = [];
+  let chunk: OutboxItem[] = [];
+  let bytes = ENVELOPE_BYTES;
+  const flush = () => {
+    if (chunk.length === 0) return;
+    messages.push({ kind, bytes, items: chunk.length, fresh: chunk });
+    chunk = [];
+    bytes = ENVELOPE_BYTES;
+  };
+  for (const item of items) {
+    const itemBytes = utf8Length(item.text) + 1;
+    if (chunk.length > 0 && bytes + itemBytes > MAX_MESSAGE_BYTES) flush();
+    chunk.push(item);
+    bytes += itemBytes;
+  }
+  flush();
+  return messages;
+}
+
+/** The JSON text of a message, as the outbox stores it. */
+function bodyOf(message: Message): string {
+  if (message.body !== undefined) return message.body;
+  const field = message.kind === 'accepted' ? 'events' : 'records';
+  return `{"kind":"${message.kind}","${field}":[${message.fresh!.map((item) => item.text).join(',')}]}`;
+}
+
+/** Group messages into sendBatch calls within the per-call limits (messages and bytes). */
+function* batches<T extends Message>(messages: T[]): Generator<T[]> {
+  let batch: T[] = [];
   let bytes = 0;
-  for (const row of rows) {
-    if (batch.length > 0 && (batch.length >= MAX_BATCH_MESSAGES || bytes + row.bytes > MAX_BATCH_BYTES)) {
+  for (const message of messages) {
+    if (batch.length > 0 && (batch.length >= MAX_BATCH_MESSAGES || bytes + message.bytes > MAX_BATCH_BYTES)) {
       yield batch;
       batch = [];
       bytes = 0;
     }
-    batch.push(row);
-    bytes += row.bytes;
+    batch.push(message);
+    bytes += message.bytes;
   }
   if (batch.length > 0) yield batch;
 }
