@@ -32,6 +32,7 @@ import type { LedgerSnapshot, WorkKind } from '../../shared/cost/ledger';
 import { addCost, noCost, type CostUnits } from '../../shared/cost/units';
 import { benchClient, inParallel, type BenchClient } from './http';
 import { seedShop, ShopTraffic } from './shop';
+import { measurePrimitives } from './primitives';
 
 const { values: args } = parseArgs({
   options: {
@@ -227,7 +228,15 @@ async function main(): Promise<void> {
     const recPaths = Array.from({ length: recCount }, () => traffic.recommendation().path);
     const recs = await measure(worker, client, ['recommend'], () => closedLoop(client!, recPaths), false);
 
+    client.close();
+    client = null;
+    await worker.stop(true);
+    worker = null;
+    log('measuring the runtime primitives (the local queue emulation among them)…');
+    const primitives = await measurePrimitives(2_000);
+
     const floorPerRequest = floor.cpuMs / floor.requests;
+    const messagesPerEvent = ingest.units.queue_messages / events;
     const perEvent = perMillion(ingest, events);
     const perRec = perMillion(recs, recs.requests);
     const details = {
@@ -244,7 +253,11 @@ async function main(): Promise<void> {
         per_batch: round3(ingest.cpuMs / batches.length),
         per_recommendation: round3(recs.cpuMs / recs.requests),
         per_recommendation_above_noop: round3(recs.cpuMs / recs.requests - floorPerRequest),
+        // Miniflare's queue broker runs in the same process; on Cloudflare it is the Queues service.
+        local_queue_emulation_per_event: round3(messagesPerEvent * primitives.queue_message),
+        per_event_without_local_queue_emulation: round3(ingest.cpuMs / events - messagesPerEvent * primitives.queue_message),
       },
+      primitives_ms: primitives,
       per_event: perUnit(ingest, events),
       per_recommendation: perUnit(recs, recs.requests),
       usd_lines_per_million_events: roundLines(priceOf(perEvent.usage).lines),
