@@ -6,7 +6,10 @@
  * frames back to source files with the deploy bundle's source map, and prints self time
  * by file and by function next to the /proc CPU of the same window.
  *
- *   npm run bench:profile -- [--phase ingest|recs|health] [--requests 4000] [--kafka] [--top 25] [--json]
+ *   npm run bench:profile -- [--phase ingest|recs|recs-warm|health] [--requests 4000] [--kafka] [--top 25] [--json]
+ *
+ * `recs` is the storefront's mix (a third widgets, some unknown shoppers); `recs-warm`
+ * only JSON recommendations for shoppers whose objects are loaded.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
@@ -89,15 +92,20 @@ async function main(): Promise<void> {
     const requests =
       args.phase === 'health'
         ? Array.from({ length: REQUESTS }, () => () => client.get('/v1/health'))
-        : args.phase === 'recs'
-          ? Array.from({ length: REQUESTS }, () => {
-              const path = traffic.recommendation().path;
-              return () => client.get(path);
-            })
-          : Array.from({ length: REQUESTS }, () => {
-              const body = traffic.batch().body;
-              return () => client.post('/v1/events', body);
-            });
+        : args.phase === 'recs-warm'
+          ? Array.from(
+              { length: REQUESTS },
+              (_, i) => () => client.get(`/v1/recommendations?user_id=${users[i % users.length]}&n=8&context=home`),
+            )
+          : args.phase === 'recs'
+            ? Array.from({ length: REQUESTS }, () => {
+                const path = traffic.recommendation().path;
+                return () => client.get(path);
+              })
+            : Array.from({ length: REQUESTS }, () => {
+                const body = traffic.batch().body;
+                return () => client.post('/v1/events', body);
+              });
     // Warm-up, then profile every isolate of the process over the same workload.
     await inParallel(requests.slice(0, 500), 8, async (send) => void (await send()));
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as {
