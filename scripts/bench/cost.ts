@@ -31,6 +31,7 @@ import { DURABLE_OBJECT_GB, PRICES, PRICES_AS_OF, priceOf, type Usage } from '..
 import type { LedgerSnapshot, WorkKind } from '../../shared/cost/ledger';
 import { addCost, noCost, type CostUnits } from '../../shared/cost/units';
 import { benchClient, inParallel, type BenchClient } from './http';
+import { latencySummary } from '../lib/stats';
 import { seedShop, ShopTraffic } from './shop';
 import { measurePrimitives } from './primitives';
 
@@ -55,7 +56,10 @@ interface Phase {
   requests: number;
   cpuMs: number;
   units: CostUnits;
+  /** Caller-side wall time of the object calls, summed (queueing on this loaded machine included). */
   objectWallMs: number;
+  /** The median object call as the edge timed it (Server-Timing `users`/`recs`). */
+  objectMedianMs: number;
   queueBatches: number;
   errors: number;
   load: number;
@@ -105,13 +109,13 @@ async function measure(
   worker: DevWorker,
   client: BenchClient,
   kinds: WorkKind[],
-  run: () => Promise<{ requests: number; errors: number }>,
+  run: () => Promise<{ requests: number; errors: number; objectMs: number[] }>,
   settle: boolean,
 ): Promise<Phase> {
   const before = await ledgerOf(client);
   const cpu0 = cpuTimeMs(worker.workerdPids());
   const load = loadAverage();
-  const { requests, errors } = await run();
+  const { requests, errors, objectMs } = await run();
   if (settle) await drained(client);
   const cpuMs = cpuTimeMs(worker.workerdPids()) - cpu0;
   const after = await ledgerOf(client);
@@ -120,6 +124,7 @@ async function measure(
     cpuMs,
     units: unitsBetween(before, after, kinds),
     objectWallMs: kinds.reduce((sum, kind) => sum + after.object_wall_ms[kind] - before.object_wall_ms[kind], 0),
+    objectMedianMs: objectMs.length > 0 ? latencySummary(objectMs).p50 : 0,
     queueBatches: after.invocations.queue_batches - before.invocations.queue_batches,
     errors,
     load: Math.max(load, loadAverage()),
@@ -133,7 +138,8 @@ function perMillion(phase: Phase, units: number): { usage: Usage; summary: PerMi
     workers_requests: (phase.requests + phase.queueBatches) * scale,
     workers_cpu_ms: phase.cpuMs * scale,
     do_requests: phase.units.do_requests * scale,
-    do_duration_gb_s: (phase.objectWallMs / 1000) * DURABLE_OBJECT_GB * scale,
+    // Active object time: the median call (as the edge timed it) for each object request.
+    do_duration_gb_s: ((phase.units.do_requests * phase.objectMedianMs) / 1000) * DURABLE_OBJECT_GB * scale,
     sqlite_rows_read: phase.units.rows_read * scale,
     sqlite_rows_written: phase.units.rows_written * scale,
     queue_operations: phase.units.queue_operations * scale,
@@ -213,12 +219,14 @@ async function main(): Promise<void> {
       ['ingest', 'queue', 'alarm'],
       async () => {
         let errors = 0;
+        const objectMs: number[] = [];
         await inParallel(batches, CONCURRENCY, async (batch) => {
           const answer = await client!.post('/v1/events', batch.body);
           if (answer.status === 202) accepted += (JSON.parse(answer.body) as { accepted: number }).accepted;
           else errors++;
+          if (answer.timings.users !== undefined) objectMs.push(answer.timings.users);
         });
-        return { requests: batches.length, errors };
+        return { requests: batches.length, errors, objectMs };
       },
       true,
     );
@@ -289,12 +297,15 @@ async function main(): Promise<void> {
   }
 }
 
-async function closedLoop(client: BenchClient, paths: string[]): Promise<{ requests: number; errors: number }> {
+async function closedLoop(client: BenchClient, paths: string[]): Promise<{ requests: number; errors: number; objectMs: number[] }> {
   let errors = 0;
+  const objectMs: number[] = [];
   await inParallel(paths, CONCURRENCY, async (path) => {
-    if ((await client.get(path)).status !== 200) errors++;
+    const answer = await client.get(path);
+    if (answer.status !== 200) errors++;
+    if (answer.timings.recs !== undefined) objectMs.push(answer.timings.recs);
   });
-  return { requests: paths.length, errors };
+  return { requests: paths.length, errors, objectMs };
 }
 
 function* take<T>(source: Iterator<T>, n: number): Generator<T> {
@@ -311,6 +322,7 @@ function perUnit(phase: Phase, units: number) {
   return {
     ...Object.fromEntries(Object.entries(phase.units).map(([key, value]) => [key, round3(value / units)])),
     object_wall_ms: round3(phase.objectWallMs / units),
+    object_call_median_ms: round3(phase.objectMedianMs),
     queue_batches: round3(phase.queueBatches / units),
   };
 }
