@@ -1,7 +1,7 @@
 /**
  * `npm run bench:forward`: sustained edge -> Kafka throughput and lag on the local
- * stack. Starts its own Kafka broker (temp data dir, free port) and `wrangler dev`
- * (temp persistence), loads POST /v1/events with a fixed number of requests in flight,
+ * stack. Starts its own Kafka broker (temp data dir, free port) and the edge (the
+ * production-shaped runtime of `npm start`, temp persistence), loads POST /v1/events with a fixed number of requests in flight,
  * consumes every event topic, and reports:
  *   - forwarded events/s: distinct events appended to Kafka per second, over the span
  *     from the first to the last append while the load ran (sustained, not a burst);
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       config: mode === 'edge' ? join(ROOT, 'wrangler.toml') : join(ROOT, 'test', 'node', 'kafka', 'fixtures', 'wrangler.harness.toml'),
       vars: { KAFKA_BROKERS: brokers, ADMIN_TOKEN: `bench-${runId}-token-0123456789`, RATE_LIMIT_EVENTS_PER_MINUTE: '100000000' },
     });
-    console.log(`[bench] wrangler dev on ${worker.url}, Kafka on ${brokers}`);
+    console.log(`[bench] edge on ${worker.url}, Kafka on ${brokers}`);
 
     const seen = new Map<string, Appended>();
     let records = 0;

@@ -3,15 +3,16 @@
  * RetailRocket-sized model (synthetic: 14,000 items, ~50 neighbours each), written by the
  * pipeline's own artifact writer (so sharded as a published model would be).
  *
- * Starts its own `wrangler dev` on 127.0.0.1 (fresh state), uploads the model and a
+ * Starts its own edge on 127.0.0.1 (the production-shaped runtime of `npm start`, fresh
+ * state), uploads the model and a
  * catalog through the admin API, gives a pool of users a short history, then measures:
- *   - cold: the first requests after a restart of wrangler dev (empty isolate cache, so
+ *   - cold: the first requests after a restart of the runtime (empty isolate cache, so
  *     shards are read from R2 and parsed), one at a time;
  *   - warm: an open-loop load at --rate requests/s for --seconds (latency from the
  *     scheduled send time, so queueing is not hidden).
- * `/v1/health` is measured the same way as the harness floor (wrangler dev's local proxy).
+ * `/v1/health` is measured the same way as the harness floor.
  * Also, first, the ranking code alone (`rank()` over an in-memory bucket, in this Node
- * process): what the recommendation itself costs, without wrangler dev's local proxy,
+ * process): what the recommendation itself costs, without the runtime,
  * HTTP and the Durable Object hop, which dominate on a laptop-sized machine.
  * Bounded in requests and time; stops every process it started.
  *
@@ -22,10 +23,9 @@ import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { Agent, request as httpRequest } from 'node:http';
-import type { CatalogItem, ItemNeighbours, Popularity } from '../../shared/model/format';
 import { AdminClient } from '../models/api';
-import { modelManifestOf, writeCatalogFiles, writeModelFiles, type ArtifactFiles } from '../../shared/model/artifact';
-import { prng } from '../lib/prng';
+import type { ArtifactFiles } from '../../shared/model/artifact';
+import { itemId, syntheticShop } from './shop';
 import { startDevWorker, type DevWorker } from '../lib/dev-worker';
 import { latencySummary } from '../lib/stats';
 import { rank } from '../../shared/recs/serving/rank';
@@ -51,56 +51,6 @@ const COLD = Math.min(500, Number(args.cold));
 const ITEMS = Math.min(50_000, Number(args.items));
 const TOKEN = randomBytes(24).toString('base64url');
 const VARS = { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: '' };
-
-/** The same model on every run (seeded), written as the pipeline writes one. */
-async function syntheticModel(version: string) {
-  const random = prng(42);
-  const id = (i: number) => String(100_000 + i);
-  // Skewed popularity like real shops: neighbour picks favour low ids.
-  const pick = () => Math.floor(ITEMS * random() ** 2);
-  const neighbours = new Map<string, ItemNeighbours>();
-  const list = (n: number, self: number) => {
-    const seen = new Set<number>([self]);
-    const out: [string, number][] = [];
-    while (out.length < n) {
-      const j = pick();
-      if (seen.has(j)) continue;
-      seen.add(j);
-      out.push([id(j), Math.round((1 - out.length / (n + 1)) * 1e4) / 1e4]);
-    }
-    return out;
-  };
-  for (let i = 0; i < ITEMS; i++) neighbours.set(id(i), { next: list(20, i), session: list(20, i), bought: list(10, i) });
-  const categories = Array.from({ length: 40 }, (_, c) => `cat-${c}`);
-  const categoryOf = (i: number) => categories[i % categories.length]!;
-  const global: [string, number][] = Array.from({ length: 100 }, (_, i) => [id(i), 1000 - i]);
-  const popularity: Popularity = {
-    global,
-    by_region: { local: global.slice(0, 50) },
-    by_category: Object.fromEntries(
-      categories.map((c, k) => [c, Array.from({ length: 30 }, (_, i) => [id(k + i * 40), 100 - i] as [string, number])]),
-    ),
-    item_category: Object.fromEntries(Array.from({ length: ITEMS }, (_, i) => [id(i), categoryOf(i)])),
-  };
-  const catalog: Record<string, CatalogItem> = {};
-  for (let i = 0; i < ITEMS; i++) {
-    catalog[id(i)] = {
-      title: `Product ${i}`,
-      url: `/p/${id(i)}`,
-      price: 1 + (i % 100),
-      currency: 'EUR',
-      category: categoryOf(i),
-      in_stock: i % 50 !== 7,
-    };
-  }
-  const createdAt = new Date().toISOString();
-  return {
-    model: writeModelFiles({ manifest: modelManifestOf(version, createdAt, neighbours), neighbours, popularity }),
-    catalog: await writeCatalogFiles(catalog, { createdAt, version: `${version}-cat` }),
-    id,
-    pick,
-  };
-}
 
 /** The model store's bucket over in-memory artifacts (reads only). */
 function memoryBucket(model: ArtifactFiles, modelVersion: string, catalog: ArtifactFiles, catalogVersion: string): ArtifactBucket {
@@ -186,9 +136,10 @@ async function main(): Promise<void> {
   const version = `bench-${Date.now().toString(36)}`;
   const log = (line: string) => (args.json ? undefined : console.log(line));
   log(`building a synthetic model: ${ITEMS} items…`);
-  const { model, catalog, id, pick } = await syntheticModel(version);
+  const { model, catalog, pick } = await syntheticShop(version, ITEMS);
+  const id = itemId;
   const modelBytes = [...model.values()].reduce((sum, text) => sum + text.length, 0);
-  log(`model ${(modelBytes / 1e6).toFixed(1)} MB in ${model.size - 2} shards; starting wrangler dev…`);
+  log(`model ${(modelBytes / 1e6).toFixed(1)} MB in ${model.size - 2} shards; starting the edge…`);
 
   const histories: Interaction[][] = Array.from({ length: 500 }, () =>
     Array.from({ length: 5 }, (_, e) => ({ item_id: id(pick()), type: 'product_view' as const, ts: e, session_id: 's1' })),
@@ -229,7 +180,7 @@ async function main(): Promise<void> {
       );
     }
 
-    // Cold: a new wrangler dev process (same state on disk), so the isolate cache is empty.
+    // Cold: a new workerd process (same state on disk), so the isolate cache is empty.
     await worker.stop(false);
     worker = await startDevWorker({ config: 'wrangler.toml', vars: VARS, persistTo, readyTimeoutMs: 120_000 });
     const url = (user: string) => `${worker!.url}/v1/recommendations?user_id=${encodeURIComponent(user)}&n=10`;
@@ -247,7 +198,7 @@ async function main(): Promise<void> {
       await Promise.all(users.slice(start, start + 50).map((user) => timed(url(user))));
     }
 
-    // The floor of this harness: a trivial endpoint through the same wrangler dev proxy.
+    // The floor of this harness: a trivial endpoint on the same runtime.
     const floor: number[] = [];
     for (let i = 0; i < 200; i++) floor.push((await timed(`${worker.url}/v1/health`)).ms);
 

@@ -1,28 +1,29 @@
 /**
  * The shop the edge benchmarks run against: a RetailRocket-sized synthetic model and
- * catalog (14,000 items, ~50 neighbours each, 16 shards, skewed popularity), and the
+ * catalog (14,000 items, ~50 neighbours each, skewed popularity), and the
  * traffic of its storefront as beacon.js and the widgets produce it: beacon batches of
  * 1-10 events from returning and new shoppers, and about 3 recommendation requests
  * (JSON and widget HTML) per 10 events. Deterministic from a seed.
  */
 import type { CatalogItem, ItemNeighbours, Popularity } from '../../shared/model/format';
-import { buildCatalogFiles, buildModelFiles, type ArtifactFiles } from '../models/build';
+import { modelManifestOf, writeCatalogFiles, writeModelFiles } from '../../shared/model/artifact';
 import { AdminClient } from '../models/api';
 import { prng } from '../lib/prng';
 
 /** Items of the synthetic shop (RetailRocket has about as many with interactions). */
 export const SHOP_ITEMS = 14_000;
-const itemId = (i: number): string => String(100_000 + i);
+/** The id of the shop's i-th item. */
+export const itemId = (i: number): string => String(100_000 + i);
 
-/** A synthetic model and catalog of `items` items. */
-export function syntheticShop(
-  version: string,
-  items = SHOP_ITEMS,
-): { model: ArtifactFiles; catalog: ArtifactFiles; catalogVersion: string } {
+/**
+ * The same model and catalog on every run (seeded), written as the pipeline writes them.
+ * `pick` draws item indexes with the shop's skewed popularity.
+ */
+export async function syntheticShop(version: string, items = SHOP_ITEMS) {
   const random = prng(42);
   // Skewed popularity like real shops: neighbour picks favour low ids.
   const pick = () => Math.floor(items * random() ** 2);
-  const neighbours: Record<string, ItemNeighbours> = {};
+  const neighbours = new Map<string, ItemNeighbours>();
   const list = (n: number, self: number) => {
     const seen = new Set<number>([self]);
     const out: [string, number][] = [];
@@ -34,7 +35,7 @@ export function syntheticShop(
     }
     return out;
   };
-  for (let i = 0; i < items; i++) neighbours[itemId(i)] = { next: list(20, i), session: list(20, i), bought: list(10, i) };
+  for (let i = 0; i < items; i++) neighbours.set(itemId(i), { next: list(20, i), session: list(20, i), bought: list(10, i) });
   const categories = Array.from({ length: 40 }, (_, c) => `cat-${c}`);
   const categoryOf = (i: number) => categories[i % categories.length]!;
   const global: [string, number][] = Array.from({ length: 100 }, (_, i) => [itemId(i), 1000 - i]);
@@ -57,17 +58,19 @@ export function syntheticShop(
       in_stock: i % 50 !== 7,
     };
   }
+  const createdAt = new Date().toISOString();
   const catalogVersion = `${version}-cat`;
   return {
-    model: buildModelFiles({ version, neighbours, popularity, shardCount: 16 }),
-    catalog: buildCatalogFiles({ version: catalogVersion, items: catalog, shardCount: 4 }),
+    model: writeModelFiles({ manifest: modelManifestOf(version, createdAt, neighbours), neighbours, popularity }),
+    catalog: await writeCatalogFiles(catalog, { createdAt, version: catalogVersion }),
     catalogVersion,
+    pick,
   };
 }
 
 /** Uploads and activates the synthetic shop on a running edge; returns the model version. */
 export async function seedShop(baseUrl: string, token: string, version = `bench-${Date.now().toString(36)}`): Promise<string> {
-  const { model, catalog, catalogVersion } = syntheticShop(version);
+  const { model, catalog, catalogVersion } = await syntheticShop(version);
   const admin = new AdminClient({ baseUrl, token });
   await admin.upload('catalog', catalogVersion, catalog);
   await admin.upload('model', version, model);

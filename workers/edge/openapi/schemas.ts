@@ -10,6 +10,7 @@ import { clientEventSchema, EVENT_TYPES, SCHEMA_VERSION } from '../../../shared/
 import { REQUEST_LIMITS, USER_HASH_MAX } from '../../../shared/schema/ingest';
 import { activePointerSchema } from '../../../shared/recs/registry/pointer';
 import { versionSchema } from '../../../shared/schema/common';
+import { costUnitsSchema } from '../../../shared/cost/units';
 
 // ---------------------------------------------------------------- ingest
 
@@ -85,6 +86,13 @@ export const userStatsSchema = z
     dedup_ids: z.number().int(),
     top_items: z.array(z.object({ item_id: z.string(), score })),
     top_categories: z.array(z.object({ category_id: z.string(), score })),
+    cost: z
+      .object({
+        since: z.number().int(),
+        calls: z.object({ ingest: z.number().int(), recommend: z.number().int(), queue: z.number().int(), alarm: z.number().int() }),
+        units: costUnitsSchema,
+      })
+      .meta({ description: 'Billed units this object used since it was loaded (in memory; see docs/performance.md).' }),
   })
   .meta({ id: 'UserStats', description: "One user's state, for operators." });
 
