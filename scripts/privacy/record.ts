@@ -30,5 +30,6 @@ export interface ErasureLogLine {
   /** When the central side finished applying it, ISO 8601. */
   erased_at: string;
   lake: { buckets: number; rows: number };
-  training: { state_dropped: boolean };
+  /** What happened to the training state: `dropped`, `drop scheduled before the next cycle`, `none`. */
+  training: string;
 }

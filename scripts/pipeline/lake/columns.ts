@@ -25,6 +25,8 @@ export const EVENT_COLUMNS = {
   query: 'VARCHAR',
   rec_id: 'VARCHAR',
   item_ids: 'VARCHAR[]',
+  /** identify: the anonymous id the customer `user_id` absorbed (erasure and training link them). */
+  anonymous_id: 'VARCHAR',
   context: 'STRUCT(page_url VARCHAR, referrer VARCHAR, locale VARCHAR)',
   geo: 'STRUCT(country VARCHAR, colo VARCHAR, region VARCHAR, continent VARCHAR)',
   edge_region: 'VARCHAR',

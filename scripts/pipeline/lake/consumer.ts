@@ -15,7 +15,7 @@
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type LogEntry, type SASLOptions } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaSettings } from '../../../shared/kafka/config';
-import { ALL_TOPICS } from '../../../shared/kafka/topics';
+import { ALL_TOPICS, ERASURE_TOPIC } from '../../../shared/kafka/topics';
 import { LakeWriter, type LakeRecord, type LakeWriterOptions } from './writer';
 import { applyRetention, compactLake } from './compact';
 import { partitionKey } from './layout';
@@ -42,6 +42,12 @@ export interface LakeConsumerOptions {
   compactIntervalMs?: number;
   /** Drop hour buckets older than this many days at each compaction (default: keep everything). */
   retentionDays?: number;
+  /**
+   * Applies a `users.erasure` record (its value) to the lake; when set the consumer also
+   * reads that topic and calls it after flushing what is buffered, in the flush chain
+   * (scripts/privacy/apply.ts). A throw leaves the record uncommitted: it is retried.
+   */
+  onErasure?: (writer: LakeWriter, value: string | null) => Promise<void>;
   metrics?: PipelineMetrics;
   writer?: LakeWriterOptions;
   log?: (line: string) => void;
@@ -179,7 +185,29 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
     return result;
   };
 
+  /** Flushes everything buffered, then applies the erasure: events that reached Kafka before it go with it. */
+  const erase = async (value: string | null): Promise<void> => {
+    await flushDue(true);
+    const result = flushChain.then(() => options.onErasure!(writer, value));
+    flushChain = result.catch(() => {});
+    await result;
+  };
+
   const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    if (batch.topic === ERASURE_TOPIC) {
+      // Not lake data: the group's committed offset is the only checkpoint (re-applying is harmless).
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        await erase(message.value?.toString() ?? null);
+        resolveOffset(message.offset);
+        const next = (BigInt(message.offset) + 1n).toString();
+        await consumer
+          .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
+          .catch((error: unknown) => log(`offset commit ${batch.topic}/${batch.partition}@${next} failed: ${String(error)}`));
+        await heartbeat();
+      }
+      return;
+    }
     const state = stateOf(batch.topic, batch.partition);
     lastFetchAt = Date.now();
     for (const message of batch.messages) {
@@ -258,7 +286,7 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   try {
     await admin.connect();
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.subscribe({ topics: options.onErasure ? [...topics, ERASURE_TOPIC] : topics, fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
   } catch (error) {
     // Nothing was consumed: release everything so a retry in this process can start.

@@ -17,6 +17,7 @@ import { serveMetrics } from './metrics-server';
 import { adminClient, adminTokenFromEnv } from '../publish/publish';
 import { retrainOnce } from './retrain';
 import { DEFAULT_TOLERANCE, type GateTolerance } from '../evaluate/gate';
+import { applyErasure, dropTrainState, parseErasure, type ErasureTargets } from '../../privacy/apply';
 
 export interface PipelineOptions {
   /** Comma-separated host:port list. */
@@ -37,6 +38,8 @@ export interface PipelineOptions {
   stateDir?: string | null;
   /** Full rebuild once the state is this old (default 24 h). */
   rebuildAfterMs?: number;
+  /** The append-only log of applied erasures (default: `erasures.ndjson` next to modelsDir). */
+  erasureLog?: string;
   /** Drop lake hours older than this many days (default: keep everything). */
   retentionDays?: number;
   /** Default 5 min; 0 disables the canary controller. */
@@ -62,6 +65,26 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const modelsDir = options.modelsDir ?? 'models-out/published';
   const server = await serveMetrics(metrics.registry, options.metricsPort ?? 9464);
   log(`metrics on http://127.0.0.1:${server.port}/metrics`);
+  // One job at a time: a retrain and a canary decision must not interleave.
+  let busy: Promise<void> = Promise.resolve();
+  const exclusive = (name: string, job: () => Promise<void>): Promise<void> => {
+    const run = busy.then(job).catch((error: unknown) => {
+      if (name === 'retrain') metrics.retrainRuns.inc({ outcome: 'failed' });
+      log(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    busy = run;
+    return run;
+  };
+  // Next to the model store by default, so two pipelines never share a state.
+  const stateDir = options.stateDir === undefined ? join(dirname(modelsDir), 'train-state') : options.stateDir;
+  const erasures: ErasureTargets = {
+    logPath: options.erasureLog ?? join(dirname(modelsDir), 'erasures.ndjson'),
+    // Between cycles: a fold in progress would otherwise write the state back with the user.
+    forgetTraining: () => {
+      void exclusive('erasure of the training state', async () => void dropTrainState(stateDir));
+      return stateDir === null ? 'none' : 'drop scheduled before the next cycle';
+    },
+  };
   // The consumer is (re)started in the background: Kafka being down at boot (npm start
   // races the broker) must not take the metrics endpoint or the edge down with it.
   let consumer: LakeConsumer | null = null;
@@ -76,6 +99,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         log,
         ...(options.groupId ? { groupId: options.groupId } : {}),
         ...(options.retentionDays ? { retentionDays: options.retentionDays } : {}),
+        onErasure: async (writer, value) => {
+          const parsed = parseErasure(value);
+          if ('error' in parsed) return log(`users.erasure: skipped a record that is not an erasure request (${parsed.error})`);
+          const line = await applyErasure(writer, parsed.record, erasures);
+          log(
+            `erasure ${line.request_id}: ${line.ids.length} ids, ${line.lake.rows} lake rows in ${line.lake.buckets} buckets; training state: ${line.training}`,
+          );
+        },
       });
       if (stopped) await consumer.stop();
     } catch (error) {
@@ -88,16 +119,6 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const client = options.adminToken ? adminClient(options.edgeUrl, options.adminToken) : null;
   if (!client) log('no ADMIN_TOKEN: models are trained and gated but not published');
 
-  // One job at a time: a retrain and a canary decision must not interleave.
-  let busy: Promise<void> = Promise.resolve();
-  const exclusive = (name: string, job: () => Promise<void>): Promise<void> => {
-    const run = busy.then(job).catch((error: unknown) => {
-      if (name === 'retrain') metrics.retrainRuns.inc({ outcome: 'failed' });
-      log(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
-    });
-    busy = run;
-    return run;
-  };
   const retrainNow = (): Promise<void> =>
     exclusive('retrain', async () => {
       await retrainOnce({
@@ -108,8 +129,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         drain: consumer ? () => consumer!.drain() : null,
         canaryShare: options.canaryShare ?? 0.1,
         tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
-        // Next to the model store by default, so two pipelines never share a state.
-        stateDir: options.stateDir === undefined ? join(dirname(modelsDir), 'train-state') : options.stateDir,
+        stateDir,
         ...(options.rebuildAfterMs !== undefined ? { rebuildAfterMs: options.rebuildAfterMs } : {}),
         metrics,
         log,
@@ -161,6 +181,7 @@ async function main(): Promise<void> {
     canaryIntervalMs: Number(process.env.CANARY_INTERVAL_MS ?? 5 * 60_000),
     ...(process.env.TRAIN_STATE_DIR ? { stateDir: process.env.TRAIN_STATE_DIR } : {}),
     rebuildAfterMs: Number(process.env.REBUILD_INTERVAL_MS ?? 24 * 3_600_000),
+    ...(process.env.ERASURE_LOG ? { erasureLog: process.env.ERASURE_LOG } : {}),
     ...(process.env.LAKE_RETENTION_DAYS ? { retentionDays: Number(process.env.LAKE_RETENTION_DAYS) } : {}),
   });
   let stopping = false;
