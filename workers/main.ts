@@ -9,6 +9,7 @@ import type { EdgeQueueMessage } from '../shared/queue/messages';
 
 export { UserState } from '../durable-objects/user-state';
 export { RegionalTrending } from '../durable-objects/trending';
+export { Catalog } from '../durable-objects/catalog';
 
 export default {
   fetch: app.fetch,

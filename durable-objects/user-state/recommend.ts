@@ -7,6 +7,7 @@
 import type { RecommendationRequest, RecommendationResponse, UserView } from '../../shared/recs/api';
 import { RECS_LIMITS } from '../../shared/recs/api';
 import { rank } from '../../shared/recs/serving/rank';
+import { liveCatalog } from '../catalog/reader';
 import { topTrending } from '../trending/client';
 
 /** How many trending items to consider as a fallback (more than any n). */
@@ -43,5 +44,8 @@ export async function recommendForUser(view: UserView, request: RecommendationRe
     region: request.region,
     exclude,
     leadingFallbacks: trending.length > 0 ? [trending] : [],
+    catalog: liveCatalog(env),
+    placement: request.placement,
+    filters: request.filters,
   });
 }

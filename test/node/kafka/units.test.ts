@@ -69,7 +69,7 @@ describe('records', () => {
       canonical(clientEvent(type as 'page_view', `evt-0000000${i}`, 'u')),
     );
     const grouped = groupByTopic(recordsOf({ kind: 'accepted', events }));
-    expect(grouped.map((g) => [g.topic, g.messages.map((m) => JSON.parse(m.value).event_id)])).toEqual([
+    expect(grouped.map((g) => [g.topic, g.messages.map((m) => JSON.parse(m.value!).event_id)])).toEqual([
       ['events.page_view', ['evt-00000000', 'evt-00000002']],
       ['events.search', ['evt-00000001']],
     ]);
