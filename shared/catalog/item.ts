@@ -61,12 +61,23 @@ const publishedAt = z
   .transform((value) => (typeof value === 'number' ? value : Date.parse(value)))
   .refine((ms) => ms >= MIN_MS && ms < MAX_MS, 'must be a time between 2000 and 2100')
   .transform((ms) => new Date(ms).toISOString());
-const attributeKey = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, `attribute names are 1-${CATALOG_LIMITS.attributeKeyMax} of A-Z a-z 0-9 _ . : -`);
+const ATTRIBUTE_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
 const attributeValue = z.union([z.string().max(CATALOG_LIMITS.attributeValueMax), z.number(), z.boolean()]);
+/** Attribute names are checked here rather than by a key schema, for a message that says what a name may be. */
+function attributeNames(record: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  for (const key of Object.keys(record)) {
+    if (!ATTRIBUTE_KEY.test(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `attribute names are 1-${CATALOG_LIMITS.attributeKeyMax} of A-Z a-z 0-9 _ . : -`,
+      });
+    }
+  }
+}
 const attributes = z
-  .record(attributeKey, attributeValue)
+  .record(z.string(), attributeValue)
+  .superRefine(attributeNames)
   .refine((record) => Object.keys(record).length <= CATALOG_LIMITS.attributesMax, `at most ${CATALOG_LIMITS.attributesMax} attributes`);
 
 /** One item as a shop sends it (`PUT /v1/catalog/items`, feeds). */
@@ -112,7 +123,7 @@ export const catalogPatchSchema = z
     brand: brand.nullable().optional(),
     in_stock: z.boolean().optional(),
     published_at: publishedAt.nullable().optional(),
-    attributes: z.record(attributeKey, attributeValue.nullable()).nullable().optional(),
+    attributes: z.record(z.string(), attributeValue.nullable()).superRefine(attributeNames).nullable().optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'must change at least one field')
   .meta({ id: 'CatalogItemPatch', description: 'A JSON merge patch of an item: `{"in_stock": false}`, `{"price": 9.99}`…' });

@@ -251,4 +251,5 @@ export const catalogRoutes = createRoutes()
     }
   });
 catalogRoutes.openAPIRegistry.register('CatalogUpsert', upsertRequestSchema);
-catalogRoutes.openAPIRegistry.register('CatalogItemPatch', catalogPatchSchema);
+// A copy made here, after @hono/zod-openapi extended zod (the shared schema was built before).
+catalogRoutes.openAPIRegistry.register('CatalogItemPatch', catalogPatchSchema.meta({ id: 'CatalogItemPatch' }));
