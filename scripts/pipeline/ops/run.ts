@@ -16,6 +16,7 @@ import { createPipelineMetrics } from './metrics-pipeline';
 import { serveMetrics } from './metrics-server';
 import { adminClient, adminTokenFromEnv } from '../publish/publish';
 import { retrainOnce } from './retrain';
+import { readCatalogTable } from '../content/catalog-table';
 import { DEFAULT_TOLERANCE, type GateTolerance } from '../evaluate/gate';
 
 export interface PipelineOptions {
@@ -106,6 +107,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         client,
         // Without a running consumer the cycle uses the lake as it is.
         drain: consumer ? () => consumer!.drain() : null,
+        catalog: () => readCatalogTable(options.brokers),
         canaryShare: options.canaryShare ?? 0.1,
         tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
         // Next to the model store by default, so two pipelines never share a state.
