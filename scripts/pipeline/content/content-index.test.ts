@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogEntry } from '../../../shared/catalog/item';
+import { memorySource, modelManifestOf, validateArtifact, writeModelFiles } from '../../../shared/model/artifact';
 import { neighbourShardSchema } from '../../../shared/model/format';
 import { applyCatalogRecord, liveItems } from './catalog-table';
 import { buildContentIndex, withContent } from './content-index';
@@ -39,6 +40,21 @@ describe('content index', () => {
     expect(merged.get('mug-red')!.content![0]![0]).toBe('mug-blue');
     expect(merged.get('mug-plain')!.content).toBeDefined();
     expect(neighbourShardSchema.safeParse({ shard: 0, items: Object.fromEntries(merged) }).success).toBe(true);
+  });
+
+  it('a model with content lists is written by the one writer and passes finalize', async () => {
+    const neighbours = withContent(new Map([['mug-red', { next: [['bag', 0.5]] as [string, number][] }]]), buildContentIndex(items));
+    const files = writeModelFiles(
+      {
+        manifest: modelManifestOf('content-1', '2026-01-01T00:00:00.000Z', neighbours),
+        popularity: { global: [], by_region: {}, by_category: {}, item_category: {} },
+        neighbours,
+      },
+      { minShards: 2 },
+    );
+    const check = await validateArtifact('model', 'content-1', memorySource(files));
+    expect(check).toMatchObject({ ok: true, items: neighbours.size });
+    if (check.ok) expect(check.manifest.kinds).toEqual(['next']); // content is not a behaviour kind
   });
 });
 
