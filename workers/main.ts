@@ -5,6 +5,7 @@
 import { app } from './edge/app';
 import { handleQueueBatch } from './forwarder';
 import { recordTrending } from '../durable-objects/trending/client';
+import { currentChanges } from '../durable-objects/catalog/reader';
 import type { EdgeQueueMessage } from '../shared/queue/messages';
 
 export { UserState } from '../durable-objects/user-state';
@@ -27,6 +28,6 @@ export default {
         ctx.waitUntil(recordTrending(env, events).catch((error) => console.warn('trending update failed', error)));
       }
     }
-    await handleQueueBatch(batch, env, ctx);
+    await handleQueueBatch(batch, env, ctx, { currentCatalog: (ids) => currentChanges(env, ids) });
   },
 } satisfies ExportedHandler<Env>;

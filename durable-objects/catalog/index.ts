@@ -69,7 +69,7 @@ export class Catalog extends DurableObject<Env> {
     super(ctx, env);
     ctx.storage.sql.exec(CREATE_TABLES);
     this.sql = new MeteredSql(ctx.storage.sql);
-    this.outbox = new ChangeOutbox(this.sql, env.EVENTS);
+    this.outbox = new ChangeOutbox(this.sql, env.CATALOG_CHANGES);
     const meta = new Map(this.sql.all<{ key: string; value: string }>('SELECT key, value FROM meta').map((row) => [row.key, row.value]));
     if (!meta.has('epoch')) {
       meta.set('epoch', crypto.randomUUID());
@@ -265,6 +265,28 @@ export class Catalog extends DurableObject<Env> {
       items = wanted.map((id) => [id, found.get(id) ?? null]);
     }
     return { epoch: this.epoch, seq: this.seq, live: this.hasItems, reset, changes: reset ? [] : changes, items, placements };
+  }
+
+  /**
+   * The current state of items as catalog changes (the forwarder produces these, not the
+   * queued changes, so the last record of an item in Kafka is always its current state
+   * whatever order queue deliveries and retries took). Ids never stored are left out.
+   */
+  async current(ids: readonly string[]): Promise<CatalogChange[]> {
+    this.count('current');
+    return this.sql
+      .all<{ item_id: string; body: string | null; version: number; seq: number; updated_at: number }>(
+        'SELECT item_id, body, version, seq, updated_at FROM items WHERE item_id IN (SELECT value FROM json_each(?))',
+        JSON.stringify([...new Set(ids)]),
+      )
+      .map((row) => ({
+        item_id: row.item_id,
+        version: row.version,
+        seq: row.seq,
+        changed_at: row.updated_at,
+        region: this.env.REGION,
+        item: row.body === null ? null : (JSON.parse(row.body) as CatalogEntry),
+      }));
   }
 
   /** Newest items (by `published_at`, else when first added) matching `query`. */

@@ -15,6 +15,7 @@
  * stale list can miss a newer item for a few seconds but never show a removed one.
  */
 import type { CatalogEntry } from '../../shared/catalog/item';
+import type { CatalogChange } from '../../shared/queue/messages';
 import { artifactCatalogView, type CatalogSource, type CatalogView, type ListQuery } from '../../shared/recs/catalog/view';
 import type { Placement } from '../../shared/recs/rules/placement';
 import { ByteLru } from '../../shared/recs/serving/lru';
@@ -68,8 +69,13 @@ let inflight: Promise<void> | null = null;
 export const readerCounters = { opens: 0, syncs: 0, fetches: 0, lists: 0, failures: 0 };
 
 /** The region's catalog object. */
-export function catalogStub(env: Env) {
+export function catalogStub(env: Pick<Env, 'CATALOG'>) {
   return env.CATALOG.getByName('catalog');
+}
+
+/** The current state of items as changes (what the forwarder produces to `catalog.items`). */
+export async function currentChanges(env: Pick<Env, 'CATALOG'>, ids: readonly string[]): Promise<CatalogChange[]> {
+  return (await catalogStub(env).current([...ids])) as CatalogChange[];
 }
 
 /** Forget everything (tests; the next request syncs from scratch). */

@@ -44,7 +44,7 @@ export interface CatalogChange {
   item: CatalogEntry | null;
 }
 
-/** On `EVENTS` (queue `edge-events`): live catalog changes, for the `catalog.items` topic. */
+/** On `CATALOG_CHANGES` (queue `edge-catalog`): live catalog changes, for the `catalog.items` topic. */
 export interface CatalogChangesMessage {
   kind: 'catalog';
   changes: CatalogChange[];
@@ -57,6 +57,7 @@ export const QUEUE_NAMES = {
   accepted: 'edge-events',
   rejected: 'edge-bad-events',
   deadLetters: 'edge-dead-letters',
+  catalog: 'edge-catalog',
 } as const;
 
 /** UTF-8 byte length of a string without allocating (queue limits are in bytes, not chars). */
