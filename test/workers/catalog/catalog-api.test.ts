@@ -7,6 +7,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { CATALOG_LIMITS } from '../../../shared/catalog/item';
 import { catalogStub } from '../../../durable-objects/catalog/reader';
+import { prng } from '../../../scripts/lib/prng';
 import { ADMIN } from '../helpers';
 import { CATALOG_TOKEN, call, item, putItems, withEnv } from './helpers';
 
@@ -224,5 +225,59 @@ describe('the path to Kafka', () => {
     expect(after.outbox_pending).toBe(0);
     expect(after.queue.changes - before.queue.changes).toBe(5);
     expect(after.seq - before.seq).toBe(5);
+  });
+});
+
+describe('malformed input', () => {
+  const WEIRD: unknown[] = [
+    null,
+    true,
+    0,
+    -1,
+    1e308,
+    1.5,
+    '',
+    'x'.repeat(3000),
+    '\u0000',
+    '\ud800',
+    '💥',
+    [],
+    {},
+    [[]],
+    'NaN',
+    '__proto__',
+    { __proto__: { x: 1 } },
+  ];
+
+  it('never answers 5xx, whatever the body of a PUT or PATCH, and counts every item once', async () => {
+    const random = prng(10);
+    const pick = <T>(values: readonly T[]) => values[Math.floor(random() * values.length)]!;
+    const fields = [
+      'item_id',
+      'title',
+      'url',
+      'image',
+      'price',
+      'currency',
+      'categories',
+      'brand',
+      'in_stock',
+      'published_at',
+      'attributes',
+    ];
+    for (let round = 0; round < 40; round++) {
+      const items = Array.from({ length: 1 + Math.floor(random() * 5) }, (_, i) => {
+        const value: Record<string, unknown> = { ...item(`fuzz-${round}-${i}`) };
+        for (const field of fields) if (random() < 0.3) value[field] = pick(WEIRD);
+        return random() < 0.1 ? pick(WEIRD) : value;
+      });
+      const put = await call<Upserted>('PUT', '/v1/catalog/items', random() < 0.9 ? { items } : pick(WEIRD));
+      expect(put.status, JSON.stringify(put.body).slice(0, 200)).toBeLessThan(500);
+      if (put.status === 200) expect(put.body.upserted + put.body.rejected.length).toBe(items.length);
+      const patch: Record<string, unknown> = {};
+      for (const field of fields) if (random() < 0.3) patch[field] = pick(WEIRD);
+      const patched = await call('PATCH', `/v1/catalog/items/fuzz-${round}-0`, random() < 0.8 ? patch : pick(WEIRD));
+      expect(patched.status).toBeLessThan(500);
+    }
   });
 });
