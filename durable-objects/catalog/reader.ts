@@ -26,6 +26,8 @@ import type { BodyPair, ReadResult } from './types';
 export const SYNC_INTERVAL_MS = 2_000;
 /** How long a candidate list is reused. */
 export const LIST_TTL_MS = 10_000;
+/** Distinct lists cached per isolate (request filters make many keys possible). */
+const MAX_LISTS = 500;
 /** Budget of cached entries per isolate (bytes of their JSON). */
 const ITEM_CACHE_BYTES = 8 * 1024 * 1024;
 /** Bytes an unknown id is counted as in the cache. */
@@ -172,7 +174,13 @@ function liveView(env: Env): CatalogView {
       readerCounters.lists += 1;
       try {
         const { ids } = await catalogStub(env).list(query);
+        state.lists.delete(key);
         state.lists.set(key, { at: Date.now(), ids });
+        // Insertion order is age order: drop the oldest beyond the bound.
+        for (const oldest of state.lists.keys()) {
+          if (state.lists.size <= MAX_LISTS) break;
+          state.lists.delete(oldest);
+        }
         return ids;
       } catch (error) {
         console.error('catalog list failed', error instanceof Error ? error.message : String(error));

@@ -16,7 +16,7 @@ import { leafCategoryOf } from '../../catalog/item';
 import { anchorItems, scoreCandidates, type Interaction, type RecommendationContext } from '../../scoring/score';
 import { newRecId, type RecommendationResponse, type RecommendedItem } from '../api';
 import { candidateLists } from '../catalog/candidates';
-import { artifactCatalogView, type CatalogSource, type CatalogView } from '../catalog/view';
+import { artifactCatalogView, noCatalogView, type CatalogSource, type CatalogView } from '../catalog/view';
 import { modelVersionFor, readPointer } from '../registry/pointer';
 import { applyRules, NO_RULES, placePins, type Candidate, type ListRules } from '../rules/apply';
 import { matchesFilter, resolveFilter, type ItemFilter, type RequestFilters } from '../rules/filters';
@@ -54,8 +54,7 @@ export interface RankInput {
 
 /** Rank items for one request; never throws for missing or broken artifacts. */
 export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<RecommendationResponse> {
-  const view = (await safely(async () => (input.catalog ? input.catalog.open(bucket) : artifactCatalogView(bucket)))) ?? null;
-  const catalog = view ?? (await artifactCatalogView(bucket));
+  const catalog = (await safely(async () => (input.catalog ? input.catalog.open(bucket) : artifactCatalogView(bucket)))) ?? noCatalogView();
   const placement = input.placement === undefined ? undefined : catalog.placement(input.placement);
   const strategy: Strategy = placement?.strategy ?? input.strategy ?? 'personal';
   const filter = resolveFilter(input.filters, placement?.filters);
