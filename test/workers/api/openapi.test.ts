@@ -122,6 +122,21 @@ const json = (method: string, body: unknown, headers: Record<string, string> = {
   body: typeof body === 'string' ? body : JSON.stringify(body),
 });
 
+/** A request with the admin token (which the catalog API accepts too). */
+const admin = (path: string, init: RequestInit = {}) =>
+  call(path, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
+
+/** Run the cases in order, check each response against the document, and return `operation status` of each. */
+async function documentedStatuses(cases: [string, () => Promise<Response>][]): Promise<string[]> {
+  const statuses: string[] = [];
+  for (const [operation, request] of cases) {
+    const response = await request();
+    statuses.push(`${operation} ${response.status}`);
+    await expectDocumented(operation, response);
+  }
+  return statuses;
+}
+
 describe('responses match the document', () => {
   it('public routes, successes and errors', async () => {
     const user = userId('contract');
@@ -185,8 +200,6 @@ describe('responses match the document', () => {
   });
 
   it('catalog routes with a token, successes and errors', async () => {
-    const admin = (path: string, init: RequestInit = {}) =>
-      call(path, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
     const item = { item_id: 'contract-1', title: 'Mug', url: '/p/contract-1', categories: ['Home', 'Mugs'], price: 4.5, currency: 'GBP' };
     const cases: [string, () => Promise<Response>][] = [
       ['PUT /v1/catalog/items', () => admin('/v1/catalog/items', json('PUT', { items: [item, { item_id: 'x' }] }))],
@@ -215,12 +228,7 @@ describe('responses match the document', () => {
       ['DELETE /v1/admin/placements/{name}', () => admin('/v1/admin/placements/home', { method: 'DELETE' })],
       ['DELETE /v1/admin/placements/{name}', () => admin('/v1/admin/placements/home', { method: 'DELETE' })],
     ];
-    const statuses: string[] = [];
-    for (const [operation, request] of cases) {
-      const response = await request();
-      statuses.push(`${operation} ${response.status}`);
-      await expectDocumented(operation, response);
-    }
+    const statuses = await documentedStatuses(cases);
     expect(statuses).toEqual([
       'PUT /v1/catalog/items 200',
       'PUT /v1/catalog/items 400',
@@ -249,8 +257,6 @@ describe('responses match the document', () => {
 
   it('admin routes with the token, successes and errors', async () => {
     const user = userId('contract-admin');
-    const admin = (path: string, init: RequestInit = {}) =>
-      call(path, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
     const cases: [string, () => Promise<Response>][] = [
       ['GET /v1/admin/users/{user_id}', () => admin(`/v1/admin/users/${user}`)],
       ['GET /v1/admin/users/{user_id}', () => admin('/v1/admin/users/a%20b')],
@@ -282,12 +288,7 @@ describe('responses match the document', () => {
       ['POST /v1/admin/dead-letters/redrive', () => admin('/v1/admin/dead-letters/redrive', { method: 'POST' })],
       ['POST /v1/admin/dead-letters/redrive', () => admin('/v1/admin/dead-letters/redrive?limit=x', { method: 'POST' })],
     ];
-    const statuses: string[] = [];
-    for (const [operation, request] of cases) {
-      const response = await request();
-      statuses.push(`${operation} ${response.status}`);
-      await expectDocumented(operation, response);
-    }
+    const statuses = await documentedStatuses(cases);
     // The cases reach the statuses they are meant to (a typo would otherwise test a 404).
     expect(statuses).toEqual([
       'GET /v1/admin/users/{user_id} 200',
