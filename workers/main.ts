@@ -5,11 +5,13 @@
 import { app } from './edge/app';
 import { handleQueueBatch } from './forwarder';
 import { recordTrending } from '../durable-objects/trending/client';
+import { currentChanges } from '../durable-objects/catalog/reader';
 import type { EdgeQueueMessage } from '../shared/queue/messages';
 import { ledger } from '../shared/cost/ledger';
 
 export { UserState } from '../durable-objects/user-state';
 export { RegionalTrending } from '../durable-objects/trending';
+export { Catalog } from '../durable-objects/catalog';
 
 export default {
   fetch: app.fetch,
@@ -36,6 +38,6 @@ export default {
         );
       }
     }
-    await handleQueueBatch(batch, env, ctx);
+    await handleQueueBatch(batch, env, ctx, { currentCatalog: (ids) => currentChanges(env, ids) });
   },
 } satisfies ExportedHandler<Env>;

@@ -7,6 +7,7 @@
 import type { RecommendationRequest, RecommendationResponse, UserView } from '../../shared/recs/api';
 import { RECS_LIMITS } from '../../shared/recs/api';
 import { rank } from '../../shared/recs/serving/rank';
+import { liveCatalog } from '../catalog/reader';
 import { topTrending } from '../trending/client';
 import { meteredBucket } from '../../shared/cost/metered-bucket';
 import type { CostUnits } from '../../shared/cost/units';
@@ -51,5 +52,8 @@ export async function recommendForUser(
     region: request.region,
     exclude,
     leadingFallbacks: trending.length > 0 ? [trending] : [],
+    catalog: liveCatalog(env),
+    placement: request.placement,
+    filters: request.filters,
   });
 }

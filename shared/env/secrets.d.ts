@@ -3,6 +3,8 @@
 // optional here on purpose: code must handle a missing secret (e.g. admin refuses all).
 interface Env {
   ADMIN_TOKEN?: string;
+  /** Bearer token of the catalog API (`/v1/catalog/*`) for feed jobs; ADMIN_TOKEN is accepted there too. */
+  CATALOG_TOKEN?: string;
   KAFKA_SASL_USERNAME?: string;
   KAFKA_SASL_PASSWORD?: string;
   /** Key of the customer-id proofs (`user_hash`, docs/identity.md); verification is off while unset. */

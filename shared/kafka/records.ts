@@ -1,18 +1,20 @@
 /**
  * Turns edge queue message bodies into Kafka records: accepted events go to their
  * type's topic keyed by user (so one user's events stay ordered in one partition),
- * rejected records go to `events.invalid`. Pure: no I/O, no kafkajs.
+ * rejected records go to `events.invalid`, catalog changes to `catalog.items` keyed by
+ * item (a tombstone for a deletion). Pure: no I/O, no kafkajs.
  */
 import { EVENT_TYPES, SCHEMA_VERSION, type CanonicalEvent, type EventType } from '../schema/events';
-import { INVALID_TOPIC, topicFor } from './topics';
+import { CATALOG_TOPIC, INVALID_TOPIC, topicFor } from './topics';
 import type { RejectedEventRecord } from '../schema/ingest';
-import type { EdgeQueueMessage } from '../queue/messages';
+import type { CatalogChange, EdgeQueueMessage } from '../queue/messages';
 
 /** One Kafka record, ready for a producer. */
 export interface KafkaRecord {
   topic: string;
   key: string;
-  value: string;
+  /** The record's value; null is a tombstone (a deleted catalog item). */
+  value: string | null;
   headers: Record<string, string>;
   /** Epoch ms as a string (kafkajs' convention); used when the topic keeps CreateTime. */
   timestamp: string;
@@ -62,6 +64,17 @@ export function parseQueueBody(body: unknown): EdgeQueueMessage {
       throw new MalformedBodyError('rejected body without a records array');
     return body as unknown as EdgeQueueMessage;
   }
+  if (body.kind === 'catalog') {
+    const valid = (change: unknown) =>
+      isObject(change) &&
+      typeof change.item_id === 'string' &&
+      Number.isInteger(change.version) &&
+      Number.isInteger(change.seq) &&
+      (change.item === null || isObject(change.item));
+    if (!Array.isArray(body.changes) || !body.changes.every(valid))
+      throw new MalformedBodyError('catalog body without a changes array of {item_id, version, seq, item}');
+    return body as unknown as EdgeQueueMessage;
+  }
   throw new MalformedBodyError(`unknown body kind ${JSON.stringify(body.kind)}`);
 }
 
@@ -87,9 +100,37 @@ export function rejectedRecord(record: RejectedEventRecord): KafkaRecord {
   };
 }
 
+/**
+ * The record of one catalog change: the item (or a tombstone) keyed by its id, so every
+ * change of an item lands in one partition and compaction keeps the latest. `version`
+ * and `seq` travel as headers: consumers apply a record only when its version is newer.
+ */
+export function catalogRecord(change: CatalogChange): KafkaRecord {
+  return {
+    topic: CATALOG_TOPIC,
+    key: change.item_id,
+    value: change.item === null ? null : JSON.stringify(change.item),
+    headers: {
+      op: change.item === null ? 'delete' : 'upsert',
+      version: String(change.version),
+      seq: String(change.seq),
+      region: change.region,
+      changed_at: String(change.changed_at),
+    },
+    timestamp: String(change.changed_at),
+  };
+}
+
 /** All records of one queue body. */
 export function recordsOf(message: EdgeQueueMessage): KafkaRecord[] {
-  return message.kind === 'accepted' ? message.events.map(eventRecord) : message.records.map(rejectedRecord);
+  switch (message.kind) {
+    case 'accepted':
+      return message.events.map(eventRecord);
+    case 'rejected':
+      return message.records.map(rejectedRecord);
+    case 'catalog':
+      return message.changes.map(catalogRecord);
+  }
 }
 
 /** Groups records by topic, keeping their order within a topic. */

@@ -1,8 +1,10 @@
 /**
  * The Kafka topics: the edge writes one per event type (`events.<type>`) plus
- * `events.invalid` for rejected events; names derive from the event schema's types so a
- * new event type gets its topic without touching this module. The privacy tools write
- * `users.erasure`, the log of erasure requests the central side applies (docs/identity.md).
+ * `events.invalid` for rejected events, and the live catalog as a table, `catalog.items`
+ * (log-compacted, keyed by item id); names of event topics derive from the event schema's
+ * types so a new event type gets its topic without touching this module. The privacy
+ * tools write `users.erasure`, the log of erasure requests the central side applies
+ * (docs/identity.md).
  */
 import { EVENT_TYPES, type EventType } from '../schema/events';
 
@@ -10,7 +12,7 @@ import { EVENT_TYPES, type EventType } from '../schema/events';
 export const topicFor = (type: EventType): `events.${EventType}` => `events.${type}`;
 export const INVALID_TOPIC = 'events.invalid';
 
-/** Every topic the forwarder may produce to. */
+/** Every event topic (what the lake consumes): the type topics and `events.invalid`. */
 export const ALL_TOPICS: readonly string[] = [...EVENT_TYPES.map(topicFor), INVALID_TOPIC];
 
 /**
@@ -19,6 +21,13 @@ export const ALL_TOPICS: readonly string[] = [...EVENT_TYPES.map(topicFor), INVA
  * and what re-applies erasures to a lake restored from a backup); it holds ids, no events.
  */
 export const ERASURE_TOPIC = 'users.erasure';
+
+/**
+ * The live catalog: key `item_id`, value the whole item as JSON, or null (a tombstone)
+ * when the item was deleted. Log-compacted, so it keeps the latest record of every item
+ * for ever and any consumer can rebuild the catalog as a table by reading it from the start.
+ */
+export const CATALOG_TOPIC = 'catalog.items';
 
 /** Knobs for topic creation; defaults suit the local single-node broker. */
 export interface TopicOptions {
@@ -42,7 +51,7 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Specs of {@link ALL_TOPICS} and {@link ERASURE_TOPIC} for the given options. */
+/** Specs of {@link ALL_TOPICS}, {@link ERASURE_TOPIC} and {@link CATALOG_TOPIC} for the given options. */
 export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
   const partitions = options.partitions ?? 3;
   const replicationFactor = options.replicationFactor ?? 1;
@@ -52,7 +61,23 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
     replicationFactor,
     config: { 'retention.ms': '-1', 'compression.type': 'producer', 'message.timestamp.type': 'LogAppendTime' },
   };
-  return [...eventTopicSpecs(partitions, replicationFactor, options), erasure];
+  const catalog: TopicSpec = {
+    topic: CATALOG_TOPIC,
+    partitions,
+    replicationFactor,
+    config: {
+      // A table, not a stream: keep the latest record per item id, never expire by age.
+      'cleanup.policy': 'compact',
+      // A consumer that was away up to a week still sees deletions before their tombstones go.
+      'delete.retention.ms': String(7 * DAY_MS),
+      // Compact dirty segments within the hour, so the table stays close to the catalog's size.
+      'min.cleanable.dirty.ratio': '0.1',
+      'segment.ms': String(60 * 60 * 1000),
+      'compression.type': 'producer',
+      'message.timestamp.type': 'LogAppendTime',
+    },
+  };
+  return [...eventTopicSpecs(partitions, replicationFactor, options), erasure, catalog];
 }
 
 function eventTopicSpecs(partitions: number, replicationFactor: number, options: TopicOptions): TopicSpec[] {

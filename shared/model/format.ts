@@ -30,7 +30,15 @@ export type NeighbourKind = (typeof NEIGHBOUR_KINDS)[number];
 export const scoredListSchema = z.array(z.tuple([z.string(), z.number()]));
 export type ScoredList = z.infer<typeof scoredListSchema>;
 
-export const itemNeighboursSchema = z.partialRecord(z.enum(NEIGHBOUR_KINDS), scoredListSchema);
+/**
+ * Content neighbours: items alike in category path, brand, price band and title words
+ * (shared/catalog/content.ts), built by the central content index from `catalog.items`.
+ * Not behaviour: the scorer gives it no weight; ranking uses it to fill lists until
+ * behaviour takes over (new items). Optional in an item's entry, like every kind.
+ */
+export const CONTENT_KIND = 'content' as const;
+
+export const itemNeighboursSchema = z.partialRecord(z.enum([...NEIGHBOUR_KINDS, CONTENT_KIND]), scoredListSchema);
 export type ItemNeighbours = z.infer<typeof itemNeighboursSchema>;
 
 export const neighbourShardSchema = z.object({

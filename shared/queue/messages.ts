@@ -3,6 +3,7 @@
  * user-object flush (not one event): fewer, larger messages keep queue operations per
  * second far below events per second. Messages stay under {@link MAX_MESSAGE_BYTES}.
  */
+import type { CatalogEntry } from '../catalog/item';
 import type { CanonicalEvent } from '../schema/events';
 import type { RejectedEventRecord } from '../schema/ingest';
 
@@ -24,13 +25,39 @@ export interface RejectedEventsMessage {
   records: RejectedEventRecord[];
 }
 
-export type EdgeQueueMessage = AcceptedEventsMessage | RejectedEventsMessage;
+/**
+ * One change of the live catalog, as the catalog object committed it. `version` counts
+ * the changes of this item (1, 2, …) and `seq` orders every change of the region's
+ * catalog: a consumer (the central content index, another region replaying the log)
+ * applies a change only when its version is newer than the one it holds, which makes
+ * replays idempotent and in order per item whatever the delivery order.
+ */
+export interface CatalogChange {
+  item_id: string;
+  version: number;
+  seq: number;
+  /** Epoch ms of the commit. */
+  changed_at: number;
+  /** The region whose catalog object committed it. */
+  region: string;
+  /** The whole item after the change; null when it was deleted (a Kafka tombstone). */
+  item: CatalogEntry | null;
+}
+
+/** On `CATALOG_CHANGES` (queue `edge-catalog`): live catalog changes, for the `catalog.items` topic. */
+export interface CatalogChangesMessage {
+  kind: 'catalog';
+  changes: CatalogChange[];
+}
+
+export type EdgeQueueMessage = AcceptedEventsMessage | RejectedEventsMessage | CatalogChangesMessage;
 
 /** Queue names as configured in wrangler.toml (regions append `-<region>`). */
 export const QUEUE_NAMES = {
   accepted: 'edge-events',
   rejected: 'edge-bad-events',
   deadLetters: 'edge-dead-letters',
+  catalog: 'edge-catalog',
 } as const;
 
 /** UTF-8 byte length of a string without allocating (queue limits are in bytes, not chars). */

@@ -5,11 +5,12 @@
  * (`GET /openapi.json`) is generated from the same definitions that validate requests.
  */
 import { z } from 'zod';
-import { ID_MAX, printableIdSchema } from '../schema/common';
+import { ID_MAX, placementNameSchema, printableIdSchema } from '../schema/common';
 import type { Interaction, RecommendationContext } from '../scoring/score';
+import type { RequestFilters } from './rules/filters';
 
 /** Bounds of the recommendation API. */
-export const RECS_LIMITS = { nMax: 50, nDefault: 10, idMax: ID_MAX } as const;
+export const RECS_LIMITS = { nMax: 50, nDefault: 10, idMax: ID_MAX, excludeMax: 100, nameMax: 128 } as const;
 
 const id = printableIdSchema;
 
@@ -25,8 +26,74 @@ const flag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1');
 
+const price = z.coerce
+  .number({ error: 'must be a number' })
+  .refine(Number.isFinite, 'must be a number')
+  .pipe(z.number().nonnegative('must not be negative').max(1e9));
+
+/** `exclude=a,b,c`: up to 100 ids, each a valid id. */
+const excludeList = z
+  .string()
+  .max(RECS_LIMITS.excludeMax * (ID_MAX + 1))
+  .transform((value, ctx) => {
+    const ids = value
+      .split(',')
+      .map((id) => id.trim())
+      .filter((id) => id !== '');
+    if (ids.length > RECS_LIMITS.excludeMax) ctx.addIssue({ code: 'custom', message: `at most ${RECS_LIMITS.excludeMax} ids` });
+    const bad = ids.find((id) => !printableIdSchema.safeParse(id).success);
+    if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(bad.slice(0, 40))} is not an item id` });
+    return ids;
+  });
+
+/** The merchandising parameters every list takes: a placement and per-request filters. */
+export const listQueryFields = {
+  placement: placementNameSchema.optional().meta({
+    description: 'Where the list is shown (`home`, `product`, `cart`, `email`…): applies its rules, echoed in the response and the widget.',
+  }),
+  category: z
+    .string()
+    .trim()
+    .min(1)
+    .max(RECS_LIMITS.nameMax)
+    .optional()
+    .meta({ description: 'Only items in this category or below it (any level of their path; `A > B` for a path).', examples: ['Mugs'] }),
+  brand: z.string().trim().min(1).max(RECS_LIMITS.nameMax).optional().meta({ description: 'Only items of this brand.' }),
+  min_price: price.optional().meta({ description: 'Only items at or above this price (items without a price are left out).' }),
+  max_price: price.optional().meta({ description: 'Only items at or below this price.' }),
+  in_stock: flag.optional().meta({ description: 'true (default): only items in stock; false: stock is not checked.' }),
+  exclude: excludeList.optional().meta({ description: `Item ids never to show, comma separated (at most ${RECS_LIMITS.excludeMax}).` }),
+};
+
+/** `min_price` must not be above `max_price`: the rule every list route applies. */
+export function requirePriceRange<S extends z.ZodType<{ min_price?: number | undefined; max_price?: number | undefined }>>(schema: S): S {
+  return schema.refine((q) => q.min_price === undefined || q.max_price === undefined || q.min_price <= q.max_price, {
+    message: 'min_price must not be above max_price',
+    path: ['min_price'],
+  });
+}
+
+/** The request filters of a validated query. */
+export function requestFilters(query: {
+  category?: string | undefined;
+  brand?: string | undefined;
+  min_price?: number | undefined;
+  max_price?: number | undefined;
+  in_stock?: boolean | undefined;
+  exclude?: string[] | undefined;
+}): RequestFilters {
+  return {
+    category: query.category,
+    brand: query.brand,
+    min_price: query.min_price,
+    max_price: query.max_price,
+    in_stock: query.in_stock,
+    exclude: query.exclude,
+  };
+}
+
 /**
- * The fields of the recommendation query, without the cross-field rule (so the widget
+ * The fields of the recommendation query, without the cross-field rules (so the widget
  * route can extend them); use {@link recommendationQuerySchema} to validate.
  */
 export const recommendationQueryFields = z.object({
@@ -46,6 +113,7 @@ export const recommendationQueryFields = z.object({
     .meta({ description: 'Where the list is shown; `product` anchors on `item_id`.' }),
   item_id: id.optional().meta({ description: 'The product on screen (required with `context=product`) or just carted (`context=cart`).' }),
   exclude_viewed: flag.optional().meta({ description: 'Leave out items viewed in the current session (default true).' }),
+  ...listQueryFields,
 });
 
 /** `item_id` is required when `context` is `product`: the rule both recommendation routes apply. */
@@ -57,11 +125,11 @@ export function requireProductItem<S extends z.ZodType<{ context: string; item_i
 }
 
 /** Query of `GET /v1/recommendations` (the widget route extends it with presentation fields). */
-export const recommendationQuerySchema = requireProductItem(recommendationQueryFields);
+export const recommendationQuerySchema = requirePriceRange(requireProductItem(recommendationQueryFields));
 export type RecommendationQuery = z.infer<typeof recommendationQuerySchema>;
 
 /** Query of `GET /v1/items/{item_id}/similar`. */
-export const similarQuerySchema = z.object({ n: count });
+export const similarQuerySchema = requirePriceRange(z.object({ n: count, ...listQueryFields }));
 /** An item id in a path. */
 export const itemIdSchema = id.meta({ description: 'An item id of your catalog.', examples: ['sku-123'] });
 
@@ -77,6 +145,10 @@ export interface RecommendationRequest {
   region: string;
   /** Leave out items the user viewed just now (default true). */
   exclude_viewed?: boolean | undefined;
+  /** The placement the list is for (its rules apply; echoed in the response). */
+  placement?: string | undefined;
+  /** The request's own filters (override the placement's defaults). */
+  filters?: RequestFilters | undefined;
 }
 
 /** The request for a validated query, served in `region` (the edge's own). */
@@ -88,6 +160,8 @@ export function recommendationRequest(query: RecommendationQuery, region: string
     item_id: query.item_id,
     region,
     exclude_viewed: query.exclude_viewed,
+    placement: query.placement,
+    filters: requestFilters(query),
   };
 }
 
@@ -115,6 +189,10 @@ export const recommendationResponseSchema = z
       .string()
       .nullable()
       .meta({ description: 'The model that produced the list; null when none is active (fallback lists only).' }),
+    placement: z
+      .string()
+      .nullable()
+      .meta({ description: 'The `placement` of the request, echoed (null without one); send it back on rec_impression and rec_click.' }),
     items: z.array(recommendedItemSchema),
   })
   .meta({ id: 'Recommendations', description: 'A ranked list of items.' });

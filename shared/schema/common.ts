@@ -16,6 +16,14 @@ export const printableIdSchema = z
   .max(ID_MAX)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
+/** A placement name (`home`, `product`, `cart`, `email-weekly`…): where a list is shown, for rules and attribution. */
+export const PLACEMENT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** {@link PLACEMENT_NAME_PATTERN} as a schema, with the message clients see. */
+export const placementNameSchema = z
+  .string()
+  .regex(PLACEMENT_NAME_PATTERN, 'must be a placement name: 1-64 of a-z 0-9 _ - (starting with a letter or digit)');
+
 /** A model or catalog version name: unique, sortable, safe as a path segment. */
 export const VERSION_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -8,7 +8,7 @@
  * v2 schema gets its own module and a `schema_version: 2` discriminator.
  */
 import { z } from 'zod';
-import { ID_MAX, printableIdSchema } from './common';
+import { ID_MAX, placementNameSchema, printableIdSchema } from './common';
 
 /** The schema version this module describes (Kafka header, lake field). */
 export const SCHEMA_VERSION = 1 as const;
@@ -102,17 +102,22 @@ export const searchSchema = z.object({
   type: z.literal('search'),
   query: z.string().trim().min(1).max(LIMITS.queryMax),
 });
+/** Where a recommendation list was shown (optional, added compatibly in v1): the `placement` its response echoed. */
+const placement = placementNameSchema.optional();
+
 export const recImpressionSchema = z.object({
   ...common,
   type: z.literal('rec_impression'),
   rec_id: id,
   item_ids: z.array(id).min(1).max(LIMITS.recItemsMax),
+  placement,
 });
 export const recClickSchema = z.object({
   ...common,
   type: z.literal('rec_click'),
   rec_id: id,
   item_id: id,
+  placement,
 });
 /**
  * A login: the anonymous visitor `anonymous_id` is the customer `user_id` from now on.

@@ -128,7 +128,8 @@ export function scoreCandidates(input: ScoringInput): ScoredItem[] {
     for (const kind of Object.keys(neighbours) as NeighbourKind[]) {
       const list = neighbours[kind];
       const kindWeight = weights.byKind[kind];
-      if (!list || kindWeight <= 0) continue;
+      // A kind without a weight (content lists, a kind newer than this code) is no evidence.
+      if (!list || !(kindWeight > 0)) continue;
       const w = weight * kindWeight;
       for (const [item, score] of list) evidence.set(item, (evidence.get(item) ?? 0) + w * score);
     }

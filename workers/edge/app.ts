@@ -8,15 +8,17 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
-import { requireAdmin } from './auth';
+import { requireAdmin, requireCatalogToken } from './auth';
 import { storefrontCors } from './cors';
 import { jsonError, validationHook } from './errors';
 import { openApiDocument, openApiObjectSchema } from './openapi/document';
 import { jsonResponse, publicRoute } from './openapi/routes';
 import { adminActiveRoutes, adminCatalogsRoutes, adminModelsRoutes } from './routes/admin-models';
+import { adminPlacementsRoutes } from './routes/admin-placements';
 import { adminUsersRoutes } from './routes/admin-users';
 import { beaconRoutes } from './routes/beacon';
 import { beaconTypesRoutes } from './routes/beacon-types';
+import { catalogRoutes } from './routes/catalog';
 import { deadLetterRoutes } from './routes/admin-dead-letters';
 import { demoRoutes } from './routes/demo';
 import { docsRoutes } from './routes/docs';
@@ -30,17 +32,22 @@ import type { AppEnv } from './types';
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-// Storefront routes answer browsers on shop origins; the admin API never does.
+// Storefront routes answer browsers on shop origins; the admin and catalog APIs (server
+// to server, with secrets) never do.
 const cors = storefrontCors();
-app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/admin/') ? next() : cors(c, next)));
+const serverOnly = (path: string) => path.startsWith('/v1/admin/') || path.startsWith('/v1/catalog/');
+app.use('/v1/*', async (c, next) => (serverOnly(c.req.path) ? next() : cors(c, next)));
 app.use('/v1/admin/*', ...requireAdmin());
+app.use('/v1/catalog/*', ...requireCatalogToken());
 
 app.route('/v1/events', eventsRoutes);
 app.route('/v1/health', healthRoutes);
 app.route('/v1/recommendations', recommendationsRoutes);
 app.route('/v1/items', similarRoutes);
 app.route('/v1/widgets', widgetRoutes);
+app.route('/v1/catalog', catalogRoutes);
 app.route('/v1/admin/users', adminUsersRoutes);
+app.route('/v1/admin/placements', adminPlacementsRoutes);
 app.route('/v1/admin/models', adminModelsRoutes);
 app.route('/v1/admin/catalogs', adminCatalogsRoutes);
 app.route('/v1/admin/active', adminActiveRoutes);

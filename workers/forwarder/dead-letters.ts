@@ -5,7 +5,9 @@
  * put, the R2 object is deleted only after Kafka acks.
  */
 import type { KafkaSettings } from '../../shared/kafka/config';
-import { groupByTopic, parseQueueBody, recordsOf, type KafkaRecord } from '../../shared/kafka/records';
+import { catalogRecord, groupByTopic, parseQueueBody, recordsOf, type KafkaRecord } from '../../shared/kafka/records';
+import { CATALOG_TOPIC } from '../../shared/kafka/topics';
+import type { CurrentCatalog } from './index';
 import type { DeadLetterListing, RedriveResult } from '../../shared/queue/dead-letters';
 import { openProducer } from './producer';
 
@@ -119,6 +121,17 @@ function recordsOfObject(text: string): { records: KafkaRecord[]; messages: numb
 }
 
 /**
+ * Catalog records replaced by their items' current state (an archived change is older
+ * than anything the catalog consumer produced since, so it must not be the last record).
+ */
+async function currentCatalogState(records: KafkaRecord[], current: CurrentCatalog | undefined): Promise<KafkaRecord[]> {
+  const catalog = records.filter((record) => record.topic === CATALOG_TOPIC);
+  if (catalog.length === 0 || !current) return records;
+  const others = records.filter((record) => record.topic !== CATALOG_TOPIC);
+  return [...others, ...(await current([...new Set(catalog.map((record) => record.key))])).map(catalogRecord)];
+}
+
+/**
  * Produces up to `limit` archived objects to Kafka, one send per object, deleting
  * each object only after Kafka acked all its records. Stops at the first failure.
  * Redriving twice the same object is impossible; a crash between ack and delete
@@ -127,7 +140,7 @@ function recordsOfObject(text: string): { records: KafkaRecord[]; messages: numb
 export async function redriveDeadLetters(
   bucket: R2Bucket,
   settings: KafkaSettings,
-  options: { limit?: number } = {},
+  options: { limit?: number; currentCatalog?: CurrentCatalog } = {},
 ): Promise<RedriveResult> {
   const result: RedriveResult = { objects: 0, messages: 0, records: 0, unforwardable: 0, remaining: false, error: null };
   const listed = await bucket.list({ prefix: DEAD_LETTER_PREFIX, limit: Math.min(Math.max(options.limit ?? 50, 1), 500) });
@@ -145,7 +158,7 @@ export async function redriveDeadLetters(
       if (object === null) continue; // Redriven concurrently by another call.
       const { records, messages, bad } = recordsOfObject(await object.text());
       try {
-        await session.send(groupByTopic(records));
+        await session.send(groupByTopic(await currentCatalogState(records, options.currentCatalog)));
       } catch (error) {
         result.remaining = true;
         result.error = `Kafka send of ${listedObject.key} failed: ${String(error)}`;

@@ -8,6 +8,8 @@ describe('forwarder dispatch and backoff', () => {
     expect(queueRole('edge-events')).toBe('forward');
     expect(queueRole('edge-bad-events-eu')).toBe('forward');
     expect(queueRole('edge-dead-letters-apac')).toBe('dead-letters');
+    expect(queueRole('edge-catalog')).toBe('catalog');
+    expect(queueRole('edge-catalog-eu')).toBe('catalog');
     expect(queueRole('something-else')).toBeNull();
   });
   it('backs off exponentially with a cap', () => {

@@ -12,7 +12,8 @@
  */
 import { QUEUE_NAMES } from '../../shared/queue/messages';
 import { kafkaSettings, KafkaConfigError, type KafkaEnv } from '../../shared/kafka/config';
-import { groupByTopic, parseQueueBody, recordsOf, type KafkaRecord } from '../../shared/kafka/records';
+import { catalogRecord, groupByTopic, parseQueueBody, recordsOf, type KafkaRecord } from '../../shared/kafka/records';
+import type { CatalogChange } from '../../shared/queue/messages';
 import { retryDelaySeconds, type BackoffEnv } from './backoff';
 import { archiveDeadLetters } from './dead-letters';
 import { produceOnce } from './producer';
@@ -20,12 +21,22 @@ import { produceOnce } from './producer';
 /** What the forwarder reads from the Worker env. */
 export type ForwarderEnv = KafkaEnv & BackoffEnv & { DEAD_LETTERS: R2Bucket };
 
-/** Which of the three consumers a queue name belongs to (regions append `-<region>`). */
-export function queueRole(queue: string): 'forward' | 'dead-letters' | null {
+/**
+ * The current state of catalog items, as changes (the region's catalog object). The
+ * catalog consumer produces these instead of the queued changes: queue deliveries and
+ * retries may come in any order, but a record produced later always carries a state at
+ * least as new, so with the catalog queue consumed one batch at a time the last record
+ * of every item in the compacted `catalog.items` is its current state.
+ */
+export type CurrentCatalog = (ids: readonly string[]) => Promise<CatalogChange[]>;
+
+/** Which consumer a queue name belongs to (regions append `-<region>`). */
+export function queueRole(queue: string): 'forward' | 'catalog' | 'dead-letters' | null {
   const matches = (base: string): boolean => queue === base || queue.startsWith(`${base}-`);
   // Dead letters first: its name does not start with the others, but be explicit.
   if (matches(QUEUE_NAMES.deadLetters)) return 'dead-letters';
   if (matches(QUEUE_NAMES.accepted) || matches(QUEUE_NAMES.rejected)) return 'forward';
+  if (matches(QUEUE_NAMES.catalog)) return 'catalog';
   return null;
 }
 
@@ -34,9 +45,23 @@ function retryAll(messages: readonly Message<unknown>[], env: BackoffEnv): void 
 }
 
 /** Entry point called by `workers/main.ts`'s `queue()` handler. */
-export async function handleQueueBatch(batch: MessageBatch<unknown>, env: ForwarderEnv, _ctx: ExecutionContext): Promise<void> {
+export async function handleQueueBatch(
+  batch: MessageBatch<unknown>,
+  env: ForwarderEnv,
+  _ctx: ExecutionContext,
+  options: { currentCatalog?: CurrentCatalog } = {},
+): Promise<void> {
   const role = queueRole(batch.queue);
   if (role === 'dead-letters') return archiveDeadLetters(batch, env.DEAD_LETTERS, (attempts) => retryDelaySeconds(attempts, env));
+  if (role === 'catalog') {
+    const current = options.currentCatalog;
+    if (!current) {
+      console.error(`[forwarder] ${batch.queue}: no catalog reader configured; retrying ${batch.messages.length} messages`);
+      return retryAll(batch.messages, env);
+    }
+    // One record per item, its state now (see CurrentCatalog).
+    return forwardBatch(batch, env, async (records) => (await current([...new Set(records.map((r) => r.key))])).map(catalogRecord));
+  }
   if (role === null) {
     // A consumer binding this code does not know: keep the messages rather than guess.
     console.error(`[forwarder] no handler for queue "${batch.queue}"; retrying ${batch.messages.length} messages`);
@@ -45,7 +70,11 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Forwar
   return forwardBatch(batch, env);
 }
 
-async function forwardBatch(batch: MessageBatch<unknown>, env: ForwarderEnv): Promise<void> {
+async function forwardBatch(
+  batch: MessageBatch<unknown>,
+  env: ForwarderEnv,
+  refresh?: (records: KafkaRecord[]) => Promise<KafkaRecord[]>,
+): Promise<void> {
   let settings;
   try {
     settings = kafkaSettings(env);
@@ -80,7 +109,7 @@ async function forwardBatch(batch: MessageBatch<unknown>, env: ForwarderEnv): Pr
 
   const started = Date.now();
   try {
-    const result = await produceOnce(settings, groupByTopic(records));
+    const result = await produceOnce(settings, groupByTopic(refresh ? await refresh(records) : records));
     for (const m of ready) m.ack();
     console.log(
       `[forwarder] ${batch.queue}: ${ready.length} messages, ${result.records} records to Kafka in ${Date.now() - started} ms (connect ${result.connectMs} ms, send ${result.sendMs} ms)`,

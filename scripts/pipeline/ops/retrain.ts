@@ -35,6 +35,8 @@ import type { PipelineMetrics } from './metrics-pipeline';
 import { adminClient, adminTokenFromEnv, publishModel, readActive, type PublishResult } from '../publish/publish';
 import { modelDir, readModelDir } from '../publish/publish-store';
 import type { ModelArtifact } from '../train/train';
+import { addContentNeighbours, type CatalogReader } from '../content/add-content';
+import { readCatalogTable } from '../content/catalog-table';
 import type { TrainParams } from '../train/params';
 import { trainOnLake } from '../train/sql/train-sql';
 import { buildState, foldState, lakeId, readStateMeta } from '../train/sql/state';
@@ -63,6 +65,8 @@ export interface RetrainOptions {
   rebuildAfterMs?: number;
   metrics?: PipelineMetrics;
   log?: (line: string) => void;
+  /** The live catalog (Kafka `catalog.items`), for the content index in the model; null: no content lists. */
+  catalog?: CatalogReader | null;
 }
 
 /** What one cycle did. */
@@ -147,7 +151,8 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
     if (gate.verdict === 'fail')
       return done({ ...base, outcome: 'gated', message: `refused: ${gate.reasons.filter((r) => !r.endsWith(': ok')).join('; ')}` });
 
-    const { model, training } = await trainPublished(options, train, log);
+    const { model: trained, training } = await trainPublished(options, train, log);
+    const model = await addContentNeighbours(trained, options.catalog ?? null, log);
     base = { ...base, events: model.manifest.source?.events ?? 0, training };
     return await publishCandidate(model, gate, pointer, options, base, done);
   } catch (error) {
@@ -265,6 +270,7 @@ async function main(): Promise<void> {
       canaryShare: Number(values.canary),
       tolerance: { ...DEFAULT_TOLERANCE, minPredictions: Number(values['min-predictions']) },
       stateDir: values.state || null,
+      catalog: values['no-consume'] ? null : () => readCatalogTable(values.brokers),
     });
     const { gate, ...rest } = report;
     console.log(

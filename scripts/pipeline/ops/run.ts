@@ -16,6 +16,7 @@ import { createPipelineMetrics } from './metrics-pipeline';
 import { serveMetrics } from './metrics-server';
 import { adminClient, adminTokenFromEnv } from '../publish/publish';
 import { retrainOnce } from './retrain';
+import { readCatalogTable } from '../content/catalog-table';
 import { DEFAULT_TOLERANCE, type GateTolerance } from '../evaluate/gate';
 import { applyErasure, dropTrainState, parseErasure, type ErasureTargets } from '../../privacy/apply';
 
@@ -127,6 +128,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         client,
         // Without a running consumer the cycle uses the lake as it is.
         drain: consumer ? () => consumer!.drain() : null,
+        catalog: () => readCatalogTable(options.brokers),
         canaryShare: options.canaryShare ?? 0.1,
         tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
         stateDir,

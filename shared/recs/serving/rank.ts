@@ -1,17 +1,27 @@
 /**
  * Model-backed ranking shared by the user object (personal recommendations) and the
- * edge (similar items): resolve the model version from the pointer, load only the
- * shards the anchors live in, call the shared scorer, then drop what cannot be shown
- * (out of stock, unknown to the catalog) and attach catalog data.
+ * edge (similar items): resolve the catalog view and the placement, resolve the model
+ * version from the pointer, load only the shards the anchors live in, call the shared
+ * scorer, then drop what cannot be shown (deleted, out of stock, filtered out), apply the
+ * placement's rules (shared/recs/rules) and attach catalog data.
+ *
+ * Candidate sources beyond the model (content, new arrivals, filtered catalog lists) are
+ * in shared/recs/catalog/candidates.ts; the scoring function itself is untouched by them.
  *
  * It degrades instead of failing: no pointer, no model or a missing file gives fallback
  * lists (or an empty list) with `model_version: null`.
  */
-import type { CatalogItem, ScoredList } from '../../model/format';
+import type { ItemNeighbours, ScoredList } from '../../model/format';
+import { leafCategoryOf } from '../../catalog/item';
 import { anchorItems, scoreCandidates, type Interaction, type RecommendationContext } from '../../scoring/score';
 import { newRecId, type RecommendationResponse, type RecommendedItem } from '../api';
+import { candidateLists } from '../catalog/candidates';
+import { artifactCatalogView, noCatalogView, type CatalogSource, type CatalogView } from '../catalog/view';
 import { modelVersionFor, readPointer } from '../registry/pointer';
-import { loadCatalogItems, loadCatalogManifest, loadModelManifest, loadNeighbours, loadPopularity, peekCatalogItem } from './store';
+import { applyRules, NO_RULES, placePins, type Candidate, type ListRules } from '../rules/apply';
+import { matchesFilter, resolveFilter, type ItemFilter, type RequestFilters } from '../rules/filters';
+import type { Placement, Strategy } from '../rules/placement';
+import { loadModelManifest, loadNeighbours, loadPopularity } from './store';
 import type { ArtifactBucket } from '../bucket';
 
 /** Rounds of "score, drop unavailable, score again" before settling for fewer items. */
@@ -32,103 +42,118 @@ export interface RankInput {
   leadingFallbacks?: readonly ScoredList[];
   /** Prefer popular items of the context item's category before global popularity. */
   categoryFallback?: boolean;
+  /** The live catalog; without one, the batch catalog artifact of the pointer (as before the live catalog). */
+  catalog?: CatalogSource | undefined;
+  /** The placement the list is for: its rules apply and it is echoed. */
+  placement?: string | undefined;
+  /** The request's own filters (override the placement's defaults). */
+  filters?: RequestFilters | undefined;
+  /** The strategy when the placement names none: `personal` for users, `similar` for anonymous item lookups. */
+  strategy?: Strategy | undefined;
 }
 
 /** Rank items for one request; never throws for missing or broken artifacts. */
 export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<RecommendationResponse> {
+  const catalog = (await safely(async () => (input.catalog ? input.catalog.open(bucket) : artifactCatalogView(bucket)))) ?? noCatalogView();
+  const placement = input.placement === undefined ? undefined : catalog.placement(input.placement);
+  const strategy: Strategy = placement?.strategy ?? input.strategy ?? 'personal';
+  const filter = resolveFilter(input.filters, placement?.filters);
+  const rules: ListRules = placement ?? NO_RULES;
+
   const pointer = await readPointer(bucket);
-  let version = modelVersionFor(pointer, input.userId);
+  const active = modelVersionFor(pointer, input.userId);
+  let version = placement && placement.model !== 'active' ? placement.model : active;
   let manifest = version ? await safely(() => loadModelManifest(bucket, version!)) : null;
   if (!manifest && version !== (pointer.model?.version ?? null) && pointer.model) {
-    // A canary whose files are gone: serve the active model instead.
+    // A canary (or a placement's pinned version) whose files are gone: serve the active model instead.
     version = pointer.model.version;
     manifest = await safely(() => loadModelManifest(bucket, version!));
   }
   if (!manifest) version = null;
   const popularity = manifest && version ? await safely(() => loadPopularity(bucket, version!, manifest!)) : null;
 
-  const anchors = anchorItems(input.history, input.contextItemId);
-  const neighboursOf =
-    manifest && version
+  // Only the personal strategy reads the shopper's history; `similar` anchors on the context item alone.
+  const history = strategy === 'personal' ? input.history : [];
+  const usesAnchors = strategy === 'personal' || strategy === 'similar';
+  const anchors = usesAnchors ? anchorItems(history, input.contextItemId) : [];
+  const loaded =
+    manifest && version && anchors.length > 0
       ? ((await safely(() => loadNeighbours(bucket, version!, manifest!, anchors))) ?? (() => undefined))
       : () => undefined;
+  const neighboursOf = (itemId: string): ItemNeighbours | undefined => loaded(itemId);
+  const categoryOf = (itemId: string): string | undefined => {
+    const entry = catalog.peek(itemId);
+    return (entry ? leafCategoryOf(entry) : undefined) ?? popularity?.item_category[itemId];
+  };
 
-  const catalogVersion = pointer.catalog?.version ?? null;
-  const catalogManifest = catalogVersion ? await safely(() => loadCatalogManifest(bucket, catalogVersion)) : null;
-  const categoryOf = (itemId: string): string | undefined =>
-    (catalogVersion && catalogManifest ? peekCatalogItem(catalogVersion, catalogManifest, itemId)?.category : undefined) ??
-    popularity?.item_category[itemId];
+  const fallbacks = await candidateLists({
+    view: catalog,
+    strategy,
+    filter,
+    anchors,
+    contextItemId: input.contextItemId,
+    neighboursOf,
+    popularity,
+    region: input.region,
+    leading: input.leadingFallbacks ?? [],
+    categoryFallback: input.categoryFallback ?? strategy === 'similar',
+  });
 
-  // Trending comes from live traffic, not the model: it can be full of items the catalog
-  // no longer sells. Filter it up front; the re-scoring rounds below only absorb a few
-  // unavailable items, and a trending list of them would otherwise starve the response.
-  const fallbacks: ScoredList[] = [];
-  for (const list of input.leadingFallbacks ?? []) {
-    const entries =
-      catalogVersion && catalogManifest
-        ? await safely(() =>
-            loadCatalogItems(
-              bucket,
-              catalogVersion,
-              list.map(([itemId]) => itemId),
-            ),
-          )
-        : null;
-    fallbacks.push(entries ? list.filter(([itemId]) => entries.get(itemId)?.in_stock !== false && entries.has(itemId)) : list);
-  }
-  if (popularity) {
-    const category = input.categoryFallback && input.contextItemId ? categoryOf(input.contextItemId) : undefined;
-    const byCategory = category === undefined ? undefined : popularity.by_category[category];
-    if (byCategory) fallbacks.push(byCategory);
-    const regional = popularity.by_region[input.region];
-    if (regional) fallbacks.push(regional);
-    fallbacks.push(popularity.global);
-  }
-
-  const exclude = new Set(input.exclude);
-  let chosen: { item_id: string; score: number; entry: CatalogItem | undefined }[] = [];
+  const exclude = new Set([...input.exclude, ...filter.exclude]);
+  const pins = placement?.pins ?? [];
+  let chosen: Candidate[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    // Over-fetch so a few unavailable items do not leave the list short.
+    // Over-fetch so unavailable items and capped categories do not leave the list short.
+    const depth = (input.n * 2 + 4 + pins.length) * 2 ** round;
     const scored = scoreCandidates({
-      history: input.history,
+      history,
       currentSessionId: input.currentSessionId,
       context: input.context,
-      contextItemId: input.contextItemId,
-      n: input.n * 2 + 4,
-      neighboursOf,
+      contextItemId: usesAnchors ? input.contextItemId : undefined,
+      n: depth,
+      neighboursOf: usesAnchors ? neighboursOf : () => undefined,
       fallbacks,
       exclude,
       categoryOf,
     });
-    const entries =
-      catalogVersion && catalogManifest
-        ? await safely(() =>
-            loadCatalogItems(
-              bucket,
-              catalogVersion,
-              scored.map((s) => s.item_id),
-            ),
-          )
-        : null;
-    chosen = [];
+    const entries = await catalog.load(scored.map((s) => s.item_id));
+    const candidates: Candidate[] = [];
     let dropped = 0;
     for (const item of scored) {
-      const entry = entries?.get(item.item_id);
-      // With a catalog, only items it knows and has in stock can be shown.
-      if (entries && (!entry || entry.in_stock === false)) {
+      const entry = entries.get(item.item_id);
+      if (!showable(catalog, entry, filter)) {
         exclude.add(item.item_id);
         dropped++;
         continue;
       }
-      if (chosen.length < input.n) chosen.push({ item_id: item.item_id, score: item.score, entry });
+      candidates.push({ item_id: item.item_id, score: item.score, entry });
     }
-    if (chosen.length >= input.n || dropped === 0) break;
+    const { items, capped } = applyRules(candidates, rules, input.n);
+    chosen = items;
+    if (chosen.length >= input.n || (dropped === 0 && !capped) || scored.length < depth) break;
   }
 
-  return { rec_id: newRecId(), model_version: version, items: chosen.map(toItem) };
+  if (pins.length > 0) chosen = placePins(chosen, await pinned(catalog, pins, filter, exclude), input.n);
+  return { rec_id: newRecId(), model_version: version, placement: input.placement ?? null, items: chosen.map(toItem) };
 }
 
-function toItem({ item_id, score, entry }: { item_id: string; score: number; entry: CatalogItem | undefined }): RecommendedItem {
+/** Whether an item may be shown: with a catalog, it must exist and pass the filters (stock included). */
+function showable(view: CatalogView, entry: Candidate['entry'], filter: ItemFilter): boolean {
+  if (view.source === 'none') return true;
+  return entry !== undefined && matchesFilter(entry, filter);
+}
+
+/** The placement's pins that may be shown now (available, passing the filters, not excluded). */
+async function pinned(view: CatalogView, pins: Placement['pins'], filter: ItemFilter, exclude: ReadonlySet<string>) {
+  const entries = await view.load(pins.map((pin) => pin.item_id));
+  return pins.flatMap((pin) => {
+    const entry = entries.get(pin.item_id);
+    if (exclude.has(pin.item_id) || !showable(view, entry, filter)) return [];
+    return [{ candidate: { item_id: pin.item_id, score: 0, entry }, position: pin.position }];
+  });
+}
+
+function toItem({ item_id, score, entry }: Candidate): RecommendedItem {
   return {
     item_id,
     score: Math.round(score * 1e6) / 1e6,

@@ -12,7 +12,10 @@ export interface ConsumedRecord {
   partition: number;
   offset: string;
   key: string | null;
+  /** The value as text ('' for a tombstone, see {@link ConsumedRecord.tombstone}). */
   value: string;
+  /** The record has no value: a deletion on a compacted topic. */
+  tombstone: boolean;
   headers: Record<string, string>;
   /** Broker append time (topics use LogAppendTime), epoch ms. */
   timestamp: number;
@@ -52,6 +55,7 @@ export async function collect(brokers: string, topics: readonly string[] = ALL_T
           offset: message.offset,
           key: message.key?.toString() ?? null,
           value: message.value?.toString() ?? '',
+          tombstone: message.value === null,
           headers,
           timestamp: Number(message.timestamp),
         });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventType } from '../../../shared/schema/events';
-import { topicFor, INVALID_TOPIC } from '../../../shared/kafka/topics';
+import type { CatalogChange } from '../../../shared/queue/messages';
+import { CATALOG_TOPIC, topicFor, INVALID_TOPIC } from '../../../shared/kafka/topics';
 import { startTestBroker, freePort, type TestBroker } from '../../../scripts/kafka/private-broker';
 import { collect, type ConsumedRecord } from '../helpers/kafka-consume';
 import { startDevWorker, type DevWorker } from '../../../scripts/lib/dev-worker';
@@ -16,7 +17,7 @@ import { canonical, clientEvents, rejected } from './fixtures/events';
 const CONFIG = join(import.meta.dirname, 'fixtures', 'wrangler.harness.toml');
 const ADMIN = '/v1/admin';
 
-async function enqueue(worker: DevWorker, queue: 'accepted' | 'rejected', bodies: unknown[]): Promise<void> {
+async function enqueue(worker: DevWorker, queue: 'accepted' | 'rejected' | 'catalog', bodies: unknown[]): Promise<void> {
   const response = await fetch(`${worker.url}/enqueue`, { method: 'POST', body: JSON.stringify({ queue, bodies }) });
   expect(response.status).toBe(202);
 }
@@ -64,6 +65,49 @@ describe('forwarder harness (workerd + Kafka)', () => {
       const invalid = records.filter((r) => r.topic === INVALID_TOPIC);
       expect(invalid.map((r) => r.key).sort()).toEqual(['h1-bad-2', 'user-x']);
       expect(JSON.parse(invalid[0]!.value).errors).toEqual(['type: invalid discriminator']);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it("produces each queued catalog change as its item's current state, whatever the queued order", async () => {
+    const worker = await startDevWorker({ config: CONFIG, vars: { KAFKA_BROKERS: broker.brokers } });
+    workers.push(worker);
+    const run = `order-${Date.now()}`;
+    const change = (item: string, version: number, inStock: boolean | null): CatalogChange => ({
+      item_id: `${run}-${item}`,
+      version,
+      seq: version,
+      changed_at: Date.now(),
+      region: 'local',
+      item: inStock === null ? null : { item_id: `${run}-${item}`, title: `${item} v${version}`, url: `/p/${item}`, in_stock: inStock },
+    });
+    // The catalog now: a sold out at version 3, b deleted at version 2; c was never stored.
+    const current = [change('a', 3, false), change('b', 2, null)];
+    const response = await fetch(`${worker.url}/catalog/current`, { method: 'POST', body: JSON.stringify({ changes: current }) });
+    expect(response.status).toBe(200);
+    const consumer = await collect(broker.brokers, [CATALOG_TOPIC]);
+    try {
+      // Older changes, newest first and split over messages (a retry reordered them).
+      await enqueue(worker, 'catalog', [
+        { kind: 'catalog', changes: [change('a', 2, true), change('b', 1, true)] },
+        { kind: 'catalog', changes: [change('a', 1, true), change('c', 1, true)] },
+      ]);
+      const ours = (r: ConsumedRecord[]) => r.filter((x) => x.key?.startsWith(run));
+      const records = ours(await consumer.waitFor((r) => new Set(ours(r).map((x) => x.key)).size >= 2, 60_000));
+      await sleep(2_000); // Anything produced late would show up now.
+      const all = ours(consumer.records);
+      expect(records.length).toBeGreaterThan(0);
+      for (const record of all) {
+        if (record.key === `${run}-a`) {
+          expect(record.headers).toMatchObject({ op: 'upsert', version: '3' });
+          expect(JSON.parse(record.value)).toMatchObject({ title: 'a v3', in_stock: false });
+        } else {
+          expect(record.key).toBe(`${run}-b`);
+          expect(record.headers).toMatchObject({ op: 'delete', version: '2' });
+          expect(record.tombstone).toBe(true);
+        }
+      }
     } finally {
       await consumer.stop();
     }

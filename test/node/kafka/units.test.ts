@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaSettings, KafkaConfigError } from '../../../shared/kafka/config';
 import { groupByTopic, MalformedBodyError, parseQueueBody, recordsOf } from '../../../shared/kafka/records';
-import { ALL_TOPICS, ERASURE_TOPIC, topicSpecs } from '../../../shared/kafka/topics';
+import { ALL_TOPICS, CATALOG_TOPIC, ERASURE_TOPIC, topicSpecs } from '../../../shared/kafka/topics';
 import { EVENT_TYPES } from '../../../shared/schema/events';
 import { newClusterId } from '../../../scripts/kafka/broker';
 import { canonical, clientEvent, rejected } from './fixtures/events';
@@ -69,7 +69,7 @@ describe('records', () => {
       canonical(clientEvent(type as 'page_view', `evt-0000000${i}`, 'u')),
     );
     const grouped = groupByTopic(recordsOf({ kind: 'accepted', events }));
-    expect(grouped.map((g) => [g.topic, g.messages.map((m) => JSON.parse(m.value).event_id)])).toEqual([
+    expect(grouped.map((g) => [g.topic, g.messages.map((m) => JSON.parse(m.value!).event_id)])).toEqual([
       ['events.page_view', ['evt-00000000', 'evt-00000002']],
       ['events.search', ['evt-00000001']],
     ]);
@@ -86,16 +86,43 @@ describe('records', () => {
       expect(() => parseQueueBody(body), JSON.stringify(body)).toThrow(MalformedBodyError);
     }
   });
-  it('defines one topic per event type plus events.invalid', () => {
+  it('defines one topic per event type plus events.invalid, and the compacted catalog table', () => {
     expect(ALL_TOPICS).toEqual([...EVENT_TYPES.map((type) => `events.${type}`), 'events.invalid']);
-    expect(topicSpecs({ partitions: 6 }).every((spec) => spec.partitions === 6)).toBe(true);
+    expect(ALL_TOPICS).not.toContain(CATALOG_TOPIC); // the lake consumes events only
+    const specs = topicSpecs({ partitions: 6 });
+    expect(specs.every((spec) => spec.partitions === 6)).toBe(true);
+    const catalog = specs.find((spec) => spec.topic === CATALOG_TOPIC)!;
+    expect(catalog.config['cleanup.policy']).toBe('compact');
+    expect(catalog.config['retention.ms']).toBeUndefined();
+  });
+  it('catalog changes become records keyed by item: the item, or a tombstone on delete', () => {
+    const item = { item_id: 'sku-1', title: 'Mug', url: '/p/sku-1', in_stock: false };
+    const body = parseQueueBody({
+      kind: 'catalog',
+      changes: [
+        { item_id: 'sku-1', version: 3, seq: 17, changed_at: 1_767_225_600_000, region: 'eu', item },
+        { item_id: 'sku-2', version: 2, seq: 18, changed_at: 1_767_225_600_001, region: 'eu', item: null },
+      ],
+    });
+    const [upsert, tombstone] = recordsOf(body);
+    expect(upsert).toEqual({
+      topic: 'catalog.items',
+      key: 'sku-1',
+      value: JSON.stringify(item),
+      headers: { op: 'upsert', version: '3', seq: '17', region: 'eu', changed_at: '1767225600000' },
+      timestamp: '1767225600000',
+    });
+    expect(tombstone).toMatchObject({ topic: 'catalog.items', key: 'sku-2', value: null, headers: { op: 'delete', version: '2' } });
+    for (const bad of [{ kind: 'catalog' }, { kind: 'catalog', changes: [{ item_id: 'x', version: '1', seq: 1, item: null }] }]) {
+      expect(() => parseQueueBody(bad)).toThrow(MalformedBodyError);
+    }
   });
 
   it('creates users.erasure beside them, kept forever (the record of erasures, replayed onto a restored lake)', () => {
     const specs = topicSpecs();
-    expect(specs.map((spec) => spec.topic)).toEqual([...ALL_TOPICS, ERASURE_TOPIC]);
+    expect(specs.map((spec) => spec.topic)).toEqual([...ALL_TOPICS, ERASURE_TOPIC, CATALOG_TOPIC]);
     expect(ERASURE_TOPIC).toBe('users.erasure');
-    expect(specs.at(-1)!.config['retention.ms']).toBe('-1');
+    expect(specs.find((spec) => spec.topic === ERASURE_TOPIC)!.config['retention.ms']).toBe('-1');
   });
 });
 

@@ -122,6 +122,21 @@ const json = (method: string, body: unknown, headers: Record<string, string> = {
   body: typeof body === 'string' ? body : JSON.stringify(body),
 });
 
+/** A request with the admin token (which the catalog API accepts too). */
+const admin = (path: string, init: RequestInit = {}) =>
+  call(path, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
+
+/** Run the cases in order, check each response against the document, and return `operation status` of each. */
+async function documentedStatuses(cases: [string, () => Promise<Response>][]): Promise<string[]> {
+  const statuses: string[] = [];
+  for (const [operation, request] of cases) {
+    const response = await request();
+    statuses.push(`${operation} ${response.status}`);
+    await expectDocumented(operation, response);
+  }
+  return statuses;
+}
+
 describe('responses match the document', () => {
   it('public routes, successes and errors', async () => {
     const user = userId('contract');
@@ -135,9 +150,20 @@ describe('responses match the document', () => {
       ['GET /v1/health', call('/v1/health')],
       ['GET /v1/recommendations', call(`/v1/recommendations?user_id=${user}&n=3`)],
       ['GET /v1/recommendations', call('/v1/recommendations?user_id=a&context=product')],
+      [
+        'GET /v1/recommendations',
+        call(
+          `/v1/recommendations?user_id=${user}&placement=home&category=Mugs&brand=Acme&min_price=1&max_price=9&in_stock=true&exclude=a,b`,
+        ),
+      ],
+      ['GET /v1/recommendations', call(`/v1/recommendations?user_id=${user}&min_price=9&max_price=1`)],
       ['GET /v1/items/{item_id}/similar', call('/v1/items/sku-1/similar?n=2')],
+      ['GET /v1/items/{item_id}/similar', call('/v1/items/sku-1/similar?n=2&placement=product&brand=Acme')],
       ['GET /v1/items/{item_id}/similar', call('/v1/items/sku-1/similar?n=0')],
+      ['GET /v1/items/{item_id}/similar', call('/v1/items/sku-1/similar?exclude=a%20b')],
       ['GET /v1/widgets/recommendations', call(`/v1/widgets/recommendations?user_id=${user}`)],
+      ['GET /v1/widgets/recommendations', call(`/v1/widgets/recommendations?user_id=${user}&placement=home&in_stock=false`)],
+      ['GET /v1/widgets/recommendations', call(`/v1/widgets/recommendations?user_id=${user}&placement=Home`)],
       ['GET /v1/widgets/recommendations', call(`/v1/widgets/recommendations?user_id=${user}&href=//evil`)],
       ['GET /beacon.js', call('/beacon.js')],
       ['GET /demo', call('/demo')],
@@ -156,20 +182,81 @@ describe('responses match the document', () => {
     await expectDocumented('GET /beacon.js', await call('/beacon.js', { headers: { 'if-none-match': script.headers.get('etag')! } }));
   });
 
-  it('admin routes: 401 without a token, 403 without a configured one', async () => {
-    for (const operation of documentedOperations(document).filter((op) => op.includes('/v1/admin/'))) {
+  it('admin and catalog routes: 401 without a token, 403 without a configured one', async () => {
+    const secured = documentedOperations(document).filter((op) => op.includes('/v1/admin/') || op.includes('/v1/catalog/'));
+    expect(secured.filter((op) => op.includes('/v1/catalog/')).length).toBeGreaterThanOrEqual(5);
+    for (const operation of secured) {
       const [method, template] = operation.split(' ') as [string, string];
-      const path = template.replace('{user_id}', 'u-1').replace('{version}', 'v1').replace('{file}', 'manifest.json');
+      const path = template
+        .replace('{user_id}', 'u-1')
+        .replace('{version}', 'v1')
+        .replace('{file}', 'manifest.json')
+        .replace('{item_id}', 'sku-1')
+        .replace('{name}', 'home');
       await expectDocumented(operation, await call(path, { method }));
-      const unset = { ...env, ADMIN_TOKEN: undefined } as Env;
+      const unset = { ...env, ADMIN_TOKEN: undefined, CATALOG_TOKEN: undefined } as Env;
       await expectDocumented(operation, await app.fetch(new Request(`https://edge.test${path}`, { method, headers: ADMIN }), unset));
     }
   });
 
+  it('catalog routes with a token, successes and errors', async () => {
+    const item = { item_id: 'contract-1', title: 'Mug', url: '/p/contract-1', categories: ['Home', 'Mugs'], price: 4.5, currency: 'GBP' };
+    const cases: [string, () => Promise<Response>][] = [
+      ['PUT /v1/catalog/items', () => admin('/v1/catalog/items', json('PUT', { items: [item, { item_id: 'x' }] }))],
+      ['PUT /v1/catalog/items', () => admin('/v1/catalog/items', json('PUT', '{"items": ['))],
+      ['PUT /v1/catalog/items', () => admin('/v1/catalog/items', json('PUT', { items: Array.from({ length: 1001 }, () => item) }))],
+      ['PUT /v1/catalog/items', () => admin('/v1/catalog/items', json('PUT', 'x'.repeat(1024 * 1024 + 1)))],
+      ['GET /v1/catalog/items/{item_id}', () => admin('/v1/catalog/items/contract-1')],
+      ['GET /v1/catalog/items/{item_id}', () => admin('/v1/catalog/items/a%20b')],
+      ['GET /v1/catalog/items/{item_id}', () => admin('/v1/catalog/items/never-there')],
+      ['PATCH /v1/catalog/items/{item_id}', () => admin('/v1/catalog/items/contract-1', json('PATCH', { in_stock: false }))],
+      ['PATCH /v1/catalog/items/{item_id}', () => admin('/v1/catalog/items/contract-1', json('PATCH', { title: null }))],
+      ['PATCH /v1/catalog/items/{item_id}', () => admin('/v1/catalog/items/never-there', json('PATCH', { price: 1 }))],
+      ['PATCH /v1/catalog/items/{item_id}', () => admin('/v1/catalog/items/contract-1', json('PATCH', 'x'.repeat(70 * 1024)))],
+      ['DELETE /v1/catalog/items/{item_id}', () => admin('/v1/catalog/items/contract-1', { method: 'DELETE' })],
+      ['DELETE /v1/catalog/items/{item_id}', () => admin('/v1/catalog/items/contract-1', { method: 'DELETE' })],
+      ['GET /v1/catalog/stats', () => admin('/v1/catalog/stats')],
+      [
+        'PUT /v1/admin/placements/{name}',
+        () => admin('/v1/admin/placements/home', json('PUT', { boosts: [{ brand: 'Acme', multiplier: 2 }] })),
+      ],
+      ['PUT /v1/admin/placements/{name}', () => admin('/v1/admin/placements/home', json('PUT', { strategy: 'nope' }))],
+      ['PUT /v1/admin/placements/{name}', () => admin('/v1/admin/placements/home', json('PUT', 'x'.repeat(40 * 1024)))],
+      ['GET /v1/admin/placements', () => admin('/v1/admin/placements')],
+      ['GET /v1/admin/placements/{name}', () => admin('/v1/admin/placements/home')],
+      ['GET /v1/admin/placements/{name}', () => admin('/v1/admin/placements/NOPE!')],
+      ['DELETE /v1/admin/placements/{name}', () => admin('/v1/admin/placements/home', { method: 'DELETE' })],
+      ['DELETE /v1/admin/placements/{name}', () => admin('/v1/admin/placements/home', { method: 'DELETE' })],
+    ];
+    const statuses = await documentedStatuses(cases);
+    expect(statuses).toEqual([
+      'PUT /v1/catalog/items 200',
+      'PUT /v1/catalog/items 400',
+      'PUT /v1/catalog/items 413',
+      'PUT /v1/catalog/items 413',
+      'GET /v1/catalog/items/{item_id} 200',
+      'GET /v1/catalog/items/{item_id} 400',
+      'GET /v1/catalog/items/{item_id} 404',
+      'PATCH /v1/catalog/items/{item_id} 200',
+      'PATCH /v1/catalog/items/{item_id} 400',
+      'PATCH /v1/catalog/items/{item_id} 404',
+      'PATCH /v1/catalog/items/{item_id} 413',
+      'DELETE /v1/catalog/items/{item_id} 200',
+      'DELETE /v1/catalog/items/{item_id} 404',
+      'GET /v1/catalog/stats 200',
+      'PUT /v1/admin/placements/{name} 200',
+      'PUT /v1/admin/placements/{name} 400',
+      'PUT /v1/admin/placements/{name} 413',
+      'GET /v1/admin/placements 200',
+      'GET /v1/admin/placements/{name} 200',
+      'GET /v1/admin/placements/{name} 400',
+      'DELETE /v1/admin/placements/{name} 200',
+      'DELETE /v1/admin/placements/{name} 404',
+    ]);
+  });
+
   it('admin routes with the token, successes and errors', async () => {
     const user = userId('contract-admin');
-    const admin = (path: string, init: RequestInit = {}) =>
-      call(path, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
     const cases: [string, () => Promise<Response>][] = [
       ['GET /v1/admin/users/{user_id}', () => admin(`/v1/admin/users/${user}`)],
       ['GET /v1/admin/users/{user_id}', () => admin('/v1/admin/users/a%20b')],
@@ -201,12 +288,7 @@ describe('responses match the document', () => {
       ['POST /v1/admin/dead-letters/redrive', () => admin('/v1/admin/dead-letters/redrive', { method: 'POST' })],
       ['POST /v1/admin/dead-letters/redrive', () => admin('/v1/admin/dead-letters/redrive?limit=x', { method: 'POST' })],
     ];
-    const statuses: string[] = [];
-    for (const [operation, request] of cases) {
-      const response = await request();
-      statuses.push(`${operation} ${response.status}`);
-      await expectDocumented(operation, response);
-    }
+    const statuses = await documentedStatuses(cases);
     // The cases reach the statuses they are meant to (a typo would otherwise test a 404).
     expect(statuses).toEqual([
       'GET /v1/admin/users/{user_id} 200',

@@ -28,10 +28,10 @@ declare namespace Epr {
     /** Prefer sending purchases from your backend (docs/storefront.md): confirmed orders are the truth. */
     purchase: { items: PurchaseLine[]; order_id?: string; currency?: string };
     search: { query: string };
-    /** A recommendation list shown to the shopper: its `rec_id` and the item ids in order. */
-    rec_impression: { rec_id: string; item_ids: string[] };
-    /** A recommended item clicked: the list's `rec_id` and the item. */
-    rec_click: { rec_id: string; item_id: string };
+    /** A recommendation list shown to the shopper: its `rec_id`, the item ids in order, and the `placement` its response echoed. */
+    rec_impression: { rec_id: string; item_ids: string[]; placement?: string };
+    /** A recommended item clicked: the list's `rec_id`, the item, and the list's `placement`. */
+    rec_click: { rec_id: string; item_id: string; placement?: string };
     /**
      * A login: the anonymous visitor `anonymous_id` is this customer from now on, and the
      * edge merges the two. Prefer `epr.identify()`, which sends it (as `POST /v1/identify`)

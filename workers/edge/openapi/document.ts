@@ -6,7 +6,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Env } from 'hono';
 import { z } from 'zod';
-import { ADMIN_SECURITY } from './routes';
+import { ADMIN_SECURITY, CATALOG_SECURITY } from './routes';
 
 /** The shape `GET /openapi.json` documents for itself (the document is checked against it once, when built). */
 export const openApiObjectSchema = z
@@ -26,9 +26,9 @@ const INFO = {
     '',
     '**Errors.** Every error response has the body `{"error": code, "message": text}`: branch on `error`, show `message`. The one extension is finalize\'s 422, which adds `problems` (every problem found in the artifact).',
     '',
-    '**Admin routes** (`/v1/admin/...`) need `Authorization: Bearer <ADMIN_TOKEN>`; without a configured token (16+ characters) they answer 403 to everyone.',
+    '**Admin routes** (`/v1/admin/...`) need `Authorization: Bearer <ADMIN_TOKEN>`; without a configured token (16+ characters) they answer 403 to everyone. **Catalog routes** (`/v1/catalog/...`) take `CATALOG_TOKEN` or `ADMIN_TOKEN`.',
     '',
-    '**Limits.** Ids are 1-128 printable ASCII characters; `POST /v1/events` takes at most 500 events or 256 KiB; `n` is 1-50.',
+    '**Limits.** Ids are 1-128 printable ASCII characters; `POST /v1/events` takes at most 500 events or 256 KiB; `PUT /v1/catalog/items` at most 1,000 items or 1 MiB; `n` is 1-50.',
   ].join('\n'),
   license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
 };
@@ -39,8 +39,13 @@ const TAGS = [
   { name: 'storefront', description: 'What a shop page loads: the script and the widget.' },
   { name: 'demo', description: 'The demo shop of `npm start`.' },
   { name: 'operations', description: 'Health.' },
+  { name: 'catalog', description: 'The live catalog: items upserted, patched and deleted, live in recommendations within seconds.' },
+  { name: 'admin: placements', description: 'Named placements and their merchandising rules (filters, boosts, pins, caps, strategy).' },
   { name: 'admin: models', description: 'Upload, validate, activate, canary and roll back models.' },
-  { name: 'admin: catalogs', description: 'Upload, validate and activate catalogs.' },
+  {
+    name: 'admin: catalogs',
+    description: 'Upload, validate and activate batch catalog artifacts (superseded by the live catalog once it has items).',
+  },
   { name: 'admin: users', description: "One user's state; forgetting a user." },
   { name: 'admin: dead letters', description: 'Events Kafka could not take, archived in R2, and their redrive.' },
   { name: 'docs', description: 'This contract.' },
@@ -56,6 +61,11 @@ export function openApiDocument<E extends Env>(app: OpenAPIHono<E>): Document {
       type: 'http',
       scheme: 'bearer',
       description: 'The ADMIN_TOKEN secret of the deployment.',
+    });
+    app.openAPIRegistry.registerComponent('securitySchemes', CATALOG_SECURITY, {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'The CATALOG_TOKEN secret of the deployment (for feed jobs; the ADMIN_TOKEN works too).',
     });
     document = openApiObjectSchema.parse(app.getOpenAPI31Document({ openapi: '3.1.0', info: INFO, tags: TAGS }));
     documents.set(app, document);

@@ -13,6 +13,8 @@ import type { AppEnv } from '../types';
 
 /** Name of the admin bearer-token security scheme in the document. */
 export const ADMIN_SECURITY = 'adminToken';
+/** Name of the catalog bearer-token security scheme (CATALOG_TOKEN; the admin token works too). */
+export const CATALOG_SECURITY = 'catalogToken';
 
 /** A new route module; `E` narrows the bindings for modules also mounted by test harnesses. */
 export function createRoutes<E extends Env = AppEnv>(): OpenAPIHono<E> {
@@ -83,5 +85,25 @@ export function adminRoute<const P extends string, const R extends Omit<RouteCon
     ...route,
     security: [{ [ADMIN_SECURITY]: [] }],
     responses: { ...route.responses, ...ADMIN_ERRORS, ...INTERNAL_ERROR },
+  });
+}
+
+/** What every catalog route answers before its handler runs (app.ts applies the auth once). */
+const CATALOG_ERRORS = {
+  401: ADMIN_ERRORS[401],
+  403: errorResponse(
+    '`catalog_disabled`: neither a usable CATALOG_TOKEN nor ADMIN_TOKEN secret is configured, so the catalog API is off (fail closed).',
+  ),
+};
+
+/** Either token will do (OpenAPI: alternatives are separate requirement objects). */
+const CATALOG_SECURITY_REQUIREMENTS: Array<Record<string, string[]>> = [{ [CATALOG_SECURITY]: [] }, { [ADMIN_SECURITY]: [] }];
+
+/** A catalog API route: bearer security (CATALOG_TOKEN or ADMIN_TOKEN), with the 401, 403 and 500 every catalog route can give. */
+export function catalogRoute<const P extends string, const R extends Omit<RouteConfig, 'path'> & { path: P }>(route: R) {
+  return createRoute({
+    ...route,
+    security: CATALOG_SECURITY_REQUIREMENTS,
+    responses: { ...route.responses, ...CATALOG_ERRORS, ...INTERNAL_ERROR },
   });
 }

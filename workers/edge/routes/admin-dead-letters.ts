@@ -10,12 +10,13 @@
 import { z } from 'zod';
 import { kafkaSettings, KafkaConfigError, type KafkaEnv } from '../../../shared/kafka/config';
 import { listDeadLetters, redriveDeadLetters } from '../../forwarder/dead-letters';
+import { currentChanges } from '../../../durable-objects/catalog/reader';
 import { jsonError } from '../errors';
 import { adminRoute, createRoutes, errorResponse, jsonResponse } from '../openapi/routes';
 import { deadLetterListingSchema, redriveResultSchema } from '../openapi/schemas';
 
 /** Bindings these routes use (a subset of the Worker's `Env`). */
-type DeadLetterEnv = { Bindings: KafkaEnv & { DEAD_LETTERS: R2Bucket } };
+type DeadLetterEnv = { Bindings: KafkaEnv & { DEAD_LETTERS: R2Bucket; CATALOG?: Env['CATALOG'] } };
 
 const limit = (fallback: number, max: number) =>
   z.coerce
@@ -74,7 +75,12 @@ export const deadLetterRoutes = createRoutes<DeadLetterEnv>()
       throw error;
     }
     if (settings === null) return jsonError(c, 409, 'kafka_not_configured', 'KAFKA_BROKERS is empty: nowhere to redrive to');
-    const result = await redriveDeadLetters(c.env.DEAD_LETTERS, settings, { limit: c.req.valid('query').limit });
+    const catalog = c.env.CATALOG;
+    const result = await redriveDeadLetters(c.env.DEAD_LETTERS, settings, {
+      limit: c.req.valid('query').limit,
+      // Archived catalog changes go out as the items' current state (never an older one last).
+      ...(catalog ? { currentCatalog: (ids: readonly string[]) => currentChanges({ CATALOG: catalog }, ids) } : {}),
+    });
     if (result.error !== null) {
       return jsonError(
         c,

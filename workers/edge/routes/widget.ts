@@ -4,7 +4,7 @@
  * storefront (or beacon.js) drops into a placeholder.
  */
 import { z } from 'zod';
-import { recommendationQueryFields, recommendationRequest, requireProductItem } from '../../../shared/recs/api';
+import { recommendationQueryFields, recommendationRequest, requirePriceRange, requireProductItem } from '../../../shared/recs/api';
 import { recommendFor } from '../../../durable-objects/user-state/client';
 import { noCost } from '../../../shared/cost/units';
 import { reportCost } from '../cost';
@@ -12,16 +12,18 @@ import { createRoutes, errorResponse, htmlResponse, storefrontRoute } from '../o
 import { renderWidget } from '../widget/render';
 import { refuseUnprovenRead } from '../identity/read-proof';
 
-const widgetQuerySchema = requireProductItem(
-  recommendationQueryFields.extend({
-    title: z.string().trim().min(1).max(80).default('Recommended for you').meta({ description: 'The heading of the widget.' }),
-    href: z
-      .string()
-      .max(200)
-      .regex(/^\/[^/]/, 'must be a root-relative path')
-      .optional()
-      .meta({ description: 'Link pattern for items, e.g. `/demo/product/{id}` (overrides catalog URLs).', examples: ['/p/{id}'] }),
-  }),
+const widgetQuerySchema = requirePriceRange(
+  requireProductItem(
+    recommendationQueryFields.extend({
+      title: z.string().trim().min(1).max(80).default('Recommended for you').meta({ description: 'The heading of the widget.' }),
+      href: z
+        .string()
+        .max(200)
+        .regex(/^\/[^/]/, 'must be a root-relative path')
+        .optional()
+        .meta({ description: 'Link pattern for items, e.g. `/demo/product/{id}` (overrides catalog URLs).', examples: ['/p/{id}'] }),
+    }),
+  ),
 );
 
 const route = storefrontRoute(
@@ -32,7 +34,7 @@ const route = storefrontRoute(
     tags: ['storefront'],
     summary: 'Recommendations as an HTML fragment',
     description:
-      'The same list as `GET /v1/recommendations` (the same `user_id` / `user_hash` rules), rendered as an accessible fragment with `data-epr-rec-id` and `data-epr-item-id` for beacon.js. Every value is escaped.',
+      'The same list as `GET /v1/recommendations` (the same `user_id` / `user_hash` rules, placement and filters included), rendered as an accessible fragment with `data-epr-rec-id`, `data-epr-placement` and `data-epr-item-id` for beacon.js. Every value is escaped.',
     request: { query: widgetQuerySchema },
     responses: {
       200: {

@@ -1,7 +1,8 @@
 /**
  * Renders a recommendation response as an accessible HTML fragment: a labelled section
- * with a list of links. The `rec_id` and every item id are data attributes, which is
- * all beacon.js needs to report impressions and clicks (rec_impression / rec_click).
+ * with a list of links. The `rec_id`, the placement and every item id are data
+ * attributes, which is all beacon.js needs to report impressions and clicks
+ * (rec_impression / rec_click, with their placement for attribution).
  */
 import type { RecommendationResponse, RecommendedItem } from '../../../shared/recs/api';
 import { escapeHtml, safeUrl } from './escape';
@@ -23,6 +24,7 @@ export function renderWidget(response: RecommendationResponse, options: WidgetOp
   const items = response.items.map((item, position) => renderItem(item, position, options)).join('');
   return (
     `<section class="epr-widget" aria-labelledby="${escapeHtml(headingId)}" data-epr-rec-id="${escapeHtml(response.rec_id)}"` +
+    (response.placement ? ` data-epr-placement="${escapeHtml(response.placement)}"` : '') +
     ` data-epr-model="${escapeHtml(response.model_version ?? '')}" data-epr-count="${response.items.length}">` +
     `<style>${WIDGET_CSS}</style>` +
     `<h2 id="${escapeHtml(headingId)}">${escapeHtml(options.title)}</h2>` +

@@ -7,8 +7,24 @@
 /** `error` of the 403 the edge answers to a page whose origin is not in ALLOWED_ORIGINS. */
 export const ORIGIN_REFUSED = 'origin_not_allowed';
 
-/** The `data-*` attributes of a widget placeholder that become query parameters (`item-id` → `item_id`). */
-export const WIDGET_PARAMS = ['context', 'n', 'item-id', 'title', 'href'] as const;
+/**
+ * The `data-*` attributes of a widget placeholder that become query parameters
+ * (`item-id` → `item_id`): presentation, the placement, and the per-request filters.
+ */
+export const WIDGET_PARAMS = [
+  'context',
+  'n',
+  'item-id',
+  'title',
+  'href',
+  'placement',
+  'category',
+  'brand',
+  'min-price',
+  'max-price',
+  'in-stock',
+  'exclude',
+] as const;
 
 /** Prefix of the anonymous ids beacon.js mints: `anon_` and 22 URL-safe random characters (132 bits). */
 export const ANON_PREFIX = 'anon_';

@@ -1,11 +1,12 @@
 /**
  * Recommendation widgets. A `data-epr-widget` placeholder is filled with the edge's HTML
  * fragment (`GET /v1/widgets/recommendations`) for its attributes (`data-context`,
- * `data-n`, `data-item-id`, `data-title`, `data-href`), and filled again only when those
- * change, so a single-page app that re-points a placeholder at another product gets new
- * recommendations and one that merely re-renders does not cost a request. A list at
- * least half in view sends one rec_impression; a click on one of its items sends
- * rec_click at once (the click usually leaves the page).
+ * `data-n`, `data-item-id`, `data-title`, `data-href`, `data-placement` and the filters,
+ * see WIDGET_PARAMS), and filled again only when those change, so a single-page app that
+ * re-points a placeholder at another product gets new recommendations and one that
+ * merely re-renders does not cost a request. A list at least half in view sends one
+ * rec_impression; a click on one of its items sends rec_click at once (the click usually
+ * leaves the page). Both carry the list's placement (`data-epr-placement`), for attribution.
  */
 import { uid, who } from './ids';
 import { WIDGET_PARAMS } from './protocol';
@@ -18,6 +19,11 @@ const filled = new WeakMap<Element, string>();
 const seen = new Set<string>();
 
 const recId = (el: Element) => el.getAttribute('data-epr-rec-id');
+/** `{placement}` of a filled list, or nothing when the list has none. */
+const placed = (list: Element) => {
+  const placement = list.getAttribute('data-epr-placement');
+  return placement ? { placement } : {};
+};
 
 const impressions: IntersectionObserver | undefined =
   window.IntersectionObserver &&
@@ -29,7 +35,7 @@ const impressions: IntersectionObserver | undefined =
         seen.add(id);
         impressions!.unobserve(target);
         const items = [...target.querySelectorAll('li[data-epr-item-id]')].map((li) => li.getAttribute('data-epr-item-id')!);
-        if (items.length) track('rec_impression', { rec_id: id, item_ids: items.slice(0, 100) });
+        if (items.length) track('rec_impression', { rec_id: id, item_ids: items.slice(0, 100), ...placed(target) });
       }
     },
     { threshold: 0.5 },
@@ -88,6 +94,6 @@ export function recClick(target: Element): void {
   const item = target.closest('[data-epr-item-id]');
   const list = item?.closest('[data-epr-rec-id]');
   if (!item || !list) return;
-  track('rec_click', { rec_id: recId(list)!, item_id: item.getAttribute('data-epr-item-id')! });
+  track('rec_click', { rec_id: recId(list)!, item_id: item.getAttribute('data-epr-item-id')!, ...placed(list) });
   flushOnExit();
 }

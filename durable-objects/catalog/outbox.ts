@@ -1,0 +1,100 @@
+/**
+ * The catalog object's outbox: every change is written here in the transaction that
+ * commits it, so an acknowledged change always reaches the queue (and from there Kafka
+ * `catalog.items`) even if the object is evicted right after answering. Rows are sent in
+ * `seq` order, packed into queue messages, and deleted only after the queue accepted
+ * them; the object's alarm retries a failed send. Delivery is at least once: a consumer
+ * keeps the highest `version` per item, so a repeated change is harmless.
+ */
+import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, utf8Length, type CatalogChange } from '../../shared/queue/messages';
+import type { MeteredSql } from './metered-sql';
+
+/** Rows read per drain round; a backlog (a big import) drains over several rounds. */
+const ROWS_PER_ROUND = 1000;
+/** `{"kind":"catalog","changes":[` … `]}` */
+const ENVELOPE_BYTES = 32;
+
+export class ChangeOutbox {
+  /** Queue messages and sendBatch calls so far (the object's cost counters). */
+  readonly sent = { messages: 0, batches: 0, changes: 0 };
+
+  constructor(
+    private readonly sql: MeteredSql,
+    private readonly queue: Queue,
+  ) {}
+
+  /** Append changes; call inside the transaction that commits them. */
+  add(changes: readonly CatalogChange[]): void {
+    if (changes.length === 0) return;
+    this.sql.run(
+      'INSERT INTO outbox (seq, body) SELECT value ->> 0, value ->> 1 FROM json_each(?)',
+      JSON.stringify(changes.map((change) => [change.seq, JSON.stringify(change)])),
+    );
+  }
+
+  /** Changes waiting for the queue. */
+  pending(): number {
+    return this.sql.one<{ n: number }>('SELECT count(*) AS n FROM outbox').n;
+  }
+
+  /**
+   * Send everything pending, oldest first; throws on the first failed send, leaving that
+   * message and everything after it for the next attempt. Returns the changes sent.
+   */
+  async drain(): Promise<number> {
+    let delivered = 0;
+    for (;;) {
+      const rows = this.sql.all<{ seq: number; body: string }>('SELECT seq, body FROM outbox ORDER BY seq LIMIT ?', ROWS_PER_ROUND);
+      if (rows.length === 0) return delivered;
+      for (const batch of batchesOf(messagesOf(rows))) {
+        await this.queue.sendBatch(batch.map((message) => ({ body: message.body, contentType: 'json' as const })));
+        const last = batch[batch.length - 1]!.lastSeq;
+        this.sql.run('DELETE FROM outbox WHERE seq <= ?', last);
+        const changes = batch.reduce((n, message) => n + message.body.changes.length, 0);
+        delivered += changes;
+        this.sent.messages += batch.length;
+        this.sent.batches += 1;
+        this.sent.changes += changes;
+      }
+    }
+  }
+}
+
+interface PackedMessage {
+  body: { kind: 'catalog'; changes: CatalogChange[] };
+  bytes: number;
+  lastSeq: number;
+}
+
+/** Pack rows (in seq order) into queue messages of at most MAX_MESSAGE_BYTES. */
+function messagesOf(rows: ReadonlyArray<{ seq: number; body: string }>): PackedMessage[] {
+  const messages: PackedMessage[] = [];
+  let current: PackedMessage | null = null;
+  for (const row of rows) {
+    const bytes = utf8Length(row.body) + 1;
+    if (!current || current.bytes + bytes > MAX_MESSAGE_BYTES) {
+      current = { body: { kind: 'catalog', changes: [] }, bytes: ENVELOPE_BYTES, lastSeq: row.seq };
+      messages.push(current);
+    }
+    current.body.changes.push(JSON.parse(row.body) as CatalogChange);
+    current.bytes += bytes;
+    current.lastSeq = row.seq;
+  }
+  return messages;
+}
+
+/** Group messages into sendBatch calls within the per-call limits. */
+function* batchesOf(messages: PackedMessage[]): Generator<PackedMessage[]> {
+  let batch: PackedMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    if (batch.length > 0 && (batch.length >= MAX_BATCH_MESSAGES || bytes + message.bytes > MAX_BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(message);
+    bytes += message.bytes;
+  }
+  if (batch.length > 0) yield batch;
+}
