@@ -3,6 +3,8 @@
 // optional here on purpose: code must handle a missing secret (e.g. admin refuses all).
 interface Env {
   ADMIN_TOKEN?: string;
+  /** The second valid admin token, for rotation without downtime (workers/edge/auth.ts). */
+  ADMIN_TOKEN_NEXT?: string;
   KAFKA_SASL_USERNAME?: string;
   KAFKA_SASL_PASSWORD?: string;
   /** Key of the customer-id proofs (`user_hash`, docs/identity.md); verification is off while unset. */
