@@ -20,7 +20,10 @@ export const printableIdSchema = z
 export const VERSION_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** {@link VERSION_PATTERN} as a schema, with the message clients see. */
-export const versionSchema = z.string().regex(VERSION_PATTERN, 'must be a version name: 1-64 of A-Z a-z 0-9 _ . -');
+export const versionSchema = z
+  .string()
+  .max(64) // the pattern's bound, stated so the contract documents it
+  .regex(VERSION_PATTERN, 'must be a version name: 1-64 of A-Z a-z 0-9 _ . -');
 
 /** Most issues reported for one input; the first ones tell the developer what to fix. */
 const MAX_ISSUES = 20;

@@ -8,11 +8,13 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import { auditLog } from './audit-log';
 import { requireAdmin } from './auth';
 import { storefrontCors } from './cors';
 import { jsonError, validationHook } from './errors';
 import { openApiDocument, openApiObjectSchema } from './openapi/document';
 import { jsonResponse, publicRoute } from './openapi/routes';
+import { rateLimit } from './rate-limit';
 import { adminActiveRoutes, adminCatalogsRoutes, adminModelsRoutes } from './routes/admin-models';
 import { adminUsersRoutes } from './routes/admin-users';
 import { beaconRoutes } from './routes/beacon';
@@ -30,10 +32,15 @@ import type { AppEnv } from './types';
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-// Storefront routes answer browsers on shop origins; the admin API never does.
+// Storefront routes answer browsers on shop origins; the admin API never does. Each
+// piece is mounted once here, so a route added later gets it without asking:
+// - CORS and the origin check, then the per-client rate limit (its 429 carries CORS
+//   headers, so a page's script can read it and back off);
+// - the admin audit log, in front of the authentication so refused attempts are logged.
 const cors = storefrontCors();
 app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/admin/') ? next() : cors(c, next)));
-app.use('/v1/admin/*', ...requireAdmin());
+app.use('/v1/*', rateLimit());
+app.use('/v1/admin/*', auditLog(), ...requireAdmin());
 
 app.route('/v1/events', eventsRoutes);
 app.route('/v1/health', healthRoutes);

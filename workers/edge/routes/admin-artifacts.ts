@@ -33,6 +33,7 @@ export function artifactRoutes(kind: ArtifactKind) {
   const Kind = kind === 'model' ? 'Model' : 'Catalog';
   const fileParam = z
     .string()
+    .max(64)
     .refine((file) => isValidFile(kind, file), `must be one of ${FILES[kind]}`)
     .meta({ description: `One of ${FILES[kind]} (the slash may be sent as is or as %2F).`, examples: ['manifest.json'] });
 
