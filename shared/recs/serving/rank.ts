@@ -11,7 +11,15 @@ import type { CatalogItem, ScoredList } from '../../model/format';
 import { anchorItems, scoreCandidates, type Interaction, type RecommendationContext } from '../../scoring/score';
 import { newRecId, type RecommendationResponse, type RecommendedItem } from '../api';
 import { modelVersionFor, readPointer } from '../registry/pointer';
-import { loadCatalogItems, loadCatalogManifest, loadModelManifest, loadNeighbours, loadPopularity, peekCatalogItem } from './store';
+import {
+  loadCatalogItems,
+  loadCatalogManifest,
+  loadModelManifest,
+  loadNeighbours,
+  loadPopularity,
+  ownEntry,
+  peekCatalogItem,
+} from './store';
 import type { ArtifactBucket } from '../bucket';
 
 /** Rounds of "score, drop unavailable, score again" before settling for fewer items. */
@@ -57,7 +65,7 @@ export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<Re
   const catalogManifest = catalogVersion ? await safely(() => loadCatalogManifest(bucket, catalogVersion)) : null;
   const categoryOf = (itemId: string): string | undefined =>
     (catalogVersion && catalogManifest ? peekCatalogItem(catalogVersion, catalogManifest, itemId)?.category : undefined) ??
-    popularity?.item_category[itemId];
+    ownEntry(popularity?.item_category, itemId);
 
   // Trending comes from live traffic, not the model: it can be full of items the catalog
   // no longer sells. Filter it up front; the re-scoring rounds below only absorb a few
@@ -78,9 +86,9 @@ export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<Re
   }
   if (popularity) {
     const category = input.categoryFallback && input.contextItemId ? categoryOf(input.contextItemId) : undefined;
-    const byCategory = category === undefined ? undefined : popularity.by_category[category];
+    const byCategory = category === undefined ? undefined : ownEntry(popularity.by_category, category);
     if (byCategory) fallbacks.push(byCategory);
-    const regional = popularity.by_region[input.region];
+    const regional = ownEntry(popularity.by_region, input.region);
     if (regional) fallbacks.push(regional);
     fallbacks.push(popularity.global);
   }

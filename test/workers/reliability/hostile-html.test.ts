@@ -189,6 +189,17 @@ describe('hostile catalog data', () => {
     }
   });
 
+  it('ids naming Object.prototype members are unknown ids, not a 500 (found by bench:fuzz)', async () => {
+    const bindings = { ...env, MODELS: hostileBucket() };
+    for (const id of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const page = await app.fetch(new Request(`https://edge.test/demo/product/${id}`), bindings);
+      expect(page.status, id).toBe(404);
+      const similar = await app.fetch(new Request(`https://edge.test/v1/items/${id}/similar?n=3`), bindings);
+      expect(similar.status, id).toBe(200);
+      expect(((await similar.json()) as { items: unknown[] }).items.length, id).toBe(3);
+    }
+  });
+
   it('/docs keeps its strict policy', async () => {
     const response = await app.fetch(new Request('https://edge.test/docs'), env);
     const csp = response.headers.get('content-security-policy') ?? '';
