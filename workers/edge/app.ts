@@ -13,6 +13,7 @@ import { requireAdmin } from './auth';
 import { storefrontCors } from './cors';
 import { jsonError, validationHook } from './errors';
 import { openApiDocument, openApiObjectSchema } from './openapi/document';
+import { allowedMethods } from './openapi/methods';
 import { jsonResponse, publicRoute } from './openapi/routes';
 import { rateLimit } from './rate-limit';
 import { adminActiveRoutes, adminCatalogsRoutes, adminModelsRoutes } from './routes/admin-models';
@@ -71,7 +72,15 @@ app.openapi(
   (c) => c.json(openApiDocument(app), 200),
 );
 
-app.notFound((c) => jsonError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+app.notFound((c) => {
+  // A documented path with another method: 405 and what it allows, not "no such path".
+  const allowed = allowedMethods(openApiDocument(app).paths as Record<string, Record<string, unknown>>, c.req.path);
+  if (allowed.length > 0) {
+    c.header('Allow', allowed.join(', '));
+    return jsonError(c, 405, 'method_not_allowed', `${c.req.method} is not supported on ${c.req.path}; allowed: ${allowed.join(', ')}`);
+  }
+  return jsonError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
+});
 app.onError((error, c) => {
   // hono's own middleware throws its answer (bearer auth: our 401 body); keep it.
   if (error instanceof HTTPException && error.status < 500) {
