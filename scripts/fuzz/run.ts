@@ -7,7 +7,8 @@
  * recommendations → similar items). Exceptions by design: scripts/fuzz/schemathesis.toml.
  *
  *   npm run fuzz:setup                      # once: Schemathesis into the git-ignored .venv/
- *   npm run fuzz -- [--max-examples 20] [--seed 1] [--max-time <s>] [--url <edge> --token <admin>]
+ *   npm run fuzz -- [--max-examples 20] [--seed 1] [--phases examples,coverage,fuzzing,stateful]
+ *                   [--max-time <s>] [--url <edge> --token <admin>]
  *
  * Without --url it starts the local edge (the runtime of scripts/lib/dev-worker.ts, on a
  * fresh state dir) and loads the demo sample so the demo and recommendation routes
@@ -38,6 +39,9 @@ export interface FuzzOptions {
   seed: number;
   /** Seconds; fuzzing and stateful phases repeat until spent. */
   maxTime?: number;
+  /** Test phases (default all: examples, coverage, fuzzing, stateful). */
+  phases?: string[];
+  /** Concurrent Schemathesis workers (default 1: with more, Hypothesis crashed in CPython 3.11's ast.parse). */
   workers?: number;
   log?: (line: string) => void;
 }
@@ -87,6 +91,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
       '--report-dir',
       reportDir,
       ...(options.maxTime ? ['--max-time', String(options.maxTime)] : []),
+      ...(options.phases ? ['--phases', options.phases.join(',')] : []),
     ];
     const started = Date.now();
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve, reject) => {
@@ -127,6 +132,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'max-time': { type: 'string' },
       workers: { type: 'string', default: '1' },
+      phases: { type: 'string' },
     },
   });
   if (values.url && !values.token) throw new Error('--url needs --token (the admin token of that edge)');
@@ -136,6 +142,7 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     ...(values['max-time'] ? { maxTime: Number(values['max-time']) } : {}),
     workers: Number(values.workers),
+    ...(values.phases ? { phases: values.phases.split(',') } : {}),
     log: (line) => console.log(line),
   });
   console.log(
