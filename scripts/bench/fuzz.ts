@@ -7,7 +7,10 @@
  * every event of a 202 must be counted once. Not in CI (minutes); the figures go to
  * docs/reliability.md.
  *
- *   npm run bench:fuzz -- [--cases 100000] [--seed 20261122] [--concurrency 8] [--url <edge> --token <admin>] [--json]
+ *   npm run bench:fuzz -- [--cases 100000] [--seed 20261122] [--concurrency 8] [--max-minutes <m>]
+ *                         [--url <edge> --token <admin>] [--json]
+ *
+ * `--max-minutes` stops early (on a slow or shared machine) and reports the cases sent.
  *
  * Without --url it starts the local edge (scripts/lib/dev-worker.ts) on a fresh state dir
  * and loads the demo sample. 127.0.0.1 only.
@@ -27,6 +30,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     url: { type: 'string' },
     token: { type: 'string' },
+    'max-minutes': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -119,12 +123,13 @@ async function one(index: number): Promise<void> {
 }
 
 let next = 0;
+const stopAt = args['max-minutes'] ? Date.now() + Number(args['max-minutes']) * 60_000 : Number.POSITIVE_INFINITY;
 const progress = setInterval(() => {
   if (!args.json) process.stderr.write(`\r${done}/${cases} requests, ${failures.length} failures`);
 }, 1000);
 await Promise.all(
   Array.from({ length: Number(args.concurrency) }, async () => {
-    while (next < cases) {
+    while (next < cases && Date.now() < stopAt) {
       const index = next++;
       await one(index);
       done += 1;

@@ -42,6 +42,8 @@ export interface Sample {
 export interface LoadStats {
   /** Event ids answered 202. */
   acknowledged: Set<string>;
+  /** When each event id was acknowledged (epoch ms), and by which user it was sent. */
+  acknowledgedAt: Map<string, { at: number; user: string }>;
   /** Events sent in requests that were never acknowledged (in flight at the end). */
   unacknowledged: number;
   requests: number;
@@ -69,7 +71,15 @@ export function startLoad(options: LoadOptions): Load {
   const senders = options.senders ?? 4;
   const maxBatch = options.maxBatch ?? 20;
   const users = options.users ?? 500;
-  const stats: LoadStats = { acknowledged: new Set(), unacknowledged: 0, requests: 0, retries: 0, statuses: new Map(), samples: [] };
+  const stats: LoadStats = {
+    acknowledged: new Set(),
+    acknowledgedAt: new Map(),
+    unacknowledged: 0,
+    requests: 0,
+    retries: 0,
+    statuses: new Map(),
+    samples: [],
+  };
   let sequence = 0;
   let stopping = false;
   let deadline = Number.POSITIVE_INFINITY;
@@ -126,8 +136,13 @@ export function startLoad(options: LoadOptions): Load {
         if (response?.status === 202) acknowledged = true;
         else if (response && response.status < 500 && response.status !== 429) break; // a 4xx: the edge refused the batch for good
       }
-      if (acknowledged) for (const event of events) stats.acknowledged.add(event.event_id);
-      else stats.unacknowledged += events.length;
+      if (acknowledged) {
+        const at = Date.now();
+        for (const event of events) {
+          stats.acknowledged.add(event.event_id);
+          stats.acknowledgedAt.set(event.event_id, { at, user });
+        }
+      } else stats.unacknowledged += events.length;
       for (const [kind, share] of Object.entries(options.mix ?? {}) as [keyof Mix, number][]) {
         if (stopping || random() >= share) continue;
         const item = ITEMS[Math.floor(random() * ITEMS.length)]!;

@@ -19,15 +19,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { jsonError } from './errors';
 import type { AppEnv } from './types';
+import { RATE_LIMIT_BINDINGS, RATE_LIMIT_PERIOD_SECONDS } from '../../shared/rate-limits';
 
-/**
- * The period of every `[[ratelimits]]` binding in wrangler.toml (10 or 60 s are the only
- * periods the binding offers); `Retry-After` says this. A test checks wrangler.toml agrees.
- */
-export const RATE_LIMIT_PERIOD_SECONDS = 10;
+export { RATE_LIMIT_BINDINGS, RATE_LIMIT_PERIOD_SECONDS };
 
-/** The budgets and the binding that counts each. */
-export const RATE_LIMIT_BINDINGS = { write: 'RATE_LIMIT_WRITES', read: 'RATE_LIMIT_READS' } as const;
 export type RateLimitBudget = keyof typeof RATE_LIMIT_BINDINGS;
 
 /** Storefront paths never limited: load balancers and uptime checks poll health. */
