@@ -28,7 +28,14 @@ export interface LossReport {
   seconds: number;
 }
 
-/** Counts of acknowledged ids in Kafka, read from the beginning of every edge topic. */
+/** How long the count may stand still before the audit stops waiting for missing ids (outboxes and forwarder retry within seconds). */
+const STALL_MS = 60_000;
+
+/**
+ * Counts of acknowledged ids in Kafka, read from the beginning of every edge topic, until
+ * all arrived (plus a few seconds for late duplicates), nothing new arrived for
+ * {@link STALL_MS}, or `timeoutMs`.
+ */
 async function kafkaCounts(brokers: string, wanted: ReadonlySet<string>, timeoutMs: number): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const kafka = new Kafka({ clientId: 'loss-audit', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
@@ -51,8 +58,7 @@ async function kafkaCounts(brokers: string, wanted: ReadonlySet<string>, timeout
   const deadline = Date.now() + timeoutMs;
   let last = -1;
   let stableSince = Date.now();
-  // Until every id arrived; then a few seconds more for late duplicates.
-  while (Date.now() < deadline && (seen < wanted.size || Date.now() - stableSince < 3000)) {
+  while (Date.now() < deadline && Date.now() - stableSince < (seen < wanted.size ? STALL_MS : 3000)) {
     if (seen !== last) stableSince = Date.now();
     last = seen;
     await sleep(500);
@@ -61,14 +67,24 @@ async function kafkaCounts(brokers: string, wanted: ReadonlySet<string>, timeout
   return counts;
 }
 
-/** Waits until the lake holds every acknowledged id (or the timeout), then audits it. */
-async function lakeCounts(lakeDir: string, wanted: ReadonlySet<string>, timeoutMs: number) {
+/**
+ * Waits until the lake holds every id of `expected` (what Kafka has: the lake can hold no
+ * more), or nothing new arrived for {@link STALL_MS}, or the timeout; then audits it and
+ * counts the ids of `wanted` it holds.
+ */
+async function lakeCounts(lakeDir: string, wanted: ReadonlySet<string>, expected: ReadonlySet<string>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let stableSince = Date.now();
   for (;;) {
     const audit = auditLake(lakeDir);
     const counts = new Map<string, number>();
     for (const id of audit.eventIds) if (wanted.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
-    if (counts.size >= wanted.size || Date.now() > deadline) return { counts, problems: audit.problems };
+    const present = [...expected].filter((id) => counts.has(id)).length;
+    if (present !== last) stableSince = Date.now();
+    last = present;
+    if (present >= expected.size || Date.now() > deadline || Date.now() - stableSince > STALL_MS)
+      return { counts, problems: audit.problems };
     await sleep(1000);
   }
 }
@@ -83,7 +99,12 @@ export async function auditLoss(options: {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 300_000;
   const kafka = await kafkaCounts(options.brokers, options.acknowledged, timeoutMs);
-  const lake = await lakeCounts(options.lakeDir, options.acknowledged, Math.max(30_000, timeoutMs - (Date.now() - started)));
+  const lake = await lakeCounts(
+    options.lakeDir,
+    options.acknowledged,
+    new Set(kafka.keys()),
+    Math.max(30_000, timeoutMs - (Date.now() - started)),
+  );
   const ids = [...options.acknowledged];
   return {
     acknowledged: ids.length,

@@ -19,7 +19,7 @@ import { ALL_TOPICS, INVALID_TOPIC } from '../../shared/kafka/topics';
 import { latencySummary } from '../lib/stats';
 import { auditLoss, type LossReport } from './audit';
 import { startLoad, type Sample } from './load';
-import { startStack } from './stack';
+import { startStack, type MemoryPart } from './stack';
 
 /** Options of one soak. */
 export interface SoakOptions {
@@ -35,7 +35,7 @@ export interface SoakOptions {
 /** One sample of the stack's state. */
 export interface StateSample {
   at: number;
-  memory: Record<'edge' | 'broker' | 'lake' | 'driver', number>;
+  memory: Record<MemoryPart, number>;
   /** Acknowledged but not yet in Kafka. */
   backlog: number;
   acknowledged: number;
@@ -139,7 +139,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
       const m = samples.at(-1)!.memory;
       log(
-        `${Math.round((Date.now() - start) / 1000)} s: ${acknowledged} acknowledged, backlog ${backlog}; RSS MB edge ${mb(m.edge)}, broker ${mb(m.broker)}, lake ${mb(m.lake)}, driver ${mb(m.driver)}`,
+        `${Math.round((Date.now() - start) / 1000)} s: ${acknowledged} acknowledged, backlog ${backlog}; RSS MB edge ${mb(m.edge)} (+ tooling ${mb(m.tooling)}), broker ${mb(m.broker)}, lake ${mb(m.lake)}, driver ${mb(m.driver)}`,
       );
       if (!restarted && Date.now() - start >= durationMs / 2) {
         restarted = true;
@@ -181,9 +181,9 @@ export function formatSoak(result: SoakResult, windowMinutes: number): string {
         `| ${row.window * windowMinutes}-${(row.window + 1) * windowMinutes} min | ${row.kind} | ${row.count} | ${row.p50} | ${row.p90} | ${row.p99} | ${row.max} | ${row.errors5xx} |`,
     ),
     '',
-    'memory (RSS MB) and backlog (acknowledged, not yet in Kafka):',
-    '| at | edge | broker | lake | driver | backlog |',
-    '| --- | --- | --- | --- | --- | --- |',
+    'memory (RSS MB; edge = workerd, tooling = the local dev server around it) and backlog (acknowledged, not yet in Kafka):',
+    '| at | edge | tooling | broker | lake | driver | backlog |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...result.samples
       .filter((_, i, all) => all.length <= 12 || i % Math.ceil(all.length / 12) === 0 || i === all.length - 1)
       .map(

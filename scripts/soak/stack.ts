@@ -17,9 +17,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestBroker, type TestBroker } from '../kafka/private-broker';
 import { startDevWorker, type DevWorker } from '../lib/dev-worker';
 import { seedDemo } from '../models/seed-demo';
-import { killAll, pidsMarkedBy, rssBytes } from './processes';
+import { commandLine, killAll, pidsMarkedBy, rssBytes } from './processes';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The parts whose memory {@link Stack.memory} reports. */
+export type MemoryPart = 'edge' | 'tooling' | 'broker' | 'lake' | 'driver';
 
 /** Options for {@link startStack}. */
 export interface StackOptions {
@@ -36,16 +39,20 @@ export interface Stack {
   readonly adminToken: string;
   readonly broker: TestBroker;
   readonly lakeDir: string;
-  /** SIGKILL the edge runtime (every process of it), then start it again on the same state. */
-  crashEdge(downMs?: number): Promise<void>;
+  /** SIGKILL the edge runtime (every process of it), then start it again on the same state; resolves to when it was killed (epoch ms). */
+  crashEdge(downMs?: number): Promise<number>;
   /** SIGKILL the broker, then start it again on the same data. */
   crashBroker(downMs?: number): Promise<void>;
   /** Stop the broker cleanly and start it again (the soak's planned restart). */
   restartBroker(downMs?: number): Promise<void>;
   /** SIGKILL the lake consumer, then start it again on the same lake and group. */
   crashLake(downMs?: number): Promise<void>;
-  /** Resident memory of every process, by part, in bytes. */
-  memory(): Record<'edge' | 'broker' | 'lake' | 'driver', number>;
+  /**
+   * Resident memory of every process, by part, in bytes: `edge` is the runtime (workerd:
+   * the Worker, its objects and queues), `tooling` what serves it locally (wrangler or
+   * Miniflare's Node side), `driver` this process (load generator and audit).
+   */
+  memory(): Record<MemoryPart, number>;
   /** Everything the edge printed. */
   edgeOutput(): string;
   stop(): Promise<void>;
@@ -107,6 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     lakeDir,
     async crashEdge(downMs = 1000) {
       const killed = killAll(edgePids());
+      const killedAt = Date.now();
       log(`edge: SIGKILL ${killed.join(' ')}`);
       edgeOutputs.push(edge.output());
       // The runtime is gone; its handle only has to let go (bounded: a dead runtime may not answer).
@@ -114,6 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await sleep(downMs);
       edge = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), persistTo, vars });
       log(`edge: restarted on ${edge.url} with the same state`);
+      return killedAt;
     },
     async crashBroker(downMs = 1000) {
       const pid = brokerPid();
@@ -141,7 +150,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     memory() {
       const sum = (pids: readonly (number | null | undefined)[]) =>
         pids.reduce<number>((total, pid) => total + (pid ? rssBytes(pid) : 0), 0);
-      return { edge: sum(edgePids()), broker: sum([brokerPid()]), lake: sum([lake.pid]), driver: process.memoryUsage().rss };
+      const pids = edgePids();
+      const runtime = pids.filter((pid) => commandLine(pid).includes('workerd'));
+      return {
+        edge: sum(runtime),
+        tooling: sum(pids.filter((pid) => !runtime.includes(pid))),
+        broker: sum([brokerPid()]),
+        lake: sum([lake.pid]),
+        driver: process.memoryUsage().rss,
+      };
     },
     edgeOutput: () => [...edgeOutputs, edge.output(), lakeOutput].join('\n'),
     async stop() {

@@ -41,8 +41,7 @@ describe('crashes under load (edge, broker, lake consumer)', () => {
       log(`${label}: ${load.stats.acknowledged.size} acknowledged, ${load.stats.retries} retries so far`);
     };
     await phase('warm-up', 15_000);
-    const edgeKilledAt = Date.now();
-    await running.crashEdge(1000);
+    const edgeKilledAt = await running.crashEdge(1000);
     await phase('after the edge crash', 15_000);
     await running.crashBroker(3000);
     await phase('after the broker crash', 15_000);
