@@ -23,7 +23,7 @@ export interface LossReport {
   lakeDuplicates: number;
   missingInKafka: string[];
   missingInLake: string[];
-  /** Problems `npm run lake:audit` reports (must be empty). */
+  /** Problems `npm run lake -- audit` reports (must be empty). */
   lakeProblems: string[];
   seconds: number;
 }
@@ -77,7 +77,7 @@ async function lakeCounts(lakeDir: string, wanted: ReadonlySet<string>, expected
   let last = -1;
   let stableSince = Date.now();
   for (;;) {
-    const audit = auditLake(lakeDir);
+    const audit = await auditLake(lakeDir, { eventIds: true });
     const counts = new Map<string, number>();
     for (const id of audit.eventIds) if (wanted.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
     const present = [...expected].filter((id) => counts.has(id)).length;
@@ -85,7 +85,7 @@ async function lakeCounts(lakeDir: string, wanted: ReadonlySet<string>, expected
     last = present;
     if (present >= expected.size || Date.now() > deadline || Date.now() - stableSince > STALL_MS)
       return { counts, problems: audit.problems };
-    await sleep(1000);
+    await sleep(2000);
   }
 }
 

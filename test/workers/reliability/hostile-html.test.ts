@@ -16,7 +16,7 @@ import { resetModelCache } from '../../../shared/recs/serving/store';
 import { renderWidget } from '../../../workers/edge/widget/render';
 import { WIDGET_CSS } from '../../../workers/edge/widget/styles';
 import { cspHash } from '../../../workers/edge/csp';
-import { buildCatalogFiles, buildModelFiles } from '../../../scripts/models/build';
+import { catalogFiles, modelFiles } from '../recs/fixtures';
 import type { CatalogItem } from '../../../shared/model/format';
 
 const SCRIPT_ID = 'x"><script>alert(1)</script>';
@@ -47,17 +47,17 @@ const HOSTILE: Record<string, CatalogItem> = {
 const IDS = Object.keys(HOSTILE);
 
 /** An in-memory artifact bucket: the hostile catalog and a model whose popularity lists every item. */
-function hostileBucket(): R2Bucket {
+async function hostileBucket(): Promise<R2Bucket> {
   const objects: Record<string, string> = {
     'active.json': JSON.stringify({ model: { version: 'hm', previous: [] }, canary: null, catalog: { version: 'hc' } }),
   };
-  const model = buildModelFiles({
-    version: 'hm',
-    neighbours: { [SCRIPT_ID]: { next: IDS.filter((id) => id !== SCRIPT_ID).map((id, i) => [id, 1 - i / 10]) } },
-    popularity: { global: IDS.map((id, i) => [id, 100 - i]), by_region: {}, by_category: {}, item_category: {} },
-  });
+  const model = modelFiles(
+    'hm',
+    { [SCRIPT_ID]: { next: IDS.filter((id) => id !== SCRIPT_ID).map((id, i) => [id, 1 - i / 10]) } },
+    { popularity: { global: IDS.map((id, i) => [id, 100 - i]), by_region: {}, by_category: {}, item_category: {} } },
+  );
   for (const [file, text] of model) objects[`models/hm/${file}`] = text;
-  for (const [file, text] of buildCatalogFiles({ version: 'hc', items: HOSTILE })) objects[`catalogs/hc/${file}`] = text;
+  for (const [file, text] of await catalogFiles('hc', HOSTILE)) objects[`catalogs/hc/${file}`] = text;
   const get = async (key: string) => {
     const text = objects[key];
     return text === undefined
@@ -120,7 +120,14 @@ afterEach(() => {
 
 describe('hostile catalog data', () => {
   it('the widget fragment escapes titles, ids and attributes and drops unsafe URLs', async () => {
-    const response = await rank(hostileBucket(), { userId: 'u', history: [], context: 'home', n: 10, region: 'local', exclude: new Set() });
+    const response = await rank(await hostileBucket(), {
+      userId: 'u',
+      history: [],
+      context: 'home',
+      n: 10,
+      region: 'local',
+      exclude: new Set(),
+    });
     expect(response.items.map((item) => item.item_id).sort()).toEqual([...IDS].sort());
     for (const options of [{ title: '<img src=x onerror=alert(1)>' }, { title: 'Picks', href: '/p/{id}' }]) {
       const html = renderWidget(response, options);
@@ -143,7 +150,7 @@ describe('hostile catalog data', () => {
   });
 
   it('the demo pages escape catalog data too, under their Content-Security-Policy', async () => {
-    const bindings = { ...env, MODELS: hostileBucket() };
+    const bindings = { ...env, MODELS: await hostileBucket() };
     for (const path of ['/demo', `/demo/product/${encodeURIComponent(SCRIPT_ID)}`, `/demo/product/${encodeURIComponent(QUOTE_ID)}`]) {
       const response = await app.fetch(new Request(`https://edge.test${path}`), bindings);
       expect(response.status, path).toBe(200);
@@ -190,7 +197,7 @@ describe('hostile catalog data', () => {
   });
 
   it('ids naming Object.prototype members are unknown ids, not a 500 (found by bench:fuzz)', async () => {
-    const bindings = { ...env, MODELS: hostileBucket() };
+    const bindings = { ...env, MODELS: await hostileBucket() };
     for (const id of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
       const page = await app.fetch(new Request(`https://edge.test/demo/product/${id}`), bindings);
       expect(page.status, id).toBe(404);

@@ -17,9 +17,8 @@ import worker from '../../../workers/main';
 import type { UserState } from '../../../durable-objects/user-state';
 import { forgetPointer } from '../../../shared/recs/registry/pointer';
 import { resetModelCache } from '../../../shared/recs/serving/store';
-import { buildCatalogFiles, buildModelFiles } from '../../../scripts/models/build';
 import type { EdgeQueueMessage } from '../../../shared/queue/messages';
-import { catalog, items, neighboursA, neighboursB } from '../recs/fixtures';
+import { catalogFiles, items, modelFiles, neighboursA, neighboursB } from '../recs/fixtures';
 import { eventId, userId } from '../helpers';
 
 /** An in-memory bucket (get, put, list) whose every call fails while `down` is true. */
@@ -59,10 +58,9 @@ const popularity = () => ({
   item_category: {},
 });
 
-function publish(objects: Map<string, string>, model: string, neighbours: ReturnType<typeof neighboursA>): void {
-  for (const [file, text] of buildModelFiles({ version: model, neighbours, popularity: popularity() }))
-    objects.set(`models/${model}/${file}`, text);
-  for (const [file, text] of buildCatalogFiles({ version: 'cat', items: catalog() })) objects.set(`catalogs/cat/${file}`, text);
+async function publish(objects: Map<string, string>, model: string, neighbours: ReturnType<typeof neighboursA>): Promise<void> {
+  for (const [file, text] of modelFiles(model, neighbours, { popularity: popularity() })) objects.set(`models/${model}/${file}`, text);
+  for (const [file, text] of await catalogFiles('cat')) objects.set(`catalogs/cat/${file}`, text);
   objects.set('active.json', JSON.stringify({ model: { version: model, previous: [] }, canary: null, catalog: { version: 'cat' } }));
 }
 
@@ -78,7 +76,7 @@ afterEach(() => {
 describe('R2 unavailable', () => {
   it('while a model swaps: recommendations, widgets and similar items keep answering 200, events keep being acknowledged', async () => {
     const r2 = flakyBucket();
-    publish(r2.objects, 'swap-a', neighboursA());
+    await publish(r2.objects, 'swap-a', neighboursA());
     const bindings = { ...env, MODELS: r2.bucket };
     const user = userId('r2');
     const stub = env.USER_STATE.getByName(user);
@@ -119,7 +117,7 @@ describe('R2 unavailable', () => {
     expect(before.body.model_version).toBe('swap-a');
 
     // The swap: the pointer moves to model B, and R2 goes down before anyone read B.
-    publish(r2.objects, 'swap-b', neighboursB());
+    await publish(r2.objects, 'swap-b', neighboursB());
     forgetPointer();
     r2.state.down = true;
     for (let round = 0; round < 3; round++) {
