@@ -37,6 +37,7 @@ export default tseslint.config(
       'lake/',
       '.bench/',
       'public/docs/vendor/',
+      '.venv/',
       'shared/env/worker-configuration.d.ts',
       'shared/env/workers-runtime.d.ts',
     ],

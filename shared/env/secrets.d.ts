@@ -5,6 +5,10 @@ interface Env {
   ADMIN_TOKEN?: string;
   /** Bearer token of the catalog API (`/v1/catalog/*`) for feed jobs; ADMIN_TOKEN is accepted there too. */
   CATALOG_TOKEN?: string;
+  /** The second valid admin token, for rotation without downtime (workers/edge/auth.ts). */
+  ADMIN_TOKEN_NEXT?: string;
+  /** The second valid catalog token, for rotation without downtime. */
+  CATALOG_TOKEN_NEXT?: string;
   KAFKA_SASL_USERNAME?: string;
   KAFKA_SASL_PASSWORD?: string;
   /** Key of the customer-id proofs (`user_hash`, docs/identity.md); verification is off while unset. */

@@ -26,10 +26,9 @@ const flag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1');
 
-const price = z.coerce
-  .number({ error: 'must be a number' })
-  .refine(Number.isFinite, 'must be a number')
-  .pipe(z.number().nonnegative('must not be negative').max(1e9));
+// zod 4's number refuses NaN and ±Infinity itself; the bounds are on the coerced schema
+// (not behind a pipe) so the contract documents them.
+const price = z.coerce.number({ error: 'must be a number' }).nonnegative('must not be negative').max(1e9);
 
 /** `exclude=a,b,c`: up to 100 ids, each a valid id. */
 const excludeList = z

@@ -22,13 +22,17 @@ export const PLACEMENT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** {@link PLACEMENT_NAME_PATTERN} as a schema, with the message clients see. */
 export const placementNameSchema = z
   .string()
+  .max(64)
   .regex(PLACEMENT_NAME_PATTERN, 'must be a placement name: 1-64 of a-z 0-9 _ - (starting with a letter or digit)');
 
 /** A model or catalog version name: unique, sortable, safe as a path segment. */
 export const VERSION_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** {@link VERSION_PATTERN} as a schema, with the message clients see. */
-export const versionSchema = z.string().regex(VERSION_PATTERN, 'must be a version name: 1-64 of A-Z a-z 0-9 _ . -');
+export const versionSchema = z
+  .string()
+  .max(64) // the pattern's bound, stated so the contract documents it
+  .regex(VERSION_PATTERN, 'must be a version name: 1-64 of A-Z a-z 0-9 _ . -');
 
 /** Most issues reported for one input; the first ones tell the developer what to fix. */
 const MAX_ISSUES = 20;

@@ -50,6 +50,10 @@ export interface RejectedEventRecord {
   raw_truncated: boolean;
   received_at: number;
   edge_region: string;
-  /** `identity`: an event of a customer id without a valid `user_hash` (docs/identity.md). */
-  stage: 'validation' | 'rate_limit' | 'identity';
+  /**
+   * Where it was refused: invalid, over the per-user rate limit, sent by a known bot
+   * (workers/edge/ingest/bots.ts), or `identity`: an event of a customer id without a
+   * valid `user_hash` (docs/identity.md).
+   */
+  stage: 'validation' | 'rate_limit' | 'identity' | 'bot';
 }

@@ -8,11 +8,14 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import { auditLog } from './audit-log';
 import { requireAdmin, requireCatalogToken } from './auth';
 import { storefrontCors } from './cors';
 import { jsonError, validationHook } from './errors';
 import { openApiDocument, openApiObjectSchema } from './openapi/document';
+import { allowedMethods } from './openapi/methods';
 import { jsonResponse, publicRoute } from './openapi/routes';
+import { rateLimit } from './rate-limit';
 import { adminActiveRoutes, adminCatalogsRoutes, adminModelsRoutes } from './routes/admin-models';
 import { adminPlacementsRoutes } from './routes/admin-placements';
 import { adminUsersRoutes } from './routes/admin-users';
@@ -33,12 +36,17 @@ import type { AppEnv } from './types';
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 // Storefront routes answer browsers on shop origins; the admin and catalog APIs (server
-// to server, with secrets) never do.
+// to server, with secrets) never do. Each piece is mounted once here, so a route added
+// later gets it without asking:
+// - CORS and the origin check, then the per-client rate limit (its 429 carries CORS
+//   headers, so a page's script can read it and back off);
+// - the audit log, in front of the authentication so refused attempts are logged.
 const cors = storefrontCors();
 const serverOnly = (path: string) => path.startsWith('/v1/admin/') || path.startsWith('/v1/catalog/');
 app.use('/v1/*', async (c, next) => (serverOnly(c.req.path) ? next() : cors(c, next)));
-app.use('/v1/admin/*', ...requireAdmin());
-app.use('/v1/catalog/*', ...requireCatalogToken());
+app.use('/v1/*', rateLimit());
+app.use('/v1/admin/*', auditLog(), ...requireAdmin());
+app.use('/v1/catalog/*', auditLog(), ...requireCatalogToken());
 
 app.route('/v1/events', eventsRoutes);
 app.route('/v1/health', healthRoutes);
@@ -71,7 +79,15 @@ app.openapi(
   (c) => c.json(openApiDocument(app), 200),
 );
 
-app.notFound((c) => jsonError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+app.notFound((c) => {
+  // A documented path with another method: 405 and what it allows, not "no such path".
+  const allowed = allowedMethods(openApiDocument(app).paths as Record<string, Record<string, unknown>>, c.req.path);
+  if (allowed.length > 0) {
+    c.header('Allow', allowed.join(', '));
+    return jsonError(c, 405, 'method_not_allowed', `${c.req.method} is not supported on ${c.req.path}; allowed: ${allowed.join(', ')}`);
+  }
+  return jsonError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
+});
 app.onError((error, c) => {
   // hono's own middleware throws its answer (bearer auth: our 401 body); keep it.
   if (error instanceof HTTPException && error.status < 500) {

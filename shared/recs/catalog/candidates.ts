@@ -20,6 +20,7 @@ import type { ItemNeighbours, Popularity, ScoredList } from '../../model/format'
 import { filterCategoryKey, isNarrowing, matchesFilter, type ItemFilter } from '../rules/filters';
 import type { Strategy } from '../rules/placement';
 import type { CatalogView } from './view';
+import { ownEntry } from '../serving/store';
 
 /** Anchors whose content neighbours fill a list. */
 const CONTENT_ANCHORS = 3;
@@ -59,7 +60,7 @@ async function edgeContent(view: CatalogView, anchor: CatalogEntry, popularity: 
     leaf === undefined ? [] : view.list({ category: leaf, inStock: true, limit: CONTENT_POOL }),
     anchor.brand === undefined ? [] : view.list({ brand: categoryKey(anchor.brand), inStock: true, limit: CONTENT_POOL / 2 }),
   ]);
-  const popular = leaf === undefined ? [] : (popularity?.by_category[leaf] ?? []).slice(0, CONTENT_POOL).map(([id]) => id);
+  const popular = leaf === undefined ? [] : (ownEntry(popularity?.by_category, leaf) ?? []).slice(0, CONTENT_POOL).map(([id]) => id);
   const pool = [...new Set([...lists.flat(), ...popular])].filter((id) => id !== anchor.item_id);
   if (pool.length === 0) return [];
   const entries = await view.load(pool);
@@ -90,7 +91,7 @@ async function contentLists(input: CandidateInput): Promise<ScoredList[]> {
 async function rawLists(input: CandidateInput): Promise<ScoredList[]> {
   const { view, popularity, filter } = input;
   const lists: ScoredList[] = [];
-  const regional = popularity?.by_region[input.region];
+  const regional = ownEntry(popularity?.by_region, input.region);
   const newest = (category: string | undefined) =>
     view.list({
       category,
@@ -101,7 +102,7 @@ async function rawLists(input: CandidateInput): Promise<ScoredList[]> {
       limit: LIST_DEPTH,
     });
   const filterCategory = filterCategoryKey(filter);
-  const byFilterCategory = filterCategory === undefined ? undefined : popularity?.by_category[filterCategory];
+  const byFilterCategory = filterCategory === undefined ? undefined : ownEntry(popularity?.by_category, filterCategory);
 
   switch (input.strategy) {
     case 'new_arrivals':
@@ -124,9 +125,9 @@ async function rawLists(input: CandidateInput): Promise<ScoredList[]> {
       const context = input.contextItemId;
       const contextEntry = context === undefined ? undefined : (view.peek(context) ?? (await view.load([context])).get(context));
       const contextCategory =
-        context === undefined ? undefined : contextEntry ? leafCategoryOf(contextEntry) : popularity?.item_category[context];
+        context === undefined ? undefined : contextEntry ? leafCategoryOf(contextEntry) : ownEntry(popularity?.item_category, context);
       if (input.categoryFallback && contextCategory !== undefined) {
-        const byCategory = popularity?.by_category[contextCategory];
+        const byCategory = ownEntry(popularity?.by_category, contextCategory);
         if (byCategory) lists.push(byCategory);
         if (view.source === 'live') lists.push(ranked(await newest(contextCategory)));
       }

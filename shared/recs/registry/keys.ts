@@ -41,7 +41,7 @@ export function isValidVersion(version: string): boolean {
   return VERSION_PATTERN.test(version) && version !== '.' && version !== '..';
 }
 
-/** Whether `file` is a file an artifact of this kind may contain. */
-export function isValidFile(kind: ArtifactKind, file: string): boolean {
-  return FILE_PATTERNS[kind].test(file);
+/** The pattern of the files an artifact of this kind may contain (the contract documents it). */
+export function filePattern(kind: ArtifactKind): RegExp {
+  return FILE_PATTERNS[kind];
 }

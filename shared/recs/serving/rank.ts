@@ -21,7 +21,7 @@ import { modelVersionFor, readPointer } from '../registry/pointer';
 import { applyRules, NO_RULES, placePins, type Candidate, type ListRules } from '../rules/apply';
 import { matchesFilter, resolveFilter, type ItemFilter, type RequestFilters } from '../rules/filters';
 import type { Placement, Strategy } from '../rules/placement';
-import { loadModelManifest, loadNeighbours, loadPopularity } from './store';
+import { loadModelManifest, loadNeighbours, loadPopularity, ownEntry } from './store';
 import type { ArtifactBucket } from '../bucket';
 
 /** Rounds of "score, drop unavailable, score again" before settling for fewer items. */
@@ -83,7 +83,7 @@ export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<Re
   const neighboursOf = (itemId: string): ItemNeighbours | undefined => loaded(itemId);
   const categoryOf = (itemId: string): string | undefined => {
     const entry = catalog.peek(itemId);
-    return (entry ? leafCategoryOf(entry) : undefined) ?? popularity?.item_category[itemId];
+    return (entry ? leafCategoryOf(entry) : undefined) ?? ownEntry(popularity?.item_category, itemId);
   };
 
   const fallbacks = await candidateLists({

@@ -22,6 +22,15 @@ import { ByteLru } from './lru';
 import { artifactKey } from '../registry/keys';
 import type { ArtifactBucket } from '../bucket';
 
+/**
+ * `record[key]` when `key` is the record's own entry. Artifact maps are keyed by ids
+ * clients send: a plain index would hand `constructor` or `toString` the prototype's
+ * function instead of "absent" (a 500 found by `npm run bench:fuzz`).
+ */
+export function ownEntry<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** Default budget of parsed artifacts per isolate (bytes of source JSON). */
 export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
 
@@ -96,7 +105,7 @@ export async function loadNeighbours(
       shards.set(index, await loadJson(bucket, key, parseValidated.neighbourShard));
     }),
   );
-  return (itemId) => shards.get(shardOf(itemId, manifest.shard_count))?.items[itemId];
+  return (itemId) => ownEntry(shards.get(shardOf(itemId, manifest.shard_count))?.items, itemId);
 }
 
 /** A catalog version's manifest. */
@@ -122,7 +131,7 @@ export async function loadCatalogItems(
     [...byShard].map(async ([index, wanted]) => {
       const shard = await loadJson(bucket, artifactKey('catalog', version, shardFile('catalog', index)), parseValidated.catalogShard);
       for (const item of wanted) {
-        const entry = shard?.items[item];
+        const entry = ownEntry(shard?.items, item);
         if (entry) found.set(item, entry);
       }
     }),
@@ -137,5 +146,5 @@ export async function loadCatalogItems(
 export function peekCatalogItem(version: string, manifest: CatalogManifest, itemId: string): CatalogItem | undefined {
   const file = shardFile('catalog', shardOf(itemId, manifest.shard_count));
   const shard = cache.peek(artifactKey('catalog', version, file)) as CatalogShard | undefined;
-  return shard?.items[itemId];
+  return ownEntry(shard?.items, itemId);
 }

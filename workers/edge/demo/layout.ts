@@ -4,7 +4,8 @@
  */
 import { escapeHtml } from '../widget/escape';
 
-const CSS = `
+/** The page stylesheet, inline (one request less); csp.ts allows it by hash. */
+export const DEMO_CSS = `
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#f6f8fa}
 header{background:#24292f;color:#fff;padding:.75rem 1.5rem;display:flex;gap:1rem;align-items:baseline}
 header a{color:#fff;font-weight:700;text-decoration:none}header small{color:#d0d7de}
@@ -21,7 +22,7 @@ button{font:inherit;background:#1f883d;color:#fff;border:0;border-radius:6px;pad
 export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)} · Edge personalization demo</title><style>${CSS}</style>
+<title>${escapeHtml(title)} · Edge personalization demo</title><style>${DEMO_CSS}</style>
 <script src="/beacon.js" defer></script></head>
 <body><header><a href="/demo">Demo shop</a><small>events → user object → recommendations, all at the edge</small></header>
 <main>${body}</main></body></html>`;

@@ -7,6 +7,7 @@
  * hear about it, not have its customers' events rejected one by one.
  */
 import type { Context } from 'hono';
+import type { AppEnv } from '../types';
 import { MIN_ADMIN_TOKEN_LENGTH, tokensEqual } from '../auth';
 
 /** The writer of a request, from its Authorization header. */
@@ -21,7 +22,7 @@ function ingestToken(env: Pick<Env, 'INGEST_TOKEN'>): string | null {
 }
 
 /** Classifies the request's writer; the token is compared in constant time. */
-export async function producerOf(c: Context<{ Bindings: Env }>): Promise<Producer> {
+export async function producerOf(c: Context<AppEnv>): Promise<Producer> {
   const header = c.req.header('authorization');
   if (header === undefined) return 'browser';
   const presented = BEARER.exec(header)?.[1] ?? '';

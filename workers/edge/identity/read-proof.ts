@@ -6,14 +6,12 @@
  * is called. Reads without a user id (non-personal) and of anonymous ids pass.
  */
 import type { Context } from 'hono';
+import type { AppEnv } from '../types';
 import { jsonError } from '../errors';
 import { proofError, proveUser } from './proof';
 
 /** The 403 for an unproven read of a customer id, or null when the read may go on. */
-export async function refuseUnprovenRead(
-  c: Context<{ Bindings: Env }>,
-  query: { user_id?: string | undefined; user_hash?: string | undefined },
-) {
+export async function refuseUnprovenRead(c: Context<AppEnv>, query: { user_id?: string | undefined; user_hash?: string | undefined }) {
   if (query.user_id === undefined) return null;
   const proof = await proveUser(c.env, query.user_id, query.user_hash);
   if (proof !== 'missing' && proof !== 'invalid') return null;

@@ -1,7 +1,8 @@
 /**
  * Turns a parsed request body into validated, enriched events and rejections. One bad
  * event never fails its batch: each is validated on its own and every event ends up in
- * exactly one of `valid` or `rejected`.
+ * exactly one of `valid` or `rejected`. Events of a known bot (ingest/bots.ts) are
+ * rejected with the reason, so they reach `events.invalid` and never move a profile.
  */
 import { clientEventSchema, type CanonicalEvent, type Enrichment } from '../../../shared/schema/events';
 import {
@@ -51,27 +52,38 @@ export interface ValidatedBatch {
 /**
  * Validate and enrich every event. With `sentAt` (the client clock when the batch
  * left), event times are shifted by the measured skew so a phone whose clock is hours
- * off still lands events at the right place in event-time order.
+ * off still lands events at the right place in event-time order. With `bot` (why the
+ * request comes from a known bot), valid events are rejected at stage `bot`.
  */
-export function validateEvents(raw: unknown[], enrichment: Enrichment, sentAt: number | undefined): ValidatedBatch {
+export function validateEvents(
+  raw: unknown[],
+  enrichment: Enrichment,
+  sentAt: number | undefined,
+  bot: string | null = null,
+): ValidatedBatch {
   const skew = sentAt === undefined ? 0 : enrichment.received_at - sentAt;
   const result: ValidatedBatch = { valid: [], rejected: [], rejectedRecords: [] };
   raw.forEach((candidate, index) => {
     const parsed = clientEventSchema.safeParse(candidate);
     let errors: string[];
+    let stage: RejectedEventRecord['stage'] = 'validation';
     if (parsed.success) {
       const ts = parsed.data.ts + skew;
-      if (ts <= enrichment.received_at + MAX_FUTURE_SKEW_MS) {
+      if (ts > enrichment.received_at + MAX_FUTURE_SKEW_MS) {
+        errors = [`ts: ${new Date(parsed.data.ts).toISOString()} is more than 5 minutes in the future`];
+      } else if (bot !== null) {
+        errors = [`bot: ${bot}; kept as a bad event, not counted for shoppers`];
+        stage = 'bot';
+      } else {
         result.valid.push({ index, event: { ...parsed.data, ts, ...enrichment } });
         return;
       }
-      errors = [`ts: ${new Date(parsed.data.ts).toISOString()} is more than 5 minutes in the future`];
     } else {
       errors = formatIssues(parsed.error.issues);
     }
     const eventId = stringField(candidate, 'event_id');
     result.rejected.push({ index, event_id: eventId, errors });
-    result.rejectedRecords.push(rejectedRecord(candidate, errors, enrichment, 'validation'));
+    result.rejectedRecords.push(rejectedRecord(candidate, errors, enrichment, stage));
   });
   return result;
 }

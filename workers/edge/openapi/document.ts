@@ -28,7 +28,11 @@ const INFO = {
     '',
     '**Admin routes** (`/v1/admin/...`) need `Authorization: Bearer <ADMIN_TOKEN>`; without a configured token (16+ characters) they answer 403 to everyone. **Catalog routes** (`/v1/catalog/...`) take `CATALOG_TOKEN` or `ADMIN_TOKEN`.',
     '',
-    '**Limits.** Ids are 1-128 printable ASCII characters; `POST /v1/events` takes at most 500 events or 256 KiB; `PUT /v1/catalog/items` at most 1,000 items or 1 MiB; `n` is 1-50.',
+    '**Limits.** Ids are 1-128 printable ASCII characters; `POST /v1/events` takes at most 500 events or 256 KiB; `PUT /v1/catalog/items` at most 1,000 items or 1 MiB; `n` is 1-50; every query parameter is bounded.',
+    '',
+    '**Rate limits.** Storefront routes (but health) are limited per client (IP address, or IPv6 /64), writes and reads apart; over the limit they answer 429 `rate_limited` with `Retry-After`, and nothing of the request is stored.',
+    '',
+    '**Tokens** can be rotated without downtime: `ADMIN_TOKEN` and `ADMIN_TOKEN_NEXT` are both valid (and `CATALOG_TOKEN` with `CATALOG_TOKEN_NEXT`). Every admin and catalog request is logged with the id of its token (never the token).',
   ].join('\n'),
   license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
 };
@@ -60,7 +64,7 @@ export function openApiDocument<E extends Env>(app: OpenAPIHono<E>): Document {
     app.openAPIRegistry.registerComponent('securitySchemes', ADMIN_SECURITY, {
       type: 'http',
       scheme: 'bearer',
-      description: 'The ADMIN_TOKEN secret of the deployment.',
+      description: 'The ADMIN_TOKEN (or, while rotating, ADMIN_TOKEN_NEXT) secret of the deployment.',
     });
     app.openAPIRegistry.registerComponent('securitySchemes', CATALOG_SECURITY, {
       type: 'http',

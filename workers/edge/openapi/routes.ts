@@ -9,6 +9,7 @@ import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { Env } from 'hono';
 import { z } from 'zod';
 import { artifactProblemsSchema, errorBodySchema, validationHook } from '../errors';
+import { RATE_LIMIT_PERIOD_SECONDS } from '../rate-limit';
 import type { AppEnv } from '../types';
 
 /** Name of the admin bearer-token security scheme in the document. */
@@ -66,17 +67,31 @@ const ORIGIN_REFUSED_TEXT =
 export const UNPROVEN_READ_TEXT =
   '`user_hash_required`: `user_id` is a customer id and IDENTITY_SECRET is set, but no `user_hash` was sent; `user_hash_invalid`: the `user_hash` is not the one of `user_id`. Nothing was read (docs/identity.md).';
 
+/** What a rate-limited storefront route answers over its client's budget (rate-limit.ts). */
+const RATE_LIMITED = {
+  429: {
+    ...errorResponse(
+      `\`rate_limited\`: this client (its IP address, or its IPv6 /64) sent too many requests in the last ${RATE_LIMIT_PERIOD_SECONDS} s; nothing of this request was stored. Wait \`Retry-After\` seconds.`,
+    ),
+    headers: { 'Retry-After': { description: 'Seconds to wait before the next request.', schema: { type: 'integer' as const } } },
+  },
+};
+
 /**
  * A storefront API route (`/v1/*` but admin): a public route that also refuses pages of
  * unlisted origins; `proofs: true` for routes that read a user's state, which also refuse
- * a customer id without its `user_hash` (both are 403s, told apart by `error`).
+ * a customer id without its `user_hash` (both are 403s, told apart by `error`); unless
+ * `limited` is false (health), clients over their rate limit get a 429.
  */
 export function storefrontRoute<const P extends string, const R extends Omit<RouteConfig, 'path'> & { path: P }>(
   route: R,
-  options: { proofs?: boolean } = {},
+  options: { proofs?: boolean; limited?: boolean } = {},
 ) {
   const forbidden = errorResponse(options.proofs ? `${ORIGIN_REFUSED_TEXT} ${UNPROVEN_READ_TEXT}` : ORIGIN_REFUSED_TEXT);
-  return createRoute({ ...route, responses: { ...route.responses, 403: forbidden, ...INTERNAL_ERROR } });
+  return createRoute({
+    ...route,
+    responses: { ...route.responses, 403: forbidden, ...(options.limited === false ? {} : RATE_LIMITED), ...INTERNAL_ERROR },
+  });
 }
 
 /** An admin route: bearer security, tagged `admin`, with the 401, 403 and 500 every admin route can give. */

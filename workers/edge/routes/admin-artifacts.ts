@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { versionSchema } from '../../../shared/schema/common';
-import { artifactKey, isValidFile, kindPrefix, READY_FILE, type ArtifactKind } from '../../../shared/recs/registry/keys';
+import { artifactKey, filePattern, kindPrefix, READY_FILE, type ArtifactKind } from '../../../shared/recs/registry/keys';
 import { finalizeCatalog, finalizeModel, maxBytesOf, readReady, type ReadyRecord } from '../../../shared/recs/registry/finalize';
 import { readPointerFresh } from '../../../shared/recs/registry/pointer';
 import { limitBody, readUtf8 } from '../body';
@@ -33,7 +33,8 @@ export function artifactRoutes(kind: ArtifactKind) {
   const Kind = kind === 'model' ? 'Model' : 'Catalog';
   const fileParam = z
     .string()
-    .refine((file) => isValidFile(kind, file), `must be one of ${FILES[kind]}`)
+    .max(64)
+    .regex(filePattern(kind), `must be one of ${FILES[kind]}`)
     .meta({ description: `One of ${FILES[kind]} (the slash may be sent as is or as %2F).`, examples: ['manifest.json'] });
 
   const upload = adminRoute({
@@ -54,12 +55,31 @@ export function artifactRoutes(kind: ArtifactKind) {
       body: { required: true, content: { 'application/json': { schema: { type: 'object' as const, description: 'The file, as JSON.' } } } },
     },
     responses: {
-      201: jsonResponse(uploadedSchema, 'Stored.'),
-      400: errorResponse('`invalid_version`, `invalid_file`: a bad path; `unreadable_body`: not UTF-8; `invalid_json`: not JSON.'),
+      201: {
+        ...jsonResponse(uploadedSchema, 'Stored.'),
+        links: {
+          [`finalize${Kind}`]: {
+            operationId: `finalize${Kind}`,
+            parameters: { version: '$response.body#/version' },
+            description: 'Once every file is uploaded, finalize the version.',
+          },
+        },
+      },
+      400: errorResponse(
+        '`invalid_version`, `invalid_file`: a bad path; `unreadable_body`: not UTF-8; `invalid_json`: not JSON, or not a JSON object.',
+      ),
       409: errorResponse('`version_immutable`: the version is finalized.'),
       413: errorResponse('`file_too_large`: over the limit of that file.'),
     },
   });
+
+  const activateLink = {
+    [`activate${Kind}`]: {
+      operationId: `activate${Kind}`,
+      requestBody: { version: '$response.body#/version' },
+      description: 'A finalized version can be activated.',
+    },
+  };
 
   const finalize = adminRoute({
     method: 'post',
@@ -70,9 +90,10 @@ export function artifactRoutes(kind: ArtifactKind) {
     description: 'Checks every file (see docs/models.md). A ready version is immutable and can be activated.',
     request: { params: z.object({ version: versionParam }) },
     responses: {
-      200: jsonResponse(readyRecordSchema, 'Already finalized: the record as it was.'),
-      201: jsonResponse(readyRecordSchema, 'Finalized now.'),
+      200: { ...jsonResponse(readyRecordSchema, 'Already finalized: the record as it was.'), links: activateLink },
+      201: { ...jsonResponse(readyRecordSchema, 'Finalized now.'), links: activateLink },
       400: errorResponse('`invalid_version`: a bad version name.'),
+      404: errorResponse('`unknown_version`: no file of this version was uploaded.'),
       422: problemsResponse('`invalid_artifact`: the version is not valid; `problems` lists why.'),
     },
   });
@@ -86,22 +107,27 @@ export function artifactRoutes(kind: ArtifactKind) {
     responses: { 200: jsonResponse(versionListSchema, 'Ready versions, newest first, and the active pointer.') },
   });
 
-  // `file` may contain a slash (neighbours/000.json): routed as `:file{.+}`, documented as `{file}`.
+  // `file` may contain a slash (neighbours/000.json): routed as `:file{[\s\S]+}` (any
+  // character, so a bad name gets the 400 of the file rule, not a 404), documented as `{file}`.
   const routes = createRoutes();
   const { middleware: _middleware, ...documented } = upload;
   routes.openAPIRegistry.registerPath(documented);
   return routes
-    .openapi({ ...upload, path: '/{version}/files/{file{.+}}', hide: true }, async (c) => {
+    .openapi({ ...upload, path: '/{version}/files/{file{[\\s\\S]+}}', hide: true }, async (c) => {
       const { version, file } = c.req.valid('param');
       if (await readReady(c.env.MODELS, kind, version)) {
         return jsonError(c, 409, 'version_immutable', `${kind} ${version} is finalized; upload a new version instead`);
       }
       const text = await readUtf8(c);
       if (text === null) return jsonError(c, 400, 'unreadable_body', 'the body must be UTF-8 JSON');
+      let parsed: unknown;
       try {
-        JSON.parse(text);
+        parsed = JSON.parse(text);
       } catch {
         return jsonError(c, 400, 'invalid_json', `${file} is not valid JSON`);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        return jsonError(c, 400, 'invalid_json', `${file} must be a JSON object`);
       }
       await c.env.MODELS.put(artifactKey(kind, version, file), text, { httpMetadata: { contentType: 'application/json' } });
       return c.json({ kind, version, file, bytes: text.length }, 201);
@@ -110,6 +136,8 @@ export function artifactRoutes(kind: ArtifactKind) {
       const { version } = c.req.valid('param');
       const existing = await readReady(c.env.MODELS, kind, version);
       if (existing) return c.json(existing, 200);
+      const uploaded = await c.env.MODELS.list({ prefix: artifactKey(kind, version, ''), limit: 1 });
+      if (uploaded.objects.length === 0) return jsonError(c, 404, 'unknown_version', `no file of ${kind} ${version} was uploaded`);
       const result = kind === 'model' ? await finalizeModel(c.env.MODELS, version) : await finalizeCatalog(c.env.MODELS, version);
       if (!result.ok) {
         return c.json({ error: 'invalid_artifact', message: `${kind} ${version} is not valid`, problems: result.problems }, 422);

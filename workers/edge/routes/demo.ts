@@ -6,8 +6,22 @@ import { z } from 'zod';
 import { itemIdSchema } from '../../../shared/recs/api';
 import { createRoutes, htmlResponse, publicRoute } from '../openapi/routes';
 import { renderHome, renderProduct } from '../demo/pages';
+import { DEMO_CSS } from '../demo/layout';
+import { contentSecurityPolicy } from '../csp';
+import { WIDGET_CSS } from '../widget/styles';
 
 const HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' };
+
+/**
+ * This origin only, as for /docs, plus: the page's and the widget's inline stylesheets
+ * (by hash), product images from wherever the catalog keeps them (https), and the
+ * browser's usual referrer policy, as on a real shop page (beacon.js reports referrers).
+ */
+const csp = contentSecurityPolicy({
+  directives: { imgSrc: ["'self'", 'data:', 'https:'] },
+  inlineStyles: [DEMO_CSS, WIDGET_CSS],
+  referrerPolicy: 'strict-origin-when-cross-origin',
+});
 const NOT_SEEDED = htmlResponse('No catalog or model is active yet: run `npm start` (it seeds the demo).');
 
 const home = publicRoute({
@@ -16,6 +30,7 @@ const home = publicRoute({
   operationId: 'getDemoHome',
   tags: ['demo'],
   summary: 'Demo shop: home page',
+  middleware: [csp],
   responses: { 200: htmlResponse('Popular products and the recommendations widget.'), 503: NOT_SEEDED },
 });
 
@@ -25,6 +40,7 @@ const product = publicRoute({
   operationId: 'getDemoProduct',
   tags: ['demo'],
   summary: 'Demo shop: product page',
+  middleware: [csp],
   request: { params: z.object({ item_id: itemIdSchema }) },
   responses: {
     200: htmlResponse('The product and similar items.'),

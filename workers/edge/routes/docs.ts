@@ -6,7 +6,7 @@
  * the 1.5 MB renderer. This route only serves the host page, under a CSP that allows
  * nothing but this origin.
  */
-import { secureHeaders } from 'hono/secure-headers';
+import { contentSecurityPolicy } from '../csp';
 import { createRoutes, htmlResponse, publicRoute } from '../openapi/routes';
 
 /** Where the static assets are (public/docs/ in the repository). */
@@ -34,21 +34,11 @@ const PAGE = `<!doctype html>
 `;
 
 /**
- * Only this origin: the renderer, its stylesheet, the document and "try it out" calls.
- * Swagger UI's icons are data: URIs; it needs no inline script or style (the browser
- * test fails on any CSP violation).
+ * Only this origin (csp.ts's strict policy as it is): the renderer, its stylesheet, the
+ * document and "try it out" calls. Swagger UI's icons are data: URIs; it needs no inline
+ * script or style (the browser test fails on any CSP violation).
  */
-const CSP = {
-  defaultSrc: ["'none'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'"],
-  imgSrc: ["'self'", 'data:'],
-  fontSrc: ["'self'"],
-  connectSrc: ["'self'"],
-  baseUri: ["'none'"],
-  formAction: ["'none'"],
-  frameAncestors: ["'none'"],
-};
+const csp = contentSecurityPolicy();
 
 const route = publicRoute({
   method: 'get',
@@ -56,7 +46,7 @@ const route = publicRoute({
   operationId: 'getApiReference',
   tags: ['docs'],
   summary: 'This reference, for humans',
-  middleware: [secureHeaders({ contentSecurityPolicy: CSP })],
+  middleware: [csp],
   responses: { 200: htmlResponse('The reference page (Swagger UI over `/openapi.json`).') },
 });
 

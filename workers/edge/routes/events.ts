@@ -13,6 +13,7 @@ import { limitBody, readUtf8 } from '../body';
 import { jsonError } from '../errors';
 import { deliver } from '../ingest/deliver';
 import { reportCost } from '../cost';
+import { knownBot } from '../ingest/bots';
 import { enrichmentFor } from '../ingest/enrich';
 import { unwrapEnvelope, validateEvents } from '../ingest/validate';
 import { proveBatch } from '../identity/ingest-proof';
@@ -92,7 +93,7 @@ eventsRoutes.openapi(route, async (c) => {
   const enrichment = enrichmentFor(c.req.raw, c.env.REGION, Date.now());
   const { batch, writable } = await proveBatch(
     c.env,
-    validateEvents(envelope.events, enrichment, envelope.sentAt),
+    validateEvents(envelope.events, enrichment, envelope.sentAt, knownBot(c.req.raw)),
     envelope.userHash,
     producer,
   );

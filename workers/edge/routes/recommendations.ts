@@ -34,6 +34,13 @@ const route = storefrontRoute(
             schema: { type: 'string' as const },
           },
         },
+        links: {
+          getSimilarItems: {
+            operationId: 'getSimilarItems',
+            parameters: { item_id: '$response.body#/items/0/item_id' },
+            description: 'Items similar to a recommended one (a product page of it).',
+          },
+        },
       },
       400: errorResponse('`invalid_query`: the message names every bad parameter.'),
     },
