@@ -107,18 +107,18 @@ async function drained(client: BenchClient): Promise<void> {
 
 async function measure(
   worker: DevWorker,
-  client: BenchClient,
+  admin: BenchClient,
   kinds: WorkKind[],
   run: () => Promise<{ requests: number; errors: number; objectMs: number[] }>,
   settle: boolean,
 ): Promise<Phase> {
-  const before = await ledgerOf(client);
+  const before = await ledgerOf(admin);
   const cpu0 = cpuTimeMs(worker.workerdPids());
   const load = loadAverage();
   const { requests, errors, objectMs } = await run();
-  if (settle) await drained(client);
+  if (settle) await drained(admin);
   const cpuMs = cpuTimeMs(worker.workerdPids()) - cpu0;
-  const after = await ledgerOf(client);
+  const after = await ledgerOf(admin);
   return {
     requests,
     cpuMs,
@@ -167,10 +167,14 @@ async function main(): Promise<void> {
   let broker: TestBroker | null = null;
   let worker: DevWorker | null = null;
   let client: BenchClient | null = null;
+  let admin: BenchClient | null = null;
   try {
     broker = await startTestBroker();
     worker = await startDevWorker({ config: 'wrangler.toml', vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: broker.brokers } });
-    client = benchClient(worker.url, { sockets: CONCURRENCY + 4, headers: { authorization: `Bearer ${TOKEN}` } });
+    // Storefront requests carry no Authorization header, as from a browser (a bearer token
+    // on /v1/events means a server-side producer); only the admin API gets the token.
+    client = benchClient(worker.url, { sockets: CONCURRENCY + 4 });
+    admin = benchClient(worker.url, { sockets: 2, headers: { authorization: `Bearer ${TOKEN}` } });
     const version = await seedShop(worker.url, TOKEN);
     log(`shop ${version} live; giving ${USERS} shoppers a history…`);
 
@@ -189,12 +193,12 @@ async function main(): Promise<void> {
     await inParallel(warm, CONCURRENCY, async (request) => {
       await (request.kind === 'events' ? client!.post('/v1/events', request.body) : client!.get(request.path));
     });
-    await drained(client);
+    await drained(admin);
 
     log('measuring the no-op floor…');
     const floor = await measure(
       worker,
-      client,
+      admin,
       [],
       () =>
         closedLoop(
@@ -215,7 +219,7 @@ async function main(): Promise<void> {
     let accepted = 0;
     const ingest = await measure(
       worker,
-      client,
+      admin,
       ['ingest', 'queue', 'alarm'],
       async () => {
         let errors = 0;
@@ -234,10 +238,12 @@ async function main(): Promise<void> {
     const recCount = Math.round(events * 0.3);
     log(`measuring recommendations: ${recCount} requests (JSON and widgets)…`);
     const recPaths = Array.from({ length: recCount }, () => traffic.recommendation().path);
-    const recs = await measure(worker, client, ['recommend'], () => closedLoop(client!, recPaths), false);
+    const recs = await measure(worker, admin, ['recommend'], () => closedLoop(client!, recPaths), false);
 
     client.close();
     client = null;
+    admin.close();
+    admin = null;
     await worker.stop(true);
     worker = null;
     log('measuring the runtime primitives (the local queue emulation among them)…');
@@ -292,6 +298,7 @@ async function main(): Promise<void> {
     }
   } finally {
     client?.close();
+    admin?.close();
     await worker?.stop(true);
     await broker?.destroy();
   }
