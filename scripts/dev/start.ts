@@ -6,8 +6,9 @@
  *   (scripts/dev/runtime.ts: the deploy bundle on workerd, no dev proxy), state under
  *   .wrangler/state; `npm run dev` (`--dev`) runs it under `wrangler dev` instead, with
  *   live reload;
- * - the demo sample (catalog + model from data/sample) uploaded and activated, so
- *   /demo works on a fresh clone;
+ * - the demo sample (catalog + model from data/sample) uploaded and activated, and the
+ *   live catalog loaded from the demo feed (data/sample/catalog-feed.tsv), so /demo
+ *   works on a fresh clone;
  * - the central pipeline: lake consumer, periodic retrain with quality gate and canary,
  *   Prometheus metrics on 127.0.0.1:9464 (PIPELINE=off to skip it).
  * Ctrl-C stops everything this command started; so does a TERM, and if this process
@@ -21,6 +22,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { brokerStatus, ensureBroker, type BrokerHandle } from '../kafka/broker';
+import { seedDemoCatalog } from '../catalog/seed-demo';
 import { seedDemo } from '../models/seed-demo';
 import { startPipeline, type Pipeline } from '../pipeline/ops/run';
 import { ensureDevVars } from './dev-vars';
@@ -146,6 +148,8 @@ async function main(): Promise<void> {
   void edge.exited.then((code) => (code === 0 ? undefined : stopAll(code)));
   await waitForHealth(BASE_URL, edge);
   await seedDemo(BASE_URL, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
+  // The live catalog from the demo Merchant Center feed (docs/catalog.md), idempotent.
+  await seedDemoCatalog(BASE_URL, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
   const lakeDir = process.env.LAKE_DIR ?? 'lake';
   if (process.env.PIPELINE !== 'off' && !stopping) {
     pipeline = await startPipeline({
