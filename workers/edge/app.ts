@@ -22,6 +22,7 @@ import { catalogRoutes } from './routes/catalog';
 import { deadLetterRoutes } from './routes/admin-dead-letters';
 import { demoRoutes } from './routes/demo';
 import { docsRoutes } from './routes/docs';
+import { identifyRoutes } from './routes/identify';
 import { eventsRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { recommendationsRoutes } from './routes/recommendations';
@@ -41,6 +42,7 @@ app.use('/v1/admin/*', ...requireAdmin());
 app.use('/v1/catalog/*', ...requireCatalogToken());
 
 app.route('/v1/events', eventsRoutes);
+app.route('/v1/identify', identifyRoutes);
 app.route('/v1/health', healthRoutes);
 app.route('/v1/recommendations', recommendationsRoutes);
 app.route('/v1/items', similarRoutes);
