@@ -21,7 +21,9 @@ import { ledger, type WorkKind } from '../../shared/cost/ledger';
 import { addCost, noCost, type CostUnits } from '../../shared/cost/units';
 import { SqlMeter } from '../cost/sql-meter';
 import { readConfig, type UserStateConfig } from './config';
-import { recommendForUser } from './recommend';
+import { EMPTY_USER_VIEW, recommendForUser } from './recommend';
+import { userStub } from './client';
+import { inEventTimeOrder, type MergeExport } from './merge';
 import { Outbox, type OutboxItem } from './outbox';
 import { advanceSession, affinityUpdates, emptyProfile, isLate, type AffinityUpdate, type Profile } from './profile';
 import { perMinuteBucket, type TokenBucket } from './rate-limit';
@@ -97,7 +99,65 @@ export class UserState extends DurableObject<Env> {
    * holds the reply until the commit).
    */
   async ingest(events: CanonicalEvent[], rejected: RejectedEventRecord[] = []): Promise<UserIngestResult> {
-    return this.inTurn(() => this.ingestNow(events, rejected));
+    return this.inTurn(() => {
+      // Merged into a customer at login: late events of this old id land with the customer.
+      const target = this.profile.merged_into;
+      return target ? userStub(this.env, target).ingest(events, rejected) : this.ingestNow(events, rejected);
+    });
+  }
+
+  /** Login merge, step 1 on the anonymous object (./merge.ts): its events, once its outbox has drained. */
+  async mergeExport(): Promise<MergeExport> {
+    return this.inTurn(async () => {
+      if (this.profile.merged_into) return { merged_into: this.profile.merged_into };
+      await this.drain();
+      const pending = this.outbox.pending();
+      if (pending > 0) return { pending };
+      return { events: this.store.storedEvents(), session_id: this.profile.session?.id ?? null };
+    });
+  }
+
+  /**
+   * Login merge, step 2 on the customer's object: the anonymous events join the history
+   * in event-time order (their ids deduplicate from now on; they were forwarded already,
+   * so they are not sent again), the profile and affinities take them in, and the
+   * `identify` event is ingested like any event (queue, Kafka). A no-op once that
+   * identify event is here: repeating a login changes nothing.
+   */
+  async absorb(events: Array<CanonicalEvent & { late?: boolean }>, identify: CanonicalEvent): Promise<{ merged: boolean; events: number }> {
+    return this.inTurn(async () => {
+      if (this.store.has(identify.event_id)) return { merged: false, events: 0 };
+      const affinity: AffinityUpdate[] = [];
+      let added = 0;
+      for (const event of inEventTimeOrder(events)) {
+        if (this.store.has(event.event_id)) continue;
+        const late = event.late === true;
+        this.profile.counts[event.type] = (this.profile.counts[event.type] ?? 0) + 1;
+        if (late) this.profile.late_events += 1;
+        else {
+          this.profile.last_event_ts = Math.max(this.profile.last_event_ts ?? event.ts, event.ts);
+          advanceSession(this.profile, event, itemsOf(event));
+          affinity.push(...affinityUpdates(event));
+        }
+        this.store.add(event, JSON.stringify(event), late);
+        added += 1;
+      }
+      const purchasedChanged = this.store.affinities.apply(affinity, this.config.affinityHalfLifeMs);
+      await this.ingestNow([identify], [], purchasedChanged);
+      return { merged: true, events: added };
+    });
+  }
+
+  /** Login merge, step 3 on the anonymous object: wiped, only the pointer to the customer stays until the retention. */
+  async forwardTo(customerId: string): Promise<void> {
+    return this.inTurn(async () => {
+      if (this.profile.merged_into === customerId) return;
+      await this.wipe();
+      const now = Date.now();
+      this.profile = { ...emptyProfile(), first_seen: now, last_seen: now, merged_into: customerId };
+      this.ctx.storage.transactionSync(() => this.store.commit(this.profile, now, false));
+      this.ensureAlarmBy(now + this.config.retentionMs);
+    });
   }
 
   /**
@@ -106,13 +166,16 @@ export class UserState extends DurableObject<Env> {
    */
   async recommend(request: RecommendationRequest): Promise<MeteredRecommendation> {
     const cost = noCost();
-    const view = {
-      history: this.interactions(),
-      purchased: this.purchasedItems(),
-      recentlyViewed: new Set(this.sessionItems()),
-      currentSessionId: this.currentSessionId(),
-      lastSeen: this.lastSeen(),
-    };
+    // A merged anonymous id reads non-personal lists: it must not reveal the customer's.
+    const view = this.profile.merged_into
+      ? EMPTY_USER_VIEW
+      : {
+          history: this.interactions(),
+          purchased: this.purchasedItems(),
+          recentlyViewed: new Set(this.sessionItems()),
+          currentSessionId: this.currentSessionId(),
+          lastSeen: this.lastSeen(),
+        };
     const response = await recommendForUser(view, request, this.env, cost);
     return { response, cost: this.charge('recommend', addCost(cost, this.sql.take())) };
   }
@@ -186,7 +249,7 @@ export class UserState extends DurableObject<Env> {
 
   // --- internals -------------------------------------------------------------
 
-  private async ingestNow(events: CanonicalEvent[], rejected: RejectedEventRecord[]): Promise<UserIngestResult> {
+  private async ingestNow(events: CanonicalEvent[], rejected: RejectedEventRecord[], purchasedBefore = false): Promise<UserIngestResult> {
     const now = Date.now();
     const cost = noCost();
     const outcomes: EventOutcome[] = [];
@@ -210,7 +273,7 @@ export class UserState extends DurableObject<Env> {
       accepted.push(this.apply(event, affinity)); // a second copy later in this batch is a duplicate
       outcomes.push('accepted');
     }
-    const purchasedChanged = this.store.affinities.apply(affinity, this.config.affinityHalfLifeMs);
+    const purchasedChanged = this.store.affinities.apply(affinity, this.config.affinityHalfLifeMs) || purchasedBefore;
     if (events.length > 0) {
       this.profile.last_seen = now;
       this.profile.first_seen ??= now;

@@ -32,6 +32,8 @@ export interface Profile {
   duplicates: number;
   rate_limited: number;
   session: SessionState | null;
+  /** Set once this anonymous visitor was merged into a customer (./merge.ts): events go there. */
+  merged_into?: string;
 }
 
 export const emptyProfile = (): Profile => ({

@@ -153,6 +153,20 @@ export class UserStore {
     return this.created ? this.chunks.size + 1 + (this.affinities.purchased.size > 0 ? 1 : 0) : 0;
   }
 
+  /**
+   * Every stored event, oldest chunk first, then the tail (read from storage: only a
+   * login merge needs them, so they are not kept in memory).
+   */
+  storedEvents(): Array<CanonicalEvent & { late?: boolean }> {
+    const events: Array<CanonicalEvent & { late?: boolean }> = [];
+    if (this.created) {
+      for (const row of this.sql.exec<{ v: string }>('SELECT v FROM state WHERE k >= ? ORDER BY k', FIRST_CHUNK_KEY).toArray())
+        for (const element of JSON.parse(row.v) as Stored[]) if (typeof element !== 'string') events.push(element);
+    }
+    for (const { body } of this.tail) events.push(JSON.parse(body) as CanonicalEvent & { late?: boolean });
+    return events;
+  }
+
   /** Ids remembered for deduplication. */
   get dedupIds(): number {
     return this.seen.size;

@@ -25,6 +25,7 @@ import { catalogRoutes } from './routes/catalog';
 import { deadLetterRoutes } from './routes/admin-dead-letters';
 import { demoRoutes } from './routes/demo';
 import { docsRoutes } from './routes/docs';
+import { identifyRoutes } from './routes/identify';
 import { eventsRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { recommendationsRoutes } from './routes/recommendations';
@@ -49,6 +50,7 @@ app.use('/v1/admin/*', auditLog(), ...requireAdmin());
 app.use('/v1/catalog/*', auditLog(), ...requireCatalogToken());
 
 app.route('/v1/events', eventsRoutes);
+app.route('/v1/identify', identifyRoutes);
 app.route('/v1/health', healthRoutes);
 app.route('/v1/recommendations', recommendationsRoutes);
 app.route('/v1/items', similarRoutes);

@@ -3,7 +3,8 @@
  * (which compacts closed hours as it goes), a retrain cycle every `retrainIntervalMs`
  * (after draining the consumer, so the cycle sees everything Kafka had; the published
  * model is folded incrementally from the aggregate state in `stateDir`, rebuilt fully
- * once a day), the canary controller every `canaryIntervalMs`, and
+ * once a day), the canary controller every `canaryIntervalMs`, erasures from
+ * `users.erasure` (lake rewrite, training state dropped, erasure log: privacy/apply.ts), and
  * serves Prometheus metrics on 127.0.0.1:`metricsPort`. `startPipeline` is what
  * `npm start` calls beside `wrangler dev`.
  */

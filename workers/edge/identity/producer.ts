@@ -22,7 +22,7 @@ function ingestToken(env: Pick<Env, 'INGEST_TOKEN'>): string | null {
 }
 
 /** Classifies the request's writer; the token is compared in constant time. */
-export async function producerOf(c: Context<AppEnv>): Promise<Producer> {
+export async function producerOf<E extends { Bindings: Env }>(c: Context<E>): Promise<Producer> {
   const header = c.req.header('authorization');
   if (header === undefined) return 'browser';
   const presented = BEARER.exec(header)?.[1] ?? '';
