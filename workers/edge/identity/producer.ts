@@ -7,7 +7,6 @@
  * hear about it, not have its customers' events rejected one by one.
  */
 import type { Context } from 'hono';
-import type { AppEnv } from '../types';
 import { MIN_ADMIN_TOKEN_LENGTH, tokensEqual } from '../auth';
 
 /** The writer of a request, from its Authorization header. */
