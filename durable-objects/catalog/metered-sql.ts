@@ -1,9 +1,10 @@
 /**
- * The catalog object's SQL with its billed units counted: every statement's cursor is
- * consumed here, so its `rowsRead` / `rowsWritten` (index entries included, as billed)
- * are final and added to the object's totals. `GET /v1/catalog/stats` reports them, and
- * the catalog benchmark prices an update with them.
+ * The catalog object's SQL with running totals of its billed units: statements go
+ * through the objects' one meter (../cost/sql-meter.ts), every cursor is consumed here
+ * so its counts are final, and they add up since the object started. `GET
+ * /v1/catalog/stats` reports them, and the catalog benchmark prices an update with them.
  */
+import { SqlMeter } from '../cost/sql-meter';
 
 /** Rows read and written since the object started. */
 export interface RowCounts {
@@ -13,8 +14,11 @@ export interface RowCounts {
 
 export class MeteredSql {
   readonly totals: RowCounts = { rows_read: 0, rows_written: 0 };
+  private readonly meter: SqlMeter;
 
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(sql: SqlStorage) {
+    this.meter = new SqlMeter(sql);
+  }
 
   /** Run a statement for its effect. */
   run(query: string, ...bindings: unknown[]): void {
@@ -23,10 +27,10 @@ export class MeteredSql {
 
   /** Every row of a query. */
   all<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): T[] {
-    const cursor = this.sql.exec<T>(query, ...bindings);
-    const rows = cursor.toArray();
-    this.totals.rows_read += cursor.rowsRead;
-    this.totals.rows_written += cursor.rowsWritten;
+    const rows = this.meter.exec<T>(query, ...bindings).toArray();
+    const counted = this.meter.take();
+    this.totals.rows_read += counted.rows_read;
+    this.totals.rows_written += counted.rows_written;
     return rows;
   }
 

@@ -114,6 +114,8 @@ describe('PUT /v1/catalog/items', () => {
     expect((await call<Stored>('GET', `/v1/catalog/items/${id}`)).body.version).toBe(1);
     await putItems([item(id, { price: 11 })]);
     expect((await call<Stored>('GET', `/v1/catalog/items/${id}`)).body.version).toBe(2);
+    // A real change is billed: its item row, index entries and outbox row at least.
+    expect((await catalogStub(env).stats()).sql.rows_written).toBeGreaterThanOrEqual(after.sql.rows_written + 3);
   });
 
   it('refuses bodies that are not {"items": [...]}, too many items and too many bytes', async () => {
