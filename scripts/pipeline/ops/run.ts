@@ -20,6 +20,8 @@ import { retrainOnce } from './retrain';
 import { readCatalogTable } from '../content/catalog-table';
 import { DEFAULT_TOLERANCE, type GateTolerance } from '../evaluate/gate';
 import { applyErasure, dropTrainState, parseErasure, type ErasureTargets } from '../../privacy/apply';
+import { privacyRoutes } from '../../privacy/http';
+import { privacyKafka } from '../../privacy/kafka';
 
 export interface PipelineOptions {
   /** Comma-separated host:port list. */
@@ -65,7 +67,17 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const log = options.log ?? ((line: string) => console.log(`[pipeline] ${line}`));
   const metrics = createPipelineMetrics();
   const modelsDir = options.modelsDir ?? 'models-out/published';
-  const server = await serveMetrics(metrics.registry, options.metricsPort ?? 9464);
+  // The privacy requests (erase, export) need the admin token: they act on the edge too.
+  const privacy = options.adminToken
+    ? [
+        privacyRoutes(options.adminToken, {
+          edge: adminClient(options.edgeUrl, options.adminToken),
+          kafka: privacyKafka(options.brokers),
+          lake: options.lakeDir,
+        }),
+      ]
+    : [];
+  const server = await serveMetrics(metrics.registry, options.metricsPort ?? 9464, '127.0.0.1', privacy);
   log(`metrics on http://127.0.0.1:${server.port}/metrics`);
   // One job at a time: a retrain and a canary decision must not interleave.
   let busy: Promise<void> = Promise.resolve();

@@ -201,5 +201,13 @@ describe('privacy: erasure end to end', () => {
       logs.some((l) => l.includes(`erasure ${summary.request_id}`)),
       logs.join('\n'),
     ).toBe(true);
+
+    // The same export as authenticated HTTP on the pipeline's port.
+    const url = `http://127.0.0.1:${pipeline.metricsPort}/privacy/export/${CUSTOMER}`;
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token-of-the-same-length-000' } })).status).toBe(401);
+    const viaHttp = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(viaHttp.status).toBe(200);
+    expect(((await viaHttp.json()) as UserExport).lake).toEqual({ events: [] });
   }, 240_000);
 });
