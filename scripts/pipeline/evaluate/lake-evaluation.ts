@@ -11,7 +11,7 @@ import type { LakeLocation } from '../lake/location';
 import { buildSessions } from '../train/sessions';
 import { trainOnLake, type SqlTrainOptions } from '../train/sql/train-sql';
 import type { ModelArtifact } from '../train/train';
-import { scoreTestSessions, type EvaluationOptions, type EvaluationResult, type TestSession } from './evaluation';
+import { ablations, scoreTestSessions, type EvaluationOptions, type EvaluationResult, type TestSession } from './evaluation';
 
 const DAY_MS = 86_400_000;
 /** How far before the split test events are read, so a session that began before it is recognised as such. */
@@ -66,7 +66,7 @@ export async function holdout(lake: LakeLocation, split: number, options: SqlTra
   for (const s of buildSessions(events, (e) => e.type === 'product_view')) {
     if (s.start < split) continue;
     const steps = s.steps.filter((st) => trainItems.has(st.item));
-    if (steps.length >= 2) test.push({ key: s.key, items: steps.map((st) => st.item), ts: steps.map((st) => st.ts) });
+    if (steps.length >= 2) test.push({ key: s.key, items: steps.map((st) => st.item), ts: steps.map((st) => st.ts), region: s.edgeRegion });
   }
   return { twin: trained.artifact, popular, test, split, trainSeconds };
 }
@@ -93,6 +93,7 @@ export async function evaluateLake(
   });
   return {
     ...scoreTestSessions(h.twin, h.popular, h.test, options),
+    ...(options.ablation ? { ablation: ablations(h.twin, h.test, options) } : {}),
     train_seconds: h.trainSeconds,
     split_ts: split,
     train_sessions: h.twin.manifest.source?.sessions ?? 0,
