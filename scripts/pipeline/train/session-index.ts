@@ -23,7 +23,7 @@ import { itemSequence, type Session } from './sessions';
 const HOUR_MS = 3_600_000;
 
 /** One session in one item's list, with its absolute end time (the age is relative to the model's newest event). */
-interface Entry {
+export interface Entry {
   id: number;
   end: number;
   length: number;
@@ -38,8 +38,13 @@ export interface SessionIndexParams {
 }
 
 /** Newest first; equal ends by the larger id (any fixed rule: the order must not depend on input order). */
-function newestFirst(a: Entry, b: Entry): number {
+export function newestFirst(a: Entry, b: Entry): number {
   return b.end - a.end || b.id - a.id;
+}
+
+/** An entry as shipped: its age in hours before `asOf` to a tenth of an hour. */
+export function postingOf(entry: Entry, asOf: number): SessionPosting {
+  return [entry.id, Math.round(Math.max(0, asOf - entry.end) / (HOUR_MS / 10)) / 10, entry.length, entry.items];
 }
 
 /** Per item, its most recent sessions; add and take back sessions, then read the postings. */
@@ -106,7 +111,7 @@ export class SessionIndex {
       this.trim(list);
       out.set(
         item,
-        list.map((entry) => [entry.id, Math.round(Math.max(0, asOf - entry.end) / (HOUR_MS / 10)) / 10, entry.length, entry.items]),
+        list.map((entry) => postingOf(entry, asOf)),
       );
     }
     return out;
