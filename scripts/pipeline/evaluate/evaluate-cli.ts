@@ -90,12 +90,12 @@ if (values.json) {
     '',
     `| ${'model'.padEnd(32)} | all HR@20 | all MRR@20 | new HR@20 | new MRR@20 | new NDCG@20 |`,
     `|${'-'.repeat(34)}|-----------|------------|-----------|------------|-------------|`,
-    row('product (tuned)', result),
+    row(result.tuning && !('skipped' in result.tuning) ? 'product (tuned)' : 'product (default scoring)', result),
     ...Object.entries(result.ablation ?? {}).map(([name, m]) => row(`  ${name}`, m)),
     row('popularity (view counts)', result.popularity),
     ...Object.entries(result.baselines ?? {}).map(([name, m]) => row(`baseline ${name}`, m)),
     '',
-    `coverage@20 ${f(result['coverage@20'])}   train ${result.train_seconds.toFixed(2)} s (tuning included)   new HR@20 lift over popularity ×${(result.new['hr@20'] / Math.max(result.popularity.new['hr@20'], 1e-9)).toFixed(1)}`,
+    `coverage@20 ${f(result['coverage@20'])}   train ${result.train_seconds.toFixed(2)} s (tuning included if any)   new HR@20 lift over popularity ×${(result.new['hr@20'] / Math.max(result.popularity.new['hr@20'], 1e-9)).toFixed(1)}`,
   ];
   if (result.tuning) lines.push(`tuning: ${JSON.stringify(result.tuning)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
