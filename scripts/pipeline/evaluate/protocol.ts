@@ -17,7 +17,7 @@ import type { ItemNeighbours, ModelManifest, Popularity, SessionPosting } from '
 import { itemsOf } from '../../../shared/schema/event-semantics';
 import type { UserView } from '../../../shared/recs/api';
 import { addSessionItems } from '../../../shared/recs/session-items';
-import { selectItems, type RankInput, type ServingModel } from '../../../shared/recs/serving/select';
+import { selectItems, type SelectInput, type ServingModel } from '../../../shared/recs/serving/select';
 import { rankInputForUser } from '../../../shared/recs/serving/user-request';
 import { DEFAULT_SCORING, type ScoringParams } from '../../../shared/scoring/params';
 import type { Interaction } from '../../../shared/scoring/score';
@@ -152,7 +152,7 @@ export interface RequestOptions {
  * of a shopper whose history is the prefix (as product views of the current session,
  * its session items by the object's own rule), asked through the same function.
  */
-export function predictionInput(session: TestSession, i: number, options: RequestOptions): RankInput {
+export function predictionInput(session: TestSession, i: number, options: RequestOptions): SelectInput {
   const history: Interaction[] = [];
   const sessionItems: string[] = [];
   for (let k = 0; k < i; k++) {
@@ -197,7 +197,7 @@ export function servingModelOf(model: ModelInMemory, scoring?: ScoringParams): S
 }
 
 /** The ids the edge would show for one request. */
-export function recommendedIds(input: RankInput, model: ServingModel): string[] {
+export function recommendedIds(input: SelectInput, model: ServingModel): string[] {
   return selectItems(input, model).map((item) => item.item_id);
 }
 
