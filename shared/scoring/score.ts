@@ -204,6 +204,9 @@ export function collectSignals(input: ScoringInput, all = false, reuse?: { table
   if (wanted('category') && input.categoryPopular && input.categoryOf) {
     const byCategory = new Map<string, number>();
     for (const [anchor, weight] of anchors) {
+      // Only anchors the model has lists for: a new item (none yet) gets its content
+      // neighbours first (rank()'s candidate lists), not its category's bestsellers.
+      if (!input.neighboursOf(anchor)) continue;
       const category = input.categoryOf(anchor);
       if (category !== undefined) byCategory.set(category, (byCategory.get(category) ?? 0) + weight);
     }

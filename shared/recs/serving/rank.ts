@@ -13,7 +13,7 @@
  * It degrades instead of failing: no pointer, no model or a missing file gives fallback
  * lists (or an empty list) with `model_version: null`.
  */
-import type { ItemNeighbours, ScoredList } from '../../model/format';
+import type { ItemNeighbours } from '../../model/format';
 import { leafCategoryOf } from '../../catalog/item';
 import { anchorItems } from '../../scoring/score';
 import { DEFAULT_SCORING } from '../../scoring/params';
