@@ -6,10 +6,10 @@
 import type { CanonicalEvent, EventType } from '../../shared/schema/events';
 import { categoryOf, itemsOf, signalOf, weightOf } from '../../shared/schema/event-semantics';
 import type { Interaction } from '../../shared/scoring/score';
+import { addSessionItems } from '../../shared/recs/session-items';
 
 /** A new session starts after this much inactivity when the client sends no session_id. */
 export const SESSION_GAP_MS = 30 * 60 * 1000;
-const SESSION_ITEMS_KEPT = 20;
 /** Affinity rows kept per kind; the weakest are pruned. */
 export const AFFINITY_LIMITS = { item: 300, category: 60, purchased: 1000 } as const;
 
@@ -71,12 +71,7 @@ export function advanceSession(profile: Profile, event: CanonicalEvent, items: r
   session.events += 1;
   session.started_at = Math.min(session.started_at, event.ts);
   session.last_at = Math.max(session.last_at, event.ts);
-  for (const item of items) {
-    const at = session.items.indexOf(item);
-    if (at >= 0) session.items.splice(at, 1);
-    session.items.push(item);
-  }
-  if (session.items.length > SESSION_ITEMS_KEPT) session.items.splice(0, session.items.length - SESSION_ITEMS_KEPT);
+  addSessionItems(session.items, items);
 }
 
 /** One affinity contribution: `weight` at time `ts` for (kind, key). */

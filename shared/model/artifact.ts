@@ -27,6 +27,7 @@ import {
   type ModelManifest,
   type NeighbourShard,
   type Popularity,
+  type SessionPosting,
 } from './format';
 import { shardFile, shardOf } from './shard';
 
@@ -67,6 +68,8 @@ export interface ModelContent {
   manifest: Omit<ModelManifest, 'shard_count' | 'files'>;
   popularity: Popularity;
   neighbours: ReadonlyMap<string, ItemNeighbours>;
+  /** The session index: per item, its most recent training sessions (newest first); written into the same shards. */
+  sessions?: ReadonlyMap<string, readonly SessionPosting[]>;
 }
 
 /** How items are laid out over shard files. */
@@ -80,27 +83,41 @@ export interface ShardOptions {
 /**
  * The one shard-count rule, for models and catalogs alike: the smallest count, starting
  * from an even spread with 25% headroom (hash skew may need a few more) or `minShards`,
- * for which every shard fits `maxShardBytes`. Entries go in sorted id order, so the
- * bytes do not depend on the input order. Returns the shard texts.
+ * for which every shard fits `maxShardBytes`. A shard is `{"shard": i, <section>: {id:
+ * value}, …}`: catalogs have one section (`items`), models two (`items`, the neighbour
+ * lists, and `sessions`, the session index), an item's entries always in the same shard.
+ * Entries go in sorted id order, so the bytes do not depend on the input order.
+ * Returns the shard texts.
  */
-function layOutShards<T>(kind: ArtifactKind, entries: Iterable<readonly [string, T]>, options: ShardOptions): string[] {
+function layOutShards(kind: ArtifactKind, sections: Record<string, ReadonlyMap<string, unknown>>, options: ShardOptions): string[] {
   const maxBytes = options.maxShardBytes ?? MAX_SHARD_BYTES;
   if (maxBytes > MAX_SHARD_BYTES) throw new Error(`maxShardBytes ${maxBytes} is above the format's ${MAX_SHARD_BYTES}`);
-  const sorted = [...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // Empty sections other than `items` are left out: a model without a session index has the bytes it always had.
+  const names = Object.keys(sections).filter((name) => name === 'items' || sections[name]!.size > 0);
+  const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const ids = [...new Set(names.flatMap((name) => [...sections[name]!.keys()]))].sort(byId);
   let total = 0;
-  // The smallest shard holding one entry: if that does not fit, no shard count will.
-  const alone = '{"shard":0,"items":{:}}'.length;
-  for (const [id, value] of sorted) {
-    const json = JSON.stringify(value);
-    total += id.length + json.length + 4;
-    const needs = alone + utf8Bytes(JSON.stringify(id)) + utf8Bytes(json);
+  // The smallest shard holding one item: if that does not fit, no shard count will.
+  const alone = utf8Bytes(JSON.stringify({ shard: 0, ...Object.fromEntries(names.map((name) => [name, {}])) }));
+  for (const id of ids) {
+    let needs = alone;
+    for (const name of names) {
+      const value = sections[name]!.get(id);
+      // `"id":value`, the separating comma counted in the spread estimate only.
+      if (value !== undefined) needs += utf8Bytes(JSON.stringify(id)) + utf8Bytes(JSON.stringify(value)) + 1;
+    }
+    total += needs - alone + 3;
     if (needs > maxBytes) throw new Error(`${kind} item ${id} alone needs ${needs} bytes, more than a shard's ${maxBytes}`);
   }
   const start = Math.max(options.minShards ?? 1, Math.ceil((total * 1.25) / maxBytes), 1);
   for (let count = start; count <= ARTIFACT_LIMITS.maxShards; count++) {
-    const shards: Array<Record<string, T>> = Array.from({ length: count }, () => ({}));
-    for (const [id, value] of sorted) shards[shardOf(id, count)]![id] = value;
-    const texts = shards.map((items, shard) => JSON.stringify({ shard, items }));
+    const shards = Array.from({ length: count }, () => Object.fromEntries(names.map((name) => [name, {} as Record<string, unknown>])));
+    for (const id of ids)
+      for (const name of names) {
+        const value = sections[name]!.get(id);
+        if (value !== undefined) shards[shardOf(id, count)]![name]![id] = value;
+      }
+    const texts = shards.map((parts, shard) => JSON.stringify({ shard, ...parts }));
     if (texts.every((text) => utf8Bytes(text) <= maxBytes)) return texts;
   }
   throw new Error(`cannot fit the ${kind} into ${ARTIFACT_LIMITS.maxShards} shards of ${maxBytes} bytes`);
@@ -141,7 +158,7 @@ export function modelManifestOf(
  * manifest is invalid or a file would exceed its limit.
  */
 export function writeModelFiles(model: ModelContent, options: ShardOptions = {}): ArtifactFiles {
-  const texts = layOutShards('model', model.neighbours, options);
+  const texts = layOutShards('model', { items: model.neighbours, sessions: model.sessions ?? new Map() }, options);
   const files: ArtifactFiles = new Map();
   const names = texts.map((_, index) => shardFile('neighbours', index));
   texts.forEach((text, index) => files.set(names[index]!, text));
@@ -172,7 +189,7 @@ export async function writeCatalogFiles(
   meta: { createdAt: string; version?: string },
   options: ShardOptions = {},
 ): Promise<ArtifactFiles> {
-  const texts = layOutShards('catalog', Object.entries(items), options);
+  const texts = layOutShards('catalog', { items: new Map(Object.entries(items)) }, options);
   const files: ArtifactFiles = new Map();
   texts.forEach((text, index) => files.set(shardFile('catalog', index), text));
   const manifest: CatalogManifest = catalogManifestSchema.parse({
@@ -265,11 +282,12 @@ function layoutProblems(kind: ArtifactKind, manifest: ModelManifest | CatalogMan
   return problems;
 }
 
-/** Problems of one parsed shard: its declared index, and items that hash to another shard. */
-function shardProblems(file: string, index: number, shard: { shard: number; items: object }, count: number): string[] {
+/** Problems of one parsed shard: its declared index, and items (of any section) that hash to another shard. */
+function shardProblems(file: string, index: number, shard: { shard: number; items: object; sessions?: object }, count: number): string[] {
   const problems: string[] = [];
   if (shard.shard !== index) problems.push(`${file}: declares shard ${shard.shard}, expected ${index}`);
-  const stray = Object.keys(shard.items).filter((item) => shardOf(item, count) !== index);
+  const ids = [...Object.keys(shard.items), ...Object.keys(shard.sessions ?? {})];
+  const stray = ids.filter((item) => shardOf(item, count) !== index);
   if (stray.length > 0) problems.push(`${file}: ${stray.length} items belong to other shards (e.g. ${stray[0]})`);
   return problems;
 }
@@ -311,7 +329,8 @@ export async function validateArtifact(
     }
   }
   let items = 0;
-  const shardSchema: z.ZodType<{ shard: number; items: object }> = kind === 'model' ? neighbourShardSchema : catalogShardSchema;
+  const shardSchema: z.ZodType<{ shard: number; items: object; sessions?: object }> =
+    kind === 'model' ? neighbourShardSchema : catalogShardSchema;
   const shardFiles = Array.isArray(manifest.files) ? manifest.files : manifest.files.neighbours;
   for (const [index, file] of shardFiles.entries()) {
     const text = await readFile(source, file, problems);

@@ -5,11 +5,15 @@
  * and `neighbours/NNN.json` shards. Items are assigned to shards by {@link shardOf}, so
  * the edge fetches only the shards of the items in a user's history, and every file
  * stays under {@link MAX_SHARD_BYTES} (R2 reads stay small, isolate memory bounded).
+ * A shard holds, per item, its neighbour lists and (added compatibly) its entry of the
+ * session index: the most recent training sessions that contain it, so session-kNN at
+ * the edge reads no file besides the shards of the session's items.
  * The catalog is a separate artifact with its own versions (it changes on its own
  * schedule: prices, stock), sharded the same way.
  */
 import { z } from 'zod';
 import { versionSchema } from '../schema/common';
+import { scoringParamsSchema } from '../scoring/params';
 
 export const MODEL_FORMAT = 'edge-recs-model' as const;
 export const CATALOG_FORMAT = 'edge-recs-catalog' as const;
@@ -41,9 +45,29 @@ export const CONTENT_KIND = 'content' as const;
 export const itemNeighboursSchema = z.partialRecord(z.enum([...NEIGHBOUR_KINDS, CONTENT_KIND]), scoredListSchema);
 export type ItemNeighbours = z.infer<typeof itemNeighboursSchema>;
 
+/**
+ * One training session in an item's entry of the session index, as
+ * `[session, age_hours, length, items]`:
+ * - `session`: the session's id (a 32-bit hash of its key; the same session has the same
+ *   id in every item's entry, which is how the edge adds up its overlap with the shopper);
+ * - `age_hours`: how long before the model's newest event the session ended;
+ * - `length`: the session's distinct items (the similarity's normalisation);
+ * - `items`: the session's item sequence (consecutive repeats collapsed) within a window
+ *   around this item, which is always among them.
+ */
+export const sessionPostingSchema = z.tuple([
+  z.number().int().nonnegative(),
+  z.number().nonnegative(),
+  z.number().int().positive(),
+  z.array(z.string()).min(1),
+]);
+export type SessionPosting = z.infer<typeof sessionPostingSchema>;
+
 export const neighbourShardSchema = z.object({
   shard: z.number().int().nonnegative(),
   items: z.record(z.string(), itemNeighboursSchema),
+  /** The session index (optional, added compatibly): per item, its most recent training sessions, newest first. */
+  sessions: z.record(z.string(), z.array(sessionPostingSchema)).optional(),
 });
 export type NeighbourShard = z.infer<typeof neighbourShardSchema>;
 
@@ -80,6 +104,10 @@ export const modelManifestSchema = z.object({
   files: z.object({ neighbours: z.array(z.string()), popularity: z.string() }),
   source: z.object({ events: z.number().int(), sessions: z.number().int(), from_ts: z.number(), to_ts: z.number() }).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
+  /** How the edge scores with this model (tuned by the pipeline; absent: the defaults). */
+  scoring: scoringParamsSchema.optional(),
+  /** What the tuning of `scoring` saw: its validation split and figures (for people; the edge ignores it). */
+  tuning: z.record(z.string(), z.unknown()).optional(),
   /** Offline evaluation on held-out days ("new" protocol), when the pipeline ran one. */
   evaluation: z.object({ all: evaluationMetricsSchema, new: evaluationMetricsSchema, predictions: z.number().int() }).optional(),
 });

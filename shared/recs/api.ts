@@ -202,6 +202,7 @@ export interface UserView {
   /** Oldest first. */
   history: Interaction[];
   purchased: ReadonlySet<string>;
+  /** The current session's distinct items; iterated oldest first (scoring weighs them by that order). */
   recentlyViewed: ReadonlySet<string>;
   currentSessionId?: string | undefined;
   lastSeen: number | null;

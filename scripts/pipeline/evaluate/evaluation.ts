@@ -1,46 +1,60 @@
 /**
- * Offline evaluation, session-based protocol (as in the session-rec benchmarks):
- * - a session's sequence is its product_view items in time order (session_id, else a
- *   30-minute gap per user);
- * - split = newest event's time − test days; train on sessions (all event types) that
- *   end before it, test on view sessions that start at/after it; sessions across the
- *   split are used for neither;
- * - test items never seen in training are dropped, then test sessions shorter than 2;
- * - at each position i ≥ 1 the item i is predicted from the items before it;
- * - "all" counts every prediction; "new" only those whose target is not in the prefix.
- * The model is trained with trainModel (the published code path) and every list comes
- * from shared/scoring/score.ts exactly as the edge calls it on a product page: history =
- * the prefix as product views of the current session, context item = the last one. The
- * edge never re-recommends what the shopper already looked at, so "all" predictions of
- * a repeated item are misses by design; "new" is the comparable figure.
+ * Offline evaluation, session-based protocol (as in the session-rec benchmarks; the
+ * split, sessions and requests are protocol.ts, shared with the tuner):
+ * - train on sessions that end before the split (newest event − test days), test on
+ *   sessions that start at/after it; each position i ≥ 1 predicts item i from the prefix;
+ * - the model is trained with trainModel (the published code path: session index and
+ *   tuning included) and every list comes from select.ts, the function `rank()` calls
+ *   for every shopper, with the request the user object would build (product page,
+ *   context item = the last item; history = the prefix);
+ * - "new": predictions whose target is not in the prefix, ranked as served by default
+ *   (the session's items excluded); "all": every prediction, ranked as served with
+ *   `exclude_viewed=false` (the session's items rankable: "continue shopping").
+ * Ablations switch one signal off in the same model; baselines are the published
+ * session-based methods on the same split (baselines.ts).
  */
 import type { CanonicalEvent } from '../../../shared/schema/events';
-import type { ScoredList } from '../../../shared/model/format';
-import { anchorItems, scoreCandidates, type Interaction, type ScoringWeights } from '../../../shared/scoring/score';
-import { buildSessions, sortAndDedupe } from '../train/sessions';
+import { SIGNALS, withoutSignals, type ScoringParams, type Signal } from '../../../shared/scoring/params';
 import { trainModel, type ModelArtifact } from '../train/train';
 import type { TrainParams } from '../train/params';
 import type { Progress } from '../../lib/progress';
+import {
+  MetricSums,
+  isRepeat,
+  popularTop,
+  popularityBaseline,
+  predictionCount,
+  predictionInput,
+  rankOf,
+  recommendedIds,
+  servingModelOf,
+  splitForEvaluation,
+  type RankingMetrics,
+  type TestSession,
+} from './protocol';
+import { runBaselines, type BaselineResult } from './baselines';
 
-/** List length every metric is computed at. */
-export const CUTOFF = 20;
-const DAY_MS = 86_400_000;
+export { CUTOFF, MetricSums, popularityBaseline, splitForEvaluation, type RankingMetrics, type TestSession } from './protocol';
 
-/** HR, MRR and NDCG at {@link CUTOFF}, averaged over predictions. */
-export interface RankingMetrics {
-  'hr@20': number;
-  'mrr@20': number;
-  'ndcg@20': number;
-}
-
-/** Everything one evaluation run measured (the `--json` output plus context). */
-export interface EvaluationResult {
+/** The two views of one model's quality. */
+export interface ViewMetrics {
   predictions: number;
   all: RankingMetrics;
   new: RankingMetrics & { predictions: number };
+}
+
+/** Everything one evaluation run measured (the `--json` output plus context). */
+export interface EvaluationResult extends ViewMetrics {
   popularity: { all: RankingMetrics; new: RankingMetrics };
   'coverage@20': number;
   train_seconds: number;
+  /** The product with one signal switched off (and with none on: popularity only), when asked. */
+  ablation?: Record<string, { all: RankingMetrics; new: RankingMetrics }>;
+  /** Published session-based methods on the same split, when asked. */
+  baselines?: Record<string, BaselineResult>;
+  /** What the trainer's tuning chose and saw (the model manifest's `scoring` and `tuning`). */
+  scoring?: ScoringParams | undefined;
+  tuning?: Record<string, unknown> | undefined;
   /** Context for reports (not part of the --json contract's required keys). */
   split_ts: number;
   train_sessions: number;
@@ -52,67 +66,13 @@ export interface EvaluationResult {
 export interface EvaluationOptions {
   testDays?: number;
   params?: Partial<TrainParams>;
-  weights?: ScoringWeights;
+  /** Score with these parameters instead of the model's own (tuned) ones. */
+  scoring?: ScoringParams;
   /** Score as the product page does (context item = last prefix item) or as the home page. */
   context?: 'product' | 'home';
+  ablation?: boolean;
+  baselines?: boolean;
   progress?: (total: number) => Progress;
-}
-
-/** Sums of hits, reciprocal ranks and discounted gains over predictions. */
-export class MetricSums {
-  n = 0;
-  hits = 0;
-  rr = 0;
-  dcg = 0;
-
-  /** Record one prediction whose target was at 1-based `rank` (undefined: not in the top 20). */
-  add(rank: number | undefined): void {
-    this.n++;
-    if (rank === undefined || rank > CUTOFF) return;
-    this.hits++;
-    this.rr += 1 / rank;
-    this.dcg += 1 / Math.log2(rank + 1);
-  }
-
-  metrics(): RankingMetrics {
-    const d = Math.max(this.n, 1);
-    return { 'hr@20': this.hits / d, 'mrr@20': this.rr / d, 'ndcg@20': this.dcg / d };
-  }
-}
-
-/** 1-based rank of `target` in `ranked`, or undefined. */
-function rankOf(ranked: readonly string[], target: string): number | undefined {
-  const at = ranked.indexOf(target);
-  return at < 0 ? undefined : at + 1;
-}
-
-/** Split events into training events and test view sequences (items seen in training only). */
-export function splitForEvaluation(
-  events: readonly CanonicalEvent[],
-  testDays: number,
-): { train: CanonicalEvent[]; test: TestSession[]; split: number } {
-  const sorted = sortAndDedupe(events);
-  const last = sorted.length > 0 ? sorted[sorted.length - 1]!.ts : 0;
-  const split = last - testDays * DAY_MS;
-  const train: CanonicalEvent[] = [];
-  for (const s of buildSessions(sorted, () => true, { withEvents: true })) if (s.end < split) train.push(...s.events!);
-  train.sort((a, b) => a.ts - b.ts);
-  const trainItems = new Set<string>();
-  for (const s of buildSessions(train)) for (const step of s.steps) trainItems.add(step.item);
-  const test: TestSession[] = [];
-  for (const s of buildSessions(sorted, (e) => e.type === 'product_view')) {
-    if (s.start < split) continue;
-    const steps = s.steps.filter((st) => trainItems.has(st.item));
-    if (steps.length >= 2) test.push({ key: s.key, items: steps.map((st) => st.item), ts: steps.map((st) => st.ts) });
-  }
-  return { train, test, split };
-}
-
-/** Plain view counts of the training events (the classic POP baseline), best first. */
-export function popularityBaseline(train: readonly CanonicalEvent[]): string[] {
-  const counts = new Map<string, number>();
-  for (const e of train) if (e.type === 'product_view') counts.set(e.item_id, (counts.get(e.item_id) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
 }
 
 /** Items the model knows: those with neighbours or popularity. */
@@ -122,12 +82,16 @@ function modelItems(model: ModelArtifact): Set<string> {
   return items;
 }
 
-/** A test session: its view sequence (training items only) and their times. */
-export interface TestSession {
-  key: string;
-  items: string[];
-  ts: number[];
-}
+/** The ablations: each signal off alone, then all of them (the model's popularity lists only). */
+const ABLATIONS: ReadonlyArray<[string, readonly Signal[]]> = [
+  ['without session-kNN', ['sessionKnn']],
+  ['without next', ['next']],
+  ['without session co-occurrence', ['session']],
+  ['without bought', ['bought']],
+  ['without category popularity', ['category']],
+  ['without reminders', ['remind']],
+  ['popularity only', SIGNALS],
+];
 
 /** Run the whole protocol on `events`. */
 export function evaluate(events: readonly CanonicalEvent[], options: EvaluationOptions = {}): EvaluationResult {
@@ -135,14 +99,62 @@ export function evaluate(events: readonly CanonicalEvent[], options: EvaluationO
   const started = performance.now();
   const model = trainModel(train, { params: options.params ?? {} });
   const trainSeconds = (performance.now() - started) / 1000;
-  return {
-    ...scoreTestSessions(model, popularityBaseline(train), test, options),
+  const popular = popularityBaseline(train);
+  const result: EvaluationResult = {
+    ...scoreTestSessions(model, popular, test, options),
     train_seconds: trainSeconds,
+    scoring: model.manifest.scoring,
+    tuning: model.manifest.tuning,
     split_ts: split,
     train_sessions: model.manifest.source?.sessions ?? 0,
     test_sessions: test.length,
     train_items: modelItems(model).size,
   };
+  if (options.ablation) result.ablation = ablations(model, test, options);
+  if (options.baselines) result.baselines = runBaselines(train, test);
+  return result;
+}
+
+/** The product with each signal switched off in turn, and with all off (its popularity lists only). */
+export function ablations(
+  model: ModelArtifact,
+  test: readonly TestSession[],
+  options: EvaluationOptions = {},
+): Record<string, { all: RankingMetrics; new: RankingMetrics }> {
+  const scoring = options.scoring ?? servingModelOf(model).scoring;
+  return Object.fromEntries(
+    ABLATIONS.map(([name, off]) => {
+      const r = scoreViews(model, test, { ...options, scoring: withoutSignals(scoring, off) });
+      return [name, { all: r.all, new: stripCount(r.new) }];
+    }),
+  );
+}
+
+const stripCount = ({ predictions: _p, ...metrics }: RankingMetrics & { predictions: number }): RankingMetrics => metrics;
+
+/** Both views of `model` on `test`, and the items it recommended (for coverage). */
+function scoreViews(
+  model: ModelArtifact,
+  test: readonly TestSession[],
+  options: EvaluationOptions,
+  recommended?: Set<string>,
+): ViewMetrics {
+  const serving = servingModelOf(model, options.scoring);
+  const context = options.context ?? 'product';
+  const all = new MetricSums();
+  const fresh = new MetricSums();
+  const bar = options.progress?.(predictionCount(test));
+  for (const session of test)
+    for (let i = 1; i < session.items.length; i++) {
+      const target = session.items[i]!;
+      const shown = recommendedIds(predictionInput(session, i, { context, showViewed: false }), serving);
+      for (const id of shown) recommended?.add(id);
+      if (!isRepeat(session, i)) fresh.add(rankOf(shown, target));
+      all.add(rankOf(recommendedIds(predictionInput(session, i, { context, showViewed: true }), serving), target));
+      bar?.increment();
+    }
+  bar?.stop();
+  return { predictions: all.n, all: all.metrics(), new: { predictions: fresh.n, ...fresh.metrics() } };
 }
 
 /** Score every prediction of the test sessions with a trained model and the POP baseline. */
@@ -151,66 +163,19 @@ export function scoreTestSessions(
   popular: readonly string[],
   test: readonly TestSession[],
   options: EvaluationOptions = {},
-): Omit<EvaluationResult, 'train_seconds' | 'split_ts' | 'train_sessions' | 'test_sessions' | 'train_items'> {
-  const fallbacks: ScoredList[] = [model.popularity.global];
-  const categories = model.popularity.item_category;
-  const categoryOf = (item: string): string | undefined => categories[item];
-  const neighboursOf = (item: string) => model.neighbours.get(item);
-  const useContext = (options.context ?? 'product') === 'product';
-
-  const all = new MetricSums();
-  const fresh = new MetricSums();
+): ViewMetrics & { popularity: { all: RankingMetrics; new: RankingMetrics }; 'coverage@20': number } {
+  const recommended = new Set<string>();
+  const views = scoreViews(model, test, options, recommended);
   const popAll = new MetricSums();
   const popNew = new MetricSums();
-  const recommended = new Set<string>();
-  const total = test.reduce((sum, s) => sum + s.items.length - 1, 0);
-  const bar = options.progress?.(total);
-  const exclude = new Set<string>();
-  for (const session of test) {
-    const history: Interaction[] = [];
+  for (const session of test)
     for (let i = 1; i < session.items.length; i++) {
-      const prev = session.items[i - 1]!;
-      history.push({ item_id: prev, type: 'product_view', ts: session.ts[i - 1]!, session_id: session.key });
       const target = session.items[i]!;
-      const contextItemId = useContext ? prev : undefined;
-      // anchorItems is what the edge uses to decide which shards to load; here every
-      // shard is in memory, but calling it keeps the evaluation on the same path.
-      anchorItems(history, contextItemId, options.weights);
-      const ranked = scoreCandidates({
-        history,
-        currentSessionId: session.key,
-        context: useContext ? 'product' : 'home',
-        contextItemId,
-        n: CUTOFF,
-        neighboursOf,
-        fallbacks,
-        exclude,
-        categoryOf,
-        ...(options.weights ? { weights: options.weights } : {}),
-      }).map((r) => r.item_id);
-      for (const id of ranked) recommended.add(id);
-      const rank = rankOf(ranked, target);
-      all.add(rank);
-      const inPrefix = session.items.slice(0, i).includes(target);
-      popAll.add(rankOf(popular.slice(0, CUTOFF), target));
-      if (!inPrefix) {
-        fresh.add(rank);
-        const prefix = new Set(session.items.slice(0, i));
-        const popRanked: string[] = [];
-        for (const id of popular) {
-          if (popRanked.length >= CUTOFF) break;
-          if (!prefix.has(id)) popRanked.push(id);
-        }
-        popNew.add(rankOf(popRanked, target));
-      }
-      bar?.increment();
+      popAll.add(rankOf(popularTop(popular), target));
+      if (!isRepeat(session, i)) popNew.add(rankOf(popularTop(popular, session.items.slice(0, i)), target));
     }
-  }
-  bar?.stop();
   return {
-    predictions: all.n,
-    all: all.metrics(),
-    new: { predictions: fresh.n, ...fresh.metrics() },
+    ...views,
     popularity: { all: popAll.metrics(), new: popNew.metrics() },
     'coverage@20': recommended.size / Math.max(modelItems(model).size, 1),
   };

@@ -11,7 +11,11 @@ import type { LakeLocation } from '../lake/location';
 import { buildSessions } from '../train/sessions';
 import { trainOnLake, type SqlTrainOptions } from '../train/sql/train-sql';
 import type { ModelArtifact } from '../train/train';
-import { scoreTestSessions, type EvaluationOptions, type EvaluationResult, type TestSession } from './evaluation';
+import { predictionCount } from './protocol';
+import { tuneScoring } from '../train/tune';
+import { DEFAULT_TRAIN_PARAMS } from '../train/params';
+import type { ScoringParams } from '../../../shared/scoring/params';
+import { ablations, scoreTestSessions, type EvaluationOptions, type EvaluationResult, type TestSession } from './evaluation';
 
 const DAY_MS = 86_400_000;
 /** How far before the split test events are read, so a session that began before it is recognised as such. */
@@ -44,7 +48,12 @@ export async function holdout(lake: LakeLocation, split: number, options: SqlTra
   const trained = await trainOnLake(lake, { ...options, sessionsEndBefore: split, collectEvaluation: true });
   const trainSeconds = (performance.now() - started) / 1000;
   const { trainItems, popular } = trained.evaluation!;
-  const views = await withLakeQuery(lake, { fromTs: Math.max(options.fromTs ?? 0, split - TEST_LOOKBACK_MS), duck: { threads: 1 } }, (q) =>
+  const window = {
+    fromTs: Math.max(options.fromTs ?? 0, split - TEST_LOOKBACK_MS),
+    // The tuner's holdout ends where its training window does: never a view of later (test) days.
+    ...(options.toTs !== undefined ? { toTs: options.toTs } : {}),
+  };
+  const views = await withLakeQuery(lake, { ...window, duck: { threads: 1 } }, (q) =>
     q.duck.rows<{ event_id: string; user_id: string; session_id: string | null; ts: string; item_id: string; edge_region: string }>(
       `SELECT event_id, user_id, session_id, ts, item_id, edge_region FROM events WHERE type = 'product_view' ORDER BY ts, event_id`,
     ),
@@ -66,9 +75,48 @@ export async function holdout(lake: LakeLocation, split: number, options: SqlTra
   for (const s of buildSessions(events, (e) => e.type === 'product_view')) {
     if (s.start < split) continue;
     const steps = s.steps.filter((st) => trainItems.has(st.item));
-    if (steps.length >= 2) test.push({ key: s.key, items: steps.map((st) => st.item), ts: steps.map((st) => st.ts) });
+    if (steps.length >= 2) test.push({ key: s.key, items: steps.map((st) => st.item), ts: steps.map((st) => st.ts), region: s.edgeRegion });
   }
   return { twin: trained.artifact, popular, test, split, trainSeconds };
+}
+
+/** What {@link tuneOnLake} chose, or why it kept the defaults (the manifest's `scoring` and `tuning`). */
+export interface LakeTuning {
+  scoring?: ScoringParams;
+  tuning: Record<string, unknown>;
+}
+
+/**
+ * The scoring parameters of a model trained on the lake's events before `end` (default:
+ * all of them), tuned as the reference trainer does (train.ts, tune.ts): the newest
+ * `tuneValidationDays` of the window (doubled while they hold fewer than
+ * `tuneMinPredictions` predictions, at most a quarter of the window) are validation, a
+ * twin trained by SQL on the sessions that ended before them ranks them through the
+ * serving code, and the coordinate search picks the parameters. Costs one more training
+ * of the window's older part. Deterministic for the same lake and parameters.
+ */
+export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = {}): Promise<LakeTuning> {
+  const p = { ...DEFAULT_TRAIN_PARAMS, ...options.params };
+  const range = await withLakeQuery(lake, options.fromTs !== undefined ? { fromTs: options.fromTs } : {}, (q) =>
+    q.duck.rows<{ first: string | null; last: string | null }>(
+      `SELECT min(ts) AS first, max(ts) AS last FROM events${options.toTs !== undefined ? ` WHERE ts < ${options.toTs}` : ''}`,
+    ),
+  );
+  if (range[0]?.first === null || range[0]?.first === undefined) return { tuning: { skipped: 'no events' } };
+  const first = Number(range[0].first);
+  const last = Number(range[0].last);
+  let tried = 'a window too short to hold out any day';
+  for (let days = p.tuneValidationDays; ; days *= 2) {
+    const split = last - days * DAY_MS;
+    if (split - first < 3 * days * DAY_MS) return { tuning: { skipped: `${tried} (need ${p.tuneMinPredictions} predictions)` } };
+    const h = await holdout(lake, split, { ...options, params: { ...p, tunePasses: 0 }, toTs: last + 1 });
+    const found = predictionCount(h.test);
+    if (found >= p.tuneMinPredictions) {
+      const tuned = tuneScoring(h.test, h.twin, { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed });
+      return { scoring: tuned.scoring, tuning: { ...tuned.report, split: new Date(split).toISOString(), validation_days: days } };
+    }
+    tried = `only ${found} validation predictions in the last ${days} days`;
+  }
 }
 
 /** Items the model knows: those with neighbours or popularity. */
@@ -86,13 +134,25 @@ export async function evaluateLake(
   const newest = await newestEvent(lake, options.fromTs);
   if (newest === null) throw new Error('no events to evaluate on');
   const split = newest - (options.testDays ?? 1) * DAY_MS;
-  const h = await holdout(lake, split, {
+  const train = {
     ...options.train,
     ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}),
     ...(options.params ? { params: options.params } : {}),
-  });
+  };
+  const h = await holdout(lake, split, train);
+  // The twin is tuned like the published model, on its own training window only (never the test days).
+  if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses > 0) {
+    const started = performance.now();
+    const tuned = await tuneOnLake(lake, { ...train, toTs: split });
+    h.trainSeconds += (performance.now() - started) / 1000;
+    if (tuned.scoring) h.twin.manifest.scoring = tuned.scoring;
+    h.twin.manifest.tuning = tuned.tuning;
+  }
   return {
+    scoring: h.twin.manifest.scoring,
+    tuning: h.twin.manifest.tuning,
     ...scoreTestSessions(h.twin, h.popular, h.test, options),
+    ...(options.ablation ? { ablation: ablations(h.twin, h.test, options) } : {}),
     train_seconds: h.trainSeconds,
     split_ts: split,
     train_sessions: h.twin.manifest.source?.sessions ?? 0,

@@ -28,6 +28,23 @@ export interface TrainParams {
   popularityTypeWeights: Record<SessionSignal, number>;
   /** Significant digits of the scores written to the artifact (smaller files, stable bytes). */
   scoreDigits: number;
+  /** Session index (session-index.ts): the most recent training sessions kept per item (VMIS-kNN's m); 0: no index. */
+  sessionIndexSize: number;
+  /** Session index: items kept on each side of the item in a session's posting (bounds the bytes per posting). */
+  sessionIndexWindow: number;
+  /**
+   * Tuning (tune.ts): coordinate-search passes over the scoring parameters on a
+   * validation split of the training window; 0 keeps the default scoring.
+   */
+  tunePasses: number;
+  /** Tuning: the newest days of the training window held out for validation (doubled while too few predictions). */
+  tuneValidationDays: number;
+  /** Tuning: validation predictions scored per candidate setting at most (a deterministic sample of sessions). */
+  tuneMaxPredictions: number;
+  /** Tuning: fewer validation predictions than this keep the default scoring (too little evidence). */
+  tuneMinPredictions: number;
+  /** Tuning: seed of the validation sample. */
+  tuneSeed: number;
 }
 
 /** Defaults (measured in docs/evaluation.md). */
@@ -44,6 +61,15 @@ export const DEFAULT_TRAIN_PARAMS: TrainParams = {
   categoryTopN: 50,
   popularityTypeWeights: popularityWeights(),
   scoreDigits: 5,
+  // Off until the SQL training (the pipeline's trainer) builds the same index and tunes
+  // the same way: the two trainers must give equal artifacts (train-sql.test.ts).
+  sessionIndexSize: 0,
+  sessionIndexWindow: 5,
+  tunePasses: 0,
+  tuneValidationDays: 1,
+  tuneMaxPredictions: 1500,
+  tuneMinPredictions: 200,
+  tuneSeed: 1,
 };
 
 /** Numeric overrides of top-level parameters from `key=value` strings (CLI `--param`). */

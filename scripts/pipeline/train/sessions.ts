@@ -36,6 +36,22 @@ export interface Session {
   categories: Array<[string, string]>;
 }
 
+/**
+ * A session's item sequence as the model counts it: consecutive repeats (reloads,
+ * back-and-forth) collapse to one step, and a session with more than `maxItems` distinct
+ * items keeps only the steps of its last `maxItems` (wholesale baskets).
+ */
+export function itemSequence(steps: readonly Step[], maxItems: number): string[] {
+  let sequence: string[] = [];
+  for (const step of steps) if (sequence[sequence.length - 1] !== step.item) sequence.push(step.item);
+  const distinct = [...new Set(sequence)];
+  if (distinct.length > maxItems) {
+    const keep = new Set(distinct.slice(-maxItems));
+    sequence = sequence.filter((item) => keep.has(item));
+  }
+  return sequence;
+}
+
 /** Order events by time, keeping input order for ties, and drop repeated event_ids. */
 export function sortAndDedupe(events: readonly CanonicalEvent[]): CanonicalEvent[] {
   const seen = new Set<string>();

@@ -15,16 +15,18 @@
  * counts as a second session. Scores may differ in the last bits (float summation order),
  * so `npm run train` without `--base-state` (a full rebuild) remains the reference.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { NEIGHBOUR_KINDS, type NeighbourKind } from '../../../shared/model/format';
 import type { CanonicalEvent } from '../../../shared/schema/events';
-import { buildSessions, sortAndDedupe } from './sessions';
+import { buildSessions, sortAndDedupe, type Session } from './sessions';
+import { SessionIndex } from './session-index';
 import { ModelStats } from './stats';
 import { PairTable } from './pair-table';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params';
 import type { Progress } from '../../lib/progress';
+import type { ScoringParams } from '../../../shared/scoring/params';
 
 /** Sessions that ended this close to the newest event are kept raw: they may continue. */
 export const TAIL_MS = 2 * 60 * 60 * 1000;
@@ -33,6 +35,12 @@ const STATE_FORMAT = 'edge-recs-train-state';
 /** Statistics plus what an incremental update needs besides them. */
 export interface TrainState {
   stats: ModelStats;
+  /** Per item its most recent sessions (session-index.ts), kept up to date like the statistics. */
+  index: SessionIndex;
+  /** The scoring parameters the last full rebuild tuned (tune.ts), reused by incremental updates. */
+  scoring?: ScoringParams | undefined;
+  /** What that tuning saw (or why it was skipped): the manifest's `tuning`. */
+  tuning?: Record<string, unknown> | undefined;
   tail: CanonicalEvent[];
   /** Chained hash of all input: sha256(previous hash + hash of the new events). */
   inputHash: string;
@@ -59,6 +67,16 @@ function tailOf(sessions: ReturnType<typeof buildSessions>, toTs: number): Canon
 }
 
 /**
+ * A point part-way through a full rebuild: the sessions `include` accepts are counted
+ * first, then `at` sees the state (the tuner trains its validation model there, without
+ * a second pass over the events), then the rest are counted.
+ */
+export interface Checkpoint {
+  include: (session: Session) => boolean;
+  at: (partial: TrainState) => void;
+}
+
+/**
  * Full statistics of `events` (the state a full rebuild leaves behind). `progress`, if
  * given, is called with the number of sessions and ticked once per session.
  */
@@ -66,18 +84,31 @@ export function buildState(
   events: readonly CanonicalEvent[],
   params: Partial<TrainParams> = {},
   progress?: (total: number) => Progress,
+  checkpoint?: Checkpoint,
 ): TrainState {
   const sorted = sortAndDedupe(events);
   const stats = new ModelStats({ ...DEFAULT_TRAIN_PARAMS, ...params });
+  const index = new SessionIndex(stats.params);
   stats.advanceTo(sorted.length > 0 ? sorted[sorted.length - 1]!.ts : 0);
   const sessions = buildSessions(sorted, () => true, { withEvents: true });
   const bar = progress?.(sessions.length);
-  for (const s of sessions) {
+  const count = (s: Session) => {
     stats.add(s, 1);
+    index.add(s);
     bar?.increment();
-  }
+  };
+  const state: TrainState = { stats, index, tail: [], inputHash: hashEvents(sorted) };
+  if (checkpoint) {
+    const later: Session[] = [];
+    for (const s of sessions)
+      if (checkpoint.include(s)) count(s);
+      else later.push(s);
+    checkpoint.at(state);
+    for (const s of later) count(s);
+  } else for (const s of sessions) count(s);
   bar?.stop();
-  return { stats, tail: tailOf(sessions, stats.toTs), inputHash: hashEvents(sorted) };
+  state.tail = tailOf(sessions, stats.toTs);
+  return state;
 }
 
 /** Add `events` to a state in place (see the module comment for the exact semantics). */
@@ -92,9 +123,15 @@ export function updateState(state: TrainState, events: readonly CanonicalEvent[]
 
   stats.advanceTo(newer[newer.length - 1]!.ts);
   const oldTail = buildSessions(state.tail);
-  for (const s of oldTail) stats.add(s, -1);
+  for (const s of oldTail) {
+    stats.add(s, -1);
+    state.index.remove(s);
+  }
   const merged = buildSessions(sortAndDedupe([...state.tail, ...newer]), () => true, { withEvents: true });
-  for (const s of merged) stats.add(s, 1);
+  for (const s of merged) {
+    stats.add(s, 1);
+    state.index.add(s);
+  }
   state.tail = tailOf(merged, stats.toTs);
   state.inputHash = createHash('sha256').update(state.inputHash).update(hashEvents(newer)).digest('hex');
   return { added: newer.length, late, tailSessions: oldTail.length };
@@ -116,9 +153,12 @@ interface StateJson {
   fromTs: number;
   toTs: number;
   tail: CanonicalEvent[];
+  scoring?: ScoringParams | undefined;
+  tuning?: Record<string, unknown> | undefined;
 }
 
 const pairsFile = (dir: string, kind: NeighbourKind): string => join(dir, `pairs-${kind}.bin`);
+const indexFile = (dir: string): string => join(dir, 'session-index.json');
 
 /** Write a state directory. */
 export function saveState(state: TrainState, dir: string): void {
@@ -140,8 +180,11 @@ export function saveState(state: TrainState, dir: string): void {
     fromTs: s.fromTs,
     toTs: s.toTs,
     tail: state.tail,
+    scoring: state.scoring,
+    tuning: state.tuning,
   };
   writeFileSync(join(dir, 'state.json'), JSON.stringify(json));
+  writeFileSync(indexFile(dir), JSON.stringify(state.index.toJSON()));
   for (const kind of NEIGHBOUR_KINDS) {
     const { i, j, w } = s.pairs[kind].toArrays();
     const header = new Int32Array([i.length]);
@@ -153,7 +196,8 @@ export function saveState(state: TrainState, dir: string): void {
 export function loadState(dir: string): TrainState {
   const json = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as StateJson;
   if (json.format !== STATE_FORMAT) throw new Error(`${dir} is not a training state`);
-  const stats = new ModelStats(json.params);
+  // States saved before a parameter existed get its default.
+  const stats = new ModelStats({ ...DEFAULT_TRAIN_PARAMS, ...json.params });
   json.itemIds.forEach((id) => stats.indexOf(id));
   json.sessionsWith.forEach((n, i) => (stats.sessionsWith[i] = n));
   for (const [i, v] of json.popGlobal) stats.popGlobal.set(i, v);
@@ -171,5 +215,10 @@ export function loadState(dir: string): TrainState {
     const w = new Float64Array(buf.buffer.slice(at + 8 * n, at + 16 * n));
     stats.pairs[kind] = PairTable.fromArrays(i, j, w);
   }
-  return { stats, tail: json.tail, inputHash: json.inputHash };
+  // A state saved before the session index existed starts with an empty one: it fills as
+  // sessions arrive, and the next full rebuild restores it.
+  const index = existsSync(indexFile(dir))
+    ? SessionIndex.fromJSON(stats.params, JSON.parse(readFileSync(indexFile(dir), 'utf8')) as ReturnType<SessionIndex['toJSON']>)
+    : new SessionIndex(stats.params);
+  return { stats, index, scoring: json.scoring, tuning: json.tuning, tail: json.tail, inputHash: json.inputHash };
 }

@@ -5,7 +5,7 @@
  * first appearance; pair weights live in typed-array hash tables (pair-table.ts).
  */
 import type { NeighbourKind } from '../../../shared/model/format';
-import type { Session } from './sessions';
+import { itemSequence, type Session } from './sessions';
 import type { TrainParams } from './params';
 import { PairTable } from './pair-table';
 
@@ -89,20 +89,12 @@ export class ModelStats {
         if (!prev || prev.ts <= session.end) this.category.set(i, { category, ts: session.end });
       }
 
-    // The item sequence: consecutive repeats (reloads, back-and-forth) collapse to one step.
-    let seq: number[] = [];
+    // The item sequence (sessions.ts): consecutive repeats collapsed, long baskets cut.
+    // Every item already has its index from the popularity loop above.
+    const seq = itemSequence(session.steps, p.maxSessionItems).map((item) => this.itemIndex.get(item)!);
     const purchased = new Set<number>();
-    for (const step of session.steps) {
-      const i = this.indexOf(step.item);
-      if (seq[seq.length - 1] !== i) seq.push(i);
-      if (step.type === 'purchase') purchased.add(i);
-    }
-    let distinct = [...new Set(seq)];
-    if (distinct.length > p.maxSessionItems) {
-      const keep = new Set(distinct.slice(-p.maxSessionItems));
-      seq = seq.filter((i) => keep.has(i));
-      distinct = distinct.filter((i) => keep.has(i));
-    }
+    for (const step of session.steps) if (step.type === 'purchase') purchased.add(this.itemIndex.get(step.item)!);
+    const distinct = [...new Set(seq)];
     for (const i of distinct) this.sessionsWith[i]! += sign;
     if (distinct.length < 2) return;
 

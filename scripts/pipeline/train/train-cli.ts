@@ -18,7 +18,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { writeModelFiles } from '../../../shared/model/artifact';
 import { writeArtifactDir } from '../../models/files';
-import { parseParamOverrides } from './params';
+import { DEFAULT_TRAIN_PARAMS, parseParamOverrides } from './params';
+import { tuneOnLake } from '../evaluate/lake-evaluation';
 import { openTrainingInput } from './input';
 import { trainOnLake } from './sql/train-sql';
 import { buildState, foldState } from './sql/state';
@@ -108,6 +109,13 @@ try {
     });
     artifact = trained.artifact;
     checks = trained.checks;
+    // Scoring tuned on a validation split of the same window (DuckDB), when asked (`--param tunePasses=N`).
+    if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses > 0) {
+      const tuned = await tuneOnLake(input.lake, options);
+      if (tuned.scoring) artifact.manifest.scoring = tuned.scoring;
+      artifact.manifest.tuning = tuned.tuning;
+      process.stderr.write(`tuning: ${JSON.stringify(tuned.tuning)}\n`);
+    }
   }
 } catch (error) {
   input.cleanup();

@@ -4,14 +4,25 @@
  * evaluated is what is published. Deterministic: events are sorted and deduplicated
  * first, every list is sorted with an id tie-break, scores are rounded, and the
  * version/created_at come from the data (newest event) and a hash of input + params.
+ *
+ * A full rebuild also tunes the scoring parameters (tune.ts) on the newest days of its
+ * input: the statistics are counted up to the validation split, a model of the items
+ * the validation asks about is built there and tuned, then the rest is counted, so
+ * tuning costs a partial artifact and the search, not a second pass over the events.
  */
 import { createHash } from 'node:crypto';
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { NEIGHBOUR_KINDS, type ItemNeighbours, type Popularity, type ScoredList } from '../../../shared/model/format';
 import { modelManifestOf, type ModelContent } from '../../../shared/model/artifact';
-import type { TrainParams } from './params';
+import type { ScoringParams } from '../../../shared/scoring/params';
+import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params';
 import type { ModelStats } from './stats';
-import { buildState } from './state';
+import { buildState, type TrainState } from './state';
+import type { SessionIndex } from './session-index';
+import { sortAndDedupe } from './sessions';
+import { itemsQueried, tuneScoring } from './tune';
+import { planValidation } from '../evaluate/protocol';
+import type { Progress } from '../../lib/progress';
 
 /** A trained model before the artifact writer (shared/model/artifact.ts) splits it into files. */
 export type ModelArtifact = ModelContent;
@@ -25,10 +36,52 @@ export interface TrainOptions {
   catalogCategories?: ReadonlyMap<string, string>;
 }
 
-/** Full rebuild: train a model from scratch on `events`. */
+/** Full rebuild: train a model from scratch on `events` (scoring tuned unless `tunePasses` is 0). */
 export function trainModel(events: readonly CanonicalEvent[], options: TrainOptions = {}): ModelArtifact {
-  const state = buildState(events, options.params ?? {});
-  return buildArtifact(state.stats, { ...options, inputHash: state.inputHash });
+  const state = trainState(events, options.params ?? {});
+  return artifactOf(state, options);
+}
+
+/**
+ * The state of a full rebuild, with the scoring parameters tuned on a validation split
+ * of `events` (state.scoring and state.tuning; kept by incremental updates).
+ */
+export function trainState(
+  events: readonly CanonicalEvent[],
+  params: Partial<TrainParams> = {},
+  progress?: (total: number) => Progress,
+): TrainState {
+  const p: TrainParams = { ...DEFAULT_TRAIN_PARAMS, ...params };
+  if (p.tunePasses <= 0) return buildState(events, p, progress);
+  const sorted = sortAndDedupe(events);
+  const plan = planValidation(sorted, p.tuneValidationDays, p.tuneMinPredictions);
+  if ('skipped' in plan) {
+    const state = buildState(sorted, p, progress);
+    state.tuning = { skipped: plan.skipped };
+    return state;
+  }
+  let tuned: ReturnType<typeof tuneScoring> | undefined;
+  const state = buildState(sorted, p, progress, {
+    include: (session) => session.end < plan.split,
+    at: (partial) => {
+      const model = buildArtifact(partial.stats, { inputHash: partial.inputHash, index: partial.index, only: itemsQueried(plan.test) });
+      tuned = tuneScoring(plan.test, model, { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed });
+    },
+  });
+  state.scoring = tuned!.scoring;
+  state.tuning = { ...tuned!.report, split: new Date(plan.split).toISOString(), validation_days: plan.days };
+  return state;
+}
+
+/** The artifact of a state: its statistics, session index and tuned scoring. */
+export function artifactOf(state: TrainState, options: TrainOptions = {}): ModelArtifact {
+  return buildArtifact(state.stats, {
+    ...options,
+    inputHash: state.inputHash,
+    index: state.index,
+    ...(state.scoring ? { scoring: state.scoring } : {}),
+    ...(state.tuning ? { tuning: state.tuning } : {}),
+  });
 }
 
 /** Round to `digits` significant digits (stable bytes, smaller JSON). */
@@ -46,8 +99,19 @@ function topList(scores: Iterable<[string, number]>, n: number, digits: number):
   return list.slice(0, n).map(([id, s]) => [id, round(s, digits)]);
 }
 
-/** Turn statistics into the artifact: normalised, top-K neighbour lists and popularity. */
-export function buildArtifact(stats: ModelStats, options: TrainOptions & { inputHash: string }): ModelArtifact {
+/** What {@link buildArtifact} adds to the statistics. */
+export interface ArtifactOptions extends TrainOptions {
+  inputHash: string;
+  /** The session index to ship in the shards (none: the model has no session-kNN). */
+  index?: SessionIndex;
+  /** Only these items get neighbour lists and postings (the tuner's model answers its validation only). */
+  only?: ReadonlySet<string>;
+  scoring?: ScoringParams;
+  tuning?: Record<string, unknown>;
+}
+
+/** Turn statistics into the artifact: normalised, top-K neighbour lists, popularity and the session index. */
+export function buildArtifact(stats: ModelStats, options: ArtifactOptions): ModelArtifact {
   const p = stats.params;
   const ids = stats.itemIds;
   const n = stats.sessionsWith;
@@ -62,6 +126,7 @@ export function buildArtifact(stats: ModelStats, options: TrainOptions & { input
   let vals = new Float64Array(1024);
   let sortBuf = new Float64Array(1024);
   for (const [id, i] of order) {
+    if (options.only && !options.only.has(id)) continue;
     const entry: ItemNeighbours = {};
     const ni = Math.max(n[i]!, 1);
     for (const kind of NEIGHBOUR_KINDS) {
@@ -144,8 +209,11 @@ export function buildArtifact(stats: ModelStats, options: TrainOptions & { input
         to_ts: asOf,
       },
       params: { ...p, input_sha256: options.inputHash },
+      ...(options.scoring ? { scoring: options.scoring } : {}),
+      ...(options.tuning ? { tuning: options.tuning } : {}),
     },
     popularity,
     neighbours,
+    ...(options.index ? { sessions: options.index.postings(asOf, options.only) } : {}),
   };
 }

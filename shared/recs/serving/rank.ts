@@ -6,14 +6,17 @@
  * placement's rules (shared/recs/rules) and attach catalog data.
  *
  * Candidate sources beyond the model (content, new arrivals, filtered catalog lists) are
- * in shared/recs/catalog/candidates.ts; the scoring function itself is untouched by them.
+ * in shared/recs/catalog/candidates.ts; they become the fallbacks of the one pure
+ * ranking function (select.ts), which the offline evaluation calls too, with the
+ * scoring parameters of the model's manifest.
  *
  * It degrades instead of failing: no pointer, no model or a missing file gives fallback
  * lists (or an empty list) with `model_version: null`.
  */
-import type { ItemNeighbours, ScoredList } from '../../model/format';
+import type { ItemNeighbours } from '../../model/format';
 import { leafCategoryOf } from '../../catalog/item';
-import { anchorItems, scoreCandidates, type Interaction, type RecommendationContext } from '../../scoring/score';
+import { anchorItems } from '../../scoring/score';
+import { DEFAULT_SCORING } from '../../scoring/params';
 import { newRecId, type RecommendationResponse, type RecommendedItem } from '../api';
 import { candidateLists } from '../catalog/candidates';
 import { artifactCatalogView, noCatalogView, type CatalogSource, type CatalogView } from '../catalog/view';
@@ -21,27 +24,15 @@ import { modelVersionFor, readPointer } from '../registry/pointer';
 import { applyRules, NO_RULES, placePins, type Candidate, type ListRules } from '../rules/apply';
 import { matchesFilter, resolveFilter, type ItemFilter, type RequestFilters } from '../rules/filters';
 import type { Placement, Strategy } from '../rules/placement';
-import { loadModelManifest, loadNeighbours, loadPopularity, ownEntry } from './store';
+import { loadModelManifest, loadPopularity, loadShards, ownEntry, type ShardLookup } from './store';
+import { NO_MODEL, requiredItems, selectItems, type SelectInput } from './select';
 import type { ArtifactBucket } from '../bucket';
 
 /** Rounds of "score, drop unavailable, score again" before settling for fewer items. */
 const MAX_ROUNDS = 3;
 
-export interface RankInput {
-  /** Picks the canary group; absent for anonymous lookups (similar items). */
-  userId?: string | undefined;
-  history: readonly Interaction[];
-  currentSessionId?: string | undefined;
-  context: RecommendationContext;
-  contextItemId?: string | undefined;
-  n: number;
-  region: string;
-  /** Never shown (purchased, just viewed). */
-  exclude: ReadonlySet<string>;
-  /** Fallback lists to try before the model's own popularity (e.g. regional trending). */
-  leadingFallbacks?: readonly ScoredList[];
-  /** Prefer popular items of the context item's category before global popularity. */
-  categoryFallback?: boolean;
+/** A ranking request: what scoring needs (select.ts) plus the catalog, placement and filters. */
+export interface RankInput extends SelectInput {
   /** The live catalog; without one, the batch catalog artifact of the pointer (as before the live catalog). */
   catalog?: CatalogSource | undefined;
   /** The placement the list is for: its rules apply and it is echoed. */
@@ -75,12 +66,15 @@ export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<Re
   // Only the personal strategy reads the shopper's history; `similar` anchors on the context item alone.
   const history = strategy === 'personal' ? input.history : [];
   const usesAnchors = strategy === 'personal' || strategy === 'similar';
-  const anchors = usesAnchors ? anchorItems(history, input.contextItemId) : [];
-  const loaded =
-    manifest && version && anchors.length > 0
-      ? ((await safely(() => loadNeighbours(bucket, version!, manifest!, anchors))) ?? (() => undefined))
-      : () => undefined;
-  const neighboursOf = (itemId: string): ItemNeighbours | undefined => loaded(itemId);
+  // The manifest says how this model scores (tuned by the pipeline); older models get the defaults.
+  const scoring = manifest?.scoring ?? DEFAULT_SCORING;
+  const sessionItems = strategy === 'personal' ? input.sessionItems : undefined;
+  const anchors = usesAnchors ? anchorItems(history, input.contextItemId, scoring) : [];
+  // The shards of the anchors and of the session items session-kNN scans (in practice anchors too).
+  const shardItems = usesAnchors ? requiredItems({ history, contextItemId: input.contextItemId, sessionItems }, scoring) : [];
+  const loaded: ShardLookup | null =
+    manifest && version && shardItems.length > 0 ? await safely(() => loadShards(bucket, version!, manifest!, shardItems)) : null;
+  const neighboursOf = (itemId: string): ItemNeighbours | undefined => loaded?.neighboursOf(itemId);
   const categoryOf = (itemId: string): string | undefined => {
     const entry = catalog.peek(itemId);
     return (entry ? leafCategoryOf(entry) : undefined) ?? ownEntry(popularity?.item_category, itemId);
@@ -105,17 +99,25 @@ export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<Re
   for (let round = 0; round < MAX_ROUNDS; round++) {
     // Over-fetch so unavailable items and capped categories do not leave the list short.
     const depth = (input.n * 2 + 4 + pins.length) * 2 ** round;
-    const scored = scoreCandidates({
-      history,
-      currentSessionId: input.currentSessionId,
-      context: input.context,
-      contextItemId: usesAnchors ? input.contextItemId : undefined,
-      n: depth,
-      neighboursOf: usesAnchors ? neighboursOf : () => undefined,
-      fallbacks,
-      exclude,
-      categoryOf,
-    });
+    const scored = selectItems(
+      {
+        ...input,
+        history,
+        sessionItems,
+        contextItemId: usesAnchors ? input.contextItemId : undefined,
+        n: depth,
+        exclude,
+        resolvedFallbacks: fallbacks,
+      },
+      {
+        ...NO_MODEL,
+        scoring,
+        popularity,
+        neighboursOf: usesAnchors ? neighboursOf : () => undefined,
+        postingsOf: (itemId) => (usesAnchors ? loaded?.postingsOf(itemId) : undefined),
+        categoryOf,
+      },
+    );
     const entries = await catalog.load(scored.map((s) => s.item_id));
     const candidates: Candidate[] = [];
     let dropped = 0;

@@ -15,6 +15,7 @@ import type {
   ModelManifest,
   NeighbourShard,
   Popularity,
+  SessionPosting,
 } from '../../model/format';
 import { parseValidated } from '../../model/artifact';
 import { shardFile, shardOf } from '../../model/shard';
@@ -87,16 +88,24 @@ export function loadPopularity(bucket: ArtifactBucket, version: string, manifest
   return loadJson(bucket, artifactKey('model', version, manifest.files.popularity), parseValidated.popularity);
 }
 
+/** Synchronous lookups into the shards a request loaded. */
+export interface ShardLookup {
+  neighboursOf: (itemId: string) => ItemNeighbours | undefined;
+  /** An item's entry of the session index (absent in models trained without one). */
+  postingsOf: (itemId: string) => readonly SessionPosting[] | undefined;
+}
+
 /**
- * The neighbours of `items` under one model version: loads just the shards they live in
- * (in parallel) and returns a synchronous lookup for the scorer.
+ * The shards of `items` under one model version: loads just the shards they live in
+ * (in parallel) and returns synchronous lookups for the scorer. Neighbours and the
+ * session index share the shards, so session-kNN costs no extra reads.
  */
-export async function loadNeighbours(
+export async function loadShards(
   bucket: ArtifactBucket,
   version: string,
   manifest: ModelManifest,
   items: readonly string[],
-): Promise<(itemId: string) => ItemNeighbours | undefined> {
+): Promise<ShardLookup> {
   const shards = new Map<number, NeighbourShard | null>();
   for (const item of items) shards.set(shardOf(item, manifest.shard_count), null);
   await Promise.all(
@@ -105,7 +114,21 @@ export async function loadNeighbours(
       shards.set(index, await loadJson(bucket, key, parseValidated.neighbourShard));
     }),
   );
-  return (itemId) => ownEntry(shards.get(shardOf(itemId, manifest.shard_count))?.items, itemId);
+  const shardFor = (itemId: string) => shards.get(shardOf(itemId, manifest.shard_count));
+  return {
+    neighboursOf: (itemId) => ownEntry(shardFor(itemId)?.items, itemId),
+    postingsOf: (itemId) => ownEntry(shardFor(itemId)?.sessions, itemId),
+  };
+}
+
+/** The neighbours of `items` under one model version (see {@link loadShards}). */
+export async function loadNeighbours(
+  bucket: ArtifactBucket,
+  version: string,
+  manifest: ModelManifest,
+  items: readonly string[],
+): Promise<(itemId: string) => ItemNeighbours | undefined> {
+  return (await loadShards(bucket, version, manifest, items)).neighboursOf;
 }
 
 /** A catalog version's manifest. */

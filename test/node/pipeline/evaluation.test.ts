@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MetricSums, scoreTestSessions, splitForEvaluation } from '../../../scripts/pipeline/evaluate/evaluation';
 import type { ModelArtifact } from '../../../scripts/pipeline/train/train';
-import { DEFAULT_WEIGHTS } from '../../../shared/scoring/score';
+import { DEFAULT_SCORING, SIGNALS, type ScoringParams } from '../../../shared/scoring/params';
 import { view } from './fixtures';
 
 const DAY = 86_400_000;
@@ -72,31 +72,38 @@ describe('scoreTestSessions', () => {
     },
   };
   const test = [
-    { key: 's1', items: ['A', 'B', 'C', 'A'], ts: [1, 2, 3, 4] },
-    { key: 's2', items: ['B', 'E'], ts: [5, 6] },
+    { key: 's1', items: ['A', 'B', 'C', 'A'], ts: [1, 2, 3, 4], region: 'eu' },
+    { key: 's2', items: ['B', 'E'], ts: [5, 6], region: 'eu' },
   ];
+  // Session co-occurrence and reminders only, so the ranks below can be worked out by hand.
+  const scoring: ScoringParams = {
+    ...DEFAULT_SCORING,
+    signals: { ...(Object.fromEntries(SIGNALS.map((s) => [s, 0])) as ScoringParams['signals']), session: 1, remind: 2 },
+  };
   const popular = ['D', 'E', 'F', 'A', 'B', 'C'];
 
   it('gives the hand-computed metrics', () => {
-    const r = scoreTestSessions(model, popular, test, { weights: DEFAULT_WEIGHTS });
-    // Model ranks: [A]→B: B 1st; [A,B]→C: C 1st (B is an anchor now);
-    // [A,B,C]→A: A is in the history, never recommended: miss; [B]→E: C, then D, E: 3rd.
-    expect(r.predictions).toBe(4);
-    expect(r.all['hr@20']).toBeCloseTo(3 / 4, 10);
-    expect(r.all['mrr@20']).toBeCloseTo((1 + 1 + 0 + 1 / 3) / 4, 10);
-    expect(r.all['ndcg@20']).toBeCloseTo((1 + 1 + 0 + 1 / Math.log2(4)) / 4, 10);
-    // "new" leaves out the repeat of A.
+    const r = scoreTestSessions(model, popular, test, { scoring });
+    // "new" (the session's items never shown): [A]→B: B 1st; [A,B]→C: C 1st (B is an anchor
+    // now); [B]→E: C, then the popular D, E: 3rd. The repeat [A,B,C]→A is not a "new" prediction.
     expect(r.new.predictions).toBe(3);
     expect(r.new['hr@20']).toBeCloseTo(1, 10);
     expect(r.new['mrr@20']).toBeCloseTo((1 + 1 + 1 / 3) / 3, 10);
     expect(r.new['ndcg@20']).toBeCloseTo((1 + 1 + 0.5) / 3, 10);
+    // "all" (exclude_viewed=false: the session's items rankable; the reminder weighs 2, the
+    // newest item 1, one step back e^-1): [A]→B: A 2, B 1: 2nd; [A,B]→C: B 2 + 0.3, C 1,
+    // A 0.74: 2nd; [A,B,C]→A: C, B, A: 3rd; [B]→E: B, C, D, E: 4th.
+    expect(r.predictions).toBe(4);
+    expect(r.all['hr@20']).toBeCloseTo(1, 10);
+    expect(r.all['mrr@20']).toBeCloseTo((1 / 2 + 1 / 2 + 1 / 3 + 1 / 4) / 4, 10);
+    expect(r.all['ndcg@20']).toBeCloseTo((2 / Math.log2(3) + 1 / Math.log2(4) + 1 / Math.log2(5)) / 4, 10);
     // Popularity, all: B 5th, C 6th, A 4th, E 2nd.
     expect(r.popularity.all['mrr@20']).toBeCloseTo((1 / 5 + 1 / 6 + 1 / 4 + 1 / 2) / 4, 10);
     expect(r.popularity.all['hr@20']).toBe(1);
     // Popularity, new (prefix removed): [A]→B 4th, [A,B]→C 4th, [B]→E 2nd.
     expect(r.popularity.new['mrr@20']).toBeCloseTo((1 / 4 + 1 / 4 + 1 / 2) / 3, 10);
     expect(r.popularity.new['ndcg@20']).toBeCloseTo((2 / Math.log2(5) + 1 / Math.log2(3)) / 3, 10);
-    // Recommended items: B, C, D, E, F out of the 5 the model knows (A, B, D, E, F).
+    // Recommended items ("new" lists): B, C, D, E, F out of the 5 the model knows (A, B, D, E, F).
     expect(r['coverage@20']).toBeCloseTo(5 / 5, 10);
   });
 

@@ -94,6 +94,22 @@ describe('training as SQL', () => {
     for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
   });
 
+  it('builds the same session index as the in-memory trainer (postings in the neighbour shards, byte-identical)', async () => {
+    const file = 'data/sample/events-retailrocket.ndjson';
+    const { events } = await loadEvents(file);
+    const input = await openTrainingInput(file, { workDir: tempDir() });
+    const params = { sessionIndexSize: 3, sessionIndexWindow: 2 };
+    const { artifact } = await trainOnLake(input.lake, { params });
+    const reference = trainModel([...events].sort(byTimeThenId), { params });
+    // Small m and window, so the cut (newest first, ties by id) and the windows are exercised.
+    expect(reference.sessions?.size).toBeGreaterThan(0);
+    expect([...(reference.sessions?.values() ?? [])].some((list) => list.length === 3)).toBe(true);
+    const expected = comparable(reference);
+    const actual = comparable(artifact);
+    expect([...actual.keys()]).toEqual([...expected.keys()]);
+    for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
+  });
+
   describe('on RetailRocket', () => {
     const data = sharedData();
     let events: CanonicalEvent[] = [];

@@ -13,9 +13,12 @@ import {
   type NeighbourKind,
   type Popularity,
   type ScoredList,
+  type SessionPosting,
 } from '../../../../shared/model/format';
 import type { TrainParams } from '../params';
 import type { ModelArtifact } from '../train';
+import { SessionIndex, newestFirst, postingOf, type Entry } from '../session-index';
+import type { SessionIndexRow } from './session-index';
 
 /** What the engine hands over: rows of the result tables. */
 export interface TrainTables {
@@ -27,6 +30,30 @@ export interface TrainTables {
   counters: { sessions: number; events: number; fromTs: number | null; toTs: number | null };
   /** Identity of the input (sha256 hex). */
   inputHash: string;
+  /** Rows of t_session_index (session-index.ts), when the index is on. */
+  sessionIndex?: SessionIndexRow[];
+}
+
+/** Postings per item from t_session_index rows: the in-memory index's order and cut (newest first, larger id on ties, m kept). */
+function sessionPostings(rows: readonly SessionIndexRow[], m: number, asOf: number): Map<string, SessionPosting[]> {
+  const byItem = new Map<string, Map<string, Entry & { at: Array<[number, string]> }>>();
+  for (const [item, skey, endTs, length, offset, other] of rows) {
+    let sessions = byItem.get(item);
+    if (!sessions) byItem.set(item, (sessions = new Map()));
+    let entry = sessions.get(skey);
+    if (!entry)
+      sessions.set(skey, (entry = { id: SessionIndex.idOf({ key: skey }), end: Number(endTs), length: Number(length), items: [], at: [] }));
+    entry.at.push([Number(offset), other]);
+  }
+  const out = new Map<string, SessionPosting[]>();
+  for (const id of [...byItem.keys()].sort(byKey)) {
+    const entries = [...byItem.get(id)!.values()].sort(newestFirst).slice(0, m);
+    out.set(
+      id,
+      entries.map((e) => postingOf({ ...e, items: e.at.sort((a, b) => a[0] - b[0]).map(([, item]) => item) }, asOf)),
+    );
+  }
+  return out;
 }
 
 function round(x: number, digits: number): number {
@@ -94,5 +121,6 @@ export async function assembleArtifact(tables: TrainTables, params: TrainParams,
     },
     popularity,
     neighbours,
+    ...(tables.sessionIndex ? { sessions: sessionPostings(tables.sessionIndex, params.sessionIndexSize, asOf) } : {}),
   };
 }

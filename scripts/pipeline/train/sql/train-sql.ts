@@ -13,6 +13,7 @@ import { runOnSpark, type SparkOptions } from './engine-spark';
 import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
 import { FULL_BUILD, listStatements, statisticsStatements, type Statement } from './plan';
 import { signalRows } from './signals';
+import { sessionIndexStatement, type SessionIndexRow } from './session-index';
 import type { Duck } from '../../lake/duckdb';
 import { checkInput, checkModel, DEFAULT_LIMITS, type Check, type InputFacts, type ValidationLimits } from '../validate';
 
@@ -133,12 +134,30 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   const split = options.sessionsEndBefore !== undefined ? { sessionsEndBefore: options.sessionsEndBefore } : {};
   const statistics = (d: Dialect): Statement[] =>
     statisticsStatements(d, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS }, split);
+  // The session index is built from the full build's sessions (t_seq), so only here, not by incremental folds.
+  const withIndex = params.sessionIndexSize > 0;
+  const lists = withIndex ? [...listStatements(params, FULL_BUILD), sessionIndexStatement(params)] : listStatements(params, FULL_BUILD);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
-    const artifact = await assembleArtifact(await readTables(duck, await fingerprint(duck)), params, options.version);
+    const tables = await readTables(duck, await fingerprint(duck));
+    if (withIndex) {
+      tables.sessionIndex = [];
+      for await (const rows of duck.chunks('SELECT item, skey, end_ts, length, offset_p, other FROM t_session_index'))
+        for (const [item, skey, end, length, offset, other] of rows)
+          tables.sessionIndex.push([
+            String(item),
+            String(skey),
+            Number(end),
+            Number(length),
+            Number(offset),
+            String(other),
+          ] as SessionIndexRow);
+    }
+    const artifact = await assembleArtifact(tables, params, options.version);
     return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
   };
   if (options.engine === 'spark') {
-    const run = await runOnSpark(lake, range, [...statistics(SPARK), ...listStatements(params, FULL_BUILD)], OUTPUT_TABLES, {
+    const outputs = withIndex ? [...OUTPUT_TABLES, 't_session_index'] : OUTPUT_TABLES;
+    const run = await runOnSpark(lake, range, [...statistics(SPARK), ...lists], outputs, {
       ...options.spark,
       ...(options.catalogCategories ? { catalogCategories: options.catalogCategories } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
@@ -153,7 +172,7 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   try {
     await session.run(statistics(DUCKDB), options.onStep);
     const checks = checkInput(await inputFacts(session.duck, session.invalidRows + (options.extraInvalid ?? 0)), limits);
-    await session.run(listStatements(params, FULL_BUILD), options.onStep);
+    await session.run(lists, options.onStep);
     const result = await finish(session.duck, checks);
     if (options.collectEvaluation) result.evaluation = await evaluationFacts(session.duck);
     return result;

@@ -1,0 +1,32 @@
+/**
+ * Training SQL for the session index (../session-index.ts holds the rule and the
+ * in-memory reference): per item, the sessions of t_seq that contain it, ranked by end
+ * time; for the m newest (ties at the m-th end kept, the id tie-break is applied while
+ * assembling, since the id is a hash of the session key computed in JavaScript) the
+ * items of the window around the item's last position. One row per (item, session,
+ * window item); assemble.ts turns them into postings.
+ */
+import type { TrainParams } from '../params';
+import type { Statement } from './plan';
+
+/** Columns of t_session_index, in order. */
+export type SessionIndexRow = [item: string, skey: string, endTs: number, length: number, offset: number, other: string];
+
+/** The statement building t_session_index (only planned when the index is on: `sessionIndexSize` > 0). */
+export function sessionIndexStatement(params: Pick<TrainParams, 'sessionIndexSize' | 'sessionIndexWindow'>): Statement {
+  const m = params.sessionIndexSize;
+  const w = params.sessionIndexWindow;
+  return {
+    name: 't_session_index',
+    sql: `SELECT x.item, s.skey, s.end_ts, x.length, q.p - x.at AS offset_p, q.item AS other
+          FROM (
+            SELECT l.item, l.sid, l.at, n.length, rank() OVER (PARTITION BY l.item ORDER BY t.end_ts DESC) AS r
+            FROM (SELECT sid, item, max(p) AS at FROM t_seq GROUP BY sid, item) l
+            JOIN (SELECT sid, count(DISTINCT item) AS length FROM t_seq GROUP BY sid) n ON n.sid = l.sid
+            JOIN t_sessions t ON t.sid = l.sid
+          ) x
+          JOIN t_sessions s ON s.sid = x.sid
+          JOIN t_seq q ON q.sid = x.sid AND q.p BETWEEN x.at - ${w} AND x.at + ${w}
+          WHERE x.r <= ${m}`,
+  };
+}

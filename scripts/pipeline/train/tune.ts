@@ -1,0 +1,292 @@
+/**
+ * Tuning of the scoring parameters per shop (shared/scoring/params.ts), on a validation
+ * split carved from the training window (never the evaluation's test days, which the
+ * trainer is not given): the model trained on the sessions before the split ranks the
+ * validation sessions with the serving code (select.ts through the protocol's requests),
+ * and a coordinate search picks, one parameter at a time over a small grid, the value
+ * with the best HR@20 + MRR@20 on the "new" view (the reminder weight on the "all" view).
+ *
+ * Deterministic for the same input: a seeded sample of validation sessions, a fixed
+ * order of parameters and grid values, ties keep the current value. The time budget is
+ * a work budget (passes × grid × sampled predictions), not a wall clock, so a slower or
+ * busier machine gets the same parameters, only later.
+ *
+ * Interface: validation sessions and a model trained before them in, the chosen
+ * parameters and a report (recorded in the manifest) out.
+ */
+import { prng } from '../../lib/prng';
+import {
+  CUTOFF,
+  MetricSums,
+  isRepeat,
+  predictionCount,
+  predictionInput,
+  rankOf,
+  servingModelOf,
+  type ModelInMemory,
+  type RankingMetrics,
+  type TestSession,
+} from '../evaluate/protocol';
+import { scoringInputFor } from '../../../shared/recs/serving/select';
+import { DEFAULT_SCORING, SIGNALS, type ScoringParams } from '../../../shared/scoring/params';
+import { collectSignals, rankSignals, type ScoringInput, type SignalTable } from '../../../shared/scoring/score';
+
+/** Work budget and sample of one tuning run. */
+export interface TuneOptions {
+  /** Rounds over all parameters (a round that changes nothing ends the search early). */
+  passes: number;
+  /** Validation predictions scored per setting at most (whole sessions, sampled by `seed`). */
+  maxPredictions: number;
+  seed: number;
+}
+
+/** What the tuner chose and what it saw (the manifest's `tuning`). */
+export interface TuneResult {
+  scoring: ScoringParams;
+  report: Record<string, unknown>;
+}
+
+/** One tunable parameter: its grid and where it lives in the parameters. */
+interface Dimension {
+  name: string;
+  values: readonly number[];
+  get: (p: ScoringParams) => number;
+  set: (p: ScoringParams, value: number) => ScoringParams;
+}
+
+const signal = (name: keyof ScoringParams['signals'], values: readonly number[]): Dimension => ({
+  name: `signals.${name}`,
+  values,
+  get: (p) => p.signals[name],
+  set: (p, value) => ({ ...p, signals: { ...p.signals, [name]: value } }),
+});
+const knn = (name: keyof ScoringParams['knn'], values: readonly number[]): Dimension => ({
+  name: `knn.${name}`,
+  values,
+  get: (p) => p.knn[name],
+  set: (p, value) => ({ ...p, knn: { ...p.knn, [name]: value } }),
+});
+const top = (name: 'positionDecay' | 'contextItem', values: readonly number[]): Dimension => ({
+  name,
+  values,
+  get: (p) => p[name],
+  set: (p, value) => ({ ...p, [name]: value }),
+});
+
+/**
+ * Hyper-parameters that change what is collected: each value costs a collection per
+ * validation prediction, so only the few that differ most between shops (how far back
+ * anchors reach; how many and how recent the neighbour sessions) are searched, once.
+ */
+const STRUCTURAL: readonly Dimension[] = [
+  top('positionDecay', [0.5, 0.8, 0.95]),
+  knn('neighbours', [25, 100, 400]),
+  knn('positionLambda', [0.5, 1, 2]),
+  knn('recencyDays', [1, 5, 1000]),
+];
+
+/**
+ * The signal weights: cheap (the evidence is collected once and re-weighed per value), so
+ * searched in several passes. Grids span an order of magnitude around the defaults; 0
+ * lets the search switch a signal off for a shop it does not help.
+ */
+const WEIGHTS: readonly Dimension[] = [
+  signal('sessionKnn', [0, 0.25, 0.5, 1, 2]),
+  signal('category', [0, 0.1, 0.2, 0.4, 0.8]),
+  signal('next', [0, 0.5, 1, 2]),
+  signal('session', [0, 0.3, 0.6, 1.2]),
+  signal('bought', [0, 0.2, 0.4, 0.8]),
+];
+
+/** The reminder weight, chosen on the "all" view (it only counts when viewed items may be shown). */
+const REMIND = signal('remind', [0, 0.5, 1, 2, 4, 8]);
+
+/** Collected evidence kept for the weight search at most (rows × signals); beyond it, evidence is collected per pass. */
+const MAX_CACHED_ROWS = 2_000_000;
+
+/** The items a model must have entries for to answer every validation request (their prefixes). */
+export function itemsQueried(validation: readonly TestSession[]): Set<string> {
+  const items = new Set<string>();
+  for (const session of validation) for (const item of session.items) items.add(item);
+  return items;
+}
+
+/** Whole sessions, in a seeded random order, until `maxPredictions`; then back in time order. */
+function sample(validation: readonly TestSession[], maxPredictions: number, seed: number): TestSession[] {
+  if (predictionCount(validation) <= maxPredictions) return [...validation];
+  const order = validation.map((_, at) => at);
+  const random = prng(seed);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const chosen: number[] = [];
+  let predictions = 0;
+  for (const at of order) {
+    if (predictions >= maxPredictions) break;
+    chosen.push(at);
+    predictions += validation[at]!.items.length - 1;
+  }
+  return chosen.sort((a, b) => a - b).map((at) => validation[at]!);
+}
+
+/** One validation prediction with its scorer input per view. */
+interface Case {
+  target: string;
+  repeat: boolean;
+  inputs: { new: ScoringInput; all: ScoringInput };
+}
+
+const objective = (m: RankingMetrics): number => m['hr@20'] + m['mrr@20'];
+const round4 = (m: RankingMetrics): RankingMetrics => ({
+  'hr@20': Number(m['hr@20'].toFixed(4)),
+  'mrr@20': Number(m['mrr@20'].toFixed(4)),
+  'ndcg@20': Number(m['ndcg@20'].toFixed(4)),
+});
+
+/** A table without what ranking does not read (the id index), to keep many in memory. */
+function compact(table: SignalTable): SignalTable {
+  return { ...table, index: new Map(), values: table.values.slice(0, table.ids.length * SIGNALS.length) };
+}
+
+/** The metrics of every setting, each ranked by the serving code from evidence `evidenceOf` gives. */
+function scoreSettings(
+  cases: readonly Case[],
+  view: 'new' | 'all',
+  settings: readonly ScoringParams[],
+  evidenceOf: Evidence,
+): RankingMetrics[] {
+  const sums = settings.map(() => new MetricSums());
+  cases.forEach((c, at) => {
+    if (view === 'new' && c.repeat) return;
+    const input = c.inputs[view];
+    settings.forEach((params, k) => {
+      const ranked = rankSignals(evidenceOf(c, at, params), input, params);
+      sums[k]!.add(
+        rankOf(
+          ranked.map((item) => item.item_id),
+          c.target,
+        ),
+      );
+    });
+  });
+  return sums.map((s) => s.metrics());
+}
+
+/** Evidence for a case under a setting: collected, or taken from a cache. */
+type Evidence = (c: Case, at: number, params: ScoringParams) => SignalTable;
+
+/** Every case's evidence under `params`, compacted; null when it would exceed {@link MAX_CACHED_ROWS}. */
+function collectAll(cases: readonly Case[], view: 'new' | 'all', params: ScoringParams): SignalTable[] | null {
+  const tables: SignalTable[] = [];
+  let rows = 0;
+  for (const c of cases) {
+    const table = compact(collectSignals({ ...c.inputs[view], params }, true));
+    rows += table.ids.length;
+    if (rows > MAX_CACHED_ROWS) return null;
+    tables.push(table);
+  }
+  return tables;
+}
+
+/**
+ * The index of the best value: the current one unless another beats it by more than
+ * `minGain` (what a couple of predictions more or less would change: noise, not evidence).
+ */
+function best(metrics: readonly RankingMetrics[], current: number, minGain: number): number {
+  let chosen = current;
+  let bar = current < 0 ? Number.NEGATIVE_INFINITY : objective(metrics[current]!) + minGain;
+  metrics.forEach((m, k) => {
+    if (objective(m) > bar) {
+      chosen = k;
+      bar = objective(m);
+    }
+  });
+  return chosen;
+}
+
+/**
+ * Tune the scoring parameters of `model` (trained on the sessions before the
+ * validation split) on `validation`. Starts from the defaults: the structural
+ * hyper-parameters once, then the signal weights in up to `passes` passes, then the
+ * reminder weight.
+ */
+export function tuneScoring(validation: readonly TestSession[], model: ModelInMemory, options: TuneOptions): TuneResult {
+  const sessions = sample(validation, options.maxPredictions, options.seed);
+  const serving = servingModelOf(model, DEFAULT_SCORING);
+  const cases: Case[] = [];
+  for (const session of sessions)
+    for (let i = 1; i < session.items.length; i++) {
+      const inputFor = (showViewed: boolean) => scoringInputFor(predictionInput(session, i, { context: 'product', showViewed }), serving);
+      cases.push({ target: session.items[i]!, repeat: isRepeat(session, i), inputs: { new: inputFor(false), all: inputFor(true) } });
+    }
+
+  let current = DEFAULT_SCORING;
+  let settingsScored = 0;
+  const trail: string[] = [];
+  const collect =
+    (view: 'new' | 'all'): Evidence =>
+    (c, _at, params) =>
+      collectSignals({ ...c.inputs[view], params }, true);
+  const fresh = cases.filter((c) => !c.repeat);
+  /** The metrics of the current setting per view, known from the last search (each value is scored once). */
+  const known: { new: RankingMetrics; all?: RankingMetrics } = {
+    new: scoreSettings(fresh, 'new', [current], collect('new'))[0]!,
+  };
+  const before = { new: known.new };
+  /** Score every other value of `dimension` around the current setting; move to the best. */
+  const search = (dimension: Dimension, view: 'new' | 'all', on: readonly Case[], evidenceOf: Evidence): boolean => {
+    const at = dimension.values.indexOf(dimension.get(current));
+    const others = dimension.values.filter((_, k) => k !== at).map((value) => dimension.set(current, value));
+    const scored = scoreSettings(on, view, others, evidenceOf);
+    settingsScored += others.length;
+    const currentMetrics = known[view] ?? scoreSettings(on, view, [current], evidenceOf)[0]!;
+    const metrics = dimension.values.map((_, k) => (k === at ? currentMetrics : scored[k < at || at < 0 ? k : k - 1]!));
+    // Two predictions' worth of HR@20 + MRR@20 (a hit at rank 1 is worth 2 / n).
+    const predictions = view === 'new' ? fresh.length : cases.length;
+    const chosen = best(metrics, at, 2 / Math.max(predictions, 1));
+    known[view] = metrics[chosen]!;
+    if (chosen === at) return false;
+    current = dimension.set(current, dimension.values[chosen]!);
+    trail.push(`${dimension.name}=${dimension.values[chosen]}`);
+    return true;
+  };
+
+  for (const dimension of STRUCTURAL) search(dimension, 'new', fresh, collect('new'));
+
+  // The weights re-weigh one collection of evidence, kept in memory when it fits.
+  const cached = collectAll(fresh, 'new', current);
+  const weighed: Evidence = cached ? (_c, at) => cached[at]! : collect('new');
+  let passes = 0;
+  for (let pass = 0; pass < options.passes; pass++) {
+    passes++;
+    let changed = false;
+    for (const dimension of WEIGHTS) if (search(dimension, 'new', fresh, weighed)) changed = true;
+    if (!changed) break;
+  }
+
+  // Reminders: on the "all" view's evidence (every prediction counts there).
+  const all = collectAll(cases, 'all', current);
+  const allEvidence: Evidence = all ? (_c, at) => all[at]! : collect('all');
+  const beforeAll = scoreSettings(cases, 'all', [DEFAULT_SCORING], collect('all'))[0]!;
+  search(REMIND, 'all', cases, allEvidence);
+  const after = { new: known.new, all: known.all! };
+
+  return {
+    scoring: current,
+    report: {
+      objective: `hr@${CUTOFF} + mrr@${CUTOFF} ("new" view; signals.remind on the "all" view)`,
+      validation: {
+        sessions: sessions.length,
+        of_sessions: validation.length,
+        predictions: cases.length,
+        new_predictions: fresh.length,
+      },
+      passes,
+      settings_scored: settingsScored,
+      changes: trail,
+      default: { new: round4(before.new), all: round4(beforeAll) },
+      tuned: { new: round4(after.new), all: round4(after.all) },
+    },
+  };
+}
