@@ -7,6 +7,7 @@
  */
 import type { ItemNeighbours, Popularity, ScoredList, SessionPosting } from '../../model/format';
 import { DEFAULT_SCORING, type ScoringParams } from '../../scoring/params';
+import { ownEntry } from './store';
 import {
   itemsToLoad,
   scoreCandidates,
@@ -80,9 +81,9 @@ export function scoringInputFor(input: SelectInput, model: ServingModel, unavail
   const fallbacks: ScoredList[] = [...(input.resolvedFallbacks ?? input.leadingFallbacks ?? [])];
   if (popularity && !input.resolvedFallbacks) {
     const category = input.categoryFallback && input.contextItemId ? model.categoryOf(input.contextItemId) : undefined;
-    const byCategory = category === undefined ? undefined : popularity.by_category[category];
+    const byCategory = category === undefined ? undefined : ownEntry(popularity.by_category, category);
     if (byCategory) fallbacks.push(byCategory);
-    const regional = popularity.by_region[input.region];
+    const regional = ownEntry(popularity.by_region, input.region);
     if (regional) fallbacks.push(regional);
     fallbacks.push(popularity.global);
   }
@@ -101,7 +102,7 @@ export function scoringInputFor(input: SelectInput, model: ServingModel, unavail
     n: input.n,
     neighboursOf: model.neighboursOf,
     postingsOf: model.postingsOf,
-    categoryPopular: popularity ? (category) => popularity.by_category[category] : undefined,
+    categoryPopular: popularity ? (category) => ownEntry(popularity.by_category, category) : undefined,
     fallbacks,
     exclude,
     anchorsRankable: input.showViewed === true,
