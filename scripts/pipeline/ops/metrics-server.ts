@@ -16,8 +16,16 @@ export interface MetricsServer {
 export async function serveMetrics(registry: MetricsRegistry, port: number, host = '127.0.0.1'): Promise<MetricsServer> {
   const server = createServer((request, response) => {
     if (request.method === 'GET' && (request.url === '/metrics' || request.url?.startsWith('/metrics?'))) {
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      response.end(registry.render());
+      registry.render().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': registry.contentType });
+          response.end(text);
+        },
+        (error: unknown) => {
+          response.writeHead(500, { 'content-type': 'text/plain' });
+          response.end(`metrics failed: ${String(error)}\n`);
+        },
+      );
       return;
     }
     response.writeHead(404, { 'content-type': 'text/plain' });
