@@ -46,7 +46,7 @@ describe('attribution records on Kafka', () => {
       ['events.page_view', 'u-1'],
       [ATTRIBUTION_TOPIC, 'u-1'],
     ]);
-    expect(JSON.parse(records[1]!.value)).toEqual(record);
+    expect(JSON.parse(records[1]!.value!)).toEqual(record);
     expect(records[1]!.headers).toEqual({ schema_version: '1', record_type: 'attribution', step: 'purchase' });
     expect(records[1]!.timestamp).toBe(String(record.received_at));
   });
