@@ -19,7 +19,7 @@ function seriesKey(labels: Labels): string {
 
 /** A counter or gauge family; the prom-client metric renders it, a mirror answers reads. */
 export class Metric {
-  private readonly values = new Map<string, number>();
+  private readonly values = new Map<string, { labels: Labels; value: number }>();
 
   constructor(
     readonly name: string,
@@ -31,14 +31,14 @@ export class Metric {
     if (by === 0) return;
     this.inner.inc(labels, by); // prom-client refuses a negative counter increment
     const key = seriesKey(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
+    this.values.set(key, { labels, value: (this.values.get(key)?.value ?? 0) + by });
   }
 
   /** Sets the series of `labels` (gauges only). */
   set(labels: Labels, value: number): void {
     if (!(this.inner instanceof Gauge)) throw new Error(`${this.name}: only a gauge can be set`);
     this.inner.set(labels, value);
-    this.values.set(seriesKey(labels), value);
+    this.values.set(seriesKey(labels), { labels, value });
   }
 
   /** Drops every series (e.g. a gauge describing only the latest model). */
@@ -49,13 +49,18 @@ export class Metric {
 
   /** Current value of a series (tests, logs); 0 when absent. */
   get(labels: Labels = {}): number {
-    return this.values.get(seriesKey(labels)) ?? 0;
+    return this.values.get(seriesKey(labels))?.value ?? 0;
+  }
+
+  /** Every series with its labels (the dashboard sums them its own way). */
+  entries(): { labels: Labels; value: number }[] {
+    return [...this.values.values()];
   }
 
   /** Sum over all series. */
   total(): number {
     let sum = 0;
-    for (const value of this.values.values()) sum += value;
+    for (const { value } of this.values.values()) sum += value;
     return sum;
   }
 }
