@@ -3,7 +3,7 @@
  * the runtime of `npm start`: events reach the lake (produced to Kafka like the forwarder does, and
  * a few through POST /v1/events and the whole edge path), a first model is published
  * for everyone, a second one as a 10 % canary that the edge serves to ~10 % of users,
- * stably per user; /metrics reports it; the canary controller promotes it.
+ * stably per user; /metrics reports it; the experiment controller promotes it.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +17,6 @@ import type { CanonicalEvent } from '../../../shared/schema/events';
 import { startDevWorker, type DevWorker } from '../../../scripts/lib/dev-worker';
 import { AdminClient } from '../../../scripts/models/api';
 import { inCanary as predictedInCanary } from '../../../shared/recs/registry/canary';
-import { checkCanary } from '../../../scripts/pipeline/publish/canary';
 import { auditLake } from '../../../scripts/pipeline/lake/audit';
 import { readActive } from '../../../scripts/pipeline/publish/publish';
 import { startPipeline, type Pipeline } from '../../../scripts/pipeline/ops/run';
@@ -72,7 +71,10 @@ describe('online pipeline end to end', () => {
       adminToken: TOKEN,
       metricsPort: 0,
       retrainIntervalMs: 0,
-      canaryIntervalMs: 0,
+      experimentIntervalMs: 0,
+      pipelineStateDir: join(dir, 'state'),
+      // The canary is promoted on the offline gate alone (no online evidence in this test).
+      experimentPolicy: { minAgeMs: 0, maxAgeMs: 0, minImpressions: 1_000_000 },
       tolerance: { relative: 0.02, absolute: 0.002, minPredictions: 100 },
       log: (line) => logs.push(`${new Date().toISOString().slice(11, 23)} ${line}`),
     });
@@ -159,13 +161,8 @@ describe('online pipeline end to end', () => {
     );
 
     // The controller promotes once the canary is old enough (no online evidence against it here).
-    const decision = await checkCanary({
-      client,
-      lakeDir,
-      modelsDir,
-      policy: { minAgeMs: 0, maxAgeMs: 0, minImpressions: 1_000_000, stopZ: -2 },
-    });
-    expect(decision?.action).toBe('promote');
+    const decision = await pipeline.experimentsNow();
+    expect(decision?.action, logs.join('\n')).toBe('promote');
     const promoted = await readActive(client);
     expect(promoted.model?.version).toBe(canaryVersion);
     expect(promoted.model?.previous[0]).toBe(first.model!.version);
