@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { printableIdSchema, versionSchema } from '../../schema/common';
 import { fmix32, fnv1a32 } from '../../hash';
 import { inCanary } from './canary';
-import { STRATEGIES, type Strategy } from '../rules/placement';
+import type { Strategy as PlacementStrategy } from '../rules/placement';
 
 /**
  * How a variant ranks: one of the placement strategies of the ranking rules
@@ -22,7 +22,14 @@ import { STRATEGIES, type Strategy } from '../rules/placement';
  * neighbours then fallbacks; `popular` the non-personal baseline a shop compares against;
  * `trending`, `similar`, `new_arrivals`). Absent, the placement's own strategy applies.
  */
-export { STRATEGIES, type Strategy } from '../rules/placement';
+// The same list as the placement rules (checked both ways below), not imported from them:
+// evaluating that module this early (the pointer imports this one) would define its schemas
+// before @hono/zod-openapi extends zod, and the admin routes could no longer register them.
+export const STRATEGIES = ['personal', 'similar', 'new_arrivals', 'popular', 'trending'] as const satisfies readonly PlacementStrategy[];
+export type Strategy = (typeof STRATEGIES)[number];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameStrategies: Same<Strategy, PlacementStrategy> = true;
+void sameStrategies;
 /** The strategy without any override: clearing a placement's override sets it back to this. */
 export const DEFAULT_STRATEGY: Strategy = 'personal';
 
