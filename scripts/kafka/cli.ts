@@ -3,7 +3,7 @@
  * Port and data dir follow KAFKA_PORT / KAFKA_DATA_DIR (see broker.ts).
  */
 import { brokerLogFile, brokerStatus, ensureTopics, startBroker, stopBroker } from './broker';
-import { ALL_TOPICS } from '../../shared/kafka/topics';
+import { PRODUCED_TOPICS } from '../../shared/kafka/topics';
 
 const log = (line: string): void => console.log(`[kafka] ${line}`);
 
@@ -29,7 +29,7 @@ async function main(command: string | undefined): Promise<number> {
     }
     case 'topics': {
       const created = await ensureTopics(brokers);
-      log(`created: ${created.length > 0 ? created.join(', ') : 'none'}; expected: ${ALL_TOPICS.join(', ')}`);
+      log(`created: ${created.length > 0 ? created.join(', ') : 'none'}; expected: ${PRODUCED_TOPICS.join(', ')}`);
       return 0;
     }
     default:

@@ -94,4 +94,24 @@ export class AdminClient {
   stopCanary(): Promise<unknown> {
     return this.call('POST', '/v1/admin/models/canary/stop');
   }
+
+  /** Start an experiment (see shared/recs/registry/experiment.ts for its shape). */
+  startExperiment(experiment: object): Promise<unknown> {
+    return this.call('POST', '/v1/admin/experiments', experiment);
+  }
+
+  /** Stop the running experiment (only if it is `name`, when given). */
+  stopExperiment(name?: string): Promise<unknown> {
+    return this.call('POST', '/v1/admin/experiments/stop', name === undefined ? {} : { name });
+  }
+
+  /** Set a placement's default ranking strategy (`*`: every placement). */
+  setStrategy(placement: string, strategy: string): Promise<unknown> {
+    return this.call('POST', '/v1/admin/experiments/strategy', { placement, strategy });
+  }
+
+  /** End experiment `name` with `variant` as the winner. */
+  promoteVariant(name: string, variant: string): Promise<unknown> {
+    return this.call('POST', '/v1/admin/experiments/promote', { name, variant });
+  }
 }

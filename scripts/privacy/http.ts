@@ -4,18 +4,12 @@
  * `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time). Same operations and
  * documents as `npm run privacy` (privacy.ts); errors are `{"error", "message"}`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { userIdSchema } from '../../shared/schema/events';
 import { eraseUser, exportUser, type PrivacyStores } from './privacy';
+import { tokenMatches, type ExtraRoutes } from '../pipeline/ops/server';
 
 const ROUTE = /^\/privacy\/(erase|export)\/([^/?]+)$/;
-
-/** Equal tokens, in time independent of where they differ (digests have equal lengths). */
-function tokensEqual(presented: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(presented), digest(expected));
-}
 
 function reply(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
@@ -26,16 +20,13 @@ function reply(response: ServerResponse, status: number, body: unknown): void {
  * A handler for the pipeline's HTTP server: answers the privacy routes and returns
  * true, or returns false for any other path.
  */
-export function privacyRoutes(
-  token: string,
-  stores: PrivacyStores,
-): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
+export function privacyRoutes(token: string, stores: PrivacyStores): ExtraRoutes {
   return async (request, response) => {
     const match = ROUTE.exec(request.url ?? '');
     if (!match) return false;
     const [, action, encoded] = match;
     const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    if (!tokensEqual(presented, token)) {
+    if (!tokenMatches(presented, token)) {
       reply(response, 401, { error: 'unauthorized', message: 'send Authorization: Bearer <ADMIN_TOKEN>' });
       return true;
     }

@@ -8,6 +8,7 @@ import { EVENT_TYPES, SCHEMA_VERSION, type CanonicalEvent, type EventType } from
 import { CATALOG_TOPIC, INVALID_TOPIC, topicFor } from './topics';
 import type { RejectedEventRecord } from '../schema/ingest';
 import type { CatalogChange, EdgeQueueMessage } from '../queue/messages';
+import { ATTRIBUTION_SCHEMA_VERSION, ATTRIBUTION_STEPS, ATTRIBUTION_TOPIC, type AttributionRecord } from './attribution';
 
 /** One Kafka record, ready for a producer. */
 export interface KafkaRecord {
@@ -27,6 +28,7 @@ export interface TopicMessages {
 }
 
 const eventTypes = new Set<string>(EVENT_TYPES);
+const attributionSteps = new Set<string>(ATTRIBUTION_STEPS);
 
 /** Why a queue body could not become records (it then dead-letters instead of being dropped). */
 export class MalformedBodyError extends Error {
@@ -55,6 +57,20 @@ export function parseQueueBody(body: unknown): EdgeQueueMessage {
         !eventTypes.has(event.type)
       ) {
         throw new MalformedBodyError('accepted body holds an event without user_id, event_id or a known type');
+      }
+    }
+    if (body.attribution !== undefined) {
+      if (!Array.isArray(body.attribution)) throw new MalformedBodyError('accepted body with a non-array attribution');
+      for (const record of body.attribution) {
+        if (
+          !isObject(record) ||
+          typeof record.user_id !== 'string' ||
+          typeof record.attribution_id !== 'string' ||
+          typeof record.step !== 'string' ||
+          !attributionSteps.has(record.step)
+        ) {
+          throw new MalformedBodyError('accepted body holds an attribution record without user_id, attribution_id or a known step');
+        }
       }
     }
     return body as unknown as EdgeQueueMessage;
@@ -121,11 +137,24 @@ export function catalogRecord(change: CatalogChange): KafkaRecord {
   };
 }
 
+/** The record of one attribution step: `recs.attribution`, keyed by user like the events. */
+export function attributionRecord(record: AttributionRecord): KafkaRecord {
+  return {
+    topic: ATTRIBUTION_TOPIC,
+    key: record.user_id,
+    value: JSON.stringify(record),
+    headers: { schema_version: String(ATTRIBUTION_SCHEMA_VERSION), record_type: 'attribution', step: record.step },
+    timestamp: String(record.received_at),
+  };
+}
+
 /** All records of one queue body. */
 export function recordsOf(message: EdgeQueueMessage): KafkaRecord[] {
   switch (message.kind) {
-    case 'accepted':
-      return message.events.map(eventRecord);
+    case 'accepted': {
+      const events = message.events.map(eventRecord);
+      return message.attribution?.length ? [...events, ...message.attribution.map(attributionRecord)] : events;
+    }
     case 'rejected':
       return message.records.map(rejectedRecord);
     case 'catalog':

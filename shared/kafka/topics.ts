@@ -2,11 +2,12 @@
  * The Kafka topics: the edge writes one per event type (`events.<type>`) plus
  * `events.invalid` for rejected events, and the live catalog as a table, `catalog.items`
  * (log-compacted, keyed by item id); names of event topics derive from the event schema's
- * types so a new event type gets its topic without touching this module. The privacy
- * tools write `users.erasure`, the log of erasure requests the central side applies
- * (docs/identity.md).
+ * types so a new event type gets its topic without touching this module. The user objects
+ * also write `recs.attribution` (what recommendations earned). The privacy tools write
+ * `users.erasure`, the log of erasure requests the central side applies (docs/identity.md).
  */
 import { EVENT_TYPES, type EventType } from '../schema/events';
+import { ATTRIBUTION_TOPIC } from './attribution';
 
 /** The Kafka topic of an event type (`events.<type>`); rejected events go to {@link INVALID_TOPIC}. */
 export const topicFor = (type: EventType): `events.${EventType}` => `events.${type}`;
@@ -28,6 +29,9 @@ export const ERASURE_TOPIC = 'users.erasure';
  * for ever and any consumer can rebuild the catalog as a table by reading it from the start.
  */
 export const CATALOG_TOPIC = 'catalog.items';
+
+/** The streams with time-based retention: the event topics and `recs.attribution` (`catalog.items` is a compacted table). */
+export const PRODUCED_TOPICS: readonly string[] = [...ALL_TOPICS, ATTRIBUTION_TOPIC];
 
 /** Knobs for topic creation; defaults suit the local single-node broker. */
 export interface TopicOptions {
@@ -51,7 +55,7 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Specs of {@link ALL_TOPICS}, {@link ERASURE_TOPIC} and {@link CATALOG_TOPIC} for the given options. */
+/** Specs of {@link PRODUCED_TOPICS}, {@link ERASURE_TOPIC} and {@link CATALOG_TOPIC} for the given options. */
 export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
   const partitions = options.partitions ?? 3;
   const replicationFactor = options.replicationFactor ?? 1;
@@ -77,11 +81,11 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       'message.timestamp.type': 'LogAppendTime',
     },
   };
-  return [...eventTopicSpecs(partitions, replicationFactor, options), erasure, catalog];
+  return [...producedTopicSpecs(partitions, replicationFactor, options), erasure, catalog];
 }
 
-function eventTopicSpecs(partitions: number, replicationFactor: number, options: TopicOptions): TopicSpec[] {
-  return ALL_TOPICS.map((topic) => ({
+function producedTopicSpecs(partitions: number, replicationFactor: number, options: TopicOptions): TopicSpec[] {
+  return PRODUCED_TOPICS.map((topic) => ({
     topic,
     partitions,
     replicationFactor,

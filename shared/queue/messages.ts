@@ -6,6 +6,7 @@
 import type { CatalogEntry } from '../catalog/item';
 import type { CanonicalEvent } from '../schema/events';
 import type { RejectedEventRecord } from '../schema/ingest';
+import type { AttributionRecord } from '../kafka/attribution';
 
 /** Cloudflare Queues accept 128 KB per message; keep a margin for the envelope. */
 export const MAX_MESSAGE_BYTES = 100 * 1024;
@@ -13,10 +14,15 @@ export const MAX_MESSAGE_BYTES = 100 * 1024;
 export const MAX_BATCH_MESSAGES = 100;
 export const MAX_BATCH_BYTES = 240 * 1024;
 
-/** On `EVENTS` (queue `edge-events`): accepted, enriched events of one user. */
+/**
+ * On `EVENTS` (queue `edge-events`): accepted, enriched events of one user, and the
+ * attribution records those events caused (they ride in the same outbox row and queue
+ * message, so attribution costs no extra write or queue operation).
+ */
 export interface AcceptedEventsMessage {
   kind: 'accepted';
   events: CanonicalEvent[];
+  attribution?: AttributionRecord[];
 }
 
 /** On `BAD_EVENTS` (queue `edge-bad-events`): rejected events with their reasons. */

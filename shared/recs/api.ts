@@ -164,6 +164,14 @@ export function recommendationRequest(query: RecommendationQuery, region: string
   };
 }
 
+/**
+ * Where a list is shown, as attribution and experiments name it: the request's
+ * `placement`, or its context for requests without one (the rank engine does the same).
+ */
+export function placementOf(request: Pick<RecommendationRequest, 'context' | 'placement'>): string {
+  return request.placement ?? request.context;
+}
+
 /** One recommended item, ready to render. */
 export const recommendedItemSchema = z
   .object({
@@ -192,6 +200,11 @@ export const recommendationResponseSchema = z
       .string()
       .nullable()
       .meta({ description: 'The `placement` of the request, echoed (null without one); send it back on rec_impression and rec_click.' }),
+    experiment: z
+      .object({ name: z.string(), variant: z.string() })
+      .nullable()
+      .optional()
+      .meta({ description: 'The experiment (or canary) and variant the shopper is in for this list; null outside experiments.' }),
     items: z.array(recommendedItemSchema),
   })
   .meta({ id: 'Recommendations', description: 'A ranked list of items.' });

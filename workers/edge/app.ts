@@ -19,6 +19,9 @@ import { rateLimit } from './rate-limit';
 import { adminActiveRoutes, adminCatalogsRoutes, adminModelsRoutes } from './routes/admin-models';
 import { adminPlacementsRoutes } from './routes/admin-placements';
 import { adminUsersRoutes } from './routes/admin-users';
+import { adminExperimentsRoutes } from './routes/admin-experiments';
+import { adminAnalyticsRoutes } from './routes/admin-analytics';
+import { requestAnalytics } from './analytics/record';
 import { beaconRoutes } from './routes/beacon';
 import { beaconTypesRoutes } from './routes/beacon-types';
 import { catalogRoutes } from './routes/catalog';
@@ -36,6 +39,8 @@ import type { AppEnv } from './types';
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+// Every request is a data point (Workers Analytics Engine, and this isolate's counters).
+app.use('*', requestAnalytics());
 // Storefront routes answer browsers on shop origins; the admin and catalog APIs (server
 // to server, with secrets) never do. Each piece is mounted once here, so a route added
 // later gets it without asking:
@@ -61,6 +66,8 @@ app.route('/v1/admin/placements', adminPlacementsRoutes);
 app.route('/v1/admin/models', adminModelsRoutes);
 app.route('/v1/admin/catalogs', adminCatalogsRoutes);
 app.route('/v1/admin/active', adminActiveRoutes);
+app.route('/v1/admin/experiments', adminExperimentsRoutes);
+app.route('/v1/admin/analytics', adminAnalyticsRoutes);
 app.route('/v1/admin/dead-letters', deadLetterRoutes);
 app.route('/v1/admin/cost', costRoutes);
 app.route('/beacon.js', beaconRoutes);

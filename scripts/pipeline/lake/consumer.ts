@@ -21,6 +21,7 @@ import { applyRetention, compactLake } from './compact';
 import { partitionKey } from './layout';
 import type { CommitEntry } from './commit-log';
 import { createPipelineMetrics, type PipelineMetrics } from '../ops/metrics-pipeline';
+import { observeLakeFreshness } from '../ops/freshness';
 
 export interface LakeConsumerOptions {
   /** Comma-separated host:port list. TLS/SASL come from KAFKA_SSL / KAFKA_SASL_* in the env. */
@@ -169,6 +170,7 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
         buffered -= batch.length;
         state.since = Date.now();
         if (entry) record(entry, (performance.now() - started) / 1000);
+        observeLakeFreshness(metrics, batch);
         const next = writer.checkpoint(state.topic, state.partition).toString();
         if (deferredCommits) {
           deferredCommits.set(partitionKey(state.topic, state.partition), { topic: state.topic, partition: state.partition, offset: next });

@@ -1,103 +1,100 @@
 /**
- * A minimal Prometheus registry: counters and gauges with labels, rendered in the text
- * exposition format (version 0.0.4). The pipeline needs a dozen series, not histograms
- * or process collectors, so this avoids a dependency.
+ * The pipeline's Prometheus registry, on prom-client (the Node ecosystem's client:
+ * exposition format, histograms, process metrics). Counters and gauges are created
+ * through this module so each also answers `get` and `total` synchronously: the lake
+ * consumer derives its events-per-second gauge from a counter's total, and tests read
+ * single series without parsing the exposition. Histograms are prom-client's own.
  */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Label names → values of one series. */
 export type Labels = Readonly<Record<string, string>>;
 
-type Kind = 'counter' | 'gauge';
-
-interface Series {
-  labels: Labels;
-  value: number;
-}
-
-/** Escapes a label value per the exposition format (backslash, quote, newline). */
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
 function seriesKey(labels: Labels): string {
   return Object.keys(labels)
     .sort()
-    .map((k) => `${k}="${escapeLabel(labels[k]!)}"`)
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
     .join(',');
 }
 
-/** One metric family. */
+/** A counter or gauge family; the prom-client metric renders it, a mirror answers reads. */
 export class Metric {
-  private readonly series = new Map<string, Series>();
+  private readonly values = new Map<string, { labels: Labels; value: number }>();
 
   constructor(
     readonly name: string,
-    readonly help: string,
-    readonly kind: Kind,
+    private readonly inner: Counter<string> | Gauge<string>,
   ) {}
 
   /** Adds `by` (default 1) to the series of `labels`. Counters only go up. */
   inc(labels: Labels = {}, by = 1): void {
-    if (this.kind === 'counter' && by < 0) throw new Error(`${this.name}: a counter cannot decrease`);
+    if (by === 0) return;
+    this.inner.inc(labels, by); // prom-client refuses a negative counter increment
     const key = seriesKey(labels);
-    const series = this.series.get(key);
-    if (series) series.value += by;
-    else this.series.set(key, { labels, value: by });
+    this.values.set(key, { labels, value: (this.values.get(key)?.value ?? 0) + by });
   }
 
-  /** Sets the series of `labels` (gauges). */
+  /** Sets the series of `labels` (gauges only). */
   set(labels: Labels, value: number): void {
-    this.series.set(seriesKey(labels), { labels, value });
+    if (!(this.inner instanceof Gauge)) throw new Error(`${this.name}: only a gauge can be set`);
+    this.inner.set(labels, value);
+    this.values.set(seriesKey(labels), { labels, value });
   }
 
   /** Drops every series (e.g. a gauge describing only the latest model). */
   reset(): void {
-    this.series.clear();
+    this.inner.reset();
+    this.values.clear();
   }
 
   /** Current value of a series (tests, logs); 0 when absent. */
   get(labels: Labels = {}): number {
-    return this.series.get(seriesKey(labels))?.value ?? 0;
+    return this.values.get(seriesKey(labels))?.value ?? 0;
+  }
+
+  /** Every series with its labels (the dashboard sums them its own way). */
+  entries(): { labels: Labels; value: number }[] {
+    return [...this.values.values()];
   }
 
   /** Sum over all series. */
   total(): number {
     let sum = 0;
-    for (const s of this.series.values()) sum += s.value;
+    for (const { value } of this.values.values()) sum += value;
     return sum;
-  }
-
-  /** The family in text format. */
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.kind}`];
-    for (const [key, s] of this.series) lines.push(`${this.name}${key ? `{${key}}` : ''} ${Number.isFinite(s.value) ? s.value : 'NaN'}`);
-    return lines.join('\n');
   }
 }
 
-/** A set of metric families. */
+/** A set of metric families with process metrics (CPU, memory, event loop lag). */
 export class MetricsRegistry {
-  private readonly metrics = new Map<string, Metric>();
+  readonly prom = new Registry();
 
-  private add(name: string, help: string, kind: Kind): Metric {
-    if (this.metrics.has(name)) throw new Error(`metric ${name} registered twice`);
-    const metric = new Metric(name, help, kind);
-    this.metrics.set(name, metric);
-    return metric;
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.prom, prefix: 'pipeline_' });
   }
 
   /** A monotonically increasing count. */
-  counter(name: string, help: string): Metric {
-    return this.add(name, help, 'counter');
+  counter(name: string, help: string, labelNames: readonly string[] = []): Metric {
+    return new Metric(name, new Counter({ name, help, labelNames, registers: [this.prom] }));
   }
 
   /** A value that goes up and down. */
-  gauge(name: string, help: string): Metric {
-    return this.add(name, help, 'gauge');
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Metric {
+    return new Metric(name, new Gauge({ name, help, labelNames, registers: [this.prom] }));
+  }
+
+  /** A distribution in cumulative buckets (latencies, delays). */
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.prom] });
+  }
+
+  /** Content-Type of {@link render}'s output. */
+  get contentType(): string {
+    return this.prom.contentType;
   }
 
   /** Everything, in the Prometheus text format. */
-  render(): string {
-    return `${[...this.metrics.values()].map((m) => m.render()).join('\n')}\n`;
+  render(): Promise<string> {
+    return this.prom.metrics();
   }
 }

@@ -106,7 +106,13 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
   if (pointer?.canary)
     return done({
       outcome: 'skipped',
-      message: `canary ${pointer.canary.version} (${pointer.canary.share}) is still running; the canary controller decides it first`,
+      message: `canary ${pointer.canary.version} (${pointer.canary.share}) is still running; the experiment controller decides it first`,
+      events: 0,
+    });
+  if (pointer?.experiment)
+    return done({
+      outcome: 'skipped',
+      message: `experiment ${pointer.experiment.name} is running; a new model would change its control`,
       events: 0,
     });
   let live: ModelArtifact | null = null;

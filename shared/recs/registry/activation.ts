@@ -4,6 +4,7 @@
  * write and retried on a lost race, so concurrent admin calls serialize cleanly.
  */
 import { MAX_PREVIOUS, readPointerFresh, writePointer, type ActivePointer } from './pointer';
+import { ALL_PLACEMENTS, DEFAULT_STRATEGY, type Experiment, type Strategy } from './experiment';
 import type { ArtifactBucket } from '../bucket';
 
 export type Transition = (pointer: ActivePointer) => ActivePointer | { error: string };
@@ -12,6 +13,7 @@ export type Transition = (pointer: ActivePointer) => ActivePointer | { error: st
 export const activateModel =
   (version: string): Transition =>
   (p) => {
+    if (p.experiment) return { error: `experiment ${p.experiment.name} is running: stop or promote it first` };
     if (p.model?.version === version) return { ...p, canary: p.canary?.version === version ? null : p.canary };
     const previous = p.model ? [p.model.version, ...p.model.previous].filter((v) => v !== version) : [];
     return {
@@ -27,6 +29,7 @@ export const startCanary =
   (p) => {
     if (!p.model) return { error: 'no active model yet: activate one before starting a canary' };
     if (p.model.version === version) return { error: `${version} is already the active model` };
+    if (p.experiment) return { error: `experiment ${p.experiment.name} is running: a canary would be measured inside it` };
     return { ...p, canary: { version, share } };
   };
 
@@ -42,12 +45,61 @@ export const stopCanary: Transition = (p) => {
   return { ...p, canary: null };
 };
 
-/** Back to the previous model; a running canary is stopped too (it was measured against the current one). */
+/** Back to the previous model; a running canary or experiment is stopped too (it was measured against the current one). */
 export const rollbackModel: Transition = (p) => {
   const [target, ...rest] = p.model?.previous ?? [];
   if (!target) return { error: 'no previous model version to roll back to' };
-  return { ...p, model: { version: target, previous: rest }, canary: null };
+  return { ...p, model: { version: target, previous: rest }, canary: null, experiment: null };
 };
+
+/**
+ * Start an experiment. Its variants' models must be finalized (the admin route checks);
+ * one experiment at a time, never beside a canary (both split the same users).
+ */
+export const startExperiment =
+  (experiment: Experiment, now: string): Transition =>
+  (p) => {
+    if (p.experiment) return { error: `experiment ${p.experiment.name} is already running` };
+    if (p.canary) return { error: `canary ${p.canary.version} is running: promote or stop it first` };
+    const needsActive = experiment.variants.some((v) => v.model === undefined);
+    if (needsActive && !p.model) return { error: 'a variant without a model serves the active one, and there is none yet' };
+    return { ...p, experiment: { ...experiment, started_at: experiment.started_at ?? now } };
+  };
+
+/** End the running experiment: everyone gets what the control serves (the active model, the default strategy). */
+export const stopExperiment =
+  (name?: string): Transition =>
+  (p) => {
+    if (!p.experiment) return { error: 'there is no experiment running' };
+    if (name !== undefined && p.experiment.name !== name) return { error: `the running experiment is ${p.experiment.name}, not ${name}` };
+    return { ...p, experiment: null };
+  };
+
+/**
+ * End the experiment with `variant` as the winner: its model becomes the active one and
+ * its strategy the default of the experiment's placements (every placement when it has
+ * none). Promoting the control just ends the experiment.
+ */
+export const promoteVariant =
+  (name: string, variant: string): Transition =>
+  (p) => {
+    const experiment = p.experiment;
+    if (!experiment || experiment.name !== name) return { error: `experiment ${name} is not running` };
+    const winner = experiment.variants.find((v) => v.name === variant);
+    if (!winner) return { error: `experiment ${name} has no variant ${variant}` };
+    let next: ActivePointer = { ...p, experiment: null };
+    if (winner.strategy) {
+      const strategies = { ...next.strategies };
+      for (const placement of experiment.placements ?? [ALL_PLACEMENTS]) strategies[placement] = winner.strategy;
+      next = { ...next, strategies };
+    }
+    if (winner.model && winner.model !== next.model?.version) {
+      const activated = activateModel(winner.model)(next);
+      if ('error' in activated) return activated;
+      next = activated;
+    }
+    return next;
+  };
 
 /** Serve catalog `version`. */
 export const activateCatalog =
@@ -70,3 +122,13 @@ export async function applyTransition(
   }
   return { ok: false, error: 'the pointer kept changing underneath; try again', conflict: true };
 }
+
+/** Set the default strategy of a placement (`*`: of every placement without its own); the engine's default clears it. */
+export const setStrategy =
+  (placement: string, strategy: Strategy): Transition =>
+  (p) => {
+    const strategies = { ...p.strategies };
+    if (strategy === DEFAULT_STRATEGY) delete strategies[placement];
+    else strategies[placement] = strategy;
+    return { ...p, strategies };
+  };

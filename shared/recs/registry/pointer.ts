@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { versionSchema as version } from '../../schema/common';
 import { POINTER_KEY } from './keys';
-import { inCanary } from './canary';
+import { assignmentFor, experimentSchema, STRATEGIES } from './experiment';
 import type { ArtifactBucket, WriteCondition } from '../bucket';
 
 /** How many earlier versions the pointer remembers for rollback. */
@@ -27,11 +27,15 @@ export const activePointerSchema = z.object({
     .nullable()
     .default(null),
   catalog: z.object({ version }).nullable().default(null),
+  /** A running experiment (./experiment.ts); at most one, and never beside a canary. */
+  experiment: experimentSchema.nullable().default(null),
+  /** The ranking strategy per placement, where it is not the default (set by promoting a strategy variant). */
+  strategies: z.record(z.string().max(128), z.enum(STRATEGIES)).default({}),
   updated_at: z.string().optional(),
 });
 export type ActivePointer = z.infer<typeof activePointerSchema>;
 
-export const EMPTY_POINTER: ActivePointer = { model: null, canary: null, catalog: null };
+export const EMPTY_POINTER: ActivePointer = { model: null, canary: null, catalog: null, experiment: null, strategies: {} };
 
 let cached: { at: number; pointer: ActivePointer } | null = null;
 
@@ -77,10 +81,12 @@ export async function writePointer(bucket: ArtifactBucket, pointer: ActivePointe
   return written !== null;
 }
 
-/** The model version that serves `userId`: the canary for its share of users, else the active one. */
-export function modelVersionFor(pointer: ActivePointer, userId: string | undefined): string | null {
-  if (pointer.canary && userId !== undefined && inCanary(userId, pointer.canary.share)) return pointer.canary.version;
-  return pointer.model?.version ?? null;
+/**
+ * The model version that serves `userId` (on `placement`): its experiment variant's, the
+ * canary for the canary's share of users, else the active one. See `assignmentFor`.
+ */
+export function modelVersionFor(pointer: ActivePointer, userId: string | undefined, placement?: string): string | null {
+  return assignmentFor(pointer, userId, placement).model;
 }
 
 /** Drop the isolate's copy (tests, and the admin API right after a write). */

@@ -20,7 +20,8 @@ import { DEFAULT_SCORING } from '../../scoring/params';
 import { newRecId, type RecommendationResponse, type RecommendedItem } from '../api';
 import { candidateLists } from '../catalog/candidates';
 import { artifactCatalogView, noCatalogView, type CatalogSource, type CatalogView } from '../catalog/view';
-import { modelVersionFor, readPointer } from '../registry/pointer';
+import { readPointer } from '../registry/pointer';
+import { assignmentFor } from '../registry/experiment';
 import { applyRules, NO_RULES, placePins, type Candidate, type ListRules } from '../rules/apply';
 import { matchesFilter, resolveFilter, type ItemFilter, type RequestFilters } from '../rules/filters';
 import type { Placement, Strategy } from '../rules/placement';
@@ -35,7 +36,7 @@ const MAX_ROUNDS = 3;
 export interface RankInput extends SelectInput {
   /** The live catalog; without one, the batch catalog artifact of the pointer (as before the live catalog). */
   catalog?: CatalogSource | undefined;
-  /** The placement the list is for: its rules apply and it is echoed. */
+  /** The placement the list is for: its rules apply and it is echoed; experiments apply by it (or, without one, by the context). */
   placement?: string | undefined;
   /** The request's own filters (override the placement's defaults). */
   filters?: RequestFilters | undefined;
@@ -47,13 +48,18 @@ export interface RankInput extends SelectInput {
 export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<RecommendationResponse> {
   const catalog = (await safely(async () => (input.catalog ? input.catalog.open(bucket) : artifactCatalogView(bucket)))) ?? noCatalogView();
   const placement = input.placement === undefined ? undefined : catalog.placement(input.placement);
-  const strategy: Strategy = placement?.strategy ?? input.strategy ?? 'personal';
   const filter = resolveFilter(input.filters, placement?.filters);
   const rules: ListRules = placement ?? NO_RULES;
 
   const pointer = await readPointer(bucket);
-  const active = modelVersionFor(pointer, input.userId);
-  let version = placement && placement.model !== 'active' ? placement.model : active;
+  // The experiment (or canary) the shopper is in decides the model unless the placement pins
+  // one; a variant's own model wins over the pin (that is what the variant tests).
+  const assignment = assignmentFor(pointer, input.userId, input.placement ?? input.context);
+  const active = pointer.model?.version ?? null;
+  const pinnedModel = placement && placement.model !== 'active' ? placement.model : null;
+  let version = assignment.experiment && assignment.model !== active ? assignment.model : (pinnedModel ?? assignment.model);
+  // A variant's (or a promoted variant's) strategy overrides the placement's.
+  const strategy: Strategy = assignment.strategy ?? placement?.strategy ?? input.strategy ?? 'personal';
   let manifest = version ? await safely(() => loadModelManifest(bucket, version!)) : null;
   if (!manifest && version !== (pointer.model?.version ?? null) && pointer.model) {
     // A canary (or a placement's pinned version) whose files are gone: serve the active model instead.
@@ -136,7 +142,8 @@ export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<Re
   }
 
   if (pins.length > 0) chosen = placePins(chosen, await pinned(catalog, pins, filter, exclude), input.n);
-  return { rec_id: newRecId(), model_version: version, placement: input.placement ?? null, items: chosen.map(toItem) };
+  const experiment = assignment.experiment && assignment.variant ? { name: assignment.experiment, variant: assignment.variant } : null;
+  return { rec_id: newRecId(), model_version: version, placement: input.placement ?? null, experiment, items: chosen.map(toItem) };
 }
 
 /** Whether an item may be shown: with a catalog, it must exist and pass the filters (stock included). */

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaSettings, KafkaConfigError } from '../../../shared/kafka/config';
 import { groupByTopic, MalformedBodyError, parseQueueBody, recordsOf } from '../../../shared/kafka/records';
-import { ALL_TOPICS, CATALOG_TOPIC, ERASURE_TOPIC, topicSpecs } from '../../../shared/kafka/topics';
+import { ALL_TOPICS, CATALOG_TOPIC, ERASURE_TOPIC, PRODUCED_TOPICS, topicSpecs } from '../../../shared/kafka/topics';
 import { EVENT_TYPES } from '../../../shared/schema/events';
 import { newClusterId } from '../../../scripts/kafka/broker';
 import { canonical, clientEvent, rejected } from './fixtures/events';
@@ -120,7 +120,7 @@ describe('records', () => {
 
   it('creates users.erasure beside them, kept forever (the record of erasures, replayed onto a restored lake)', () => {
     const specs = topicSpecs();
-    expect(specs.map((spec) => spec.topic)).toEqual([...ALL_TOPICS, ERASURE_TOPIC, CATALOG_TOPIC]);
+    expect(specs.map((spec) => spec.topic)).toEqual([...PRODUCED_TOPICS, ERASURE_TOPIC, CATALOG_TOPIC]);
     expect(ERASURE_TOPIC).toBe('users.erasure');
     expect(specs.find((spec) => spec.topic === ERASURE_TOPIC)!.config['retention.ms']).toBe('-1');
   });

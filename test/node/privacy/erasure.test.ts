@@ -80,7 +80,8 @@ describe('privacy: erasure end to end', () => {
       adminToken: TOKEN,
       metricsPort: 0,
       retrainIntervalMs: 0,
-      canaryIntervalMs: 0,
+      experimentIntervalMs: 0,
+      pipelineStateDir: join(dir, 'pipeline-state'),
       log: (line) => logs.push(line),
     });
   });

@@ -283,6 +283,28 @@ describe('responses match the document', () => {
       ['POST /v1/admin/models/rollback', () => admin('/v1/admin/models/rollback', { method: 'POST' })],
       ['POST /v1/admin/models/canary/stop', () => admin('/v1/admin/models/canary/stop', { method: 'POST' })],
       ['POST /v1/admin/catalogs/activate', () => admin('/v1/admin/catalogs/activate', json('POST', { version: 'never-uploaded' }))],
+      [
+        'POST /v1/admin/experiments',
+        () =>
+          admin(
+            '/v1/admin/experiments',
+            json('POST', {
+              name: 'x',
+              variants: [
+                { name: 'a', share: 0.5 },
+                { name: 'b', share: 0.5, model: 'never-uploaded' },
+              ],
+            }),
+          ),
+      ],
+      ['POST /v1/admin/experiments', () => admin('/v1/admin/experiments', json('POST', { name: 'x', variants: [] }))],
+      ['POST /v1/admin/experiments/stop', () => admin('/v1/admin/experiments/stop', json('POST', {}))],
+      ['POST /v1/admin/experiments/promote', () => admin('/v1/admin/experiments/promote', json('POST', { name: 'x', variant: 'b' }))],
+      [
+        'POST /v1/admin/experiments/strategy',
+        () => admin('/v1/admin/experiments/strategy', json('POST', { placement: 'home', strategy: 'x' })),
+      ],
+      ['GET /v1/admin/analytics', () => admin('/v1/admin/analytics')],
       ['GET /v1/admin/dead-letters', () => admin('/v1/admin/dead-letters?limit=5')],
       ['GET /v1/admin/dead-letters', () => admin('/v1/admin/dead-letters?limit=0')],
       ['POST /v1/admin/dead-letters/redrive', () => admin('/v1/admin/dead-letters/redrive', { method: 'POST' })],
@@ -313,6 +335,12 @@ describe('responses match the document', () => {
       'POST /v1/admin/models/rollback 409',
       'POST /v1/admin/models/canary/stop 409',
       'POST /v1/admin/catalogs/activate 404',
+      'POST /v1/admin/experiments 404',
+      'POST /v1/admin/experiments 400',
+      'POST /v1/admin/experiments/stop 409',
+      'POST /v1/admin/experiments/promote 409',
+      'POST /v1/admin/experiments/strategy 400',
+      'GET /v1/admin/analytics 200',
       'GET /v1/admin/dead-letters 200',
       'GET /v1/admin/dead-letters 400',
       'POST /v1/admin/dead-letters/redrive 409',

@@ -11,6 +11,8 @@ import type { CanonicalEvent } from '../../../shared/schema/events';
 import { userId } from '../helpers';
 import { admin, neighboursA, neighboursB, recs, track, uploadCatalog, uploadModel } from './fixtures';
 import { canaryBucket } from '../../../shared/recs/registry/canary';
+import { variantOf, type Experiment } from '../../../shared/recs/registry/experiment';
+import { AdminApiError } from '../../../scripts/models/api';
 
 const ids = (body: { items: { item_id: string }[] }) => body.items.map((item) => item.item_id);
 
@@ -198,6 +200,127 @@ describe('recommendations', () => {
     expect(promoted.active.model.version).toBe('rt-b');
     expect(promoted.active.canary).toBeNull();
     await admin.activateModel('rt-a');
+  });
+
+  it('experiment: users split by its own hash into variants that serve their model and strategy; promote and stop', async () => {
+    await admin.activateModel('rt-a');
+    const experiment: Experiment = {
+      name: 'ranker-b-vs-a',
+      placements: ['home'],
+      variants: [
+        { name: 'a', share: 0.5 },
+        { name: 'b', share: 0.3, model: 'rt-b' },
+        { name: 'pop', share: 0.2, strategy: 'popular' },
+      ],
+    };
+    await admin.startExperiment(experiment);
+    const users = Array.from({ length: 60 }, () => userId('exp'));
+    for (const user of users) await track(user, [{ type: 'product_view', item: 'i1' }]);
+    const served = await Promise.all(users.map(async (user) => (await recs({ user_id: user, n: 2 })).body));
+    users.forEach((user, i) => {
+      const variant = variantOf(experiment, user).name;
+      expect(served[i]!.experiment).toEqual({ name: 'ranker-b-vs-a', variant });
+      expect(served[i]!.model_version).toBe(variant === 'b' ? 'rt-b' : 'rt-a');
+      // The popular strategy ignores the history (i1's neighbours i2, i3) and ranks the model's popularity (regional first).
+      if (variant === 'a') expect(ids(served[i]!)).toEqual(['i2', 'i3']);
+      if (variant === 'pop') expect(ids(served[i]!)).toEqual(['i21', 'i22']);
+    });
+    expect(new Set(served.map((body) => body.experiment?.variant)).size).toBe(3);
+    // Outside its placements the experiment does not apply.
+    const cart = await recs({ user_id: users[0]!, n: 2, context: 'cart', item_id: 'i1' });
+    expect(cart.body.experiment).toBeNull();
+    expect(cart.body.model_version).toBe('rt-a');
+    // One thing at a time: no canary, no second experiment, no plain activation while it runs.
+    await expect(admin.activateModel('rt-b', 0.1)).rejects.toMatchObject({ status: 409 });
+    await expect(admin.startExperiment({ ...experiment, name: 'other' })).rejects.toMatchObject({ status: 409 });
+    await expect(admin.activateModel('rt-b')).rejects.toMatchObject({ status: 409 });
+    // Promoting the strategy variant ends the experiment and makes `popular` the home default.
+    const promoted = (await admin.promoteVariant('ranker-b-vs-a', 'pop')) as { active: { experiment: unknown; strategies: object } };
+    expect(promoted.active.experiment).toBeNull();
+    expect(promoted.active.strategies).toEqual({ home: 'popular' });
+    const after = await recs({ user_id: users[0]!, n: 2 });
+    expect(after.body.experiment).toBeNull();
+    expect(ids(after.body)).toEqual(['i21', 'i22']);
+    const cleared = (await admin.setStrategy('home', 'personal')) as { active: { strategies: object } };
+    expect(cleared.active.strategies).toEqual({});
+    expect(ids((await recs({ user_id: users[0]!, n: 2 })).body)).toEqual(['i2', 'i3']);
+    // A model variant: promoting it activates its model; stop ends an experiment without a winner.
+    await admin.startExperiment({
+      name: 'models',
+      variants: [
+        { name: 'a', share: 0.5 },
+        { name: 'b', share: 0.5, model: 'rt-b' },
+      ],
+    });
+    await expect(admin.stopExperiment('not-running')).rejects.toMatchObject({ status: 409 });
+    await admin.stopExperiment('models');
+    await admin.startExperiment({
+      name: 'models-2',
+      variants: [
+        { name: 'a', share: 0.5 },
+        { name: 'b', share: 0.5, model: 'rt-b' },
+      ],
+    });
+    const won = (await admin.promoteVariant('models-2', 'b')) as { active: { model: { version: string; previous: string[] } } };
+    expect(won.active.model).toMatchObject({ version: 'rt-b', previous: ['rt-a'] });
+    await admin.activateModel('rt-a');
+  });
+
+  it('experiment: bad definitions are refused with a clear 4xx', async () => {
+    const refused = async (body: object): Promise<number> => {
+      try {
+        await admin.startExperiment(body);
+        return 200;
+      } catch (error) {
+        return (error as AdminApiError).status;
+      }
+    };
+    expect(
+      await refused({
+        name: 'x',
+        variants: [
+          { name: 'a', share: 0.5 },
+          { name: 'b', share: 0.4 },
+        ],
+      }),
+    ).toBe(400);
+    expect(
+      await refused({
+        name: 'Bad Name',
+        variants: [
+          { name: 'a', share: 0.5 },
+          { name: 'b', share: 0.5 },
+        ],
+      }),
+    ).toBe(400);
+    expect(await refused({ name: 'x', variants: [{ name: 'a', share: 1 }] })).toBe(400);
+    expect(
+      await refused({
+        name: 'x',
+        variants: [
+          { name: 'a', share: 0.5 },
+          { name: 'a', share: 0.5 },
+        ],
+      }),
+    ).toBe(400);
+    expect(
+      await refused({
+        name: 'x',
+        variants: [
+          { name: 'a', share: 0.5 },
+          { name: 'b', share: 0.5, strategy: 'random' },
+        ],
+      }),
+    ).toBe(400);
+    expect(
+      await refused({
+        name: 'x',
+        variants: [
+          { name: 'a', share: 0.5 },
+          { name: 'b', share: 0.5, model: 'never-uploaded' },
+        ],
+      }),
+    ).toBe(404);
   });
 
   it('similar items need no user and fall back to the category', async () => {

@@ -44,23 +44,23 @@ const activateModelSchema = z
 const activateCatalogSchema = z.object({ version: versionSchema }).meta({ id: 'ActivateCatalog' });
 
 /** The body of an action: validated JSON whatever its Content-Type (curl sends none), at most 4 KiB. */
-function actionBody<S extends z.ZodType>(schema: S): [MiddlewareHandler<AppEnv>, MiddlewareHandler<JsonBodyVariables<z.output<S>>>] {
+export function actionBody<S extends z.ZodType>(schema: S): [MiddlewareHandler<AppEnv>, MiddlewareHandler<JsonBodyVariables<z.output<S>>>] {
   return [limitBody<AppEnv>(ACTION_BODY_BYTES, (c) => jsonError(c, 413, 'invalid_body', 'expected a small JSON body')), jsonBody(schema)];
 }
-const actionRequest = (id: string) => ({
+export const actionRequest = (id: string) => ({
   body: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${id}` } } } },
 });
 
-const pointerChanged = jsonResponse(pointerSchema, 'The pointer after the change.');
-const notApplicable = errorResponse(
+export const pointerChanged = jsonResponse(pointerSchema, 'The pointer after the change.');
+export const notApplicable = errorResponse(
   '`invalid_transition`: not possible in the current state (the message says why); `conflict`: another change won the race, retry.',
 );
-const badBody = errorResponse('`invalid_json`: the body does not parse; `invalid_body`: the message names every bad field.');
-const unknownVersion = errorResponse('`unknown_version`: no such finalized version.');
-const bodyTooLarge = errorResponse('`invalid_body`: the body is over 4 KiB.');
+export const badBody = errorResponse('`invalid_json`: the body does not parse; `invalid_body`: the message names every bad field.');
+export const unknownVersion = errorResponse('`unknown_version`: no such finalized version.');
+export const bodyTooLarge = errorResponse('`invalid_body`: the body is over 4 KiB.');
 
 /** Apply a pointer change: 200 with the new pointer, or 409. */
-async function transition<E extends AppEnv>(c: Context<E>, change: Transition) {
+export async function transition<E extends AppEnv>(c: Context<E>, change: Transition) {
   const result = await applyTransition(c.env.MODELS, change);
   if (!result.ok) return jsonError(c, 409, result.conflict ? 'conflict' : 'invalid_transition', result.error);
   return c.json({ active: result.pointer }, 200);

@@ -22,6 +22,7 @@ import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../o
 import { ingestRequestSchema, ingestResponseSchema } from '../openapi/schemas';
 import type { AppEnv } from '../types';
 import type { IngestResponse } from '../../../shared/schema/ingest';
+import { recordIngest } from '../analytics/record';
 
 const ACCEPTED_CONTENT_TYPES = ['application/json', 'text/plain'];
 
@@ -113,6 +114,11 @@ eventsRoutes.openapi(route, async (c) => {
   }
 
   const response: IngestResponse = { accepted: 0, duplicates: 0, rejected: [...batch.rejected] };
+  // Analytics: invalid events have no trustworthy type; they count as rejected under `invalid`.
+  const outcomes: { type: string; outcome: 'accepted' | 'duplicate' | 'rejected' }[] = batch.rejected.map(() => ({
+    type: 'invalid',
+    outcome: 'rejected',
+  }));
   // Outcomes come back per user in the order that user's events were sent.
   const nextOutcome = new Map<string, number>();
   for (const { index, event } of batch.valid) {
@@ -122,7 +128,9 @@ eventsRoutes.openapi(route, async (c) => {
     if (outcome === 'accepted') response.accepted += 1;
     else if (outcome === 'duplicate') response.duplicates += 1;
     else response.rejected.push({ index, event_id: event.event_id, errors: outcome?.rejected ?? ['not processed'] });
+    outcomes.push({ type: event.type, outcome: outcome === 'accepted' || outcome === 'duplicate' ? outcome : 'rejected' });
   }
+  recordIngest(c.env, outcomes);
   response.rejected.sort((a, b) => a.index - b.index);
   reportCost(c, cost);
   return c.json(response, 202);

@@ -6,12 +6,13 @@
  * edge still answers, with non-personal recommendations, rather than a 5xx.
  */
 import { endTime, startTime, timing } from 'hono/timing';
-import { recommendationQuerySchema, recommendationRequest, recommendationResponseSchema } from '../../../shared/recs/api';
+import { placementOf, recommendationQuerySchema, recommendationRequest, recommendationResponseSchema } from '../../../shared/recs/api';
 import { recommendFor } from '../../../durable-objects/user-state/client';
 import { noCost } from '../../../shared/cost/units';
 import { reportCost } from '../cost';
 import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../openapi/routes';
 import { refuseUnprovenRead } from '../identity/read-proof';
+import { noteServed } from '../analytics/record';
 
 const route = storefrontRoute(
   {
@@ -55,9 +56,11 @@ export const recommendationsRoutes = createRoutes().openapi(route, async (c) => 
   // and any R2 reads, which is the part worth watching.
   startTime(c, 'recs');
   const cost = noCost();
-  const response = await recommendFor(c.env, recommendationRequest(c.req.valid('query'), c.env.REGION), cost);
+  const request = recommendationRequest(c.req.valid('query'), c.env.REGION);
+  const response = await recommendFor(c.env, request, cost);
   endTime(c, 'recs');
   reportCost(c, cost);
+  noteServed(c, placementOf(request), response);
   c.header('Cache-Control', 'private, no-store');
   return c.json(response, 200);
 });

@@ -4,13 +4,20 @@
  * storefront (or beacon.js) drops into a placeholder.
  */
 import { z } from 'zod';
-import { recommendationQueryFields, recommendationRequest, requirePriceRange, requireProductItem } from '../../../shared/recs/api';
+import {
+  placementOf,
+  recommendationQueryFields,
+  recommendationRequest,
+  requirePriceRange,
+  requireProductItem,
+} from '../../../shared/recs/api';
 import { recommendFor } from '../../../durable-objects/user-state/client';
 import { noCost } from '../../../shared/cost/units';
 import { reportCost } from '../cost';
 import { createRoutes, errorResponse, htmlResponse, storefrontRoute } from '../openapi/routes';
 import { renderWidget } from '../widget/render';
 import { refuseUnprovenRead } from '../identity/read-proof';
+import { noteServed } from '../analytics/record';
 
 const widgetQuerySchema = requirePriceRange(
   requireProductItem(
@@ -52,8 +59,10 @@ export const widgetRoutes = createRoutes().openapi(route, async (c) => {
   const refused = await refuseUnprovenRead(c, query);
   if (refused) return refused;
   const cost = noCost();
-  const response = await recommendFor(c.env, recommendationRequest(query, c.env.REGION), cost);
+  const request = recommendationRequest(query, c.env.REGION);
+  const response = await recommendFor(c.env, request, cost);
   reportCost(c, cost);
+  noteServed(c, placementOf(request), response);
   return c.body(renderWidget(response, { title, href }), 200, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'private, no-store',

@@ -1,0 +1,122 @@
+/**
+ * The dashboard document (`GET /api/dashboard`): the one definition of its shape, shared
+ * by the pipeline that builds it (scripts/pipeline/ops/dashboard/data.ts) and the page that
+ * draws it (./client.ts). It imports nothing, so both the Node and the browser program can
+ * read it.
+ */
+
+/** One sample of every time series (null where there was nothing to measure). */
+export interface SeriesPoint {
+  /** Unix seconds. */
+  t: number;
+  /** Ingest, events per second by outcome. */
+  accepted: number | null;
+  duplicate: number | null;
+  rejected: number | null;
+  late: number | null;
+  /** Recommendation requests per second (JSON and widget), their latency (ms) over the last minute, 5xx per second. */
+  recRps: number | null;
+  recP50: number | null;
+  recP95: number | null;
+  recP99: number | null;
+  errors5xx: number | null;
+  /** Records not yet consumed: the lake's topics, the attribution topic. */
+  lakeLag: number;
+  attributionLag: number;
+  /** Archived dead-letter batches waiting for a redrive. */
+  deadLetters: number | null;
+  lakeFiles: number;
+  lakeEventsPerSecond: number;
+  /** Seconds from the edge receiving an event to Kafka, to the lake, to the attribution aggregates (p50, last minute). */
+  freshKafka: number | null;
+  freshLake: number | null;
+  freshAggregate: number | null;
+}
+
+/** Attribution of one serving cell over the report window, with its rates. */
+export interface AttributionCell {
+  region: string;
+  placement: string;
+  model_version: string;
+  experiment: string;
+  variant: string;
+  /** The currency of the revenue ('' without purchases, `mixed` when several). */
+  currency: string;
+  impressions: number;
+  clicks: number;
+  add_to_carts: number;
+  purchases: number;
+  revenue: number;
+  ctr: number;
+  add_to_cart_rate: number;
+  conversion_rate: number;
+  /** Revenue per thousand impressions. */
+  rpm: number;
+}
+
+/** One variant of an experiment. */
+export interface VariantView {
+  name: string;
+  share: number;
+  model: string | null;
+  strategy: string | null;
+  users: number;
+  impressions: number;
+  clicks: number;
+  add_to_carts: number;
+  purchases: number;
+  revenue: number;
+  ctr: number;
+  add_to_cart_rate: number;
+  conversion_rate: number;
+  rpm: number;
+}
+
+/** The controller's last decision on an experiment. */
+export interface DecisionView {
+  at: number;
+  action: 'continue' | 'promote' | 'rollback' | 'conclude';
+  variant: string | null;
+  reason: string;
+}
+
+export interface ExperimentView {
+  name: string;
+  kind: string;
+  started_at: number;
+  ended_at: number | null;
+  outcome: string | null;
+  variants: VariantView[];
+  decision: DecisionView | null;
+}
+
+/** A published model version and its offline evaluation (`new` protocol: what a shop shows). */
+export interface PublishedView {
+  version: string;
+  stage: string;
+  at: string;
+  share?: number | undefined;
+  evaluation?: unknown;
+}
+
+/** What the edge serves. */
+export interface ServingView {
+  model: { version: string; previous: string[] } | null;
+  canary: { version: string; share: number } | null;
+  experiment: { name: string; variants: { name: string; share: number }[] } | null;
+}
+
+export interface DashboardSnapshot {
+  generated_at: number;
+  edge: { source: string; error: string | null };
+  /** Column-wise, as uPlot takes them. */
+  series: { [K in keyof SeriesPoint]: SeriesPoint[K][] };
+  attribution: {
+    /** Per minute over the last hour. */
+    minutes: { t: number[]; impressions: number[]; clicks: number[]; add_to_carts: number[]; purchases: number[]; revenue: number[] };
+    /** Per serving cell over the last 24 hours. */
+    cells: AttributionCell[];
+  };
+  models: { active: ServingView | null; published: PublishedView[] };
+  experiments: ExperimentView[];
+}

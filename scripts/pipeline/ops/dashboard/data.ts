@@ -1,0 +1,136 @@
+/**
+ * What the dashboard page shows, as one JSON document (`GET /api/dashboard`): the sampled
+ * time series, attribution per minute and per serving cell (region, placement, model
+ * version, experiment variant) with the derived rates, the models (active, canary, the
+ * published versions with their offline evaluation), and the experiments with their
+ * per-variant numbers and last decision. The page polls it; nothing here is cached
+ * across requests except the pointer (refreshed by the sampler's cadence at most).
+ */
+import type { ActivePointer } from '../../../../shared/recs/registry/pointer';
+import type { AttributionCell, DashboardSnapshot } from '../../../../ops/dashboard/snapshot';
+import type { AdminClient } from '../../../models/api';
+import { variantReports } from '../../experiments/decide';
+import type { ExperimentLog } from '../../experiments/log';
+import { readActive } from '../../publish/publish';
+import { publishHistory } from '../../publish/publish-store';
+import type { AttributionStore, MinuteRow } from '../attribution/store';
+import type { Sampler } from './sampler';
+import type { SeriesPoint } from '../../../../ops/dashboard/snapshot';
+
+export type { DashboardSnapshot };
+
+export interface DashboardContext {
+  sampler: Sampler;
+  store: AttributionStore | null;
+  log: ExperimentLog | null;
+  client: AdminClient | null;
+  modelsDir: string;
+  edgeSource: string;
+}
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+
+/** Sums minute rows into cells (one per label set) with their rates. */
+export function attributionCells(rows: readonly MinuteRow[]): AttributionCell[] {
+  const cells = new Map<string, AttributionCell>();
+  for (const row of rows) {
+    // Revenue rows carry a currency; fold counts into the cell of their labels and keep the shop's currency.
+    const key = [row.region, row.placement, row.model_version, row.experiment, row.variant].join('\u0000');
+    const cell =
+      cells.get(key) ??
+      ({
+        region: row.region,
+        placement: row.placement,
+        model_version: row.model_version,
+        experiment: row.experiment,
+        variant: row.variant,
+        currency: '',
+        impressions: 0,
+        clicks: 0,
+        add_to_carts: 0,
+        purchases: 0,
+        revenue: 0,
+        ctr: 0,
+        add_to_cart_rate: 0,
+        conversion_rate: 0,
+        rpm: 0,
+      } satisfies AttributionCell);
+    cell.impressions += row.impressions;
+    cell.clicks += row.clicks;
+    cell.add_to_carts += row.add_to_carts;
+    cell.purchases += row.purchases;
+    cell.revenue += row.revenue;
+    if (row.currency) cell.currency = cell.currency && cell.currency !== row.currency ? 'mixed' : row.currency;
+    cells.set(key, cell);
+  }
+  return [...cells.values()]
+    .map((cell) => ({
+      ...cell,
+      ctr: ratio(cell.clicks, cell.impressions),
+      add_to_cart_rate: ratio(cell.add_to_carts, cell.clicks),
+      conversion_rate: ratio(cell.purchases, cell.clicks),
+      rpm: ratio(cell.revenue * 1000, cell.impressions),
+    }))
+    .sort((a, b) => b.impressions - a.impressions || b.clicks - a.clicks);
+}
+
+/** Per-minute totals over the last hour, one entry per minute (zeros where nothing happened). */
+function minuteTotals(rows: readonly MinuteRow[], now: number): DashboardSnapshot['attribution']['minutes'] {
+  const first = Math.floor((now - 59 * 60_000) / 60_000) * 60_000;
+  const out = {
+    t: [] as number[],
+    impressions: [] as number[],
+    clicks: [] as number[],
+    add_to_carts: [] as number[],
+    purchases: [] as number[],
+    revenue: [] as number[],
+  };
+  const index = new Map<number, number>();
+  for (let minute = first, i = 0; minute <= now; minute += 60_000, i++) {
+    index.set(minute, i);
+    out.t.push(minute / 1000);
+    for (const column of ['impressions', 'clicks', 'add_to_carts', 'purchases', 'revenue'] as const) out[column].push(0);
+  }
+  for (const row of rows) {
+    const i = index.get(row.minute);
+    if (i === undefined) continue;
+    for (const column of ['impressions', 'clicks', 'add_to_carts', 'purchases', 'revenue'] as const) out[column][i]! += row[column];
+  }
+  return out;
+}
+
+/** The dashboard of a running pipeline: `snapshot()` builds the document (the pointer is re-read at most every 5 s). */
+export function createDashboard(ctx: DashboardContext): { snapshot(now?: number): Promise<DashboardSnapshot> } {
+  let pointer: { at: number; value: ActivePointer | null } = { at: 0, value: null };
+  return {
+    async snapshot(now = Date.now()) {
+      const points = ctx.sampler.points();
+      const series = Object.fromEntries(
+        (Object.keys(points[0] ?? { t: 0 }) as (keyof SeriesPoint)[]).map((key) => [key, points.map((p) => p[key])]),
+      ) as DashboardSnapshot['series'];
+      if (ctx.client && now - pointer.at > 5000) {
+        const value = await readActive(ctx.client).catch(() => pointer.value);
+        pointer = { at: now, value };
+      }
+      const hour = ctx.store?.minutes(now - 60 * 60_000) ?? [];
+      const day = ctx.store?.minutes(now - 24 * 3_600_000) ?? [];
+      return {
+        generated_at: now,
+        edge: { source: ctx.edgeSource, error: ctx.sampler.edgeError },
+        series,
+        attribution: { minutes: minuteTotals(hour, now), cells: attributionCells(day) },
+        models: { active: pointer.value, published: publishHistory(ctx.modelsDir).slice(-10).reverse() },
+        experiments: (ctx.log?.list() ?? []).slice(0, 10).map((experiment) => ({
+          name: experiment.name,
+          kind: experiment.kind,
+          started_at: experiment.started_at,
+          ended_at: experiment.ended_at,
+          outcome: experiment.outcome,
+          variants: variantReports(experiment.definition, ctx.store?.variantSums(experiment.name) ?? []),
+          decision:
+            ctx.log?.decisions(experiment.name, 1).map(({ at, action, variant, reason }) => ({ at, action, variant, reason }))[0] ?? null,
+        })),
+      };
+    },
+  };
+}
