@@ -57,6 +57,13 @@ export interface UserStats {
   cost: { since: number; calls: Record<WorkKind, number>; units: CostUnits };
 }
 
+/** The raw events a user object keeps (data subject access). */
+export interface StoredHistory {
+  /** The customer this anonymous id was merged into at login (its events are there now), or null. */
+  merged_into: string | null;
+  events: Array<CanonicalEvent & { late?: boolean }>;
+}
+
 /** First retry of a failed queue send, doubling up to the maximum. */
 const OUTBOX_RETRY_MS = 1_000;
 const MAX_OUTBOX_BACKOFF_MS = 5 * 60_000;
@@ -221,6 +228,19 @@ export class UserState extends DurableObject<Env> {
       top_categories: top('category', 10).map(({ key, score }) => ({ category_id: key, score })),
       cost: structuredClone(this.totals),
     };
+  }
+
+  /**
+   * Every event this object stores, in event-time order, as forwarded (late ones marked
+   * `late`), for a data subject access request. Read from storage, after the ingests before
+   * it, so it shows what is committed. Bounded like the storage: the history
+   * (`HISTORY_LIMIT`) and the events still inside the deduplication window.
+   */
+  async storedHistory(): Promise<StoredHistory> {
+    return this.inTurn(async () => ({
+      merged_into: this.profile.merged_into ?? null,
+      events: inEventTimeOrder(this.store.storedEvents()),
+    }));
   }
 
   /** Forget this user now (privacy request). Pending outbox rows are sent first so nothing acknowledged is lost. */

@@ -9,8 +9,8 @@
  *   state and appends it to the erasure log (apply.ts). Kafka's event topics cannot drop
  *   single records: the user's records there expire with the topic retention; the
  *   summary says how many are still there.
- * - Export: one JSON document with the edge state, every lake event and every Kafka
- *   record of the ids.
+ * - Export: one JSON document with the edge state and raw stored events, every lake
+ *   event and every Kafka record of the ids.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -103,11 +103,14 @@ export async function eraseUser(stores: PrivacyStores, userId: string, source: s
   };
 }
 
+/** One raw event as the edge stores it (enriched, as forwarded to Kafka). */
+export type EdgeEvent = Record<string, unknown> & { event_id: string; user_id: string; ts: number };
+
 /** The data-subject export document. */
 export interface UserExport {
   user_id: string;
   ids: string[];
-  edge: { profile: unknown; history: unknown[]; users: Record<string, unknown> } | 'skipped';
+  edge: { profile: unknown; history: EdgeEvent[]; users: Record<string, unknown> } | 'skipped';
   lake: { events: Array<Record<string, unknown>> } | 'skipped';
   kafka: { records: FoundRecord[]; complete: boolean } | 'skipped';
 }
@@ -118,10 +121,16 @@ export async function exportUser(stores: PrivacyStores, userId: string): Promise
   let edge: UserExport['edge'] = 'skipped';
   if (stores.edge) {
     const users: Record<string, unknown> = {};
-    for (const id of ids) users[id] = await stores.edge.call('GET', `/v1/admin/users/${encodeURIComponent(id)}`);
+    const history: EdgeEvent[] = [];
+    for (const id of ids) {
+      const path = `/v1/admin/users/${encodeURIComponent(id)}`;
+      users[id] = await stores.edge.call('GET', path);
+      history.push(...(await stores.edge.call<{ events: EdgeEvent[] }>('GET', `${path}/history`)).events);
+    }
     const own = users[userId] as { profile?: unknown } | undefined;
-    // The admin API exposes the profile and affinities; the raw history rows are in the lake export.
-    edge = { profile: own?.profile ?? null, history: [], users };
+    // A merged anonymous id's events are in the customer's object now (marked with the anonymous user_id).
+    history.sort((a, b) => a.ts - b.ts || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+    edge = { profile: own?.profile ?? null, history, users };
   }
   const lake: UserExport['lake'] = stores.lake
     ? {
@@ -144,10 +153,7 @@ export async function exportUser(stores: PrivacyStores, userId: string): Promise
 
 /** One line per store: what an export found. */
 export function exportSummary(doc: UserExport): string {
-  const edge =
-    doc.edge === 'skipped'
-      ? 'edge: skipped'
-      : `edge: ${Object.values(doc.edge.users).reduce<number>((n, u) => n + ((u as { history_size?: number }).history_size ?? 0), 0)} events in ${doc.ids.length} objects`;
+  const edge = doc.edge === 'skipped' ? 'edge: skipped' : `edge: ${doc.edge.history.length} events in ${doc.ids.length} objects`;
   const lake = doc.lake === 'skipped' ? 'lake: skipped' : `lake: ${doc.lake.events.length} events`;
   const kafka =
     doc.kafka === 'skipped'

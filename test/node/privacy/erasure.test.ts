@@ -158,6 +158,15 @@ describe('privacy: erasure end to end', () => {
     );
     const edgeBefore = before.edge as Exclude<UserExport['edge'], 'skipped'>;
     expect((edgeBefore.users[ANON] as { history_size: number }).history_size).toBe(3);
+    // The raw events each object stores (here not merged at the edge: the login went straight to Kafka).
+    expect(edgeBefore.history.map((e) => [e.event_id, e.user_id])).toEqual([
+      ['anon_Zx9kQ2m-0', ANON],
+      ['anon_Zx9kQ2m-1', ANON],
+      ['anon_Zx9kQ2m-2', ANON],
+      ['customer-471-3', CUSTOMER],
+      ['customer-471-4', CUSTOMER],
+    ]);
+    expect(edgeBefore.history[0]).toMatchObject({ type: 'product_view', item_id: 'sku-0', session_id: 's-1', schema_version: 1 });
 
     const summary = await eraseUser(stores, CUSTOMER, 'test');
     expect(summary.ids).toEqual([CUSTOMER, ANON]);
@@ -193,6 +202,7 @@ describe('privacy: erasure end to end', () => {
     expect(after.lake).toEqual({ events: [] });
     const edgeAfter = after.edge as Exclude<UserExport['edge'], 'skipped'>;
     expect((edgeAfter.users[CUSTOMER] as { history_size: number }).history_size).toBe(0);
+    expect(edgeAfter.history).toEqual([]);
     expect(await lakeUsers(lakeDir)).toEqual({ [OTHER]: 1 });
     expect((await auditLake(lakeDir)).problems).toEqual([]);
 

@@ -260,6 +260,8 @@ describe('responses match the document', () => {
     const cases: [string, () => Promise<Response>][] = [
       ['GET /v1/admin/users/{user_id}', () => admin(`/v1/admin/users/${user}`)],
       ['GET /v1/admin/users/{user_id}', () => admin('/v1/admin/users/a%20b')],
+      ['GET /v1/admin/users/{user_id}/history', () => admin(`/v1/admin/users/${user}/history`)],
+      ['GET /v1/admin/users/{user_id}/history', () => admin('/v1/admin/users/a%20b/history')],
       ['DELETE /v1/admin/users/{user_id}', () => admin(`/v1/admin/users/${user}`, { method: 'DELETE' })],
       ['PUT /v1/admin/models/{version}/files/{file}', () => admin('/v1/admin/models/c-1/files/manifest.json', json('PUT', '{}'))],
       ['PUT /v1/admin/models/{version}/files/{file}', () => admin('/v1/admin/models/c-1/files/evil.js', json('PUT', '{}'))],
@@ -315,6 +317,8 @@ describe('responses match the document', () => {
     expect(statuses).toEqual([
       'GET /v1/admin/users/{user_id} 200',
       'GET /v1/admin/users/{user_id} 400',
+      'GET /v1/admin/users/{user_id}/history 200',
+      'GET /v1/admin/users/{user_id}/history 400',
       'DELETE /v1/admin/users/{user_id} 200',
       'PUT /v1/admin/models/{version}/files/{file} 201',
       'PUT /v1/admin/models/{version}/files/{file} 400',

@@ -56,6 +56,18 @@ async function stats(user: string): Promise<UserStats> {
   return (await (await edge(`/v1/admin/users/${encodeURIComponent(user)}`, { headers: ADMIN })).json()) as UserStats;
 }
 
+interface ExportedHistory {
+  user_id: string;
+  merged_into: string | null;
+  events: Array<{ type: string; user_id: string; item_id?: string; [field: string]: unknown }>;
+}
+
+async function history(user: string): Promise<ExportedHistory> {
+  const response = await edge(`/v1/admin/users/${encodeURIComponent(user)}/history`, { headers: ADMIN });
+  expect(response.status).toBe(200);
+  return (await response.json()) as ExportedHistory;
+}
+
 const itemsInOrder = (user: string) =>
   runInDurableObject(env.USER_STATE.getByName(user), (instance: UserState) => instance.interactions().map((i) => i.item_id));
 
@@ -97,6 +109,36 @@ describe('POST /v1/identify', () => {
 
     // The visitor belongs to that customer now.
     expect((await identify({ anonymous_id: anon, user_id: customer() })).body.error).toBe('already_merged');
+  });
+
+  it("exports the stored raw events (data subject access): the customer's hold the merged anonymous ones", async () => {
+    const anon = anonymous();
+    const user = customer();
+    const t = Date.now() - 60_000;
+    await send([view(anon, 'a1', t + 2000, 's-anon'), view(anon, 'a2', t + 1000, 's-anon')]);
+    await send([view(user, 'c1', t + 1500, 's-phone')]);
+    expect((await history(anon)).events.map((e) => e.item_id)).toEqual(['a2', 'a1']);
+    expect((await identify({ anonymous_id: anon, user_id: user })).status).toBe(200);
+
+    const exported = await history(user);
+    expect(exported.user_id).toBe(user);
+    expect(exported.merged_into).toBeNull();
+    // Event-time order, each event as forwarded (enriched), under the id it was sent with.
+    expect(exported.events.map((e) => [e.type, e.user_id, e.item_id ?? null])).toEqual([
+      ['product_view', anon, 'a2'],
+      ['product_view', user, 'c1'],
+      ['product_view', anon, 'a1'],
+      ['identify', user, null],
+    ]);
+    expect(exported.events[0]).toMatchObject({ session_id: 's-anon', ts: t + 1000, schema_version: 1 });
+    expect(typeof exported.events[0]?.received_at).toBe('number');
+    expect(await history(anon)).toEqual({ user_id: anon, merged_into: user, events: [] });
+
+    // Forgotten: nothing left to export.
+    expect((await edge(`/v1/admin/users/${encodeURIComponent(user)}`, { method: 'DELETE', headers: ADMIN })).status).toBe(200);
+    expect((await history(user)).events).toEqual([]);
+    expect((await edge('/v1/admin/users/a%20b/history', { headers: ADMIN })).status).toBe(400);
+    expect((await edge(`/v1/admin/users/${encodeURIComponent(user)}/history`)).status).toBe(401);
   });
 
   it('needs the customer hash once IDENTITY_SECRET is set, and an anonymous id to merge', async () => {

@@ -96,6 +96,22 @@ export const userStatsSchema = z
   })
   .meta({ id: 'UserStats', description: "One user's state, for operators." });
 
+export const storedHistorySchema = z
+  .object({
+    user_id: z.string(),
+    merged_into: z.string().nullable().meta({
+      description: "The customer this anonymous id was merged into at login (its events are in that customer's history now), or null.",
+    }),
+    events: z
+      .array(z.looseObject({ event_id: z.string(), type: z.string(), user_id: z.string(), ts: z.number(), late: z.boolean().optional() }))
+      .meta({ description: 'Every stored event, in event-time order, as forwarded to Kafka (enriched; late events marked `late`).' }),
+  })
+  .meta({
+    id: 'UserHistory',
+    description:
+      'The raw events the edge keeps for a user (data subject access): the bounded history and the events still inside the deduplication window.',
+  });
+
 export const forgottenSchema = z
   .object({ deleted: z.literal(true), outbox_pending: z.literal(0) })
   .meta({ id: 'UserForgotten', description: 'Everything the edge kept about the user is gone.' });
