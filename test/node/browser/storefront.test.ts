@@ -37,6 +37,7 @@ interface PostedEvent {
   item_id?: string;
   rec_id?: string;
   item_ids?: string[];
+  placement?: string;
   category_id?: string;
   price?: number;
 }
@@ -45,19 +46,24 @@ interface PostedEvent {
 interface Observed {
   events: PostedEvent[];
   eventPosts: number;
+  /** HTTP statuses of the edge's answers to the event posts. */
+  eventStatuses: number[];
   widgetRequests: string[];
   errors: string[];
   warnings: string[];
 }
 
 function observe(page: Page): Observed {
-  const seen: Observed = { events: [], eventPosts: 0, widgetRequests: [], errors: [], warnings: [] };
+  const seen: Observed = { events: [], eventPosts: 0, eventStatuses: [], widgetRequests: [], errors: [], warnings: [] };
   page.on('request', (request) => {
     const url = request.url();
     if (url.includes('/v1/widgets/recommendations')) seen.widgetRequests.push(url);
     if (!url.endsWith('/v1/events') || request.method() !== 'POST') return;
     seen.eventPosts += 1;
     seen.events.push(...((JSON.parse(request.postData() ?? '{}') as { events?: PostedEvent[] }).events ?? []));
+  });
+  page.on('response', (response) => {
+    if (response.url().endsWith('/v1/events') && response.request().method() === 'POST') seen.eventStatuses.push(response.status());
   });
   page.on('console', (message) => {
     if (message.type() === 'error') seen.errors.push(message.text());
@@ -299,6 +305,69 @@ describe.skipIf(skipWithoutChromium)('storefront on another origin, in a browser
     expect(curl.status, curl.stderr).toBe(0);
     expect(JSON.parse(curl.stdout)).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     expect(await counts(edge, uid)).toMatchObject({ purchase: 2 });
+  });
+
+  it('a placement: the widget is ranked by its stored rules, and its rec_impression and rec_click carry it to the edge', async () => {
+    // The placement's rules: SECOND pinned first (it is no neighbour of FIRST), so the list shows they applied.
+    const rules = { description: 'Product page', strategy: 'similar', pins: [{ item_id: SECOND, position: 1 }] };
+    const put = await fetch(`${edge.url}/v1/admin/placements/product-page`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(rules),
+    });
+    expect(put.status, await put.text()).toBe(200);
+    // The documented product page with its widget tagged for the placement.
+    const html = pointedAt(example('plain/product.html'), edge.url).replace(
+      'data-context="product"',
+      'data-placement="product-page" data-context="product"',
+    );
+    expect(html).toContain('data-placement="product-page"');
+    const store = await shop((path) => (path.startsWith('/product/') ? { type: HTML, body: html } : null));
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const seen = observe(page);
+
+    await page.goto(`${store.origin}/product/${FIRST}`);
+    // Stored rules reach the ranking within the catalog's sync interval, like an item change.
+    let list = await listIn(page, '[data-epr-widget]');
+    for (let attempt = 0; list.items[0] !== SECOND && attempt < 5; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await page.evaluate(`document.querySelector('[data-epr-widget]').dataset.n = '${7 - attempt}'`);
+      list = await listIn(page, '[data-epr-widget]', list.recId);
+    }
+    expect(seen.widgetRequests.at(-1)).toContain('placement=product-page');
+    expect(list.items[0]).toBe(SECOND);
+    const section = page.locator(`[data-epr-rec-id="${list.recId}"]`);
+    expect(await section.getAttribute('data-epr-placement')).toBe('product-page');
+
+    await section.scrollIntoViewIfNeeded();
+    await expect
+      .poll(() => seen.events.some((e) => e.type === 'rec_impression' && e.rec_id === list.recId), { timeout: 10_000 })
+      .toBe(true);
+    await drained(page);
+    const target = list.items[1]!;
+    // A click on a recommended item leaves the page: rec_click goes out with sendBeacon.
+    await page.locator(`[data-epr-rec-id="${list.recId}"] a[data-epr-item-id="${target}"]`).click();
+    await page.waitForURL(`${store.origin}/product/${encodeURIComponent(target)}`);
+    await expect.poll(() => seen.events.some((e) => e.type === 'rec_click'), { timeout: 10_000 }).toBe(true);
+    await drained(page);
+
+    const impression = seen.events.find((e) => e.type === 'rec_impression' && e.rec_id === list.recId)!;
+    expect(impression).toMatchObject({ placement: 'product-page', item_ids: list.items });
+    expect(seen.events.filter((e) => e.type === 'rec_click').map((e) => [e.rec_id, e.item_id, e.placement])).toEqual([
+      [list.recId, target, 'product-page'],
+    ]);
+    // The edge accepted every post (202) and the user's object counted both events.
+    expect(seen.eventStatuses).toHaveLength(seen.eventPosts);
+    expect(
+      seen.eventStatuses.every((status) => status === 202),
+      String(seen.eventStatuses),
+    ).toBe(true);
+    const uid = (await page.evaluate('window.epr.uid')) as string;
+    await expect.poll(() => counts(edge, uid), { timeout: 10_000 }).toMatchObject({ rec_impression: expect.any(Number), rec_click: 1 });
+    expect(seen.warnings).toEqual([]);
+    expect(seen.errors).toEqual([]);
+    await context.close();
   });
 
   it('production-like configuration: an unlisted origin is refused with one warning, no retry loop, and the queue is kept', async () => {
