@@ -15,6 +15,7 @@ import type { EventType } from '../schema/events';
 import { weightsBy } from '../schema/event-semantics';
 import { DEFAULT_SCORING, SIGNALS, type ScoringParams, type Signal } from './params';
 import { sessionKnnVotes } from './session-knn';
+import { kthLargestInPlace } from './select-kth';
 
 /** One interaction of the shopper with an item: an event that touches it (see `itemsOf`). */
 export interface Interaction {
@@ -283,29 +284,7 @@ function kthLargest(scores: Float64Array, count: number, k: number): number {
   if (n <= k) return Number.MIN_VALUE;
   const a = scratch;
   // Select the element that would sit at index k-1 of a descending sort.
-  let lo = 0;
-  let hi = n - 1;
-  const target = k - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! > pivot) i++;
-      while (a[j]! < pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else break;
-  }
-  return a[target]!;
+  return kthLargestInPlace(a, n, k);
 }
 
 /**

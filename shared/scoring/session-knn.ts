@@ -15,6 +15,7 @@
  */
 import type { SessionPosting } from '../model/format';
 import type { KnnParams } from './params';
+import { kthLargestInPlace } from './select-kth';
 
 const HOURS_PER_DAY = 24;
 
@@ -29,29 +30,7 @@ function kthLargest(values: Float64Array, n: number, k: number): number {
   if (order.length < n) order = new Float64Array(Math.max(n, order.length * 2));
   const a = order;
   a.set(values.subarray(0, n));
-  let lo = 0;
-  let hi = n - 1;
-  const target = k - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! > pivot) i++;
-      while (a[j]! < pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else break;
-  }
-  return a[target]!;
+  return kthLargestInPlace(a, n, k);
 }
 
 /** Newer first, then the larger id: how sessions tied on similarity at the k-th place are chosen. */
