@@ -6,7 +6,7 @@
  * them; the object's alarm retries a failed send. Delivery is at least once: a consumer
  * keeps the highest `version` per item, so a repeated change is harmless.
  */
-import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, utf8Length, type CatalogChange } from '../../shared/queue/messages';
+import { MAX_MESSAGE_BYTES, sendBatches, utf8Length, type CatalogChange } from '../../shared/queue/messages';
 import type { MeteredSql } from './metered-sql';
 
 /** Rows read per drain round; a backlog (a big import) drains over several rounds. */
@@ -46,7 +46,7 @@ export class ChangeOutbox {
     for (;;) {
       const rows = this.sql.all<{ seq: number; body: string }>('SELECT seq, body FROM outbox ORDER BY seq LIMIT ?', ROWS_PER_ROUND);
       if (rows.length === 0) return delivered;
-      for (const batch of batchesOf(messagesOf(rows))) {
+      for (const batch of sendBatches(messagesOf(rows))) {
         await this.queue.sendBatch(batch.map((message) => ({ body: message.body, contentType: 'json' as const })));
         const last = batch[batch.length - 1]!.lastSeq;
         this.sql.run('DELETE FROM outbox WHERE seq <= ?', last);
@@ -81,20 +81,4 @@ function messagesOf(rows: ReadonlyArray<{ seq: number; body: string }>): PackedM
     current.lastSeq = row.seq;
   }
   return messages;
-}
-
-/** Group messages into sendBatch calls within the per-call limits. */
-function* batchesOf(messages: PackedMessage[]): Generator<PackedMessage[]> {
-  let batch: PackedMessage[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    if (batch.length > 0 && (batch.length >= MAX_BATCH_MESSAGES || bytes + message.bytes > MAX_BATCH_BYTES)) {
-      yield batch;
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(message);
-    bytes += message.bytes;
-  }
-  if (batch.length > 0) yield batch;
 }

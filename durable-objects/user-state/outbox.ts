@@ -18,7 +18,7 @@
  * instead of in a commit of their own; until then `sentThrough` keeps them from being
  * sent again, and if the object is evicted first they are sent once more.
  */
-import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, utf8Length, type EdgeQueueMessage } from '../../shared/queue/messages';
+import { MAX_MESSAGE_BYTES, sendBatches, utf8Length, type EdgeQueueMessage } from '../../shared/queue/messages';
 import { queueWriteOperations, type CostUnits } from '../../shared/cost/units';
 import type { SqlExec } from '../cost/sql-meter';
 import { CREATE_OUTBOX } from './schema';
@@ -91,7 +91,7 @@ export class Outbox {
     const messages = pack(kind, items);
     let next = 0;
     try {
-      for (const batch of batches(messages)) {
+      for (const batch of sendBatches(messages)) {
         await this.sendBatch(kind, batch, cost);
         next += batch.length;
       }
@@ -152,7 +152,7 @@ export class Outbox {
       const sent: OutboxRow[] = [];
       try {
         for (const kind of ['accepted', 'rejected'] as const) {
-          for (const batch of batches(rows.filter((row) => row.kind === kind))) {
+          for (const batch of sendBatches(rows.filter((row) => row.kind === kind))) {
             await this.sendBatch(kind, batch, cost);
             sent.push(...batch);
             const items = batch.reduce((n, row) => n + row.items, 0);
@@ -214,20 +214,4 @@ function bodyOf(message: Message): string {
   if (message.body !== undefined) return message.body;
   const field = message.kind === 'accepted' ? 'events' : 'records';
   return `{"kind":"${message.kind}","${field}":[${message.fresh!.map((item) => item.text).join(',')}]}`;
-}
-
-/** Group messages into sendBatch calls within the per-call limits (messages and bytes). */
-function* batches<T extends Message>(messages: T[]): Generator<T[]> {
-  let batch: T[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    if (batch.length > 0 && (batch.length >= MAX_BATCH_MESSAGES || bytes + message.bytes > MAX_BATCH_BYTES)) {
-      yield batch;
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(message);
-    bytes += message.bytes;
-  }
-  if (batch.length > 0) yield batch;
 }

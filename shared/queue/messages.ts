@@ -14,6 +14,22 @@ export const MAX_MESSAGE_BYTES = 100 * 1024;
 export const MAX_BATCH_MESSAGES = 100;
 export const MAX_BATCH_BYTES = 240 * 1024;
 
+/** Groups packed messages (each with its size) into sendBatch calls within the per-call limits. */
+export function* sendBatches<T extends { bytes: number }>(messages: Iterable<T>): Generator<T[]> {
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    if (batch.length > 0 && (batch.length >= MAX_BATCH_MESSAGES || bytes + message.bytes > MAX_BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(message);
+    bytes += message.bytes;
+  }
+  if (batch.length > 0) yield batch;
+}
+
 /**
  * On `EVENTS` (queue `edge-events`): accepted, enriched events of one user, and the
  * attribution records those events caused (they ride in the same outbox row and queue
