@@ -79,6 +79,11 @@ export class Attribution {
     return this.changed;
   }
 
+  /** Nothing served or clicked is remembered (nothing to persist). */
+  get empty(): boolean {
+    return this.state.served.length === 0 && this.state.clicks.length === 0;
+  }
+
   /** The state to persist; clears {@link dirty}. */
   snapshot(): AttributionState {
     this.changed = false;

@@ -10,13 +10,18 @@
  * the outbox of the same commit (./outbox.ts). Ingests run one at a time per object, so
  * a retry racing its original cannot apply an event twice. The alarm retries the outbox
  * and, once the user has been inactive past the retention, deletes everything.
+ *
+ * Attribution (./attribution.ts) rides along: `recommend` remembers the list it served
+ * (in memory, committed in the head by the next ingest, which is normally the list's
+ * impression), and each accepted event may earn attribution records, sent in the same
+ * queue message (or outbox row) as the events.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { CanonicalEvent } from '../../shared/schema/events';
 import { itemsOf } from '../../shared/schema/event-semantics';
 import type { RejectedEventRecord } from '../../shared/schema/ingest';
 import type { Interaction } from '../../shared/scoring/score';
-import type { RecommendationRequest, RecommendationResponse } from '../../shared/recs/api';
+import { placementOf, type RecommendationRequest, type RecommendationResponse } from '../../shared/recs/api';
 import { ledger, type WorkKind } from '../../shared/cost/ledger';
 import { addCost, noCost, type CostUnits } from '../../shared/cost/units';
 import { SqlMeter } from '../cost/sql-meter';
@@ -29,6 +34,7 @@ import { advanceSession, affinityUpdates, emptyProfile, isLate, type AffinityUpd
 import { perMinuteBucket, type TokenBucket } from './rate-limit';
 import { tablesOf } from './schema';
 import { UserStore } from './store';
+import { attributionWindowMs } from './attribution';
 
 /** What happened to one event: stored, already seen, or refused with reasons. */
 export type EventOutcome = 'accepted' | 'duplicate' | { rejected: string[] };
@@ -89,7 +95,7 @@ export class UserState extends DurableObject<Env> {
     super(ctx, env);
     this.sql = new SqlMeter(ctx.storage.sql);
     this.config = readConfig(env);
-    this.store = new UserStore(this.sql, this.config);
+    this.store = new UserStore(this.sql, this.config, attributionWindowMs(env as { ATTRIBUTION_WINDOW_HOURS?: string }));
     const tables = tablesOf(this.sql);
     this.profile = ctx.storage.transactionSync(() => this.store.load(tables));
     this.outbox = new Outbox(this.sql, { accepted: env.EVENTS, rejected: env.BAD_EVENTS }, tables.has('outbox'));
@@ -184,6 +190,7 @@ export class UserState extends DurableObject<Env> {
           lastSeen: this.lastSeen(),
         };
     const response = await recommendForUser(view, request, this.env, cost);
+    this.remember(request, response);
     return { response, cost: this.charge('recommend', addCost(cost, this.sql.take())) };
   }
 
@@ -291,6 +298,8 @@ export class UserState extends DurableObject<Env> {
         continue;
       }
       accepted.push(this.apply(event, affinity)); // a second copy later in this batch is a duplicate
+      for (const record of this.store.attribution.onEvent(event))
+        accepted.push({ text: JSON.stringify(record), value: record, attribution: true });
       outcomes.push('accepted');
     }
     const purchasedChanged = this.store.affinities.apply(affinity, this.config.affinityHalfLifeMs) || purchasedBefore;
@@ -353,6 +362,25 @@ export class UserState extends DurableObject<Env> {
     }
     this.store.add(event, text, late);
     return { text, value };
+  }
+
+  /**
+   * Remembers a served list for attribution. Not committed here (recommendations write
+   * nothing): the next ingest's head row carries it. An object evicted before that
+   * ingest forgets the list, and its impression and clicks go unattributed.
+   */
+  private remember(request: RecommendationRequest, response: RecommendationResponse): void {
+    if (response.items.length === 0) return;
+    this.store.attribution.served({
+      rec_id: response.rec_id,
+      placement: placementOf(request),
+      model_version: response.model_version,
+      experiment: response.experiment?.name ?? null,
+      variant: response.experiment?.variant ?? null,
+      region: request.region,
+      items: response.items.map((item) => item.item_id),
+      served_at: Date.now(),
+    });
   }
 
   private rateLimitedRecord(event: CanonicalEvent, errors: string[]): RejectedEventRecord {

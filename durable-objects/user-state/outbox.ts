@@ -42,10 +42,15 @@ interface Message {
   fresh?: OutboxItem[];
 }
 
-/** An item to send: its JSON text (for sizes and the outbox) and the value itself. */
+/**
+ * An item to send: its JSON text (for sizes and the outbox) and the value itself. An
+ * accepted event's attribution records are items flagged `attribution`: they travel in
+ * the `attribution` field of the same message as the events (no extra message or row).
+ */
 export interface OutboxItem {
   text: string;
   value: unknown;
+  attribution?: true;
 }
 
 /** A stored row. */
@@ -173,13 +178,10 @@ export class Outbox {
 
   /** One sendBatch call; its billed queue units go to `cost`. */
   private async sendBatch(kind: OutboxKind, batch: readonly Message[], cost: CostUnits): Promise<void> {
-    const field = kind === 'accepted' ? 'events' : 'records';
     await this.queues[kind].sendBatch(
       batch.map((message) => ({
         // Freshly packed messages carry their items; rows read back from the outbox are parsed.
-        body: message.fresh
-          ? ({ kind, [field]: message.fresh.map((item) => item.value) } as unknown as EdgeQueueMessage)
-          : (JSON.parse(message.body!) as EdgeQueueMessage),
+        body: message.fresh ? freshBody(kind, message.fresh) : (JSON.parse(message.body!) as EdgeQueueMessage),
         contentType: 'json' as const,
       })),
     );
@@ -209,9 +211,24 @@ function pack(kind: OutboxKind, items: readonly OutboxItem[]): Message[] {
   return messages;
 }
 
+/** The items of a message split into its main field (events or records) and its attribution records. */
+function fieldsOf(kind: OutboxKind, items: readonly OutboxItem[]): [string, OutboxItem[]][] {
+  const main = items.filter((item) => !item.attribution);
+  const attribution = items.filter((item) => item.attribution);
+  const fields: [string, OutboxItem[]][] = [[kind === 'accepted' ? 'events' : 'records', main]];
+  return attribution.length > 0 ? [...fields, ['attribution', attribution]] : fields;
+}
+
+/** The body of a freshly packed message. */
+function freshBody(kind: OutboxKind, items: readonly OutboxItem[]): EdgeQueueMessage {
+  const body: Record<string, unknown> = { kind };
+  for (const [field, values] of fieldsOf(kind, items)) body[field] = values.map((item) => item.value);
+  return body as unknown as EdgeQueueMessage;
+}
+
 /** The JSON text of a message, as the outbox stores it. */
 function bodyOf(message: Message): string {
   if (message.body !== undefined) return message.body;
-  const field = message.kind === 'accepted' ? 'events' : 'records';
-  return `{"kind":"${message.kind}","${field}":[${message.fresh!.map((item) => item.text).join(',')}]}`;
+  const fields = fieldsOf(message.kind, message.fresh!).map(([field, items]) => `"${field}":[${items.map((item) => item.text).join(',')}]`);
+  return `{"kind":"${message.kind}",${fields.join(',')}}`;
 }

@@ -7,6 +7,8 @@
  *     chunks, and the tail: the newest accepted events not yet in a chunk. Every ingest
  *     rewrites it: ONE row written per batch, whatever the batch holds.
  *   - k = 1, purchased items: rewritten only by batches with a purchase.
+ *     The head also holds the attribution state (./attribution.ts: the lists this object
+ *     served and the last clicks), so attribution adds no row.
  *   - k >= 16, chunks: the tail, sealed once it holds {@link TAIL_EVENTS} events or
  *     {@link TAIL_BYTES}; one more row per that many events.
  * The history and the deduplication ids are both the stored events: a chunk is deleted
@@ -22,6 +24,7 @@ import { History, TAIL, type HistoryEntry } from './history';
 import { emptyProfile, interactionsOf, type Profile } from './profile';
 import { CREATE_STATE, HEAD_KEY, PURCHASED_KEY, FIRST_CHUNK_KEY, STORAGE_SCHEMA_VERSION } from './schema';
 import { migrateFromV1 } from './migrate-v1';
+import { Attribution, DEFAULT_ATTRIBUTION_WINDOW_MS, emptyAttribution, type AttributionState } from './attribution';
 
 /** The tail becomes a chunk at this many events… */
 export const TAIL_EVENTS = 32;
@@ -48,6 +51,7 @@ interface Head {
   /** `[seq, newest arrival]` per chunk. */
   chunks?: [number, number][];
   tail?: unknown[];
+  attribution?: AttributionState;
 }
 
 /** A chunk element: an accepted event as forwarded, or (after a migration) a bare id kept for deduplication. */
@@ -56,6 +60,8 @@ type Stored = (CanonicalEvent & { late?: boolean }) | string;
 export class UserStore {
   readonly history: History;
   readonly affinities = new Affinities();
+  /** What this object served and the clicks on it; persisted in the head with every commit. */
+  readonly attribution: Attribution;
   private readonly seen = new Set<string>();
   private readonly chunks = new Map<number, Chunk>();
   /** Serialized events of the tail, and their history entries, oldest first. */
@@ -69,8 +75,10 @@ export class UserStore {
   constructor(
     private readonly sql: SqlExec,
     private readonly config: UserStateConfig,
+    attributionWindowMs = DEFAULT_ATTRIBUTION_WINDOW_MS,
   ) {
     this.history = new History(config.historyLimit);
+    this.attribution = new Attribution(emptyAttribution(), attributionWindowMs);
   }
 
   /**
@@ -107,6 +115,7 @@ export class UserStore {
     for (const dropped of this.history.load(entries)) this.release(dropped);
     this.affinities.restore('item', head?.item);
     this.affinities.restore('category', head?.category);
+    this.attribution.restore(head?.attribution);
     return { ...emptyProfile(), ...head?.profile };
   }
 
@@ -144,7 +153,8 @@ export class UserStore {
     this.put(
       HEAD_KEY,
       `{"v":${STORAGE_SCHEMA_VERSION},"profile":${JSON.stringify(profile)},"item":${JSON.stringify(this.affinities.stored('item'))},` +
-        `"category":${JSON.stringify(this.affinities.stored('category'))},"chunks":${JSON.stringify(chunks)},"tail":[${this.tail.map((t) => t.body).join(',')}]}`,
+        `"category":${JSON.stringify(this.affinities.stored('category'))},"chunks":${JSON.stringify(chunks)},"tail":[${this.tail.map((t) => t.body).join(',')}]` +
+        `${this.attribution.empty ? '' : `,"attribution":${JSON.stringify(this.attribution.snapshot())}`}}`,
     );
   }
 
@@ -176,6 +186,7 @@ export class UserStore {
   reset(): void {
     this.history.clear();
     this.affinities.clear();
+    this.attribution.restore(undefined);
     this.seen.clear();
     this.chunks.clear();
     this.tail = [];
