@@ -188,7 +188,7 @@ export function formatSoak(result: SoakResult, windowMinutes: number): string {
       .filter((_, i, all) => all.length <= 12 || i % Math.ceil(all.length / 12) === 0 || i === all.length - 1)
       .map(
         (s) =>
-          `| ${Math.round(s.at / 1000)} s | ${mb(s.memory.edge)} | ${mb(s.memory.broker)} | ${mb(s.memory.lake)} | ${mb(s.memory.driver)} | ${s.backlog} |`,
+          `| ${Math.round(s.at / 1000)} s | ${mb(s.memory.edge)} | ${mb(s.memory.tooling)} | ${mb(s.memory.broker)} | ${mb(s.memory.lake)} | ${mb(s.memory.driver)} | ${s.backlog} |`,
       ),
   ];
   return lines.join('\n');

@@ -88,6 +88,8 @@ export function storefrontCors(): MiddlewareHandler<AppEnv> {
     origin: (origin, c: Context<AppEnv>) => (origin && allowed(c, origin) ? origin : null),
     allowMethods: ['GET', 'POST', 'OPTIONS'],
     allowHeaders: ['Content-Type'],
+    // A 429's Retry-After is not a CORS-safelisted header: beacon.js on the shop's origin reads it to wait that long.
+    exposeHeaders: ['Retry-After'],
     maxAge: 86_400,
   });
   return async (c, next) => {

@@ -18,6 +18,7 @@ import { Liquid } from 'liquidjs';
 import { startDevWorker, type DevWorker } from '../../../scripts/lib/dev-worker';
 import { seedDemo } from '../../../scripts/models/seed-demo';
 import { sendPurchase, shopperId } from '../../../docs/storefront/server/purchase';
+import { RATE_LIMIT_PERIOD_SECONDS } from '../../../shared/rate-limits';
 import { launchChromium, skipWithoutChromium } from './chromium';
 import { pointedAt, startShop, type Shop } from './shop';
 
@@ -33,6 +34,7 @@ const HTML = 'text/html; charset=utf-8';
 
 /** An event as beacon.js posts it (the fields these tests look at). */
 interface PostedEvent {
+  event_id: string;
   type: string;
   item_id?: string;
   rec_id?: string;
@@ -372,6 +374,59 @@ describe.skipIf(skipWithoutChromium)('storefront on another origin, in a browser
     await expect.poll(() => counts(edge, uid), { timeout: 10_000 }).toMatchObject({ rec_impression: expect.any(Number), rec_click: 1 });
     expect(seen.warnings).toEqual([]);
     expect(seen.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('rate limited: a 429 keeps the queue, nothing is resent before its Retry-After, and the batch is delivered once after it', async () => {
+    const page_ = pointedAt(example('plain/product.html'), edge.url);
+    const store = await shop((path) => (path.startsWith('/product/') ? { type: HTML, body: page_ } : null));
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const seen = observe(page);
+    // The edge's 429 as test/workers/reliability/rate-limit.test.ts proves it (Retry-After exposed to the shop's origin), once; then the real edge.
+    let limited = 0;
+    await page.route(`${edge.url}/v1/events`, async (route) => {
+      if (route.request().method() !== 'POST' || limited > 0) return route.fallback();
+      limited += 1;
+      await route.fulfill({
+        status: 429,
+        contentType: 'application/json',
+        headers: {
+          'retry-after': String(RATE_LIMIT_PERIOD_SECONDS),
+          'access-control-allow-origin': store.origin,
+          'access-control-expose-headers': 'Retry-After',
+          vary: 'Origin',
+        },
+        body: JSON.stringify({ error: 'rate_limited', message: 'too many write requests from this client' }),
+      });
+    });
+    // The page's timers run only when the test says so.
+    const start = Date.now();
+    await page.clock.install({ time: start });
+    await page.clock.pauseAt(start + 1000);
+
+    await page.goto(`${store.origin}/product/${FIRST}`);
+    const uid = (await page.evaluate('window.epr.uid')) as string;
+    const queue = async () =>
+      JSON.parse(((await page.evaluate(`localStorage.getItem('epr_q')`)) as string | null) ?? '[]') as PostedEvent[];
+    await page.clock.runFor(1500); // the first batch leaves a second after the product_view was queued
+    await expect.poll(() => limited, { timeout: 15_000 }).toBe(1);
+    const refused = seen.events[0]!;
+    expect(seen.events.map((e) => [e.type, e.item_id])).toEqual([['product_view', FIRST]]);
+
+    // Until Retry-After has passed (the backoff alone would retry after 2 s), nothing is sent.
+    await page.clock.runFor(RATE_LIMIT_PERIOD_SECONDS * 1000 - 2000);
+    await page.waitForTimeout(500);
+    expect(seen.eventPosts).toBe(1);
+    expect((await queue())[0]).toMatchObject({ event_id: refused.event_id, type: 'product_view' });
+
+    // After it, the same batch goes to the edge, which counts it once.
+    await page.clock.runFor(2500);
+    await expect.poll(() => seen.eventPosts, { timeout: 15_000 }).toBe(2);
+    await expect.poll(async () => (await queue()).some((e) => e.event_id === refused.event_id), { timeout: 15_000 }).toBe(false);
+    expect(seen.events.filter((e) => e.type === 'product_view').map((e) => e.event_id)).toEqual([refused.event_id, refused.event_id]);
+    expect(await counts(edge, uid)).toMatchObject({ product_view: 1 });
+    expect(seen.errors.filter((e) => !e.includes('429'))).toEqual([]);
     await context.close();
   });
 

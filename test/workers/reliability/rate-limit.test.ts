@@ -74,6 +74,8 @@ describe('over the limit', () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe(String(RATE_LIMIT_PERIOD_SECONDS));
     expect(limited.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    // Exposed, so beacon.js on the shop's origin can read how long to wait.
+    expect(limited.headers.get('access-control-expose-headers')).toBe('Retry-After');
     expect(await limited.json()).toEqual({ error: 'rate_limited', message: expect.stringContaining('retry after') });
     // Only the two acknowledged requests reached the user object.
     const stats = await env.USER_STATE.getByName(user).stats();

@@ -3,8 +3,10 @@
  * resend is always safe) and waits in localStorage until the edge has acknowledged it,
  * so a reload, a crash or an offline minute loses nothing. Events leave in batches of
  * up to 20, a second after the first was queued; while the edge is unreachable they are
- * retried with exponential backoff (2 s doubling to a minute). Without consent the queue
- * lives in the page's memory and nothing leaves (consent.ts).
+ * retried with exponential backoff (2 s doubling to a minute). A 429 keeps them too, and
+ * the next try waits at least its Retry-After: an earlier one would only be refused
+ * again, and every refused request is still a request the shop pays for. Without
+ * consent the queue lives in the page's memory and nothing leaves (consent.ts).
  */
 import { rid, sessionId, uid, who } from './ids';
 import { read, stores, write } from './storage';
@@ -68,8 +70,9 @@ export function track(type: Epr.EventType, fields?: Epr.EventFields[Epr.EventTyp
   return event.event_id;
 }
 
-function retry(): void {
-  timer ||= setTimeout(flush, backoff);
+/** Schedules the next try after the backoff, or after `retryAfter` seconds if that is longer (capped at a minute). */
+function retry(retryAfter?: string | null): void {
+  timer ||= setTimeout(flush, Math.max(backoff, Math.min(Number(retryAfter) * 1e3 || 0, 6e4)));
   backoff = Math.min(backoff * 2, 6e4);
 }
 
@@ -96,7 +99,7 @@ export function flush(): Promise<void> {
         drop(ids);
         return flush();
       }
-      retry();
+      retry(response.headers.get('retry-after'));
     },
     () => {
       busy = undefined;
