@@ -2,7 +2,9 @@
  * Canonical events to sessions, the unit every model statistic is counted over. A
  * session is the events of one user with one `session_id`; events without one are cut
  * into sessions on a 30-minute gap per user (the convention of the session-based
- * recommendation literature and of the edge's own session handling).
+ * recommendation literature and of the edge's own session handling). A login joins an
+ * anonymous visitor to a customer (`identify` events, docs/identity.md): the anonymous
+ * id's events count as the customer's, so a session split across the login is one.
  */
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { categoryOf, itemsOf, signalOf, type SessionSignal } from '../../../shared/schema/event-semantics';
@@ -52,6 +54,27 @@ export function itemSequence(steps: readonly Step[], maxItems: number): string[]
   return sequence;
 }
 
+/**
+ * The customer each anonymous id became at a login, from the `identify` events among
+ * `events` (one level: what the edge merges). An id linked to several customers (the edge
+ * refuses that; an imported lake might not) goes to the smallest, as the SQL's `min`.
+ */
+export function loginLinks(events: readonly CanonicalEvent[]): Map<string, string> {
+  const links = new Map<string, string>();
+  for (const e of events) {
+    if (e.type !== 'identify') continue;
+    const known = links.get(e.anonymous_id);
+    if (known === undefined || e.user_id < known) links.set(e.anonymous_id, e.user_id);
+  }
+  return links;
+}
+
+/** The identify events among `events` that link an id of `tail` to its customer (an incremental tail keeps them). */
+export function linksOf(tail: readonly CanonicalEvent[], events: readonly CanonicalEvent[]): CanonicalEvent[] {
+  const ids = new Set(tail.map((e) => e.user_id));
+  return events.filter((e) => e.type === 'identify' && ids.has(e.anonymous_id));
+}
+
 /** Order events by time, keeping input order for ties, and drop repeated event_ids. */
 export function sortAndDedupe(events: readonly CanonicalEvent[]): CanonicalEvent[] {
   const seen = new Set<string>();
@@ -82,6 +105,7 @@ export function buildSessions(
   options: { gapMs?: number; withEvents?: boolean } = {},
 ): Session[] {
   const gapMs = options.gapMs ?? SESSION_GAP_MS;
+  const customerOf = loginLinks(sorted);
   const byKey = new Map<string, Session>();
   const openGapSession = new Map<string, Session>();
   const all: Session[] = [];
@@ -89,20 +113,21 @@ export function buildSessions(
     if (!keep(event)) continue;
     const steps = stepsOf(event);
     if (steps.length === 0) continue;
+    const user = customerOf.get(event.user_id) ?? event.user_id;
     let session: Session | undefined;
     if (event.session_id !== undefined) {
-      const key = `${event.user_id}\u0001${event.session_id}`;
+      const key = `${user}\u0001${event.session_id}`;
       session = byKey.get(key);
       if (!session) {
-        session = newSession(key, event);
+        session = newSession(key, user, event);
         byKey.set(key, session);
         all.push(session);
       }
     } else {
-      session = openGapSession.get(event.user_id);
+      session = openGapSession.get(user);
       if (!session || event.ts - session.end > gapMs) {
-        session = newSession(`${event.user_id}\u0001#${event.ts}`, event);
-        openGapSession.set(event.user_id, session);
+        session = newSession(`${user}\u0001#${event.ts}`, user, event);
+        openGapSession.set(user, session);
         all.push(session);
       }
     }
@@ -116,10 +141,10 @@ export function buildSessions(
   return all.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-function newSession(key: string, event: CanonicalEvent): Session {
+function newSession(key: string, user: string, event: CanonicalEvent): Session {
   return {
     key,
-    user: event.user_id,
+    user,
     start: event.ts,
     end: event.ts,
     edgeRegion: event.edge_region,

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { NEIGHBOUR_KINDS, type NeighbourKind } from '../../../shared/model/format';
 import type { CanonicalEvent } from '../../../shared/schema/events';
-import { buildSessions, sortAndDedupe, type Session } from './sessions';
+import { buildSessions, linksOf, sortAndDedupe, type Session } from './sessions';
 import { SessionIndex } from './session-index';
 import { ModelStats } from './stats';
 import { PairTable } from './pair-table';
@@ -60,9 +60,11 @@ export function hashEvents(sorted: readonly CanonicalEvent[]): string {
   return hash.digest('hex');
 }
 
-function tailOf(sessions: ReturnType<typeof buildSessions>, toTs: number): CanonicalEvent[] {
+function tailOf(sessions: ReturnType<typeof buildSessions>, toTs: number, events: readonly CanonicalEvent[]): CanonicalEvent[] {
   const tail: CanonicalEvent[] = [];
   for (const s of sessions) if (s.end >= toTs - TAIL_MS) tail.push(...s.events!);
+  // With the logins that join its ids: the next update rebuilds these sessions as they were counted.
+  tail.push(...linksOf(tail, events));
   return tail.sort((a, b) => a.ts - b.ts);
 }
 
@@ -107,7 +109,7 @@ export function buildState(
     for (const s of later) count(s);
   } else for (const s of sessions) count(s);
   bar?.stop();
-  state.tail = tailOf(sessions, stats.toTs);
+  state.tail = tailOf(sessions, stats.toTs, sorted);
   return state;
 }
 
@@ -127,12 +129,13 @@ export function updateState(state: TrainState, events: readonly CanonicalEvent[]
     stats.add(s, -1);
     state.index.remove(s);
   }
-  const merged = buildSessions(sortAndDedupe([...state.tail, ...newer]), () => true, { withEvents: true });
+  const input = sortAndDedupe([...state.tail, ...newer]);
+  const merged = buildSessions(input, () => true, { withEvents: true });
   for (const s of merged) {
     stats.add(s, 1);
     state.index.add(s);
   }
-  state.tail = tailOf(merged, stats.toTs);
+  state.tail = tailOf(merged, stats.toTs, input);
   state.inputHash = createHash('sha256').update(state.inputHash).update(hashEvents(newer)).digest('hex');
   return { added: newer.length, late, tailSessions: oldTail.length };
 }

@@ -2,10 +2,12 @@
  * Consent and identity in a real browser (docs/storefront.md, docs/identity.md): a shop
  * on another origin loads beacon.js requiring consent, or respecting Global Privacy
  * Control, and nothing is stored or sent before consent; consent starts the visitor with
- * what the page queued; withdrawing it deletes the cookie and the queue. Against
+ * what the page queued; withdrawing it deletes the cookie and the queue; a login with
+ * `epr.identify` merges the anonymous browsing into the customer, whose very next
+ * recommendations reflect it. Against
  * `wrangler dev` with IDENTITY_SECRET set, as a shop with logins runs it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDevWorker, type DevWorker } from '../../../scripts/lib/dev-worker';
@@ -105,9 +107,12 @@ describe.skipIf(skipWithoutChromium)('consent and identity in a browser', () => 
     const uid = (await tab.evaluate('window.epr.uid')) as string;
     expect(uid).toMatch(ANON);
     expect((await traces(context, tab)).cookie).toBe(uid);
-    await expect.poll(() => seen.events.map((e) => [e.type, e.user_id])).toEqual([['product_view', uid]]);
+    // The widget's impression may or may not have joined the view's batch yet: not what this checks.
+    await expect
+      .poll(() => seen.events.filter((e) => e.type !== 'rec_impression').map((e) => [e.type, e.user_id]))
+      .toEqual([['product_view', uid]]);
     expect(seen.widgetRequests[0]!.searchParams.get('user_id')).toBe(uid);
-    await expect.poll(() => counts(uid)).toEqual({ product_view: 1 });
+    await expect.poll(() => counts(uid)).toMatchObject({ product_view: 1 });
     expect(seen.errors).toEqual([]);
     await context.close();
   });
@@ -150,6 +155,54 @@ describe.skipIf(skipWithoutChromium)('consent and identity in a browser', () => 
     await tab.waitForTimeout(2500);
     expect(seen.events).toHaveLength(sent);
     expect(await traces(context, tab)).toEqual({ cookie: undefined, storage: [] });
+    expect(seen.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('epr.identify after anonymous browsing: the next recommendations of the customer (with user_hash) reflect that browsing', async () => {
+    const customerId = `customer-${randomBytes(6).toString('hex')}`;
+    const hash = createHmac('sha256', SECRET).update(customerId).digest('hex');
+    const home = async (user: string, userHash?: string) => {
+      const url = new URL('/v1/recommendations', edge.url);
+      url.searchParams.set('user_id', user);
+      url.searchParams.set('n', '8');
+      if (userHash) url.searchParams.set('user_hash', userHash);
+      const response = await fetch(url);
+      expect(response.status, await response.clone().text()).toBe(200);
+      return ((await response.json()) as { items: { item_id: string }[] }).items.map((i) => i.item_id);
+    };
+    // Before the login the customer has no history: the non-personal list, led by the shop's best seller.
+    const before = await home(customerId, hash);
+    expect(before).toContain(PRODUCT);
+
+    const context = await browser.newContext();
+    const { tab, seen } = await open(context);
+    await widgetFilled(tab);
+    const anon = (await tab.evaluate('window.epr.uid')) as string;
+    expect(anon).toMatch(ANON);
+    await expect.poll(() => counts(anon)).toMatchObject({ product_view: 1 });
+    // What the anonymous visitor is recommended on the home page: the viewed product left out, its neighbours in.
+    const anonymous = await home(anon);
+    expect(anonymous).not.toContain(PRODUCT);
+    expect(anonymous).not.toEqual(before);
+
+    const identified = tab.waitForResponse((r) => new URL(r.url()).pathname === '/v1/identify');
+    await tab.evaluate(`window.epr.identify(${JSON.stringify(customerId)}, ${JSON.stringify(hash)})`);
+    expect((await identified).status()).toBe(200);
+    expect(seen.identifies).toEqual([{ anonymous_id: anon, user_id: customerId, user_hash: hash }]);
+
+    // The very next request: the customer's list is the visitor's (same history, same session), not the non-personal one.
+    const after = await home(customerId, hash);
+    expect(after).toEqual(anonymous);
+    expect(after).not.toContain(PRODUCT);
+    expect(await counts(customerId)).toMatchObject({ product_view: 1, identify: 1 });
+    // Reads of the customer still need the hash. The page is the customer's now; the cookie
+    // holds a fresh anonymous id for whoever browses after a logout (the merged one points at the customer).
+    expect((await fetch(`${edge.url}/v1/recommendations?user_id=${customerId}`)).status).toBe(403);
+    expect(await tab.evaluate('window.epr.uid')).toBe(customerId);
+    const renewed = (await traces(context, tab)).cookie;
+    expect(renewed).toMatch(ANON);
+    expect(renewed).not.toBe(anon);
     expect(seen.errors).toEqual([]);
     await context.close();
   });

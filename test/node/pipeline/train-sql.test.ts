@@ -13,10 +13,11 @@ import type { CanonicalEvent } from '../../../shared/schema/events';
 import { RetailRocketImporter } from '../../../scripts/import/retailrocket';
 import { readCsv } from '../../../scripts/import/csv';
 import { loadEvents } from '../../../scripts/pipeline/train/load-events';
-import { trainModel, type ModelArtifact } from '../../../scripts/pipeline/train/train';
+import { buildArtifact, trainModel, type ModelArtifact } from '../../../scripts/pipeline/train/train';
 import { writeModelFiles } from '../../../shared/model/artifact';
 import { trainOnLake } from '../../../scripts/pipeline/train/sql/train-sql';
 import { buildState, foldState } from '../../../scripts/pipeline/train/sql/state';
+import { buildState as buildMemoryState, updateState } from '../../../scripts/pipeline/train/state';
 import { ValidationError } from '../../../scripts/pipeline/train/validate';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
@@ -157,6 +158,84 @@ describe('training as SQL', () => {
       const again = await foldState(lake, stateDir);
       expect(again.report).toMatchObject({ added: 0, changed: false });
       expect(again.artifact.manifest.version).toBe(folded.artifact.manifest.version);
+    });
+  });
+
+  describe('a login joins the anonymous visitor and the customer (identify events)', () => {
+    const t = Date.UTC(2026, 0, 5, 10);
+    const ANON = 'anon_Zx9kQ2mP7vR4tW8yB3nC5d';
+    const CUSTOMER = 'customer-4711';
+    const base = (n: number, user: string, session: string) => ({
+      event_id: `evt-login-${n}`,
+      user_id: user,
+      session_id: session,
+      ts: t + n * 60_000,
+      schema_version: 1 as const,
+      received_at: t + n * 60_000,
+      geo: { country: null, colo: null, region: null, continent: null },
+      edge_region: 'eu',
+      device: 'desktop' as const,
+    });
+    const view = (n: number, user: string, item: string, session = 's-visit'): CanonicalEvent => ({
+      ...base(n, user, session),
+      type: 'product_view',
+      item_id: item,
+    });
+    // Two items browsed anonymously, the login, two more as the customer in the same visit; another shopper.
+    const login: CanonicalEvent = { ...base(2, CUSTOMER, 's-visit'), type: 'identify', anonymous_id: ANON };
+    const visit = [view(0, ANON, 'i1'), view(1, ANON, 'i2'), login, view(3, CUSTOMER, 'i3'), view(4, CUSTOMER, 'i4')];
+    const other = [view(5, 'anon_OtherShopperXXXXXXXXXXX', 'i4', 's-other'), view(6, 'anon_OtherShopperXXXXXXXXXXX', 'i5', 's-other')];
+
+    async function lakeOf(events: CanonicalEvent[]): Promise<string> {
+      const dir = tempDir();
+      const writer = await LakeWriter.open(dir);
+      await writer.flush(
+        IMPORT_TOPIC,
+        0,
+        events.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
+      );
+      writer.close();
+      return dir;
+    }
+    const sessionNeighbours = (model: ModelArtifact, item: string) => (model.neighbours.get(item)?.session ?? []).map(([id]) => id).sort();
+
+    it('counts a session split across the login as one session of the customer, as the in-memory trainer does', async () => {
+      const events = [...visit, ...other].sort(byTimeThenId);
+      const { artifact } = await trainOnLake(await lakeOf(events));
+      expect(sessionNeighbours(artifact, 'i3')).toEqual(['i1', 'i2', 'i4']);
+      expect(sessionNeighbours(artifact, 'i1')).toEqual(['i2', 'i3', 'i4']);
+      expect(artifact.neighbours.get('i2')?.next?.map(([id]) => id)).toContain('i3');
+      const expected = comparable(trainModel(events));
+      const actual = comparable(artifact);
+      expect([...actual.keys()]).toEqual([...expected.keys()]);
+      for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
+
+      // Without the login the two halves stay apart: what the link changes.
+      const { artifact: unlinked } = await trainOnLake(await lakeOf(events.filter((e) => e.type !== 'identify')));
+      expect(sessionNeighbours(unlinked, 'i3')).toEqual(['i4']);
+      expect(sessionNeighbours(unlinked, 'i1')).toEqual(['i2']);
+      expect(unlinked.neighbours.get('i2')?.next ?? []).toEqual([]);
+    });
+
+    it('folds across the login with the same lists as a full rebuild (the tail keeps the login that joins its ids)', async () => {
+      const events = [...visit, ...other].sort(byTimeThenId);
+      const lake = await lakeOf(events);
+      const { artifact: full } = await trainOnLake(lake);
+      // Cut before the login, and after it with both halves of the visit in the tail.
+      for (const cut of [t + 90_000, t + 210_000]) {
+        const stateDir = join(tempDir(), 'state');
+        await buildState(lake, stateDir, { toTs: cut });
+        const folded = await foldState(lake, stateDir);
+        expect(listDifferences(full, folded.artifact), `cut at +${(cut - t) / 1000} s`).toEqual([]);
+        expect(sessionNeighbours(folded.artifact, 'i3'), `cut at +${(cut - t) / 1000} s`).toEqual(['i1', 'i2', 'i4']);
+        // The in-memory trainer's update, the same way.
+        const state = buildMemoryState(events.filter((e) => e.ts < cut));
+        updateState(state, events);
+        expect(
+          listDifferences(full, buildArtifact(state.stats, { inputHash: state.inputHash })),
+          `in memory, cut at +${(cut - t) / 1000} s`,
+        ).toEqual([]);
+      }
     });
   });
 

@@ -5,13 +5,16 @@
  *
  * - a step is an event that counts as a view, cart add or purchase (the signal table
  *   from the event semantics), one per item it touches (a purchase: one per line);
+ * - a login joins ids: an anonymous id that an `identify` event of the input links to a
+ *   customer (column anonymous_id) counts as that customer (the smallest, if several),
+ *   so a session split across the login is one;
  * - a session is a user's events with one session_id, or, without one, a run of events
  *   no more than the gap apart; its region and country are those of its first event;
  * - events are ordered by (ts, event_id), steps of one event by line;
  * - the sequence collapses consecutive repeats; a session with more distinct items than
  *   `maxSessionItems` keeps the last ones to appear (positions renumbered after).
  *
- * Tables: t_input (the events in the window), t_steps, t_sessions, t_seq
+ * Tables: t_links (anonymous id → customer), t_input (the events in the window), t_steps, t_sessions, t_seq
  * (sid, p, item), t_items (sid, item, purchased) and t_meta; sessions are numbered (sid).
  */
 import { lit, num, type Dialect } from './dialect';
@@ -61,12 +64,19 @@ export function sessionStatements(
     .filter(Boolean)
     .join(' AND ');
   const cols = 'event_id, type, user_id, session_id, ts, item_id, category_id, items, edge_region, geo.country AS country';
+  const filtered = `SELECT * FROM ${source}${where ? ` WHERE ${where}` : ''}`;
   return [
+    {
+      name: 't_links',
+      sql: `SELECT anonymous_id, min(user_id) AS customer_id FROM (${filtered}) l
+            WHERE type = 'identify' AND anonymous_id IS NOT NULL GROUP BY anonymous_id`,
+    },
     {
       name: 't_input',
       // No deduplication here: the lake holds each event_id once per hour of its ts (the
       // writer drops copies, compaction keeps one row per id, the audit checks both).
-      sql: `SELECT ${cols} FROM ${source}${where ? ` WHERE ${where}` : ''}`,
+      sql: `SELECT ${cols.replace('user_id', 'coalesce(customer_id, user_id) AS user_id')}
+            FROM (SELECT e.*, k.customer_id FROM (${filtered}) e LEFT JOIN t_links k ON k.anonymous_id = e.user_id) linked`,
     },
     {
       name: 't_steps',

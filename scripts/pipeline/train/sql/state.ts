@@ -105,15 +105,18 @@ function keepAsState(toTs: number | null): Statement[] {
   ];
 }
 
-/** The raw events of sessions that ended within TAIL_MS of `toTs`. */
+/**
+ * The raw events of sessions that ended within TAIL_MS of `toTs`, with the logins
+ * (`identify` events) that join their ids, so the next fold rebuilds these sessions as
+ * they were counted.
+ */
 function tailStatement(toTs: number | null): Statement {
+  if (toTs === null) return { name: 's_tail', sql: `SELECT ${LAKE_COLUMNS} FROM fold_source WHERE false` };
+  const events = `SELECT es.event_id FROM t_event_sessions es JOIN t_sessions s ON s.skey = es.skey WHERE s.end_ts >= ${toTs - TAIL_MS}`;
   return {
     name: 's_tail',
-    sql:
-      toTs === null
-        ? `SELECT ${LAKE_COLUMNS} FROM fold_source WHERE false`
-        : `SELECT ${LAKE_COLUMNS} FROM fold_source WHERE event_id IN (
-             SELECT es.event_id FROM t_event_sessions es JOIN t_sessions s ON s.skey = es.skey WHERE s.end_ts >= ${toTs - TAIL_MS})`,
+    sql: `SELECT ${LAKE_COLUMNS} FROM fold_source WHERE event_id IN (${events})
+            OR (type = 'identify' AND anonymous_id IN (SELECT user_id FROM fold_source WHERE event_id IN (${events})))`,
   };
 }
 
@@ -256,7 +259,9 @@ export async function foldState(
     // The identity of the new input, chained onto the state's.
     await duck.run(`CREATE OR REPLACE VIEW fold_source AS SELECT * FROM fresh`);
     await session.run(
-      statisticsStatements(DUCKDB, 'fold_source', signals, sessionParams).filter((s) => s.name === 't_input' || s.name === 't_fingerprint'),
+      statisticsStatements(DUCKDB, 'fold_source', signals, sessionParams).filter((s) =>
+        ['t_links', 't_input', 't_fingerprint'].includes(s.name),
+      ),
     );
     const inputHash = createHash('sha256')
       .update(meta.inputHash)
