@@ -126,7 +126,11 @@ export const catalogPatchSchema = z
     attributes: z.record(z.string(), attributeValue.nullable()).superRefine(attributeNames).nullable().optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'must change at least one field')
-  .meta({ id: 'CatalogItemPatch', description: 'A JSON merge patch of an item: `{"in_stock": false}`, `{"price": 9.99}`…' });
+  .meta({
+    id: 'CatalogItemPatch',
+    minProperties: 1,
+    description: 'A JSON merge patch of an item: `{"in_stock": false}`, `{"price": 9.99}`…',
+  });
 export type CatalogPatch = z.output<typeof catalogPatchSchema>;
 
 /** The outcome of validating one item: the entry, or the messages saying what to fix. */

@@ -25,6 +25,8 @@ export const EVENT_COLUMNS = {
   query: 'VARCHAR',
   rec_id: 'VARCHAR',
   item_ids: 'VARCHAR[]',
+  /** rec_impression / rec_click: the placement the list was shown in (what the data team groups by). */
+  placement: 'VARCHAR',
   /** identify: the anonymous id the customer `user_id` absorbed (erasure and training link them). */
   anonymous_id: 'VARCHAR',
   context: 'STRUCT(page_url VARCHAR, referrer VARCHAR, locale VARCHAR)',

@@ -42,8 +42,17 @@ export function htmlResponse(description: string) {
   return { description, content: { 'text/html': { schema: z.string() } } };
 }
 
-/** What any route can answer when something unexpected fails. */
-const INTERNAL_ERROR = { 500: errorResponse('`internal_error`: an unexpected failure; it has been logged.') };
+/**
+ * What any route can answer when something unexpected fails, and what the runtime (and
+ * Cloudflare's edge) answers before the Worker runs when a URL is over its length limit.
+ */
+const INTERNAL_ERROR = {
+  414: {
+    description: 'The URL is too long: answered by the runtime before the Worker runs (plain text). Send long id lists in fewer requests.',
+    content: { 'text/plain': { schema: z.string() } },
+  },
+  500: errorResponse('`internal_error`: an unexpected failure; it has been logged.'),
+};
 
 /** What every admin route answers before its handler runs (app.ts applies the auth once). */
 const ADMIN_ERRORS = {

@@ -50,7 +50,8 @@ const startRoute = adminRoute({
   operationId: 'startExperiment',
   tags: ['admin: experiments'],
   summary: 'Start an experiment',
-  description: 'Refused (409) while another experiment or a canary runs. Every model a variant names must be finalized.',
+  description:
+    "Refused (409) while another experiment or a canary runs. Every model a variant names must be finalized. The variants' shares sum to 1 and their names are unique (400 otherwise).",
   middleware: actionBody(startSchema),
   request: actionRequest('StartExperiment'),
   responses: { 200: pointerChanged, 400: badBody, 404: unknownVersion, 409: notApplicable, 413: bodyTooLarge },

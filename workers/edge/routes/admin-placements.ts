@@ -47,7 +47,7 @@ const put = adminRoute({
   tags: ['admin: placements'],
   summary: 'Create or replace a placement',
   description:
-    'Default filters, boost and bury rules, pinned items, caps per category or brand, and the strategy. Live in recommendations of the region within 5 s.',
+    'Default filters, boost and bury rules, pinned items, caps per category or brand, and the strategy. Live in recommendations of the region within 5 s. `min_price` must not be above `max_price` (400 otherwise).',
   middleware: [
     limitBody<AppEnv>(PLACEMENT_LIMITS.bodyBytes, (c) =>
       jsonError(c, 413, 'payload_too_large', `a placement is at most ${PLACEMENT_LIMITS.bodyBytes} bytes`),
