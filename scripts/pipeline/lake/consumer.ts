@@ -130,6 +130,8 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   /** Flushes run one at a time: they share the writer and the dedup index. */
   let flushChain: Promise<void> = Promise.resolve();
   let lastFetchAt = Date.now();
+  /** When the broker last answered a fetch, empty or not (0: not yet, e.g. still joining the group). */
+  let lastFetchResponseAt = 0;
   /** Set while stopping: the group is gone, so commits are collected and written by the admin client. */
   let deferredCommits: Map<string, { topic: string; partition: number; offset: string }> | null = null;
 
@@ -287,6 +289,9 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
 
   try {
     await admin.connect();
+    consumer.on(consumer.events.FETCH, () => {
+      lastFetchResponseAt = Date.now();
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: options.onErasure ? [...topics, ERASURE_TOPIC] : topics, fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
@@ -308,13 +313,16 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
       const deadline = Date.now() + timeoutMs;
       await readHighWatermarks();
       const targets = [...highs.values()].map((h) => ({ ...h }));
+      const startedAt = Date.now();
       for (;;) {
         await flushDue(true);
         const behind = targets.filter((t) => t.high > t.low && writer.checkpoint(t.topic, t.partition) < t.high);
         if (behind.length === 0) return;
         // A trailing control record (transactions) has an offset no data record reaches:
-        // after 5 s without fetches and with empty buffers there is nothing left to read.
-        if (Date.now() - lastFetchAt > 5000 && buffered === 0) {
+        // after 5 s without data, while the broker keeps answering fetches, and with empty
+        // buffers there is nothing left to read. A consumer still joining its group gets
+        // no fetch answers at all: that is not drained (it once ended a drain at 10 %).
+        if (lastFetchResponseAt > startedAt && Date.now() - lastFetchAt > 5000 && buffered === 0) {
           log(`drain: ${behind.length} partitions end below their high watermark (control records?); treating as drained`);
           return;
         }
