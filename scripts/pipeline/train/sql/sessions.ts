@@ -141,10 +141,15 @@ export function sessionStatements(
     {
       name: 't_items',
       // Distinct items of a session, the last `maxSessionItems` to first appear, and whether bought.
-      sql: `SELECT sid, item, purchased FROM (
-              SELECT sid, item, purchased, row_number() OVER (PARTITION BY sid ORDER BY first_pos DESC) AS recency
-              FROM (SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
-                    FROM t_session_steps GROUP BY sid, item) i
+      // Only sessions over the cap go through the window: a window over every session's items ran out of memory at 20M events.
+      sql: `WITH i AS (SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
+                     FROM t_session_steps GROUP BY sid, item),
+                 over_cap AS (SELECT sid FROM i GROUP BY sid HAVING count(*) > ${params.maxSessionItems})
+            SELECT i.sid, i.item, i.purchased FROM i LEFT JOIN over_cap c ON c.sid = i.sid WHERE c.sid IS NULL
+            UNION ALL
+            SELECT sid, item, purchased FROM (
+              SELECT i.sid, i.item, i.purchased, row_number() OVER (PARTITION BY i.sid ORDER BY i.first_pos DESC) AS recency
+              FROM i JOIN over_cap c ON c.sid = i.sid
             ) r WHERE recency <= ${params.maxSessionItems}`,
     },
     {
