@@ -11,7 +11,17 @@ export default defineConfig({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
         bindings: {
+          // Every secret set here: the plugin also reads the repository's git-ignored
+          // .dev.vars (npm start fills it), which must not change what a test sees. A test
+          // that wants a secret passes it in its own env (test/workers/identity).
           ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+          ADMIN_TOKEN_NEXT: '',
+          CATALOG_TOKEN: '',
+          CATALOG_TOKEN_NEXT: '',
+          IDENTITY_SECRET: '',
+          INGEST_TOKEN: '',
+          KAFKA_SASL_USERNAME: '',
+          KAFKA_SASL_PASSWORD: '',
           // Small limits so the tests can reach them quickly.
           RATE_LIMIT_EVENTS_PER_MINUTE: '120',
           HISTORY_LIMIT: '50',

@@ -9,11 +9,14 @@
  * reason a retry cannot fix), so an interrupted replay continues where it stopped;
  * re-sent events are deduplicated by the edge anyway. Events rejected by the per-user
  * rate limit (600/min by default) and 503/429/network failures are retried with backoff.
+ * With an INGEST_TOKEN (environment, else `.dev.vars`) it writes as a server-side
+ * producer, so customer ids need no `user_hash`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { secretFromEnv } from './dev/dev-vars';
 import { readLines } from './import/csv';
 import { progressBar } from './lib/progress';
 import type { IngestResponse } from '../shared/schema/ingest';
@@ -72,6 +75,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const endpoint = new URL('/v1/events', values.url).toString();
+  // A dataset's user ids are customer ids: with identity verification on, the edge takes
+  // them from a server-side producer only (docs/identity.md), so send its token when known.
+  const ingestToken = secretFromEnv('INGEST_TOKEN');
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(ingestToken ? { authorization: `Bearer ${ingestToken}` } : {}),
+  };
   const id = createHash('sha256').update(`${values.file}\n${endpoint}`).digest('hex').slice(0, 8);
   const checkpointPath = `.replay/${basename(values.file).replace(/[^A-Za-z0-9_.-]/g, '_')}-${id}.json`;
   mkdirSync('.replay', { recursive: true });
@@ -134,7 +144,7 @@ async function main(): Promise<void> {
       try {
         response = await fetch(endpoint, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers,
           body: JSON.stringify({ events: batch.map((p) => p.event), sent_at: Date.now() }),
         });
       } catch (error) {

@@ -9,8 +9,10 @@
  * that `request.cf` is absent (geo fields null), as for any request not via Cloudflare.
  *
  * wrangler.toml stays the one source of truth: the bindings come from wrangler's own
- * reader (`unstable_getMiniflareWorkerOptions`, which also reads `.dev.vars` next to
- * the config, as `wrangler dev` does), the code from `wrangler deploy --dry-run`.
+ * reader (`unstable_getMiniflareWorkerOptions`), the code from `wrangler deploy --dry-run`.
+ * Secrets come only from `vars`: the runtime reads no `.dev.vars` of its own (wrangler's
+ * reader would take the one next to the config), so a test edge runs with exactly the
+ * vars its test passes, whatever a developer keeps there; `npm start` passes the file's.
  * State persists under `<persistTo>/v3`, the layout `wrangler dev` uses, so `npm start`
  * and `npm run dev` share `.wrangler/state`.
  *
@@ -20,7 +22,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { devNull, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
@@ -38,7 +40,7 @@ export interface EdgeRuntimeOptions {
   port?: number;
   /** State root, like `wrangler dev --persist-to` (default `.wrangler/state`). */
   persistTo?: string;
-  /** Overrides of vars and secrets, like `wrangler dev --var KEY:VALUE`. */
+  /** Secrets and overrides of vars, like `wrangler dev --var KEY:VALUE` (the only source of secrets). */
   vars?: Record<string, string>;
   /** Where the Worker's console output goes (default: this process's stdout/stderr). */
   log?: (level: string, message: string) => void;
@@ -58,6 +60,9 @@ export interface EdgeRuntime {
 
 const require = createRequire(import.meta.url);
 const WRANGLER_BIN = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
+
+/** An empty env file, for `wrangler dev --env-file`: it then reads no `.dev.vars` (see the module comment). */
+export const NO_ENV_FILE = devNull;
 
 /** Bundles already built by this process, per config and environment. */
 const bundles = new Map<string, Promise<string>>();
@@ -128,7 +133,9 @@ export async function startEdgeRuntime(options: EdgeRuntimeOptions = {}): Promis
       name: parsed.name ?? 'worker',
       modulesRoot: dirname(entry),
       modules: [{ type: 'ESModule', path: entry, contents: readFileSync(entry, 'utf8') }],
-      bindings: { ...(workerOptions.bindings as Record<string, string> | undefined), ...options.vars },
+      // The config's [vars] and the caller's: not wrangler's `bindings`, which add the
+      // `.dev.vars` next to the config (see the module comment).
+      bindings: { ...parsed.vars, ...options.vars },
     }),
   );
   let url: URL;

@@ -14,25 +14,32 @@
  * Ctrl-C stops everything this command started; so does a TERM, and if this process
  * is killed before it finished stopping, the reaper (./reaper.ts) stops the rest.
  *
+ * Secrets come from the git-ignored `.dev.vars` (DEV_VARS names another file), which
+ * this command creates or completes first: ADMIN_TOKEN, IDENTITY_SECRET and INGEST_TOKEN
+ * get random values when missing (./dev-vars.ts), so identity verification is on
+ * locally as it should be in production, and it prints how to set them there.
+ *
  * Environment: PORT (8787), PERSIST_TO (.wrangler/state), LAKE_DIR (lake),
  * METRICS_PORT (9464), KAFKA_BROKERS, KAFKA_PORT / KAFKA_DATA_DIR (the local broker's),
- * PIPELINE=off.
+ * PIPELINE=off, DEV_VARS (.dev.vars).
  */
 import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { brokerStatus, ensureBroker, type BrokerHandle } from '../kafka/broker';
 import { seedDemoCatalog } from '../catalog/seed-demo';
 import { seedDemo } from '../models/seed-demo';
 import { startPipeline, type Pipeline } from '../pipeline/ops/run';
-import { ensureDevVars } from './dev-vars';
-import { startReaper, type Reaper } from './reaper';
+import { DEV_VARS_FILE, ensureDevVars, productionSecretsHint } from './dev-vars';
 import { startEdgeRuntime } from './runtime';
+import { startReaper, type Reaper } from './reaper';
 
 const { values: flags } = parseArgs({ options: { dev: { type: 'boolean', default: false } } });
 const PORT = Number(process.env.PORT ?? 8787);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 const PERSIST_TO = process.env.PERSIST_TO ?? '.wrangler/state';
+const DEV_VARS = process.env.DEV_VARS || DEV_VARS_FILE;
 /** How long a shutdown waits for the pipeline (lake flush) before going on without it. */
 const PIPELINE_STOP_GRACE_MS = 15_000;
 
@@ -43,9 +50,9 @@ interface Edge {
   stop(): Promise<void>;
 }
 
-async function startWorkerd(brokers: string, reaper: Reaper): Promise<Edge> {
+async function startWorkerd(brokers: string, secrets: Record<string, string>, reaper: Reaper): Promise<Edge> {
   let exit: (code: number) => void = () => {};
-  const runtime = await startEdgeRuntime({ port: PORT, persistTo: PERSIST_TO, vars: { KAFKA_BROKERS: brokers } });
+  const runtime = await startEdgeRuntime({ port: PORT, persistTo: PERSIST_TO, vars: { ...secrets, KAFKA_BROKERS: brokers } });
   const pids = runtime.workerdPids();
   for (const pid of pids) reaper.watch(pid);
   return {
@@ -60,7 +67,8 @@ async function startWorkerd(brokers: string, reaper: Reaper): Promise<Edge> {
 
 function startWranglerDev(brokers: string, reaper: Reaper): Edge {
   const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(PORT), '--persist-to', PERSIST_TO];
-  args.push('--var', `KAFKA_BROKERS:${brokers}`, '--log-level', 'warn');
+  // The secrets file by name, so DEV_VARS works here too (wrangler dev reads it instead of .dev.vars).
+  args.push('--env-file', resolve(DEV_VARS), '--var', `KAFKA_BROKERS:${brokers}`, '--log-level', 'warn');
   // Its own process group, so stopping it reaches workerd too.
   const child = spawn('npx', args, { stdio: 'inherit', detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
   if (child.pid !== undefined) reaper.watch(child.pid, 'group');
@@ -104,7 +112,9 @@ async function waitForHealth(url: string, edge: Edge, timeoutMs = 120_000): Prom
 async function main(): Promise<void> {
   // First, so that everything started after it is covered.
   const reaper = startReaper();
-  const vars = ensureDevVars();
+  const { vars, generated } = ensureDevVars(DEV_VARS);
+  if (generated.length > 0)
+    console.log(`secrets: generated ${generated.join(', ')} in ${DEV_VARS} (git-ignored, mode 0600)\n${productionSecretsHint()}`);
   let broker: BrokerHandle | null = null;
   let edge: Edge | null = null;
   let pipeline: Pipeline | null = null;
@@ -144,7 +154,7 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
 
-  edge = flags.dev ? startWranglerDev(brokers, reaper) : await startWorkerd(brokers, reaper);
+  edge = flags.dev ? startWranglerDev(brokers, reaper) : await startWorkerd(brokers, vars, reaper);
   void edge.exited.then((code) => (code === 0 ? undefined : stopAll(code)));
   await waitForHealth(BASE_URL, edge);
   await seedDemo(BASE_URL, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
@@ -163,7 +173,8 @@ async function main(): Promise<void> {
   console.log(`
 edge API  ${BASE_URL}   (POST /v1/events, GET /v1/recommendations, GET /beacon.js)${flags.dev ? '  [wrangler dev, live reload]' : ''}
 demo shop ${BASE_URL}/demo
-admin     ${BASE_URL}/v1/admin/…  with  Authorization: Bearer <ADMIN_TOKEN from .dev.vars>
+admin     ${BASE_URL}/v1/admin/…  with  Authorization: Bearer <ADMIN_TOKEN from ${DEV_VARS}>
+identity  customer ids need user_hash = hex HMAC-SHA256(IDENTITY_SECRET from ${DEV_VARS}, id); production: npx wrangler secret put IDENTITY_SECRET --env <region>
 pipeline  ${pipeline ? `lake in ${lakeDir}, metrics on http://127.0.0.1:${pipeline.metricsPort}/metrics` : 'off'}
 Ctrl-C stops everything.`);
 }

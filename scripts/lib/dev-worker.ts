@@ -5,7 +5,10 @@
  *   no dev proxy), started in this process;
  * - `runtime: 'wrangler-dev'`: `wrangler dev` as `npm run dev` runs it (dev proxy, live
  *   reload), as a child process group, so that path stays proven by a test.
- * Either way it waits for `/v1/health` and `stop()` ends everything it started.
+ * Either way it waits for `/v1/health` and `stop()` ends everything it started, and
+ * its secrets are the `vars` the caller passes and nothing else: neither runtime reads
+ * the repository's `.dev.vars` (npm start's secrets, IDENTITY_SECRET among them, would
+ * otherwise turn identity verification on in every test).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
-import { startEdgeRuntime } from '../dev/runtime';
+import { NO_ENV_FILE, startEdgeRuntime } from '../dev/runtime';
 import { commandOf, descendantsOf } from './proc';
 
 /** A free TCP port on 127.0.0.1 (released before returning; fine for tests). */
@@ -98,6 +101,9 @@ async function startWranglerDev(options: DevWorkerOptions, persistTo: string): P
     persistTo,
     '--inspector-port',
     String(await freePort()),
+    // In place of .dev.vars (wrangler reads one or the other): an empty file.
+    '--env-file',
+    NO_ENV_FILE,
   ];
   for (const [key, value] of Object.entries(options.vars ?? {})) args.push('--var', `${key}:${value}`);
   const child = spawn('npx', args, {

@@ -56,6 +56,8 @@ async function startStack(): Promise<Stack> {
       KAFKA_CONTROLLER_PORT: String(controllerPort),
       KAFKA_DATA_DIR: join(dir, 'kafka'),
       KAFKA_BROKERS: '',
+      // Its secrets in its own dir: a test writes nothing into the repository.
+      DEV_VARS: join(dir, '.dev.vars'),
     },
   });
   let out = '';

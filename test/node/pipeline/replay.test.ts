@@ -27,6 +27,7 @@ const batchSizes: number[] = [];
 let mode: 'flaky' | 'die-after-3' | 'healthy' = 'flaky';
 let requests = 0;
 const rateLimitedOnce = new Set<string>();
+const authorizations: Array<string | undefined> = [];
 
 beforeAll(async () => {
   writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
@@ -35,6 +36,7 @@ beforeAll(async () => {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       requests++;
+      authorizations.push(req.headers.authorization);
       if (mode === 'flaky' && requests === 2) {
         res.writeHead(503).end('{"error":"temporarily_unavailable"}');
         return;
@@ -68,12 +70,14 @@ afterAll(() => {
 });
 
 /** Run the replay CLI (asynchronously: the stand-in server lives in this process). */
-const replay = (...extra: string[]): Promise<{ status: number | null; stderr: string }> =>
+const replay = (...extra: string[]): Promise<{ status: number | null; stderr: string }> => replayWith({}, ...extra);
+
+const replayWith = (env: Record<string, string>, ...extra: string[]): Promise<{ status: number | null; stderr: string }> =>
   new Promise((resolve) => {
     const child = spawn(
       join('node_modules', '.bin', 'tsx'),
       ['scripts/replay.ts', '--file', file, '--rate', '5000', '--url', url, '--batch', '10', '--retry-delay-ms', '50', ...extra],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
     );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -113,6 +117,16 @@ describe('replay', () => {
     const secondIds = received.map((e) => e.event_id);
     expect(secondIds.some((id) => firstIds.includes(id))).toBe(false);
     expect(new Set([...firstIds, ...secondIds])).toEqual(new Set(events.map((e) => e.event_id)));
+  });
+
+  it('writes as a server-side producer with the INGEST_TOKEN when one is set', async () => {
+    mode = 'healthy';
+    authorizations.length = 0;
+    const token = 'replay-ingest-token-0123456789';
+    const run = await replayWith({ INGEST_TOKEN: token }, '--restart');
+    expect(run.status, run.stderr).toBe(0);
+    expect(authorizations.length).toBeGreaterThan(0);
+    expect(new Set(authorizations)).toEqual(new Set([`Bearer ${token}`]));
   });
 
   it('keeps the checkpoint exact with several batches in flight', async () => {
