@@ -14,7 +14,8 @@ import type { ItemNeighbours, NeighbourKind, ScoredList, SessionPosting } from '
 import type { EventType } from '../schema/events';
 import { weightsBy } from '../schema/event-semantics';
 import { DEFAULT_SCORING, SIGNALS, type ScoringParams, type Signal } from './params';
-import { sessionKnnVotes } from './session-knn';
+import { sessionKnnVotesById } from './session-knn';
+import { beginRequest, compileList, idOf, itemCount, nameOf } from './item-ids';
 import { kthLargestInPlace } from './select-kth';
 
 /** One interaction of the shopper with an item: an event that touches it (see `itemsOf`). */
@@ -137,9 +138,10 @@ function anchorWeights(input: ScoringInput, params: ScoringParams): Map<string, 
 
 /** The evidence of one request: every candidate with the raw value of every signal. */
 export interface SignalTable {
-  /** Candidate ids; `index` maps an id to its row, or to -1 when it may not be recommended. */
-  ids: string[];
-  index: Map<string, number>;
+  /** Candidates (rows). */
+  rows: number;
+  /** The item of a row. */
+  id: (row: number) => string;
   /** Row-major values: `values[row * SIGNALS.length + signal]`. */
   values: Float64Array;
   /** The largest value of each signal over the candidates (its normalisation). */
@@ -149,57 +151,155 @@ export interface SignalTable {
 }
 
 /**
- * Gather the evidence for `input`. Signals whose weight is 0 are skipped unless `all`
- * (the tuner collects everything once and re-weighs it many times). With `reuse`, the
- * `keep` signals are taken from an earlier table of the same request and only the others
- * are collected again (the tuner varying one signal's hyper-parameters).
+ * Per interned item id (item-ids.ts): its row in the current request's table, valid when
+ * `stampOf[id]` is the request's stamp. Shared scratch: a request never needs clearing
+ * them, and scoring runs one request at a time.
  */
-export function collectSignals(input: ScoringInput, all = false, reuse?: { table: SignalTable; keep: readonly Signal[] }): SignalTable {
+let rowOf = new Int32Array(4096);
+let stampOf = new Int32Array(4096);
+let stamp = 0;
+
+/**
+ * The rows of the table being gathered: interned id per row and row-major signal values.
+ * Scratch reused by every request (zeroed where the last one wrote): allocating and
+ * growing a fresh table per request cost more than filling it.
+ */
+let rowItems = new Int32Array(2048);
+let rowValues = new Float64Array(2048 * SIGNAL_COUNT);
+let dirtyRows = 0;
+
+/** The candidates of one request as they are gathered: rows of signal values keyed by interned id. */
+class Candidates {
+  /** Rows used; row r is the candidate with interned id `rowItems[r]`. */
+  rows = 0;
+  private readonly request: number;
+
+  constructor(request: number) {
+    this.request = request;
+    rowValues.fill(0, 0, dirtyRows * SIGNAL_COUNT);
+    dirtyRows = 0;
+  }
+
+  /** Make the scratch arrays cover every interned id (call after interning more). */
+  cover(): void {
+    const count = itemCount();
+    if (count <= rowOf.length) return;
+    const size = Math.max(count, rowOf.length * 2);
+    const rows = new Int32Array(size);
+    rows.set(rowOf);
+    rowOf = rows;
+    const stamps = new Int32Array(size);
+    stamps.set(stampOf);
+    stampOf = stamps;
+  }
+
+  block(id: number): void {
+    stampOf[id] = this.request;
+    rowOf[id] = BLOCKED;
+  }
+
+  add(signal: number, id: number, value: number): void {
+    let row: number;
+    if (stampOf[id] === this.request) {
+      row = rowOf[id]!;
+      if (row === BLOCKED) return;
+    } else {
+      row = this.rows++;
+      dirtyRows = this.rows;
+      if (row === rowItems.length) this.grow();
+      rowItems[row] = id;
+      stampOf[id] = this.request;
+      rowOf[id] = row;
+    }
+    rowValues[row * SIGNAL_COUNT + signal]! += value;
+  }
+
+  /** Add every entry of a list, its score times `weight` over `divisor`. */
+  addList(signal: number, list: ScoredList, weight: number, divisor = 1): void {
+    const { ids, scores } = compileList(list);
+    this.cover();
+    for (let k = 0; k < ids.length; k++) this.add(signal, ids[k]!, (weight * scores[k]!) / divisor);
+  }
+
+  private grow(): void {
+    const items = new Int32Array(rowItems.length * 2);
+    items.set(rowItems);
+    rowItems = items;
+    const values = new Float64Array(rowValues.length * 2);
+    values.set(rowValues);
+    rowValues = values;
+  }
+
+  /**
+   * The table: ids by row, the values of the rows used, each signal's maximum. Unless
+   * `own`, its values are a view of the scratch, valid only until the next request.
+   */
+  table(blocked: (itemId: string) => boolean, own: boolean): SignalTable {
+    const width = SIGNAL_COUNT;
+    const count = this.rows;
+    let id: (row: number) => string;
+    if (own) {
+      const ids = new Array<string>(count);
+      for (let row = 0; row < count; row++) ids[row] = nameOf(rowItems[row]!);
+      id = (row) => ids[row]!;
+    } else {
+      const items = rowItems;
+      id = (row) => nameOf(items[row]!);
+    }
+    const values = own ? rowValues.slice(0, count * width) : rowValues.subarray(0, count * width);
+    const max = new Float64Array(width);
+    for (let at = 0; at < values.length; at += width)
+      for (let s = 0; s < width; s++) if (values[at + s]! > max[s]!) max[s] = values[at + s]!;
+    return { rows: count, id, values, max, blocked };
+  }
+}
+
+/**
+ * Gather the evidence for `input`. Signals whose weight is 0 are skipped unless `all`
+ * (the tuner collects everything once and re-weighs it many times).
+ */
+export function collectSignals(input: ScoringInput, all = false): SignalTable {
+  return gather(input, all, true);
+}
+
+/** {@link collectSignals}; unless `own`, the table is only valid until the next request. */
+function gather(input: ScoringInput, all: boolean, own: boolean): SignalTable {
   const params = input.params ?? DEFAULT_SCORING;
-  const wanted = (signal: Signal): boolean => !reuse?.keep.includes(signal) && (all || params.signals[signal] > 0);
+  const wanted = (signal: Signal): boolean => all || params.signals[signal] > 0;
   const anchors = anchorWeights(input, params);
   const hideAnchors = !input.anchorsRankable;
   const blocked = (item: string): boolean => input.exclude.has(item) || (hideAnchors && anchors.has(item));
-  const index = reuse ? new Map(reuse.table.index) : new Map<string, number>();
-  const ids: string[] = reuse ? reuse.table.ids.slice() : [];
-  let values = new Float64Array(Math.max(64, ids.length * 2) * SIGNAL_COUNT);
-  if (reuse) {
-    const kept = reuse.keep.map((signal) => SIGNAL_INDEX[signal]);
-    for (let row = 0; row < ids.length; row++)
-      for (const s of kept) values[row * SIGNAL_COUNT + s] = reuse.table.values[row * SIGNAL_COUNT + s]!;
+
+  beginRequest();
+  if (++stamp > 0x3fffffff) {
+    stampOf.fill(0);
+    stamp = 1;
   }
-  const add = (signal: number, item: string, value: number): void => {
-    let row = index.get(item);
-    if (row === undefined) {
-      // Exclusions are checked once per candidate, not seeded: a shopper may have bought hundreds of items.
-      if (blocked(item)) row = BLOCKED;
-      else {
-        row = ids.length;
-        ids.push(item);
-        if ((row + 1) * SIGNAL_COUNT > values.length) {
-          const grown = new Float64Array(values.length * 2);
-          grown.set(values);
-          values = grown;
-        }
-      }
-      index.set(item, row);
-    }
-    if (row !== BLOCKED) values[row * SIGNAL_COUNT + signal]! += value;
-  };
+  const candidates = new Candidates(stamp);
+  // Exclusions are marked up front, by id: each candidate then costs no set lookup.
+  const excluded: number[] = [];
+  for (const item of input.exclude) excluded.push(idOf(item));
+  if (hideAnchors) for (const item of anchors.keys()) excluded.push(idOf(item));
+  candidates.cover();
+  for (const id of excluded) candidates.block(id);
 
   for (const kind of KINDS) {
     if (!wanted(kind)) continue;
     const signal = SIGNAL_INDEX[kind];
     for (const [anchor, weight] of anchors) {
       const list = input.neighboursOf(anchor)?.[kind];
-      if (list) for (const [item, score] of list) add(signal, item, weight * score);
+      if (list) candidates.addList(signal, list, weight);
     }
   }
 
   const session = sessionSequence(input.sessionItems, input.contextItemId);
   if (wanted('sessionKnn') && input.postingsOf) {
     const signal = SIGNAL_INDEX.sessionKnn;
-    sessionKnnVotes(session, input.postingsOf, params.knn, (item, value) => add(signal, item, value));
+    sessionKnnVotesById(session, input.postingsOf, params.knn, (id, value) => {
+      // The postings were compiled (their ids interned) before the first vote.
+      candidates.cover();
+      candidates.add(signal, id, value);
+    });
   }
 
   if (wanted('category') && input.categoryPopular && input.categoryOf) {
@@ -215,19 +315,18 @@ export function collectSignals(input: ScoringInput, all = false, reuse?: { table
     for (const [category, weight] of byCategory) {
       const list = input.categoryPopular(category);
       const top = list?.[0]?.[1];
-      if (list && top) for (const [item, score] of list) add(signal, item, (weight * score) / top);
+      if (list && top) candidates.addList(signal, list, weight, top);
     }
   }
 
   if (wanted('remind') && input.anchorsRankable) {
     const signal = SIGNAL_INDEX.remind;
-    session.forEach((item, at) => add(signal, item, Math.exp((at + 1 - session.length) / params.knn.positionLambda)));
+    const ids = session.map(idOf);
+    candidates.cover();
+    ids.forEach((id, at) => candidates.add(signal, id, Math.exp((at + 1 - session.length) / params.knn.positionLambda)));
   }
 
-  const max = new Float64Array(SIGNAL_COUNT);
-  for (let row = 0; row < ids.length; row++)
-    for (let s = 0; s < SIGNAL_COUNT; s++) if (values[row * SIGNAL_COUNT + s]! > max[s]!) max[s] = values[row * SIGNAL_COUNT + s]!;
-  return { ids, index, values, max, blocked };
+  return candidates.table(blocked, own);
 }
 
 /**
@@ -242,15 +341,19 @@ export function rankSignals(
 ): ScoredItem[] {
   const scale = new Float64Array(SIGNAL_COUNT);
   SIGNALS.forEach((signal, s) => (scale[s] = table.max[s]! > 0 ? params.signals[signal] / table.max[s]! : 0));
-  const { ids, values } = table;
-  const scores = new Float64Array(ids.length);
-  for (let row = 0; row < ids.length; row++) {
-    let score = 0;
-    for (let s = 0; s < SIGNAL_COUNT; s++) score += scale[s]! * values[row * SIGNAL_COUNT + s]!;
-    scores[row] = score;
+  const { rows, values } = table;
+  const width = SIGNAL_COUNT;
+  if (rowScores.length < rows) rowScores = new Float64Array(Math.max(rows, rowScores.length * 2));
+  const scores = rowScores;
+  scores.fill(0, 0, rows);
+  // Signal by signal, skipping those that weigh nothing here.
+  for (let s = 0; s < width; s++) {
+    const factor = scale[s]!;
+    if (factor === 0) continue;
+    for (let row = 0, at = s; row < rows; row++, at += width) scores[row]! += factor * values[at]!;
   }
 
-  const ranked = rankPersonal(ids, scores, input.n, params.maxPerCategory, input.categoryOf);
+  const ranked = rankPersonal(table, scores, input.n, params.maxPerCategory, input.categoryOf);
   if (ranked.length >= input.n) return ranked;
   const taken = new Set(ranked.map((r) => r.item_id));
   for (const list of input.fallbacks) {
@@ -266,8 +369,11 @@ export function rankSignals(
 
 /** Rank candidates for one user; always returns up to `n` items (fallbacks fill the rest). */
 export function scoreCandidates(input: ScoringInput): ScoredItem[] {
-  return rankSignals(collectSignals(input), input);
+  return rankSignals(gather(input, false, false), input);
 }
+
+/** The combined score of each row of the table being ranked (scratch, see `rowValues`). */
+let rowScores = new Float64Array(2048);
 
 /** Scratch space of {@link kthLargest}, reused across calls (scoring runs one request at a time). */
 let scratch = new Float64Array(1024);
@@ -293,11 +399,15 @@ function kthLargest(scores: Float64Array, count: number, k: number): number {
  * tie-break was most of the scoring time; a selection finds the cut and only the few
  * rows above it get the full sort.
  */
-function topRows(ids: readonly string[], scores: Float64Array, k: number): number[] {
-  const cut = kthLargest(scores, ids.length, k);
+function topRows(table: Pick<SignalTable, 'rows' | 'id'>, scores: Float64Array, k: number): number[] {
+  const cut = kthLargest(scores, table.rows, k);
   const top: number[] = [];
-  for (let row = 0; row < ids.length; row++) if (scores[row]! >= cut) top.push(row);
-  return top.sort((a, b) => scores[b]! - scores[a]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+  for (let row = 0; row < table.rows; row++) if (scores[row]! >= cut) top.push(row);
+  return top.sort((a, b) => scores[b]! - scores[a]! || compareIds(table.id(a), table.id(b)));
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -306,7 +416,7 @@ function topRows(ids: readonly string[], scores: Float64Array, k: number): numbe
  * candidate pool grows until it is complete.
  */
 function rankPersonal(
-  ids: readonly string[],
+  table: Pick<SignalTable, 'rows' | 'id'>,
   scores: Float64Array,
   n: number,
   maxPerCategory: number,
@@ -314,9 +424,10 @@ function rankPersonal(
 ): ScoredItem[] {
   // Usually 4n candidates hold n items within the caps; when one category dominates,
   // fall back to ranking everything.
-  for (const k of [categoryOf ? Math.max(n * 4, 16) : n, ids.length]) {
-    const { chosen, complete } = diversify(topRows(ids, scores, k), ids, n, maxPerCategory, categoryOf);
-    if (complete || k >= ids.length) return chosen.map((row) => ({ item_id: ids[row]!, score: scores[row]!, source: 'personal' as const }));
+  for (const k of [categoryOf ? Math.max(n * 4, 16) : n, table.rows]) {
+    const { chosen, complete } = diversify(topRows(table, scores, k), table.id, n, maxPerCategory, categoryOf);
+    if (complete || k >= table.rows)
+      return chosen.map((row) => ({ item_id: table.id(row), score: scores[row]!, source: 'personal' as const }));
   }
   return [];
 }
@@ -328,7 +439,7 @@ function rankPersonal(
  */
 function diversify(
   ranked: readonly number[],
-  ids: readonly string[],
+  id: (row: number) => string,
   n: number,
   maxPerCategory: number,
   categoryOf: ((itemId: string) => string | undefined) | undefined,
@@ -339,7 +450,7 @@ function diversify(
   const deferred: number[] = [];
   for (const row of ranked) {
     if (chosen.length >= n) break;
-    const category = categoryOf(ids[row]!);
+    const category = categoryOf(id(row));
     const count = category === undefined ? 0 : (perCategory.get(category) ?? 0);
     if (category !== undefined && count >= maxPerCategory) {
       deferred.push(row);

@@ -11,10 +11,12 @@
  *   so scores do not drift with the wall clock and offline equals online);
  * - the k most similar sessions vote for their items, an item p steps away from the
  *   session's last shared item with weight exp(-p / λ_inh).
- * Pure and allocation-light: it runs inside every recommendation.
+ * Pure and allocation-light: it runs inside every recommendation, over postings
+ * compiled to interned item ids (item-ids.ts).
  */
 import type { SessionPosting } from '../model/format';
 import type { KnnParams } from './params';
+import { compilePostings, idOf, itemCount, nameOf, type CompiledPostings } from './item-ids';
 import { kthLargestInPlace } from './select-kth';
 
 const HOURS_PER_DAY = 24;
@@ -23,6 +25,9 @@ const HOURS_PER_DAY = 24;
 let overlap = new Float64Array(1024);
 let similarity = new Float64Array(1024);
 let order = new Float64Array(1024);
+/** Per item id: the number of the last neighbour sequence that voted for it (each item once per sequence). */
+let seenIn = new Int32Array(1024);
+let sequenceNumber = 0;
 
 /** The k-th largest of the first `n` values (Hoare's selection on a copy), or -Infinity when n ≤ k. */
 function kthLargest(values: Float64Array, n: number, k: number): number {
@@ -31,11 +36,6 @@ function kthLargest(values: Float64Array, n: number, k: number): number {
   const a = order;
   a.set(values.subarray(0, n));
   return kthLargestInPlace(a, n, k);
-}
-
-/** Newer first, then the larger id: how sessions tied on similarity at the k-th place are chosen. */
-function newerFirst(a: SessionPosting, b: SessionPosting): number {
-  return a[1] - b[1] || b[0] - a[0];
 }
 
 /**
@@ -49,45 +49,60 @@ export function sessionKnnVotes(
   params: KnnParams,
   vote: (itemId: string, value: number) => void,
 ): void {
+  sessionKnnVotesById(items, postingsOf, params, (id, value) => vote(nameOf(id), value));
+}
+
+/** {@link sessionKnnVotes} voting with interned item ids (item-ids.ts): what the scorer calls. */
+export function sessionKnnVotesById(
+  items: readonly string[],
+  postingsOf: (itemId: string) => readonly SessionPosting[] | undefined,
+  params: KnnParams,
+  vote: (id: number, value: number) => void,
+): void {
   const recent = items.slice(-params.sessionItems);
   const length = recent.length;
   if (length === 0) return;
   // Session id → slot of the arrays; the posting kept is the first seen, i.e. that of the
   // newest shared item, whose window is centred where the shopper is now.
   const slots = new Map<number, number>();
-  const postings: SessionPosting[] = [];
+  const slotList: CompiledPostings[] = [];
+  const slotIndex: number[] = [];
   let norm = 0;
   for (let p = length - 1; p >= 0; p--) {
     const weight = Math.exp((p + 1 - length) / params.positionLambda);
     norm += weight * weight;
     const list = postingsOf(recent[p]!);
     if (!list) continue;
-    for (const posting of list) {
-      const slot = slots.get(posting[0]);
+    const compiled = compilePostings(list);
+    const sessions = compiled.session;
+    for (let k = 0; k < sessions.length; k++) {
+      const slot = slots.get(sessions[k]!);
       if (slot !== undefined) {
         overlap[slot]! += weight;
         continue;
       }
-      const at = postings.length;
+      const at = slotList.length;
       if (at >= overlap.length) {
         const grown = new Float64Array(overlap.length * 2);
         grown.set(overlap);
         overlap = grown;
         similarity = new Float64Array(overlap.length);
       }
-      slots.set(posting[0], at);
-      postings.push(posting);
+      slots.set(sessions[k]!, at);
+      slotList.push(compiled);
+      slotIndex.push(k);
       overlap[at] = weight;
     }
   }
-  const n = postings.length;
+  const n = slotList.length;
   if (n === 0) return;
 
   const scale = 1 / Math.sqrt(norm);
   const recencyHours = params.recencyDays * HOURS_PER_DAY;
   for (let at = 0; at < n; at++) {
-    const posting = postings[at]!;
-    similarity[at] = ((overlap[at]! * scale) / Math.sqrt(posting[2])) * Math.exp(-posting[1] / recencyHours);
+    const list = slotList[at]!;
+    const k = slotIndex[at]!;
+    similarity[at] = ((overlap[at]! * scale) / Math.sqrt(list.length[k]!)) * Math.exp(-list.ageHours[k]! / recencyHours);
   }
   // The k most similar: everything above the k-th value, then ties at it by recency.
   const cut = kthLargest(similarity, n, params.neighbours);
@@ -97,27 +112,42 @@ export function sessionKnnVotes(
     if (similarity[at]! > cut) chosen.push(at);
     else if (similarity[at] === cut) tied.push(at);
   if (tied.length > 0) {
-    tied.sort((a, b) => newerFirst(postings[a]!, postings[b]!));
+    // Newer first, then the larger session id.
+    const age = (at: number) => slotList[at]!.ageHours[slotIndex[at]!]!;
+    const session = (at: number) => slotList[at]!.session[slotIndex[at]!]!;
+    tied.sort((a, b) => age(a) - age(b) || session(b) - session(a));
     for (const at of tied) if (chosen.length < params.neighbours) chosen.push(at);
   }
 
-  const current = new Set(recent);
+  const recentIds = recent.map(idOf);
+  if (seenIn.length < itemCount()) {
+    const grown = new Int32Array(Math.max(itemCount(), seenIn.length * 2));
+    grown.set(seenIn);
+    seenIn = grown;
+  }
   // exp(-distance / λ_inh) for every distance a posting's window allows.
   const byDistance: number[] = [];
-  const seen: string[] = [];
   for (const at of chosen) {
-    const sequence = postings[at]![3];
+    const list = slotList[at]!;
+    const k = slotIndex[at]!;
+    const from = list.start[k]!;
+    const to = list.start[k + 1]!;
+    const sequence = list.items;
     const weight = similarity[at]!;
     let star = -1;
-    for (let p = sequence.length - 1; p >= 0 && star < 0; p--) if (current.has(sequence[p]!)) star = p;
+    for (let p = to - 1; p >= from && star < 0; p--) if (recentIds.includes(sequence[p]!)) star = p;
     // Each distinct item once, at its last position (a shopper going back and forth).
-    seen.length = 0;
-    for (let p = sequence.length - 1; p >= 0; p--) {
+    const mark = ++sequenceNumber;
+    for (let p = to - 1; p >= from; p--) {
       const item = sequence[p]!;
-      if (seen.includes(item)) continue;
-      seen.push(item);
+      if (seenIn[item] === mark) continue;
+      seenIn[item] = mark;
       const distance = Math.abs(p - star);
       vote(item, weight * (byDistance[distance] ??= Math.exp(-distance / params.itemLambda)));
     }
+  }
+  if (sequenceNumber > 0x3fffffff) {
+    seenIn.fill(0);
+    sequenceNumber = 0;
   }
 }

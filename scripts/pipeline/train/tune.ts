@@ -28,7 +28,7 @@ import {
   type TestSession,
 } from '../evaluate/protocol';
 import { scoringInputFor } from '../../../shared/recs/serving/select';
-import { DEFAULT_SCORING, SIGNALS, type ScoringParams } from '../../../shared/scoring/params';
+import { DEFAULT_SCORING, type ScoringParams } from '../../../shared/scoring/params';
 import { collectSignals, rankSignals, type ScoringInput, type SignalTable } from '../../../shared/scoring/score';
 
 /** Work budget and sample of one tuning run. */
@@ -144,11 +144,6 @@ const round4 = (m: RankingMetrics): RankingMetrics => ({
   'ndcg@20': Number(m['ndcg@20'].toFixed(4)),
 });
 
-/** A table without what ranking does not read (the id index), to keep many in memory. */
-function compact(table: SignalTable): SignalTable {
-  return { ...table, index: new Map(), values: table.values.slice(0, table.ids.length * SIGNALS.length) };
-}
-
 /** The metrics of every setting, each ranked by the serving code from evidence `evidenceOf` gives. */
 function scoreSettings(
   cases: readonly Case[],
@@ -176,13 +171,13 @@ function scoreSettings(
 /** Evidence for a case under a setting: collected, or taken from a cache. */
 type Evidence = (c: Case, at: number, params: ScoringParams) => SignalTable;
 
-/** Every case's evidence under `params`, compacted; null when it would exceed {@link MAX_CACHED_ROWS}. */
+/** Every case's evidence under `params`; null when it would exceed {@link MAX_CACHED_ROWS}. */
 function collectAll(cases: readonly Case[], view: 'new' | 'all', params: ScoringParams): SignalTable[] | null {
   const tables: SignalTable[] = [];
   let rows = 0;
   for (const c of cases) {
-    const table = compact(collectSignals({ ...c.inputs[view], params }, true));
-    rows += table.ids.length;
+    const table = collectSignals({ ...c.inputs[view], params }, true);
+    rows += table.rows;
     if (rows > MAX_CACHED_ROWS) return null;
     tables.push(table);
   }
