@@ -14,9 +14,14 @@
  * Ctrl-C stops everything this command started; so does a TERM, and if this process
  * is killed before it finished stopping, the reaper (./reaper.ts) stops the rest.
  *
+ * With REGIONS (`REGIONS=eu,us npm start`) it runs the local fleet instead of one edge
+ * (./fleet.ts): one runtime per region of regions.json on consecutive ports from PORT,
+ * each with its own state under PERSIST_TO/<region>, and the pipeline publishes to and
+ * replicates the catalog across all of them (docs/regions.md).
+ *
  * Environment: PORT (8787), PERSIST_TO (.wrangler/state), LAKE_DIR (lake),
  * METRICS_PORT (9464), KAFKA_BROKERS, KAFKA_PORT / KAFKA_DATA_DIR (the local broker's),
- * PIPELINE=off.
+ * PIPELINE=off, REGIONS.
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -28,6 +33,8 @@ import { startPipeline, type Pipeline } from '../pipeline/ops/run';
 import { ensureDevVars } from './dev-vars';
 import { startReaper, type Reaper } from './reaper';
 import { startEdgeRuntime } from './runtime';
+import { startFleet, type FleetEdge } from './fleet';
+import { loadRegistry, selectRegions } from '../lib/regions';
 
 const { values: flags } = parseArgs({ options: { dev: { type: 'boolean', default: false } } });
 const PORT = Number(process.env.PORT ?? 8787);
@@ -52,6 +59,23 @@ async function startWorkerd(brokers: string, reaper: Reaper): Promise<Edge> {
     exited: new Promise((resolve) => (exit = resolve)),
     stop: async () => {
       await runtime.dispose();
+      for (const pid of pids) reaper.release(pid);
+      exit(0);
+    },
+  };
+}
+
+/** The local fleet of REGIONS as one edge for this script (see ./fleet.ts). */
+async function startRegions(names: string[], brokers: string, reaper: Reaper): Promise<Edge & { edges: FleetEdge[] }> {
+  const edges = await startFleet({ regions: selectRegions(loadRegistry(), names), brokers, basePort: PORT, persistRoot: PERSIST_TO });
+  const pids = edges.flatMap((edge) => edge.workerdPids());
+  for (const pid of pids) reaper.watch(pid);
+  let exit: (code: number) => void = () => {};
+  return {
+    edges,
+    exited: new Promise((resolve) => (exit = resolve)),
+    stop: async () => {
+      await Promise.all(edges.map((edge) => edge.stop()));
       for (const pid of pids) reaper.release(pid);
       exit(0);
     },
@@ -144,12 +168,21 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
 
-  edge = flags.dev ? startWranglerDev(brokers, reaper) : await startWorkerd(brokers, reaper);
+  const regionNames = (process.env.REGIONS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (regionNames.length > 0 && flags.dev) throw new Error('REGIONS runs the production-shaped runtime only: use npm start');
+  const fleet = regionNames.length > 0 ? await startRegions(regionNames, brokers, reaper) : null;
+  edge = fleet ?? (flags.dev ? startWranglerDev(brokers, reaper) : await startWorkerd(brokers, reaper));
   void edge.exited.then((code) => (code === 0 ? undefined : stopAll(code)));
-  await waitForHealth(BASE_URL, edge);
-  await seedDemo(BASE_URL, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
-  // The live catalog from the demo Merchant Center feed (docs/catalog.md), idempotent.
-  await seedDemoCatalog(BASE_URL, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
+  const urls = fleet ? fleet.edges.map((e) => e.url) : [BASE_URL];
+  for (const url of urls) {
+    await waitForHealth(url, edge);
+    await seedDemo(url, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
+    // The live catalog from the demo Merchant Center feed (docs/catalog.md), idempotent.
+    await seedDemoCatalog(url, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
+  }
   const lakeDir = process.env.LAKE_DIR ?? 'lake';
   if (process.env.PIPELINE !== 'off' && !stopping) {
     pipeline = await startPipeline({
@@ -158,10 +191,12 @@ async function main(): Promise<void> {
       edgeUrl: BASE_URL,
       adminToken: vars.ADMIN_TOKEN!,
       metricsPort: Number(process.env.METRICS_PORT ?? 9464),
+      ...(fleet ? { fleet: fleet.edges.map((e) => ({ region: e.region.name, url: e.url })) } : {}),
     });
   }
+  const regionLines = fleet ? fleet.edges.map((e) => `region    ${e.region.name.padEnd(5)} ${e.url}\n`).join('') : '';
   console.log(`
-edge API  ${BASE_URL}   (POST /v1/events, GET /v1/recommendations, GET /beacon.js)${flags.dev ? '  [wrangler dev, live reload]' : ''}
+${regionLines}edge API  ${BASE_URL}   (POST /v1/events, GET /v1/recommendations, GET /beacon.js)${flags.dev ? '  [wrangler dev, live reload]' : ''}
 demo shop ${BASE_URL}/demo
 admin     ${BASE_URL}/v1/admin/…  with  Authorization: Bearer <ADMIN_TOKEN from .dev.vars>
 pipeline  ${pipeline ? `lake in ${lakeDir}, metrics on http://127.0.0.1:${pipeline.metricsPort}/metrics` : 'off'}
