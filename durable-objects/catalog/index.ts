@@ -21,7 +21,7 @@ import type { CatalogChange } from '../../shared/queue/messages';
 import { PLACEMENT_LIMITS, type Placement, type PlacementBody } from '../../shared/recs/rules/placement';
 import { MeteredSql } from './metered-sql';
 import { ChangeOutbox } from './outbox';
-import { CREATE_TABLES, STORAGE_SCHEMA_VERSION } from './schema';
+import { CREATE_TABLES, MIGRATE_TO_2, STORAGE_SCHEMA_VERSION } from './schema';
 import type { BodyPair, CatalogStats, ListQuery, ListResult, PatchResult, ReadRequest, ReadResult, StoredItem, WriteResult } from './types';
 
 /** Changes one sync returns at most; a reader further behind drops its cache instead. */
@@ -42,7 +42,21 @@ type CurrentRow = {
   version: number;
   created_at: number;
   published_ms: number;
+  updated_at: number;
+  /** The region that made the last change (NULL: this one). */
+  origin: string | null;
 };
+
+/** A change another region made, applied with its own version (see {@link Catalog.replicate}). */
+type Replica = Pick<CatalogChange, 'version' | 'changed_at' | 'region'>;
+
+/**
+ * Orders two states of an item across regions: by version, then change time, then region
+ * name, so every region that holds both picks the same one. Positive when `a` is newer.
+ */
+export function compareReplicas(a: Replica, b: Replica): number {
+  return a.version - b.version || a.changed_at - b.changed_at || (a.region < b.region ? -1 : a.region > b.region ? 1 : 0);
+}
 
 /** Category rows of an item state: `[category, published_ms]`. */
 function categoryRows(body: string | null, published: number): Array<[string, number]> {
@@ -72,12 +86,17 @@ export class Catalog extends DurableObject<Env> {
     this.outbox = new ChangeOutbox(this.sql, env.CATALOG_CHANGES);
     const meta = new Map(this.sql.all<{ key: string; value: string }>('SELECT key, value FROM meta').map((row) => [row.key, row.value]));
     if (!meta.has('epoch')) {
+      meta.set('schema_version', String(STORAGE_SCHEMA_VERSION));
       meta.set('epoch', crypto.randomUUID());
       this.sql.run(
         "INSERT INTO meta (key, value) VALUES ('epoch', ?), ('schema_version', ?)",
         meta.get('epoch')!,
         String(STORAGE_SCHEMA_VERSION),
       );
+    }
+    if (Number(meta.get('schema_version')) < 2) {
+      this.sql.run(MIGRATE_TO_2);
+      this.sql.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '2')");
     }
     this.epoch = meta.get('epoch')!;
     this.seq = Number(meta.get('seq') ?? 0);
@@ -115,10 +134,24 @@ export class Catalog extends DurableObject<Env> {
   }
 
   /**
-   * Apply writes in one transaction: each changed item gets the next version and `seq`,
-   * its row, its category rows and an outbox row; unchanged ones cost nothing.
+   * Changes other regions made (catalog replication, docs/regions.md), each applied only
+   * when it is newer than the item's state here by {@link compareReplicas}, keeping its
+   * version, change time and origin: a replay or a duplicate is a no-op, an older change
+   * arriving late is ignored, and regions that both changed an item converge on the same
+   * state. Applied changes reach readers and the outbox like local ones.
    */
-  private commit(writes: ReadonlyArray<{ id: string; item: CatalogEntry | null }>): WriteResult {
+  async replicate(changes: readonly CatalogChange[]): Promise<{ applied: number; stale: number; seq: number }> {
+    this.count('replicate');
+    const result = this.commit(changes.map((change) => ({ id: change.item_id, item: change.item, replica: change })));
+    return { applied: changes.length - result.unchanged, stale: result.unchanged, seq: result.seq };
+  }
+
+  /**
+   * Apply writes in one transaction: each changed item gets the next version and `seq`,
+   * its row, its category rows and an outbox row; unchanged ones cost nothing. A replica
+   * keeps its own version and is applied only when newer than the state held.
+   */
+  private commit(writes: ReadonlyArray<{ id: string; item: CatalogEntry | null; replica?: Replica }>): WriteResult {
     const now = Date.now();
     const changes: CatalogChange[] = [];
     let unchanged = 0;
@@ -126,28 +159,38 @@ export class Catalog extends DurableObject<Env> {
       const ids = [...new Set(writes.map((write) => write.id))];
       const before = new Map<string, CurrentRow>();
       for (const row of this.sql.all<CurrentRow & { item_id: string }>(
-        `SELECT item_id, body, version, created_at, published_ms FROM items WHERE item_id IN (SELECT value FROM json_each(?))`,
+        `SELECT item_id, body, version, created_at, published_ms, updated_at, origin FROM items WHERE item_id IN (SELECT value FROM json_each(?))`,
         JSON.stringify(ids),
       )) {
         before.set(row.item_id, row);
       }
       const after = new Map(before);
-      for (const { id, item } of writes) {
+      for (const { id, item, replica } of writes) {
         const current = after.get(id);
         const body = item === null ? null : JSON.stringify(item);
-        if ((current?.body ?? null) === body) {
+        const held = current && { version: current.version, changed_at: current.updated_at, region: current.origin ?? this.env.REGION };
+        if (replica ? held !== undefined && compareReplicas(replica, held) <= 0 : (current?.body ?? null) === body) {
           unchanged += 1;
           continue;
         }
         const createdAt = current?.created_at ?? now;
         const next: CurrentRow = {
           body,
-          version: (current?.version ?? 0) + 1,
+          version: replica?.version ?? (current?.version ?? 0) + 1,
           created_at: createdAt,
           published_ms: item === null ? (current?.published_ms ?? createdAt) : (publishedMs(item) ?? createdAt),
+          updated_at: replica?.changed_at ?? now,
+          origin: replica && replica.region !== this.env.REGION ? replica.region : null,
         };
         after.set(id, next);
-        changes.push({ item_id: id, version: next.version, seq: ++this.seq, changed_at: now, region: this.env.REGION, item });
+        changes.push({
+          item_id: id,
+          version: next.version,
+          seq: ++this.seq,
+          changed_at: next.updated_at,
+          region: next.origin ?? this.env.REGION,
+          item,
+        });
       }
       if (changes.length === 0) return;
 
@@ -161,20 +204,21 @@ export class Catalog extends DurableObject<Env> {
           row.version,
           change.seq,
           row.created_at,
-          now,
+          row.updated_at,
           row.published_ms,
           item?.in_stock ? 1 : 0,
           item?.price ?? null,
           item?.brand === undefined ? null : categoryKey(item.brand),
+          row.origin,
         ];
       });
       this.sql.run(
-        `INSERT INTO items (item_id, body, version, seq, created_at, updated_at, published_ms, in_stock, price, brand_key)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
+        `INSERT INTO items (item_id, body, version, seq, created_at, updated_at, published_ms, in_stock, price, brand_key, origin)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10
          FROM json_each(?) WHERE true
          ON CONFLICT (item_id) DO UPDATE SET body = excluded.body, version = excluded.version, seq = excluded.seq,
            updated_at = excluded.updated_at, published_ms = excluded.published_ms, in_stock = excluded.in_stock,
-           price = excluded.price, brand_key = excluded.brand_key`,
+           price = excluded.price, brand_key = excluded.brand_key, origin = excluded.origin`,
         JSON.stringify(rows),
       );
 
@@ -275,8 +319,8 @@ export class Catalog extends DurableObject<Env> {
   async current(ids: readonly string[]): Promise<CatalogChange[]> {
     this.count('current');
     return this.sql
-      .all<{ item_id: string; body: string | null; version: number; seq: number; updated_at: number }>(
-        'SELECT item_id, body, version, seq, updated_at FROM items WHERE item_id IN (SELECT value FROM json_each(?))',
+      .all<{ item_id: string; body: string | null; version: number; seq: number; updated_at: number; origin: string | null }>(
+        'SELECT item_id, body, version, seq, updated_at, origin FROM items WHERE item_id IN (SELECT value FROM json_each(?))',
         JSON.stringify([...new Set(ids)]),
       )
       .map((row) => ({
@@ -284,7 +328,7 @@ export class Catalog extends DurableObject<Env> {
         version: row.version,
         seq: row.seq,
         changed_at: row.updated_at,
-        region: this.env.REGION,
+        region: row.origin ?? this.env.REGION,
         item: row.body === null ? null : (JSON.parse(row.body) as CatalogEntry),
       }));
   }

@@ -13,7 +13,14 @@
  *   the queue took it (the path to Kafka `catalog.items`).
  */
 
-export const STORAGE_SCHEMA_VERSION = 1;
+export const STORAGE_SCHEMA_VERSION = 2;
+
+/**
+ * In place from version 1: `origin` (the region whose catalog object made the item's
+ * last change; NULL: this region), so changes replicated between regions keep the
+ * identity they are ordered by (docs/regions.md).
+ */
+export const MIGRATE_TO_2 = 'ALTER TABLE items ADD COLUMN origin TEXT';
 
 export const CREATE_TABLES = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,7 +34,8 @@ CREATE TABLE IF NOT EXISTS items (
   published_ms INTEGER NOT NULL,
   in_stock INTEGER NOT NULL,
   price REAL,
-  brand_key TEXT
+  brand_key TEXT,
+  origin TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_by_seq ON items (seq);
 CREATE INDEX IF NOT EXISTS items_by_published ON items (published_ms) WHERE body IS NOT NULL;

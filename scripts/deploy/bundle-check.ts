@@ -2,7 +2,8 @@
  * Proves that every region's environment bundles (`wrangler deploy --dry-run`) and
  * reports the bundle size, raw and gzipped, that every region lists its storefront
  * origins explicitly (scripts/deploy/origins.ts) and that its data residency settings
- * hold (scripts/deploy/residency.ts). Builds beacon.js first, as a deploy
+ * hold (scripts/deploy/residency.ts), and that regions.json agrees with wrangler.toml
+ * (scripts/lib/regions.ts). Builds beacon.js first, as a deploy
  * does. Exits non-zero if any region fails or a bundle exceeds the Workers limit. Part
  * of `npm test`.
  */
@@ -11,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { regionsOf } from '../lib/regions';
+import { loadRegistry, readWranglerToml, registryProblems, regionsOf } from '../lib/regions';
 import { buildBeacon } from './build-beacon';
 import { regionOriginProblems } from './origins';
 import { regionResidencyProblems } from './residency';
@@ -33,7 +34,11 @@ if (regions.length === 0) throw new Error('no [env.<region>] sections in wrangle
 const beacon = await buildBeacon();
 console.log(`beacon.js: ${beacon.bytes} bytes, ${beacon.gzipBytes} bytes gzipped`);
 
-const originProblems = [...(await regionOriginProblems(regions)), ...(await regionResidencyProblems(regions))];
+const originProblems = [
+  ...registryProblems(loadRegistry(), readWranglerToml()),
+  ...(await regionOriginProblems(regions)),
+  ...(await regionResidencyProblems(regions)),
+];
 for (const problem of originProblems) console.error(problem);
 let failed = originProblems.length > 0;
 console.log('region   bundle        gzip');

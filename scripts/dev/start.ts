@@ -19,9 +19,14 @@
  * get random values when missing (./dev-vars.ts), so identity verification is on
  * locally as it should be in production, and it prints how to set them there.
  *
+ * With REGIONS (`REGIONS=eu,us npm start`) it runs the local fleet instead of one edge
+ * (./fleet.ts): one runtime per region of regions.json on consecutive ports from PORT,
+ * each with its own state under PERSIST_TO/<region>, and the pipeline publishes to and
+ * replicates the catalog across all of them (docs/regions.md).
+ *
  * Environment: PORT (8787), PERSIST_TO (.wrangler/state), LAKE_DIR (lake),
  * METRICS_PORT (9464), KAFKA_BROKERS, KAFKA_PORT / KAFKA_DATA_DIR (the local broker's),
- * PIPELINE=off, DEV_VARS (.dev.vars).
+ * PIPELINE=off, REGIONS, DEV_VARS (.dev.vars).
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -34,6 +39,8 @@ import { startPipeline, type Pipeline } from '../pipeline/ops/run';
 import { DEV_VARS_FILE, ensureDevVars, productionSecretsHint } from './dev-vars';
 import { startEdgeRuntime } from './runtime';
 import { startReaper, type Reaper } from './reaper';
+import { startFleet, type FleetEdge } from './fleet';
+import { loadRegistry, selectRegions } from '../lib/regions';
 
 const { values: flags } = parseArgs({ options: { dev: { type: 'boolean', default: false } } });
 const PORT = Number(process.env.PORT ?? 8787);
@@ -59,6 +66,34 @@ async function startWorkerd(brokers: string, secrets: Record<string, string>, re
     exited: new Promise((resolve) => (exit = resolve)),
     stop: async () => {
       await runtime.dispose();
+      for (const pid of pids) reaper.release(pid);
+      exit(0);
+    },
+  };
+}
+
+/** The local fleet of REGIONS as one edge for this script (see ./fleet.ts). */
+async function startRegions(
+  names: string[],
+  brokers: string,
+  secrets: Record<string, string>,
+  reaper: Reaper,
+): Promise<Edge & { edges: FleetEdge[] }> {
+  const edges = await startFleet({
+    regions: selectRegions(loadRegistry(), names),
+    brokers,
+    basePort: PORT,
+    persistRoot: PERSIST_TO,
+    vars: secrets,
+  });
+  const pids = edges.flatMap((edge) => edge.workerdPids());
+  for (const pid of pids) reaper.watch(pid);
+  let exit: (code: number) => void = () => {};
+  return {
+    edges,
+    exited: new Promise((resolve) => (exit = resolve)),
+    stop: async () => {
+      await Promise.all(edges.map((edge) => edge.stop()));
       for (const pid of pids) reaper.release(pid);
       exit(0);
     },
@@ -154,12 +189,21 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
 
-  edge = flags.dev ? startWranglerDev(brokers, reaper) : await startWorkerd(brokers, vars, reaper);
+  const regionNames = (process.env.REGIONS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (regionNames.length > 0 && flags.dev) throw new Error('REGIONS runs the production-shaped runtime only: use npm start');
+  const fleet = regionNames.length > 0 ? await startRegions(regionNames, brokers, vars, reaper) : null;
+  edge = fleet ?? (flags.dev ? startWranglerDev(brokers, reaper) : await startWorkerd(brokers, vars, reaper));
   void edge.exited.then((code) => (code === 0 ? undefined : stopAll(code)));
-  await waitForHealth(BASE_URL, edge);
-  await seedDemo(BASE_URL, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
-  // The live catalog from the demo Merchant Center feed (docs/catalog.md), idempotent.
-  await seedDemoCatalog(BASE_URL, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
+  const urls = fleet ? fleet.edges.map((e) => e.url) : [BASE_URL];
+  for (const url of urls) {
+    await waitForHealth(url, edge);
+    await seedDemo(url, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
+    // The live catalog from the demo Merchant Center feed (docs/catalog.md), idempotent.
+    await seedDemoCatalog(url, vars.ADMIN_TOKEN!, { log: (line) => console.log(`demo: ${line}`) });
+  }
   const lakeDir = process.env.LAKE_DIR ?? 'lake';
   if (process.env.PIPELINE !== 'off' && !stopping) {
     pipeline = await startPipeline({
@@ -168,10 +212,12 @@ async function main(): Promise<void> {
       edgeUrl: BASE_URL,
       adminToken: vars.ADMIN_TOKEN!,
       metricsPort: Number(process.env.METRICS_PORT ?? 9464),
+      ...(fleet ? { fleet: fleet.edges.map((e) => ({ region: e.region.name, url: e.url })) } : {}),
     });
   }
+  const regionLines = fleet ? fleet.edges.map((e) => `region    ${e.region.name.padEnd(5)} ${e.url}\n`).join('') : '';
   console.log(`
-edge API  ${BASE_URL}   (POST /v1/events, GET /v1/recommendations, GET /beacon.js)${flags.dev ? '  [wrangler dev, live reload]' : ''}
+${regionLines}edge API  ${BASE_URL}   (POST /v1/events, GET /v1/recommendations, GET /beacon.js)${flags.dev ? '  [wrangler dev, live reload]' : ''}
 demo shop ${BASE_URL}/demo
 admin     ${BASE_URL}/v1/admin/…  with  Authorization: Bearer <ADMIN_TOKEN from ${DEV_VARS}>
 identity  customer ids need user_hash = hex HMAC-SHA256(IDENTITY_SECRET from ${DEV_VARS}, id); production: npx wrangler secret put IDENTITY_SECRET --env <region>

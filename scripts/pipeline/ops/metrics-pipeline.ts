@@ -48,6 +48,12 @@ export interface PipelineMetrics {
   edgeLatency: Metric;
   edgeUp: Metric;
   deadLetters: Metric;
+  /** The fleet (docs/regions.md): each region's model pointer, publish queue and catalog replication. */
+  regionModel: Metric;
+  regionPublishPending: Metric;
+  catalogReplicated: Metric;
+  catalogReplicationLag: Metric;
+  catalogReplicationFailing: Metric;
 }
 
 /** A fresh registry with the pipeline's metrics. */
@@ -134,5 +140,31 @@ export function createPipelineMetrics(): PipelineMetrics {
     ),
     edgeUp: r.gauge('epr_edge_analytics_up', 'Whether the last read of the edge analytics succeeded (1) or not (0)', ['region']),
     deadLetters: r.gauge('epr_dead_letter_objects', 'Archived dead-letter batches waiting in R2 for a redrive', ['region']),
+    regionModel: r.gauge('epr_region_model_info', "The model a region serves (value 1): role live or canary, with the canary's share", [
+      'region',
+      'role',
+      'version',
+      'share',
+    ]),
+    regionPublishPending: r.gauge(
+      'epr_region_publish_pending',
+      'Model writes (uploads, activations, promotions) queued for a region that was down or behind',
+      ['region'],
+    ),
+    catalogReplicated: r.counter(
+      'epr_catalog_replication_changes_total',
+      "Other regions' catalog changes sent to a region, by outcome (applied, stale: already held)",
+      ['region', 'outcome'],
+    ),
+    catalogReplicationLag: r.gauge(
+      'epr_catalog_replication_lag_seconds',
+      "From the origin region's commit of the last replicated change to this region's acknowledgement",
+      ['region'],
+    ),
+    catalogReplicationFailing: r.gauge(
+      'epr_catalog_replication_failing',
+      'Whether catalog replication to the region is failing now (1: unreachable, retrying) or not (0)',
+      ['region'],
+    ),
   };
 }

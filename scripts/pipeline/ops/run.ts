@@ -31,6 +31,7 @@ import { EdgeBridge } from './edge/bridge';
 import { analyticsEngineSource, localEdgeSource, type EdgeSource } from './edge/sources';
 import { Sampler } from './dashboard/sampler';
 import { createDashboard } from './dashboard/data';
+import { startFleetSide, type FleetSide, type FleetRegion } from './fleet-side';
 
 export interface PipelineOptions {
   /** Comma-separated host:port list. */
@@ -38,6 +39,12 @@ export interface PipelineOptions {
   lakeDir: string;
   /** Edge base URL for the admin API, e.g. http://127.0.0.1:8787. */
   edgeUrl: string;
+  /**
+   * Every region of the fleet (REGIONS=eu,us npm start, or the registry): models are
+   * published to each, the catalog replicated between them (./fleet-side.ts). Without it
+   * the pipeline serves the one edge at edgeUrl.
+   */
+  fleet?: readonly FleetRegion[];
   /** Admin API token; null disables publishing and canary control (lake + metrics only). */
   adminToken: string | null;
   /** Prometheus endpoint port on 127.0.0.1 (default 9464; 0 = any free port). */
@@ -109,7 +116,19 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const store = new AttributionStore(join(options.pipelineStateDir ?? 'pipeline-state', 'attribution.sqlite'));
   const experimentLog = new ExperimentLog(store.db);
   seedCounters(metrics, store);
-  const client = options.adminToken ? adminClient(options.edgeUrl, options.adminToken) : null;
+  const fleetSide: FleetSide | null =
+    options.fleet && options.adminToken
+      ? await startFleetSide({
+          regions: options.fleet,
+          adminToken: options.adminToken,
+          brokers: options.brokers,
+          stateDir: join(dirname(modelsDir), 'fleet'),
+          modelsDir,
+          metrics,
+          log,
+        })
+      : null;
+  const client = fleetSide?.client ?? (options.adminToken ? adminClient(options.edgeUrl, options.adminToken) : null);
   if (!client) log('no ADMIN_TOKEN: models are trained and gated but not published; experiments are not controlled');
   const edgeSource =
     options.edgeSource !== undefined
@@ -256,6 +275,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       await busy;
       await consumer?.stop();
       await attribution?.stop().catch((error: unknown) => log(`attribution aggregator stop: ${String(error)}`));
+      await fleetSide?.stop();
       await server.close();
       store.close();
     },
