@@ -12,6 +12,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+          REC_TOKEN_SECRET: 'test-rec-token-secret-0123456789',
           // Small limits so the tests can reach them quickly.
           RATE_LIMIT_EVENTS_PER_MINUTE: '120',
           HISTORY_LIMIT: '50',

@@ -31,7 +31,8 @@ describe('recommendations', () => {
     const { status, body } = await recs({ user_id: user, n: 3 });
     expect(status).toBe(200);
     expect(body.model_version).toBe('rt-a');
-    expect(body.rec_id).toMatch(/^r_[0-9a-f]{32}$/);
+    // A personal list is named by its signed, self-describing token (durable-objects/user-state/rec-token.ts).
+    expect(body.rec_id).toMatch(/^t_[A-Za-z0-9_-]+$/);
     expect(ids(body)).toEqual(['i2', 'i3', 'i4']);
     expect(body.items[0]).toMatchObject({ title: 'Item i2 <b>', url: 'https://shop.example/p/i2', price: 1.2, currency: 'GBP' });
   });
