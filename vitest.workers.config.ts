@@ -22,6 +22,7 @@ export default defineConfig({
           INGEST_TOKEN: '',
           KAFKA_SASL_USERNAME: '',
           KAFKA_SASL_PASSWORD: '',
+          REC_TOKEN_SECRET: 'test-rec-token-secret-0123456789',
           // Small limits so the tests can reach them quickly.
           RATE_LIMIT_EVENTS_PER_MINUTE: '120',
           HISTORY_LIMIT: '50',

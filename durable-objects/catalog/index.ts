@@ -18,7 +18,13 @@
 import { DurableObject } from 'cloudflare:workers';
 import { applyPatch, categoryKey, categoryKeysOf, publishedMs, type CatalogEntry, type CatalogPatch } from '../../shared/catalog/item';
 import type { CatalogChange } from '../../shared/queue/messages';
-import { PLACEMENT_LIMITS, type Placement, type PlacementBody } from '../../shared/recs/rules/placement';
+import {
+  PLACEMENT_LIMITS,
+  placementBodySchema,
+  type Placement,
+  type PlacementBody,
+  type Strategy,
+} from '../../shared/recs/rules/placement';
 import { MeteredSql } from './metered-sql';
 import { ChangeOutbox } from './outbox';
 import { CREATE_TABLES, MIGRATE_TO_2, STORAGE_SCHEMA_VERSION } from './schema';
@@ -397,6 +403,23 @@ export class Catalog extends DurableObject<Env> {
       this.saveSeq();
     });
     return stored;
+  }
+
+  /**
+   * Set a placement's strategy, keeping the rest of its definition (a placement not yet
+   * defined gets the default rules): what promoting an experiment's strategy variant does.
+   * No I/O between the read and the write, so no other call interleaves. Null at the limit.
+   */
+  async setPlacementStrategy(name: string, strategy: Strategy): Promise<Placement | null> {
+    const current = (await this.placements()).find((placement) => placement.name === name);
+    if (current?.strategy === strategy) return current;
+    const {
+      name: _name,
+      version: _version,
+      updated_at: _at,
+      ...rules
+    } = current ?? { ...placementBodySchema.parse({}), name, version: 0, updated_at: '' };
+    return this.putPlacement(name, { ...rules, strategy });
   }
 
   /** Delete a placement; false when there was none. */

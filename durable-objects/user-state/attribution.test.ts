@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CanonicalEvent } from '../../shared/schema/events';
 import { Attribution, ATTRIBUTION_LIMITS, attributionWindowMs, emptyAttribution } from './attribution';
+import { itemFingerprint } from './rec-token';
 
 const T0 = 1_780_000_000_000;
 const HOUR = 3_600_000;
@@ -21,8 +22,8 @@ function event(fields: Record<string, unknown>): CanonicalEvent {
   } as CanonicalEvent;
 }
 
-function serve(attribution: Attribution, recId = 'r1', items = ['a', 'b', 'c']): void {
-  attribution.served({
+function servedList(recId = 'r1', items = ['a', 'b', 'c']) {
+  return {
     rec_id: recId,
     placement: 'product',
     model_version: 'm-1',
@@ -31,7 +32,11 @@ function serve(attribution: Attribution, recId = 'r1', items = ['a', 'b', 'c']):
     region: 'eu',
     items,
     served_at: T0 - 1000,
-  });
+  };
+}
+
+function serve(attribution: Attribution, recId = 'r1', items = ['a', 'b', 'c']): void {
+  attribution.served(servedList(recId, items));
 }
 
 describe('attribution in the user object', () => {
@@ -51,7 +56,7 @@ describe('attribution in the user object', () => {
     });
     const click = event({ type: 'rec_click', rec_id: 'r1', item_id: 'b', ts: T0 + 1000 });
     const [clicked] = a.onEvent(click);
-    expect(clicked).toMatchObject({ step: 'click', item_id: 'b', attribution_id: `r1:click:${click.event_id}` });
+    expect(clicked).toMatchObject({ step: 'click', item_id: 'b', attribution_id: 'r1:click:b' });
     expect(a.onEvent(event({ type: 'add_to_cart', item_id: 'b', quantity: 2, ts: T0 + 2000 }))).toEqual([
       expect.objectContaining({ step: 'add_to_cart', item_id: 'b', click_event_id: click.event_id, quantity: 2 }),
     ]);
@@ -74,7 +79,7 @@ describe('attribution in the user object', () => {
         revenue: 7.5,
         currency: 'GBP',
         order_id: 'o1',
-        attribution_id: `r1:purchase:${purchase.event_id}:1`,
+        attribution_id: `r1:purchase:${click.event_id}`,
       }),
     ]);
     expect(a.dirty).toBe(true);
@@ -113,6 +118,41 @@ describe('attribution in the user object', () => {
     expect(a.onEvent(event({ type: 'purchase', ts: T0 + 25 * HOUR, items: [{ item_id: 'c', quantity: 1, price: 4 }] }))).toEqual([]);
     a.onEvent(event({ type: 'rec_click', rec_id: 'r2', item_id: 'd', ts: T0 + HOUR }));
     expect(a.onEvent(event({ type: 'add_to_cart', item_id: 'd', ts: T0 }))).toEqual([]);
+  });
+
+  it('names each record by the unit it counts, so the same step reached twice has one id', () => {
+    // The first object counted the list's funnel; a second one that lost its memory of it
+    // (evicted before its commit, rebuilt from the token) sees other reports of the same steps.
+    const steps = (a: Attribution): string[] => {
+      const ids = [
+        ...a.onEvent(event({ type: 'rec_impression', rec_id: 'r1', item_ids: ['a'] })),
+        ...a.onEvent(event({ type: 'rec_click', rec_id: 'r1', item_id: 'a', event_id: 'click-1' })),
+        ...a.onEvent(event({ type: 'add_to_cart', item_id: 'a' })),
+        ...a.onEvent(event({ type: 'purchase', items: [{ item_id: 'a', quantity: 1, price: 5 }] })),
+      ].map((r) => r.attribution_id);
+      expect(ids).toHaveLength(4);
+      return ids;
+    };
+    const first = new Attribution(emptyAttribution());
+    serve(first);
+    const second = new Attribution(emptyAttribution());
+    second.adopt({ ...servedList(), items: [], item_fps: [itemFingerprint('a'), itemFingerprint('b')] });
+    const ids = steps(first);
+    expect(new Set(ids).size).toBe(4);
+    expect(steps(second)).toEqual(ids);
+  });
+
+  it('a list rebuilt from its token knows its items by fingerprint only', () => {
+    const a = new Attribution(emptyAttribution());
+    a.adopt({ ...servedList(), items: [], item_fps: [itemFingerprint('a'), itemFingerprint('b')] });
+    expect(a.onEvent(event({ type: 'rec_impression', rec_id: 'r1', item_ids: ['a', 'z'] }))).toEqual([
+      expect.objectContaining({ step: 'impression', items_shown: 2, placement: 'product', variant: 'b' }),
+    ]);
+    expect(a.onEvent(event({ type: 'rec_click', rec_id: 'r1', item_id: 'z' }))).toEqual([]);
+    expect(a.onEvent(event({ type: 'rec_click', rec_id: 'r1', item_id: 'b' }))).toHaveLength(1);
+    // Adopting a list the object still remembers changes nothing.
+    a.adopt({ ...servedList(), items: [] });
+    expect(a.snapshot().served).toHaveLength(1);
   });
 
   it('purchase lines without a price earn a purchase with no revenue', () => {

@@ -11,12 +11,18 @@
  *   (once per click); each `purchase` line of such an item is one purchase, with revenue
  *   price × quantity, attributed once, to the last click, which it then consumes.
  *
+ * - A list the object forgot (evicted before an ingest committed it) is rebuilt from its
+ *   signed rec_id (./rec-token.ts) by the caller and {@link Attribution.adopt}ed: its items
+ *   are then known by fingerprint only.
+ *
  * Each step is one attribution record (shared/kafka/attribution.ts) for the caller to send
- * beside the events. The state is small (bounded lists of ids) and JSON-serialisable, so
+ * beside the events, its id named by the step's unit (list, item, click), so a step
+ * reached twice is counted once downstream. The state is small (bounded lists of ids) and JSON-serialisable, so
  * it rides in the row the object commits for the ingest anyway: no extra rows per event.
  */
 import { attributionId, type AttributionRecord, type AttributionStep } from '../../shared/kafka/attribution';
 import type { CanonicalEvent } from '../../shared/schema/events';
+import { itemFingerprint, listKey } from './rec-token';
 
 /** Bounds of the state, so a user's attribution memory never grows without limit. */
 export const ATTRIBUTION_LIMITS = { served: 50, clicks: 100, itemsPerList: 50 } as const;
@@ -31,7 +37,10 @@ export interface ServedList {
   experiment: string | null;
   variant: string | null;
   region: string;
+  /** The served item ids; empty for a list rebuilt from its token (see `item_fps`). */
   items: string[];
+  /** A list rebuilt from its token: the fingerprints of its items (./rec-token.ts). */
+  item_fps?: number[];
   served_at: number;
   /** An impression was counted for this list. */
   impressed?: boolean;
@@ -104,6 +113,16 @@ export class Attribution {
     this.changed = true;
   }
 
+  /** Whether the list `recId` is remembered. */
+  knows(recId: string): boolean {
+    return this.list(recId) !== undefined;
+  }
+
+  /** Remembers a list rebuilt from its verified token (one this object served and forgot). */
+  adopt(list: Omit<ServedList, 'impressed' | 'clicked'>): void {
+    if (!this.knows(list.rec_id)) this.served(list);
+  }
+
   /** The records an accepted event earns (none for most events). */
   onEvent(event: CanonicalEvent): AttributionRecord[] {
     switch (event.type) {
@@ -112,11 +131,12 @@ export class Attribution {
         if (!list || list.impressed) return [];
         list.impressed = true;
         this.changed = true;
-        return [this.record('impression', list, event, { items_shown: list.items.length })];
+        const shown = list.items.length || (list.item_fps?.length ?? 0);
+        return [this.record('impression', list, event, undefined, { items_shown: shown })];
       }
       case 'rec_click': {
         const list = this.list(event.rec_id);
-        if (!list || !list.items.includes(event.item_id) || list.clicked?.includes(event.item_id)) return [];
+        if (!list || !holds(list, event.item_id) || list.clicked?.includes(event.item_id)) return [];
         list.clicked = [...(list.clicked ?? []), event.item_id];
         // The newest click on an item is the one its later cart and purchase are attributed to.
         const clicks = this.state.clicks.filter((c) => c.item_id !== event.item_id);
@@ -124,7 +144,7 @@ export class Attribution {
         if (clicks.length > ATTRIBUTION_LIMITS.clicks) clicks.splice(0, clicks.length - ATTRIBUTION_LIMITS.clicks);
         this.state.clicks = clicks;
         this.changed = true;
-        return [this.record('click', list, event, { item_id: event.item_id })];
+        return [this.record('click', list, event, event.item_id, { item_id: event.item_id })];
       }
       case 'add_to_cart': {
         const click = this.clickFor(event.item_id, event.ts);
@@ -133,7 +153,7 @@ export class Attribution {
         click.carted = true;
         this.changed = true;
         return [
-          this.record('add_to_cart', list, event, {
+          this.record('add_to_cart', list, event, click.click_event_id, {
             item_id: event.item_id,
             click_event_id: click.click_event_id,
             quantity: event.quantity ?? 1,
@@ -142,30 +162,24 @@ export class Attribution {
       }
       case 'purchase': {
         const records: AttributionRecord[] = [];
-        event.items.forEach((line, index) => {
+        for (const line of event.items) {
           const click = this.clickFor(line.item_id, event.ts);
           const list = click && this.list(click.rec_id);
-          if (!click || !list) return;
+          if (!click || !list) continue;
           // Attributed once: the click is consumed, a later purchase of the item needs a new click.
           this.state.clicks = this.state.clicks.filter((c) => c !== click);
           this.changed = true;
           records.push(
-            this.record(
-              'purchase',
-              list,
-              event,
-              {
-                item_id: line.item_id,
-                click_event_id: click.click_event_id,
-                quantity: line.quantity,
-                revenue: Math.round((line.price ?? 0) * line.quantity * 100) / 100,
-                currency: event.currency ?? null,
-                ...(event.order_id ? { order_id: event.order_id } : {}),
-              },
-              index,
-            ),
+            this.record('purchase', list, event, click.click_event_id, {
+              item_id: line.item_id,
+              click_event_id: click.click_event_id,
+              quantity: line.quantity,
+              revenue: Math.round((line.price ?? 0) * line.quantity * 100) / 100,
+              currency: event.currency ?? null,
+              ...(event.order_id ? { order_id: event.order_id } : {}),
+            }),
           );
-        });
+        }
         return records;
       }
       default:
@@ -183,16 +197,17 @@ export class Attribution {
     return click && at >= click.at && at - click.at <= this.windowMs ? click : undefined;
   }
 
+  /** The record of `step`; `unit` is what it counts once (the clicked item, the click), see `attributionId`. */
   private record(
     step: AttributionStep,
     list: ServedList,
     event: CanonicalEvent,
+    unit: string | undefined,
     extra: Partial<AttributionRecord>,
-    line?: number,
   ): AttributionRecord {
     return {
       schema_version: 1,
-      attribution_id: attributionId(list.rec_id, step, event.event_id, line),
+      attribution_id: attributionId(listKey(list.rec_id), step, unit),
       step,
       user_id: event.user_id,
       rec_id: list.rec_id,
@@ -208,4 +223,9 @@ export class Attribution {
       ...extra,
     };
   }
+}
+
+/** Whether a list held `itemId`: by id, or by fingerprint for a list rebuilt from its token. */
+function holds(list: ServedList, itemId: string): boolean {
+  return list.items.includes(itemId) || (list.item_fps?.includes(itemFingerprint(itemId)) ?? false);
 }

@@ -13,8 +13,10 @@
  *
  * Attribution (./attribution.ts) rides along: `recommend` remembers the list it served
  * (in memory, committed in the head by the next ingest, which is normally the list's
- * impression), and each accepted event may earn attribution records, sent in the same
- * queue message (or outbox row) as the events.
+ * impression) and names it by a signed, self-describing rec_id (./rec-token.ts), so a list
+ * forgotten by an eviction before that ingest is rebuilt from the id its events carry.
+ * Each accepted event may earn attribution records, sent in the same queue message (or
+ * outbox row) as the events.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { CanonicalEvent } from '../../shared/schema/events';
@@ -35,6 +37,7 @@ import { perMinuteBucket, type TokenBucket } from './rate-limit';
 import { tablesOf } from './schema';
 import { UserStore } from './store';
 import { attributionWindowMs } from './attribution';
+import { isRecToken, RecTokens } from './rec-token';
 
 /** What happened to one event: stored, already seen, or refused with reasons. */
 export type EventOutcome = 'accepted' | 'duplicate' | { rejected: string[] };
@@ -80,6 +83,7 @@ export class UserState extends DurableObject<Env> {
   private readonly store: UserStore;
   private readonly outbox: Outbox;
   private readonly bucket: TokenBucket;
+  private readonly recTokens: RecTokens;
   private profile: Profile;
   /** The alarm time as last set by us (mirrors storage, saves a read per request). */
   private alarmAt: number | null = null;
@@ -100,6 +104,7 @@ export class UserState extends DurableObject<Env> {
     this.profile = ctx.storage.transactionSync(() => this.store.load(tables));
     this.outbox = new Outbox(this.sql, { accepted: env.EVENTS, rejected: env.BAD_EVENTS }, tables.has('outbox'));
     this.bucket = perMinuteBucket(this.config.rateLimitPerMinute, Date.now());
+    this.recTokens = new RecTokens(env.REC_TOKEN_SECRET);
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -190,7 +195,7 @@ export class UserState extends DurableObject<Env> {
           lastSeen: this.lastSeen(),
         };
     const response = await recommendForUser(view, request, this.env, cost);
-    this.remember(request, response);
+    await this.remember(request, response);
     return { response, cost: this.charge('recommend', addCost(cost, this.sql.take())) };
   }
 
@@ -283,6 +288,7 @@ export class UserState extends DurableObject<Env> {
     const accepted: OutboxItem[] = [];
     const rejectedItems: OutboxItem[] = rejected.map((record) => ({ text: JSON.stringify(record), value: record }));
     const affinity: AffinityUpdate[] = [];
+    await this.recallServed(events, now);
     for (const event of events) {
       if (this.store.has(event.event_id)) {
         outcomes.push('duplicate');
@@ -365,22 +371,38 @@ export class UserState extends DurableObject<Env> {
   }
 
   /**
-   * Remembers a served list for attribution. Not committed here (recommendations write
-   * nothing): the next ingest's head row carries it. An object evicted before that
-   * ingest forgets the list, and its impression and clicks go unattributed.
+   * Remembers a served list for attribution and names it by its signed token. Not
+   * committed here (recommendations write nothing): the next ingest's head row carries
+   * it, and if the object is evicted before, the token its events carry rebuilds it.
    */
-  private remember(request: RecommendationRequest, response: RecommendationResponse): void {
-    if (response.items.length === 0) return;
-    this.store.attribution.served({
-      rec_id: response.rec_id,
+  private async remember(request: RecommendationRequest, response: RecommendationResponse): Promise<void> {
+    if (response.items.length === 0 || request.user_id === undefined) return;
+    const items = response.items.map((item) => item.item_id);
+    const list = {
       placement: placementOf(request),
       model_version: response.model_version,
       experiment: response.experiment?.name ?? null,
       variant: response.experiment?.variant ?? null,
       region: request.region,
-      items: response.items.map((item) => item.item_id),
       served_at: Date.now(),
-    });
+    };
+    response.rec_id = (await this.recTokens.sign(request.user_id, list, items)) ?? response.rec_id;
+    this.store.attribution.served({ ...list, rec_id: response.rec_id, items });
+  }
+
+  /**
+   * Rebuilds the lists this object served and forgot (evicted before an ingest committed
+   * them) from the signed rec_ids of the batch's impressions and clicks. A token that is
+   * not this object's, altered or too old is ignored: its events earn nothing.
+   */
+  private async recallServed(events: CanonicalEvent[], now: number): Promise<void> {
+    if (!this.recTokens.enabled) return;
+    for (const event of events) {
+      if (event.type !== 'rec_impression' && event.type !== 'rec_click') continue;
+      if (!isRecToken(event.rec_id) || this.store.attribution.knows(event.rec_id)) continue;
+      const token = await this.recTokens.verify(event.user_id, event.rec_id, now);
+      if (token) this.store.attribution.adopt({ ...token.list, rec_id: event.rec_id, items: [], item_fps: token.fingerprints });
+    }
   }
 
   private rateLimitedRecord(event: CanonicalEvent, errors: string[]): RejectedEventRecord {

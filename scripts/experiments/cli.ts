@@ -17,7 +17,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { experimentSchema, STRATEGIES, type Experiment } from '../../shared/recs/registry/experiment';
+import { newExperimentSchema, STRATEGIES, type Experiment } from '../../shared/recs/registry/experiment';
 import { formatIssues } from '../../shared/schema/common';
 import { adminTokenFromEnv } from '../dev/dev-vars';
 import { AdminApiError, AdminClient } from '../models/api';
@@ -134,7 +134,7 @@ export async function experimentsCommand(argv: string[], ctx: CliContext): Promi
     case 'start': {
       if (!name) throw new UsageError('start needs an experiment name');
       if (ctx.log.get(name)) throw new UsageError(`experiment ${name} was already run: names are never reused (their numbers would mix)`);
-      const parsed = experimentSchema.safeParse({
+      const parsed = newExperimentSchema.safeParse({
         name,
         variants: (values.variant ?? []).map(parseVariant),
         ...(values.placement ? { placements: values.placement } : {}),

@@ -105,9 +105,14 @@ export class AdminClient {
     return this.call('POST', '/v1/admin/experiments/stop', name === undefined ? {} : { name });
   }
 
-  /** Set a placement's default ranking strategy (`*`: every placement). */
-  setStrategy(placement: string, strategy: string): Promise<unknown> {
-    return this.call('POST', '/v1/admin/experiments/strategy', { placement, strategy });
+  /** A placement's definition (its strategy, rules and pinned model); rejects with 404 when it has none. */
+  placement(name: string): Promise<unknown> {
+    return this.call('GET', `/v1/admin/placements/${encodeURIComponent(name)}`);
+  }
+
+  /** Create or replace a placement's definition (shared/recs/rules/placement.ts). */
+  putPlacement(name: string, rules: object): Promise<unknown> {
+    return this.call('PUT', `/v1/admin/placements/${encodeURIComponent(name)}`, rules);
   }
 
   /** End experiment `name` with `variant` as the winner. */

@@ -13,6 +13,12 @@ interface Env {
   KAFKA_SASL_PASSWORD?: string;
   /** Key of the customer-id proofs (`user_hash`, docs/identity.md); verification is off while unset. */
   IDENTITY_SECRET?: string;
+  /**
+   * Key of the signed recommendation ids (durable-objects/user-state/rec-token.ts), 16+
+   * characters; while unset, lists get random ids and are attributed only while their
+   * user object remembers them.
+   */
+  REC_TOKEN_SECRET?: string;
   /** Bearer token of the shop's server-side producers, who may write events for any user. */
   INGEST_TOKEN?: string;
 }

@@ -6,7 +6,7 @@ import type { CanonicalEvent } from '../schema/events';
 
 const record: AttributionRecord = {
   schema_version: 1,
-  attribution_id: attributionId('r_1', 'purchase', 'evt-purchase-1', 0),
+  attribution_id: attributionId('r_1', 'purchase', 'evt-click-1'),
   step: 'purchase',
   user_id: 'u-1',
   rec_id: 'r_1',
@@ -64,8 +64,9 @@ describe('attribution records on Kafka', () => {
     expect(topicSpecs().map((spec) => spec.topic)).toContain(ATTRIBUTION_TOPIC);
   });
 
-  it('ids are deterministic per rec, step, event and line', () => {
-    expect(attributionId('r_1', 'click', 'e1')).toBe('r_1:click:e1');
-    expect(attributionId('r_1', 'purchase', 'e1', 2)).toBe('r_1:purchase:e1:2');
+  it('ids name the list, the step and the unit it counts, not the reporting event', () => {
+    expect(attributionId('r_1', 'impression')).toBe('r_1:impression');
+    expect(attributionId('r_1', 'click', 'sku-2')).toBe('r_1:click:sku-2');
+    expect(attributionId('r_1', 'purchase', 'e1')).toBe('r_1:purchase:e1');
   });
 });

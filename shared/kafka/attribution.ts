@@ -6,10 +6,11 @@
  * outbox message. The central aggregator (scripts/pipeline/ops/attribution) reads them.
  *
  * Delivery is at-least-once like every edge record; `attribution_id` is deterministic
- * (rec_id, step and the event that caused it), so consumers deduplicate by it.
+ * (the list and the unit of the funnel the record counts), so consumers deduplicate by it
+ * and count each step exactly once.
  */
 import { z } from 'zod';
-import { printableIdSchema, versionSchema } from '../schema/common';
+import { printableIdSchema, recIdSchema, versionSchema } from '../schema/common';
 import { experimentNameSchema } from '../recs/registry/experiment';
 
 /** The Kafka topic of attribution records (not an `events.*` topic: the lake does not read it). */
@@ -24,11 +25,12 @@ export const ATTRIBUTION_SCHEMA_VERSION = 1 as const;
 
 export const attributionRecordSchema = z.object({
   schema_version: z.literal(ATTRIBUTION_SCHEMA_VERSION),
-  /** `<rec_id>:<step>:<event_id>[:<line>]`: the same for a redelivered record, unique otherwise. */
+  /** See {@link attributionId}: the same for every record of one step, unique otherwise. */
   attribution_id: z.string().min(1).max(400),
   step: z.enum(ATTRIBUTION_STEPS),
   user_id: printableIdSchema,
-  rec_id: printableIdSchema,
+  /** The list's id as served (a signed token for personal lists, durable-objects/user-state/rec-token.ts). */
+  rec_id: recIdSchema,
   /** Where the list was shown (the recommendation request's placement). */
   placement: printableIdSchema,
   /** The model that ranked the list; null for fallback lists without a model. */
@@ -62,7 +64,15 @@ export const attributionRecordSchema = z.object({
 });
 export type AttributionRecord = z.infer<typeof attributionRecordSchema>;
 
-/** The deterministic id of a record (see {@link attributionRecordSchema}). */
-export function attributionId(recId: string, step: AttributionStep, eventId: string, line?: number): string {
-  return line === undefined ? `${recId}:${step}:${eventId}` : `${recId}:${step}:${eventId}:${line}`;
+/**
+ * The deterministic id of a record: `<list>:<step>[:<unit>]`, named by what the step
+ * counts, not by the event that happened to report it: one impression per list, one
+ * click per item of the list (`unit` the item), one add-to-cart and one purchase per
+ * click (`unit` the click's event id). The same step reached twice (a redelivered
+ * message, a retried ingest, a second report after the user object lost its memory of
+ * the list) has the same id, so the aggregator's dedup counts it once. `list` is a short
+ * unique key of the list (durable-objects/user-state/rec-token.ts `listKey`).
+ */
+export function attributionId(list: string, step: AttributionStep, unit?: string): string {
+  return unit === undefined ? `${list}:${step}` : `${list}:${step}:${unit}`;
 }

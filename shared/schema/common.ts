@@ -16,6 +16,21 @@ export const printableIdSchema = z
   .max(ID_MAX)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
+/**
+ * Longest `rec_id`: the signed, self-describing ids of personal lists
+ * (durable-objects/user-state/rec-token.ts) carry the list's placement, model, variant
+ * and item fingerprints, about 120 characters for ten items, at most about 640.
+ */
+export const REC_ID_MAX = 768;
+
+/** A recommendation list's id, as its response gave it: printable ASCII like every id, longer. */
+export const recIdSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(REC_ID_MAX)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
 /** A placement name (`home`, `product`, `cart`, `email-weekly`…): where a list is shown, for rules and attribution. */
 export const PLACEMENT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 

@@ -8,7 +8,7 @@
  * v2 schema gets its own module and a `schema_version: 2` discriminator.
  */
 import { z } from 'zod';
-import { ID_MAX, placementNameSchema, printableIdSchema } from './common';
+import { ID_MAX, placementNameSchema, printableIdSchema, recIdSchema } from './common';
 
 /** The schema version this module describes (Kafka header, lake field). */
 export const SCHEMA_VERSION = 1 as const;
@@ -108,14 +108,14 @@ const placement = placementNameSchema.optional();
 export const recImpressionSchema = z.object({
   ...common,
   type: z.literal('rec_impression'),
-  rec_id: id,
+  rec_id: recIdSchema,
   item_ids: z.array(id).min(1).max(LIMITS.recItemsMax),
   placement,
 });
 export const recClickSchema = z.object({
   ...common,
   type: z.literal('rec_click'),
-  rec_id: id,
+  rec_id: recIdSchema,
   item_id: id,
   placement,
 });

@@ -4,7 +4,7 @@
  * write and retried on a lost race, so concurrent admin calls serialize cleanly.
  */
 import { MAX_PREVIOUS, readPointerFresh, writePointer, type ActivePointer } from './pointer';
-import { ALL_PLACEMENTS, DEFAULT_STRATEGY, type Experiment, type Strategy } from './experiment';
+import type { Experiment } from './experiment';
 import type { ArtifactBucket } from '../bucket';
 
 export type Transition = (pointer: ActivePointer) => ActivePointer | { error: string };
@@ -76,30 +76,27 @@ export const stopExperiment =
   };
 
 /**
- * End the experiment with `variant` as the winner: its model becomes the active one and
- * its strategy the default of the experiment's placements (every placement when it has
- * none). Promoting the control just ends the experiment.
+ * End the experiment with `variant` as the winner: its model becomes the active one.
+ * Promoting the control just ends the experiment. A winner's strategy is not the
+ * pointer's: the caller writes it into the definitions of the experiment's placements
+ * first (workers/edge/routes/admin-experiments.ts), the one place a strategy is set.
  */
 export const promoteVariant =
   (name: string, variant: string): Transition =>
   (p) => {
-    const experiment = p.experiment;
-    if (!experiment || experiment.name !== name) return { error: `experiment ${name} is not running` };
-    const winner = experiment.variants.find((v) => v.name === variant);
-    if (!winner) return { error: `experiment ${name} has no variant ${variant}` };
-    let next: ActivePointer = { ...p, experiment: null };
-    if (winner.strategy) {
-      const strategies = { ...next.strategies };
-      for (const placement of experiment.placements ?? [ALL_PLACEMENTS]) strategies[placement] = winner.strategy;
-      next = { ...next, strategies };
-    }
-    if (winner.model && winner.model !== next.model?.version) {
-      const activated = activateModel(winner.model)(next);
-      if ('error' in activated) return activated;
-      next = activated;
-    }
+    const winner = runningVariant(p, name, variant);
+    if ('error' in winner) return winner;
+    const next: ActivePointer = { ...p, experiment: null };
+    if (winner.model && winner.model !== next.model?.version) return activateModel(winner.model)(next);
     return next;
   };
+
+/** The variant `variant` of the running experiment `name`, or why there is none. */
+export function runningVariant(p: ActivePointer, name: string, variant: string): Experiment['variants'][number] | { error: string } {
+  const experiment = p.experiment;
+  if (!experiment || experiment.name !== name) return { error: `experiment ${name} is not running` };
+  return experiment.variants.find((v) => v.name === variant) ?? { error: `experiment ${name} has no variant ${variant}` };
+}
 
 /** Serve catalog `version`. */
 export const activateCatalog =
@@ -122,13 +119,3 @@ export async function applyTransition(
   }
   return { ok: false, error: 'the pointer kept changing underneath; try again', conflict: true };
 }
-
-/** Set the default strategy of a placement (`*`: of every placement without its own); the engine's default clears it. */
-export const setStrategy =
-  (placement: string, strategy: Strategy): Transition =>
-  (p) => {
-    const strategies = { ...p.strategies };
-    if (strategy === DEFAULT_STRATEGY) delete strategies[placement];
-    else strategies[placement] = strategy;
-    return { ...p, strategies };
-  };

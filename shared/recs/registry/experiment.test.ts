@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { assignmentFor, canaryAsExperiment, experimentBucket, experimentSchema, variantOf, type Experiment } from './experiment';
+import {
+  canaryAsExperiment,
+  experimentBucket,
+  experimentSchema,
+  newExperimentSchema,
+  resolveServing,
+  variantOf,
+  variantServing,
+  type Experiment,
+} from './experiment';
 import { canaryBucket } from './canary';
 
 const users = Array.from({ length: 20_000 }, (_, i) => `shopper-${i}`);
@@ -34,24 +43,45 @@ describe('experiment assignment', () => {
   });
 
   it('serves the variant model and strategy on the experiment placements only, and nothing special to anonymous lookups', () => {
-    const state = { model: { version: 'm-a' }, canary: null, experiment: { ...experiment, placements: ['product'] }, strategies: {} };
+    const state = { model: { version: 'm-a' }, canary: null, experiment: { ...experiment, placements: ['product'] } };
     const user = users.find((u) => variantOf(experiment, u).name === 'b')!;
-    expect(assignmentFor(state, user, 'product')).toEqual({
+    expect(resolveServing(state, user, 'product', undefined)).toEqual({
       model: 'm-b',
-      strategy: undefined,
+      strategy: 'personal',
       experiment: 'widget-test',
       variant: 'b',
     });
-    expect(assignmentFor(state, user, 'home')).toEqual({ model: 'm-a', strategy: undefined, experiment: null, variant: null });
-    expect(assignmentFor(state, undefined, 'product')).toEqual({ model: 'm-a', strategy: undefined, experiment: null, variant: null });
+    expect(resolveServing(state, user, 'home', undefined)).toEqual({ model: 'm-a', strategy: 'personal', experiment: null, variant: null });
+    expect(resolveServing(state, undefined, 'product', undefined, 'similar')).toEqual({
+      model: 'm-a',
+      strategy: 'similar',
+      experiment: null,
+      variant: null,
+    });
     const popular = users.find((u) => variantOf(experiment, u).name === 'c')!;
-    expect(assignmentFor(state, popular, 'product')).toMatchObject({ model: 'm-a', strategy: 'popular', variant: 'c' });
+    expect(resolveServing(state, popular, 'product', undefined)).toMatchObject({ model: 'm-a', strategy: 'popular', variant: 'c' });
+  });
+
+  it("applies a variant as an override of the placement's own definition", () => {
+    const state = { model: { version: 'm-a' }, canary: null, experiment: { ...experiment, placements: ['product'] } };
+    const definition = { strategy: 'trending' as const, model: 'm-pinned' };
+    const inVariant = (name: string) => users.find((u) => variantOf(experiment, u).name === name)!;
+    // The control serves the definition as it is; `b` overrides its model, `c` its strategy.
+    expect(resolveServing(state, inVariant('a'), 'product', definition)).toMatchObject({ model: 'm-pinned', strategy: 'trending' });
+    expect(resolveServing(state, inVariant('b'), 'product', definition)).toMatchObject({ model: 'm-b', strategy: 'trending' });
+    expect(resolveServing(state, inVariant('c'), 'product', definition)).toMatchObject({ model: 'm-pinned', strategy: 'popular' });
+    // Outside the experiment, and for the dashboard's view of each variant, the same function decides.
+    expect(resolveServing(state, inVariant('c'), 'home', definition)).toMatchObject({ model: 'm-pinned', strategy: 'trending' });
+    expect(variantServing(experiment.variants[2]!, { strategy: 'personal', model: 'active' }, 'm-a')).toEqual({
+      model: 'm-a',
+      strategy: 'popular',
+    });
   });
 
   it('treats a canary as the two-variant experiment control/canary, with the canary hash', () => {
     const state = { model: { version: 'm-a' }, canary: { version: 'M-B.2', share: 0.1 }, experiment: null };
     for (const user of users.slice(0, 500)) {
-      const assignment = assignmentFor(state, user, 'home');
+      const assignment = resolveServing(state, user, 'home', undefined);
       expect(assignment.experiment).toBe('canary-m-b.2');
       expect(assignment.variant).toBe(canaryBucket(user) < 0.1 ? 'canary' : 'control');
       expect(assignment.model).toBe(canaryBucket(user) < 0.1 ? 'M-B.2' : 'm-a');
@@ -64,15 +94,17 @@ describe('experiment assignment', () => {
     ]);
   });
 
-  it('uses the placement default strategy, then the every-placement default', () => {
-    const state = {
-      model: { version: 'm' },
-      canary: null,
-      experiment: null,
-      strategies: { '*': 'trending' as const, cart: 'popular' as const },
-    };
-    expect(assignmentFor(state, 'u', 'cart').strategy).toBe('popular');
-    expect(assignmentFor(state, 'u', 'home').strategy).toBe('trending');
+  it('starts a strategy variant only on named placements (its promotion writes into their definitions)', () => {
+    expect(newExperimentSchema.safeParse(experiment).success).toBe(false);
+    expect(newExperimentSchema.safeParse({ ...experiment, placements: ['home'] }).success).toBe(true);
+    expect(
+      newExperimentSchema.safeParse({
+        ...experiment,
+        variants: experiment.variants.slice(0, 2).map((v, i) => ({ ...v, share: i ? 0.5 : 0.5 })),
+      }).success,
+    ).toBe(true);
+    // One already running is still read from the pointer.
+    expect(experimentSchema.safeParse(experiment).success).toBe(true);
   });
 
   it('refuses shares that do not sum to 1 and duplicate variant names', () => {

@@ -1,10 +1,19 @@
 /**
- * Experiments: the canary generalised. A named experiment splits users by a stable,
- * salted hash of (experiment, user_id) into variants, each with a share of users and
- * what it serves: a model version (absent: the active model) and/or a ranking strategy
- * (absent: the placement's default). It lives in the same `active.json` pointer as the
- * model and the canary, so it goes live, and ends, atomically with one conditional write,
- * and every isolate serves it within the pointer's cache time.
+ * Experiments: the canary generalised, and the one resolver of what serves a request.
+ *
+ * A placement names its strategy (and optionally pins a model) in its own definition
+ * (shared/recs/rules/placement.ts); that is the only place a strategy is set. A named
+ * experiment splits users by a stable, salted hash of (experiment, user_id) into
+ * variants, each with a share of users and an override of that same definition: a model
+ * version and/or a strategy (absent: the placement's own). {@link resolveServing} applies
+ * the experiment (or canary) to a placement's definition; serving ranks with its result,
+ * attribution records what it named, and the dashboard shows each variant through
+ * {@link variantServing}, the same function. Promoting a strategy variant writes its
+ * strategy into the placements' definitions (workers/edge/routes/admin-experiments.ts).
+ *
+ * The experiment lives in the same `active.json` pointer as the model and the canary, so
+ * it goes live, and ends, atomically with one conditional write, and every isolate serves
+ * it within the pointer's cache time.
  *
  * The first variant is the control; the pipeline's controller compares the others with
  * it (scripts/pipeline/experiments). A canary is the two-variant case `control`/`canary`
@@ -30,16 +39,13 @@ export type Strategy = (typeof STRATEGIES)[number];
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameStrategies: Same<Strategy, PlacementStrategy> = true;
 void sameStrategies;
-/** The strategy without any override: clearing a placement's override sets it back to this. */
+/** The strategy of a list without a placement definition (the engine as is). */
 export const DEFAULT_STRATEGY: Strategy = 'personal';
 
 /** An experiment or variant name: short, lower case, safe as a metric label and a path segment. */
 export const experimentNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 of a-z 0-9 . _ - starting with a letter or digit');
-
-/** The `strategies` key of the default for every placement without its own. */
-export const ALL_PLACEMENTS = '*';
 
 /** Most variants per experiment (each treatment is compared with the control). */
 export const MAX_VARIANTS = 4;
@@ -50,7 +56,7 @@ export const variantSchema = z.object({
   share: z.number().gt(0).max(1),
   /** The model this variant serves; absent: the active model. */
   model: versionSchema.optional(),
-  /** The ranking strategy; absent: the placement's default. */
+  /** The ranking strategy; absent: the placement's own. */
   strategy: z.enum(STRATEGIES).optional(),
 });
 export type Variant = z.infer<typeof variantSchema>;
@@ -58,7 +64,7 @@ export type Variant = z.infer<typeof variantSchema>;
 export const experimentSchema = z
   .object({
     name: experimentNameSchema,
-    /** Placements the experiment applies to; absent: every placement. */
+    /** Placements the experiment applies to; absent: every placement (only for model variants). */
     placements: z.array(printableIdSchema).min(1).max(20).optional(),
     variants: z.array(variantSchema).min(2).max(MAX_VARIANTS),
     started_at: z.string().optional(),
@@ -71,11 +77,28 @@ export const experimentSchema = z
   });
 export type Experiment = z.infer<typeof experimentSchema>;
 
+/**
+ * An experiment to start: a strategy variant overrides the definitions of named
+ * placements, and its promotion writes into them, so it must name them. (Not a rule of
+ * {@link experimentSchema}, which also reads experiments already running in the pointer.)
+ */
+export const newExperimentSchema = experimentSchema.refine(
+  (experiment) => experiment.placements !== undefined || experiment.variants.every((v) => v.strategy === undefined),
+  { path: ['placements'], message: 'an experiment with a strategy variant must name its placements' },
+);
+
+/** The parts of a placement's definition a variant overrides (shared/recs/rules/placement.ts). */
+export interface PlacementServing {
+  strategy: Strategy;
+  /** `active` (the live model, canary included) or a pinned model version. */
+  model: string;
+}
+
 /** What serves one request: the model, the strategy, and the experiment cell it belongs to. */
-export interface Assignment {
+export interface Serving {
+  /** The model version to rank with (null: none active). */
   model: string | null;
-  /** The strategy set by the variant or a promoted override; undefined: the placement's own. */
-  strategy: Strategy | undefined;
+  strategy: Strategy;
   experiment: string | null;
   variant: string | null;
 }
@@ -104,42 +127,60 @@ export function appliesTo(experiment: Pick<Experiment, 'placements'>, placement:
   return !experiment.placements || (placement !== undefined && experiment.placements.includes(placement));
 }
 
-/** The part of the pointer assignment reads (see ./pointer.ts). */
+/** The part of the pointer the resolver reads (see ./pointer.ts). */
 export interface ServingState {
   model: { version: string } | null;
   canary: { version: string; share: number } | null;
   experiment: Experiment | null;
-  strategies?: Record<string, Strategy> | undefined;
 }
 
 /**
- * What serves `userId` on `placement`. Anonymous requests (no user) and placements
- * outside the experiment get the active model and the placement's default strategy.
+ * What a variant serves on a placement: its overrides over the placement's definition
+ * (`definition` undefined: a placement without one, ranked with `fallback`). A variant's
+ * own model wins over the placement's pin (that is what the variant tests); without
+ * one, the pin, else `activeModel`. `variant` null: the placement's definition as is.
  */
-export function assignmentFor(state: ServingState, userId: string | undefined, placement?: string): Assignment {
+export function variantServing(
+  variant: Pick<Variant, 'model' | 'strategy'> | null,
+  definition: PlacementServing | undefined,
+  activeModel: string | null,
+  fallback: Strategy = DEFAULT_STRATEGY,
+): Pick<Serving, 'model' | 'strategy'> {
+  const pinned = definition && definition.model !== 'active' ? definition.model : null;
+  return {
+    model: variant?.model ?? pinned ?? activeModel,
+    strategy: variant?.strategy ?? definition?.strategy ?? fallback,
+  };
+}
+
+/**
+ * What serves `userId` on `placement`, whose definition is `definition`: the running
+ * experiment's variant (on its placements) or the canary applied to the definition.
+ * Anonymous requests (no user) and placements outside the experiment get the definition
+ * with the active model.
+ */
+export function resolveServing(
+  state: ServingState,
+  userId: string | undefined,
+  placement: string | undefined,
+  definition: PlacementServing | undefined,
+  fallback: Strategy = DEFAULT_STRATEGY,
+): Serving {
   const active = state.model?.version ?? null;
-  const strategy = (placement !== undefined ? state.strategies?.[placement] : undefined) ?? state.strategies?.[ALL_PLACEMENTS];
-  if (userId === undefined) return { model: active, strategy, experiment: null, variant: null };
+  const plain = () => variantServing(null, definition, active, fallback);
+  if (userId === undefined) return { ...plain(), experiment: null, variant: null };
   const { experiment, canary } = state;
   if (experiment && appliesTo(experiment, placement)) {
     const variant = variantOf(experiment, userId);
-    return {
-      model: variant.model ?? active,
-      strategy: variant.strategy ?? strategy,
-      experiment: experiment.name,
-      variant: variant.name,
-    };
+    return { ...variantServing(variant, definition, active, fallback), experiment: experiment.name, variant: variant.name };
   }
   if (canary) {
     const treated = inCanary(userId, canary.share);
-    return {
-      model: treated ? canary.version : active,
-      strategy,
-      experiment: canaryExperimentName(canary.version),
-      variant: treated ? 'canary' : 'control',
-    };
+    // The canary model wins over a pinned one, like a variant's.
+    const serving = treated ? variantServing({ model: canary.version }, definition, active, fallback) : plain();
+    return { ...serving, experiment: canaryExperimentName(canary.version), variant: treated ? 'canary' : 'control' };
   }
-  return { model: active, strategy, experiment: null, variant: null };
+  return { ...plain(), experiment: null, variant: null };
 }
 
 /** The experiment a running canary is, in the same terms as a named one (the controller judges both alike). */

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { versionSchema as version } from '../../schema/common';
 import { POINTER_KEY } from './keys';
-import { assignmentFor, experimentSchema, STRATEGIES } from './experiment';
+import { experimentSchema, resolveServing } from './experiment';
 import type { ArtifactBucket, WriteCondition } from '../bucket';
 
 /** How many earlier versions the pointer remembers for rollback. */
@@ -29,13 +29,11 @@ export const activePointerSchema = z.object({
   catalog: z.object({ version }).nullable().default(null),
   /** A running experiment (./experiment.ts); at most one, and never beside a canary. */
   experiment: experimentSchema.nullable().default(null),
-  /** The ranking strategy per placement, where it is not the default (set by promoting a strategy variant). */
-  strategies: z.record(z.string().max(128), z.enum(STRATEGIES)).default({}),
   updated_at: z.string().optional(),
 });
 export type ActivePointer = z.infer<typeof activePointerSchema>;
 
-export const EMPTY_POINTER: ActivePointer = { model: null, canary: null, catalog: null, experiment: null, strategies: {} };
+export const EMPTY_POINTER: ActivePointer = { model: null, canary: null, catalog: null, experiment: null };
 
 let cached: { at: number; pointer: ActivePointer } | null = null;
 
@@ -83,10 +81,11 @@ export async function writePointer(bucket: ArtifactBucket, pointer: ActivePointe
 
 /**
  * The model version that serves `userId` (on `placement`): its experiment variant's, the
- * canary for the canary's share of users, else the active one. See `assignmentFor`.
+ * canary for the canary's share of users, else the active one (a placement without a
+ * pinned model). See `resolveServing`.
  */
 export function modelVersionFor(pointer: ActivePointer, userId: string | undefined, placement?: string): string | null {
-  return assignmentFor(pointer, userId, placement).model;
+  return resolveServing(pointer, userId, placement, undefined).model;
 }
 
 /** Drop the isolate's copy (tests, and the admin API right after a write). */

@@ -17,11 +17,11 @@ import type { ItemNeighbours } from '../../model/format';
 import { leafCategoryOf } from '../../catalog/item';
 import { anchorItems } from '../../scoring/score';
 import { DEFAULT_SCORING } from '../../scoring/params';
-import { newRecId, type RecommendationResponse, type RecommendedItem } from '../api';
+import { newRecId, placementOf, type RecommendationResponse, type RecommendedItem } from '../api';
 import { candidateLists } from '../catalog/candidates';
 import { artifactCatalogView, noCatalogView, type CatalogSource, type CatalogView } from '../catalog/view';
 import { readPointer } from '../registry/pointer';
-import { assignmentFor } from '../registry/experiment';
+import { resolveServing } from '../registry/experiment';
 import { applyRules, NO_RULES, placePins, type Candidate, type ListRules } from '../rules/apply';
 import { matchesFilter, resolveFilter, type ItemFilter, type RequestFilters } from '../rules/filters';
 import type { Placement, Strategy } from '../rules/placement';
@@ -36,7 +36,11 @@ const MAX_ROUNDS = 3;
 export interface RankInput extends SelectInput {
   /** The live catalog; without one, the batch catalog artifact of the pointer (as before the live catalog). */
   catalog?: CatalogSource | undefined;
-  /** The placement the list is for: its rules apply and it is echoed; experiments apply by it (or, without one, by the context). */
+  /**
+   * The placement the list is for (for a personal list without one, its context): its
+   * definition (rules, strategy, pinned model) applies, an experiment on it overrides that
+   * definition per variant, and it is echoed.
+   */
   placement?: string | undefined;
   /** The request's own filters (override the placement's defaults). */
   filters?: RequestFilters | undefined;
@@ -47,19 +51,18 @@ export interface RankInput extends SelectInput {
 /** Rank items for one request; never throws for missing or broken artifacts. */
 export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<RecommendationResponse> {
   const catalog = (await safely(async () => (input.catalog ? input.catalog.open(bucket) : artifactCatalogView(bucket)))) ?? noCatalogView();
-  const placement = input.placement === undefined ? undefined : catalog.placement(input.placement);
+  // A personal list without a placement is shown where its context says, the name its
+  // attribution and experiments use (api.ts placementOf); anonymous lookups have none implied.
+  const placementName = input.userId !== undefined ? placementOf(input) : input.placement;
+  const placement = placementName === undefined ? undefined : catalog.placement(placementName);
   const filter = resolveFilter(input.filters, placement?.filters);
   const rules: ListRules = placement ?? NO_RULES;
 
   const pointer = await readPointer(bucket);
-  // The experiment (or canary) the shopper is in decides the model unless the placement pins
-  // one; a variant's own model wins over the pin (that is what the variant tests).
-  const assignment = assignmentFor(pointer, input.userId, input.placement ?? input.context);
-  const active = pointer.model?.version ?? null;
-  const pinnedModel = placement && placement.model !== 'active' ? placement.model : null;
-  let version = assignment.experiment && assignment.model !== active ? assignment.model : (pinnedModel ?? assignment.model);
-  // A variant's (or a promoted variant's) strategy overrides the placement's.
-  const strategy: Strategy = assignment.strategy ?? placement?.strategy ?? input.strategy ?? 'personal';
+  // The one resolver: the experiment (or canary) the shopper is in, applied to the placement's definition.
+  const serving = resolveServing(pointer, input.userId, placementName, placement, input.strategy);
+  let version = serving.model;
+  const strategy: Strategy = serving.strategy;
   let manifest = version ? await safely(() => loadModelManifest(bucket, version!)) : null;
   if (!manifest && version !== (pointer.model?.version ?? null) && pointer.model) {
     // A canary (or a placement's pinned version) whose files are gone: serve the active model instead.
@@ -142,7 +145,7 @@ export async function rank(bucket: ArtifactBucket, input: RankInput): Promise<Re
   }
 
   if (pins.length > 0) chosen = placePins(chosen, await pinned(catalog, pins, filter, exclude), input.n);
-  const experiment = assignment.experiment && assignment.variant ? { name: assignment.experiment, variant: assignment.variant } : null;
+  const experiment = serving.experiment && serving.variant ? { name: serving.experiment, variant: serving.variant } : null;
   return { rec_id: newRecId(), model_version: version, placement: input.placement ?? null, experiment, items: chosen.map(toItem) };
 }
 

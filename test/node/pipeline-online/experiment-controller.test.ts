@@ -4,7 +4,9 @@
  * API, and the controller judges the attribution store's per-user sums. The attribution
  * records are simulated (what the aggregator would count from Kafka), so the statistics
  * see a known truth: a treatment with a clearly worse CTR is rolled back automatically,
- * and two equal variants are not promoted before the minimum sample.
+ * two equal variants are not promoted before the minimum sample, and a clearly better
+ * strategy variant is promoted into the placement's own definition (the one place a
+ * strategy lives; a variant only overrides it while the experiment runs).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,5 +120,27 @@ describe('experiment controller on simulated traffic', () => {
     expect(decision?.reason).toMatch(/^minimum sample/);
     expect((await readActive(client)).experiment?.name).toBe('no-difference');
     expect(log.get('no-difference')?.ended_at ?? null).toBeNull();
+  });
+
+  it('promotes a clearly better strategy variant: its strategy becomes the placement definition, the rest of it kept', async () => {
+    await client.stopExperiment('no-difference'); // left running by the test before
+    await client.putPlacement('product', { strategy: 'personal', max_per_category: 3 });
+    await start('better-strategy');
+    // 300 users per arm, 10 lists each: control 5 % CTR (the placement's personal lists), trending 20 %.
+    simulate('better-strategy', 'control', 300, 10, (u) => (u % 2 === 0 ? 1 : 0));
+    simulate('better-strategy', 'treatment', 300, 10, () => 2);
+
+    const decision = await checkExperiments({ client, store, log, print: () => {} });
+    expect(decision?.action, decision?.reason).toBe('promote');
+    expect(decision?.variant).toBe('treatment');
+    expect(decision?.variants.map((v) => [v.name, v.strategy])).toEqual([
+      ['control', null],
+      ['treatment', 'trending'],
+    ]);
+    const { active } = (await client.active()) as { active: Record<string, unknown> };
+    expect(active.experiment).toBeNull();
+    expect(active).not.toHaveProperty('strategies');
+    expect(await client.placement('product')).toMatchObject({ name: 'product', strategy: 'trending', max_per_category: 3 });
+    expect(log.get('better-strategy')?.outcome).toBe('promote:treatment');
   });
 });

@@ -302,10 +302,6 @@ describe('responses match the document', () => {
       ['POST /v1/admin/experiments', () => admin('/v1/admin/experiments', json('POST', { name: 'x', variants: [] }))],
       ['POST /v1/admin/experiments/stop', () => admin('/v1/admin/experiments/stop', json('POST', {}))],
       ['POST /v1/admin/experiments/promote', () => admin('/v1/admin/experiments/promote', json('POST', { name: 'x', variant: 'b' }))],
-      [
-        'POST /v1/admin/experiments/strategy',
-        () => admin('/v1/admin/experiments/strategy', json('POST', { placement: 'home', strategy: 'x' })),
-      ],
       ['GET /v1/admin/analytics', () => admin('/v1/admin/analytics')],
       ['GET /v1/admin/dead-letters', () => admin('/v1/admin/dead-letters?limit=5')],
       ['GET /v1/admin/dead-letters', () => admin('/v1/admin/dead-letters?limit=0')],
@@ -343,7 +339,6 @@ describe('responses match the document', () => {
       'POST /v1/admin/experiments 400',
       'POST /v1/admin/experiments/stop 409',
       'POST /v1/admin/experiments/promote 409',
-      'POST /v1/admin/experiments/strategy 400',
       'GET /v1/admin/analytics 200',
       'GET /v1/admin/dead-letters 200',
       'GET /v1/admin/dead-letters 400',

@@ -3,7 +3,9 @@
  * served, and the events that follow (impression, click, add-to-cart, purchase of the
  * clicked item) earn attribution records in the same queue message as the events, named
  * by the served list's placement and model, never by what the client claims was shown.
- * The state rides in the head row the ingest writes anyway: no extra rows.
+ * The state rides in the head row the ingest writes anyway: no extra rows. A list the
+ * object forgot (evicted before any ingest committed it) is attributed from its signed
+ * rec_id, and only from one this object signed, unaltered.
  */
 import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
@@ -41,6 +43,20 @@ async function spyAccepted(user: string): Promise<EdgeQueueMessage[]> {
 
 const attributionOf = (sent: EdgeQueueMessage[]): AttributionRecord[] =>
   sent.flatMap((message) => (message.kind === 'accepted' ? (message.attribution ?? []) : []));
+
+/** Evicts the user's object: the next call gets a fresh instance, with only what storage holds. */
+async function evict(user: string): Promise<void> {
+  const before = (await stubOf(user).stats()).cost.since;
+  await runInDurableObject(stubOf(user), (_instance, state) => {
+    try {
+      state.abort('evicted by the test');
+    } catch {
+      // abort() throws in the caller by design.
+    }
+  }).catch(() => {});
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  expect((await stubOf(user).stats()).cost.since).toBeGreaterThan(before);
+}
 
 async function ingest(user: string, events: Record<string, unknown>[]): Promise<void> {
   const { status, body } = await post('/v1/events', { events: events.map((e) => ({ event_id: eventId(), user_id: user, ...e })) });
@@ -141,6 +157,86 @@ describe('attribution in the user object', () => {
     });
     const sent = await spyAccepted(user);
     await ingest(user, [{ type: 'rec_click', rec_id: list.rec_id, item_id: list.items[0]!.item_id, ts: now - 3000 }]);
+    expect(attributionOf(sent).map((r) => r.step)).toEqual(['click']);
+  });
+
+  it('attributes a list the object forgot from its signed rec_id: serve, evict, click and buy', async () => {
+    const user = userId();
+    const now = Date.now();
+    await ingest(user, [{ type: 'product_view', item_id: 'i1', ts: now - 5000 }]);
+    const rowsBefore = (await stubOf(user).stats()).cost.units.rows_written;
+    const servedAt = Date.now();
+    const { body: list } = await recs({ user_id: user, n: 3, context: 'product', item_id: 'i1', placement: 'pdp-strip' });
+    // Recommendations still write nothing: the list is in memory and in its id.
+    expect((await stubOf(user).stats()).cost.units.rows_written).toBe(rowsBefore);
+    expect(list.rec_id).toMatch(/^t_[A-Za-z0-9_-]+$/);
+    expect(list.rec_id.length).toBeLessThan(200);
+    const clicked = list.items[1]!.item_id;
+
+    await evict(user);
+    const sent = await spyAccepted(user);
+    await ingest(user, [{ type: 'rec_click', rec_id: list.rec_id, item_id: clicked, ts: now - 3000 }]);
+    await evict(user); // the click itself was committed: the purchase needs no token
+    const later = await spyAccepted(user);
+    await ingest(user, [
+      {
+        type: 'purchase',
+        order_id: `o-${user}`,
+        currency: 'EUR',
+        items: [{ item_id: clicked, quantity: 3, price: 2 }],
+        ts: now - 1000,
+      },
+    ]);
+
+    const records = [...attributionOf(sent), ...attributionOf(later)];
+    expect(records.map((r) => r.step)).toEqual(['click', 'purchase']);
+    for (const record of records) {
+      expect(record).toMatchObject({
+        schema_version: 1,
+        user_id: user,
+        rec_id: list.rec_id,
+        placement: 'pdp-strip',
+        model_version: 'at-a',
+        experiment: null,
+        variant: null,
+        region: 'local',
+        item_id: clicked,
+      });
+      expect(record.served_at).toBeGreaterThanOrEqual(servedAt - 1000);
+      expect(record.served_at).toBeLessThanOrEqual(Date.now());
+    }
+    expect(records[1]).toMatchObject({
+      quantity: 3,
+      revenue: 6,
+      currency: 'EUR',
+      order_id: `o-${user}`,
+      click_event_id: records[0]!.event_id,
+    });
+  });
+
+  it('honours only unaltered tokens this user was given', async () => {
+    const user = userId();
+    const other = userId();
+    const now = Date.now();
+    await ingest(user, [{ type: 'product_view', item_id: 'i1', ts: now - 5000 }]);
+    await ingest(other, [{ type: 'product_view', item_id: 'i1', ts: now - 5000 }]);
+    const { body: list } = await recs({ user_id: user, n: 3, context: 'product', item_id: 'i1' });
+    const item = list.items[0]!.item_id;
+    const id = list.rec_id;
+    // One character changed in the middle (placement, model or items), in the tag, or cut short.
+    const flip = (at: number) => id.slice(0, at) + (id[at] === 'A' ? 'B' : 'A') + id.slice(at + 1);
+    const forged = [flip(10), flip(id.length - 3), id.slice(0, -4)];
+    await evict(user);
+    const sent = await spyAccepted(user);
+    for (const recId of forged) await ingest(user, [{ type: 'rec_click', rec_id: recId, item_id: item, ts: now - 3000 }]);
+    // Another user's object refuses a token signed for this one.
+    const otherSent = await spyAccepted(other);
+    await ingest(other, [{ type: 'rec_click', rec_id: id, item_id: item, ts: now - 3000 }]);
+    // An item the list did not hold earns nothing either, the genuine click does.
+    await ingest(user, [{ type: 'rec_click', rec_id: id, item_id: 'i40', ts: now - 2500 }]);
+    expect(attributionOf(sent)).toEqual([]);
+    expect(attributionOf(otherSent)).toEqual([]);
+    await ingest(user, [{ type: 'rec_click', rec_id: id, item_id: item, ts: now - 2000 }]);
     expect(attributionOf(sent).map((r) => r.step)).toEqual(['click']);
   });
 });

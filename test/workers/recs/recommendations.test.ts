@@ -9,6 +9,7 @@ import { clearTrendingCache, recordTrending } from '../../../durable-objects/tre
 import { env } from 'cloudflare:workers';
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { userId } from '../helpers';
+import { afterSync } from '../catalog/helpers';
 import { admin, neighboursA, neighboursB, recs, track, uploadCatalog, uploadModel } from './fixtures';
 import { canaryBucket } from '../../../shared/recs/registry/canary';
 import { variantOf, type Experiment } from '../../../shared/recs/registry/experiment';
@@ -31,7 +32,8 @@ describe('recommendations', () => {
     const { status, body } = await recs({ user_id: user, n: 3 });
     expect(status).toBe(200);
     expect(body.model_version).toBe('rt-a');
-    expect(body.rec_id).toMatch(/^r_[0-9a-f]{32}$/);
+    // A personal list is named by its signed, self-describing token (durable-objects/user-state/rec-token.ts).
+    expect(body.rec_id).toMatch(/^t_[A-Za-z0-9_-]+$/);
     expect(ids(body)).toEqual(['i2', 'i3', 'i4']);
     expect(body.items[0]).toMatchObject({ title: 'Item i2 <b>', url: 'https://shop.example/p/i2', price: 1.2, currency: 'GBP' });
   });
@@ -202,7 +204,7 @@ describe('recommendations', () => {
     await admin.activateModel('rt-a');
   });
 
-  it('experiment: users split by its own hash into variants that serve their model and strategy; promote and stop', async () => {
+  it('experiment: users split by its own hash into variants that override the placement definition; promote and stop', async () => {
     await admin.activateModel('rt-a');
     const experiment: Experiment = {
       name: 'ranker-b-vs-a',
@@ -234,16 +236,30 @@ describe('recommendations', () => {
     await expect(admin.activateModel('rt-b', 0.1)).rejects.toMatchObject({ status: 409 });
     await expect(admin.startExperiment({ ...experiment, name: 'other' })).rejects.toMatchObject({ status: 409 });
     await expect(admin.activateModel('rt-b')).rejects.toMatchObject({ status: 409 });
-    // Promoting the strategy variant ends the experiment and makes `popular` the home default.
-    const promoted = (await admin.promoteVariant('ranker-b-vs-a', 'pop')) as { active: { experiment: unknown; strategies: object } };
+    // Promoting the strategy variant ends the experiment and writes `popular` into the home placement's definition.
+    const promoted = (await admin.promoteVariant('ranker-b-vs-a', 'pop')) as { active: Record<string, unknown> };
     expect(promoted.active.experiment).toBeNull();
-    expect(promoted.active.strategies).toEqual({ home: 'popular' });
+    expect(promoted.active).not.toHaveProperty('strategies');
+    expect(await admin.placement('home')).toMatchObject({ name: 'home', strategy: 'popular' });
+    await afterSync();
     const after = await recs({ user_id: users[0]!, n: 2 });
     expect(after.body.experiment).toBeNull();
     expect(ids(after.body)).toEqual(['i21', 'i22']);
-    const cleared = (await admin.setStrategy('home', 'personal')) as { active: { strategies: object } };
-    expect(cleared.active.strategies).toEqual({});
+    // The strategy is the placement's own: changed there, by hand, like any of its rules.
+    await admin.putPlacement('home', { strategy: 'personal' });
+    await afterSync();
     expect(ids((await recs({ user_id: users[0]!, n: 2 })).body)).toEqual(['i2', 'i3']);
+    await admin.call('DELETE', '/v1/admin/placements/home');
+    // A strategy variant must name the placements whose definitions it overrides.
+    await expect(
+      admin.startExperiment({
+        name: 'nowhere',
+        variants: [
+          { name: 'a', share: 0.5 },
+          { name: 't', share: 0.5, strategy: 'trending' },
+        ],
+      }),
+    ).rejects.toMatchObject({ status: 400 });
     // A model variant: promoting it activates its model; stop ends an experiment without a winner.
     await admin.startExperiment({
       name: 'models',

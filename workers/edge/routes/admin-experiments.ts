@@ -6,16 +6,19 @@
  *
  *   POST /                 start {name, variants: [{name, share, model?, strategy?}], placements?}
  *   POST /stop             {name?}: everyone back to the control
- *   POST /promote          {name, variant}: the variant's model and strategy become the default
- *   POST /strategy         {placement, strategy}: set a placement's default strategy by hand
+ *   POST /promote          {name, variant}: the variant's model becomes the active one, its
+ *                          strategy that of the experiment's placements (their definitions)
  *
+ * A placement's strategy is part of its definition (`/v1/admin/placements`); a variant
+ * overrides it for its users while the experiment runs (shared/recs/registry/experiment.ts).
  * The pipeline's controller calls these when its statistical test decides
  * (scripts/pipeline/experiments); `GET /v1/admin/active` shows what runs.
  */
 import { z } from 'zod';
-import { promoteVariant, setStrategy, startExperiment, stopExperiment } from '../../../shared/recs/registry/activation';
-import { ALL_PLACEMENTS, experimentNameSchema, experimentSchema, STRATEGIES } from '../../../shared/recs/registry/experiment';
-import { printableIdSchema } from '../../../shared/schema/common';
+import { promoteVariant, runningVariant, startExperiment, stopExperiment } from '../../../shared/recs/registry/activation';
+import { experimentNameSchema, newExperimentSchema } from '../../../shared/recs/registry/experiment';
+import { readPointerFresh } from '../../../shared/recs/registry/pointer';
+import { catalogStub } from '../../../durable-objects/catalog/reader';
 import { readReady } from '../../../shared/recs/registry/finalize';
 import { jsonError } from '../errors';
 import { adminRoute, createRoutes } from '../openapi/routes';
@@ -30,20 +33,13 @@ import {
   unknownVersion,
 } from './admin-models';
 
-const startSchema = experimentSchema.meta({
+const startSchema = newExperimentSchema.meta({
   id: 'StartExperiment',
   description:
-    'A named experiment: users split by a stable hash into variants (the first is the control), each serving a model (absent: the active one) and/or a strategy (personal, similar, new_arrivals, popular, trending).',
+    "A named experiment: users split by a stable hash into variants (the first is the control), each overriding the placement's definition with a model (absent: the placement's pinned or the active one) and/or a strategy (personal, similar, new_arrivals, popular, trending; absent: the placement's own). An experiment with a strategy variant names its placements.",
 });
 const stopSchema = z.object({ name: experimentNameSchema.optional() }).meta({ id: 'StopExperiment' });
 const promoteSchema = z.object({ name: experimentNameSchema, variant: experimentNameSchema }).meta({ id: 'PromoteVariant' });
-const strategySchema = z
-  .object({
-    placement: printableIdSchema.meta({ description: `A placement, or \`${ALL_PLACEMENTS}\` for every placement without its own.` }),
-    strategy: z.enum(STRATEGIES),
-  })
-  .meta({ id: 'SetStrategy' });
-
 const startRoute = adminRoute({
   method: 'post',
   path: '/',
@@ -74,20 +70,10 @@ const promoteRoute = adminRoute({
   operationId: 'promoteVariant',
   tags: ['admin: experiments'],
   summary: "End the experiment with a winner: its model and strategy become everyone's",
+  description:
+    "The winner's strategy is written into the definition of each of the experiment's placements (created with the default rules if missing), then its model is activated and the experiment ends.",
   middleware: actionBody(promoteSchema),
   request: actionRequest('PromoteVariant'),
-  responses: { 200: pointerChanged, 400: badBody, 409: notApplicable, 413: bodyTooLarge },
-});
-
-const strategyRoute = adminRoute({
-  method: 'post',
-  path: '/strategy',
-  operationId: 'setStrategy',
-  tags: ['admin: experiments'],
-  summary: "Set a placement's default ranking strategy",
-  description: '`personal` (the engine as is) clears the override.',
-  middleware: actionBody(strategySchema),
-  request: actionRequest('SetStrategy'),
   responses: { 200: pointerChanged, 400: badBody, 409: notApplicable, 413: bodyTooLarge },
 });
 
@@ -102,15 +88,24 @@ export const adminExperimentsRoutes = createRoutes()
     return transition(c, startExperiment(experiment, new Date().toISOString()));
   })
   .openapi(stopRoute, (c) => transition(c, stopExperiment(c.get('body').name)))
-  .openapi(promoteRoute, (c) => {
+  .openapi(promoteRoute, async (c) => {
     const { name, variant } = c.get('body');
+    const { pointer } = await readPointerFresh(c.env.MODELS);
+    const winner = runningVariant(pointer, name, variant);
+    if ('error' in winner) return jsonError(c, 409, 'invalid_transition', winner.error);
+    if (winner.strategy) {
+      // The one place a strategy lives: the placements' definitions, written before the
+      // experiment ends so its users never fall back to the old strategy in between.
+      const placements = pointer.experiment?.placements;
+      if (!placements)
+        return jsonError(c, 409, 'invalid_transition', `experiment ${name} names no placements to give strategy ${winner.strategy}`);
+      for (const placement of placements) {
+        if (!(await catalogStub(c.env).setPlacementStrategy(placement, winner.strategy)))
+          return jsonError(c, 409, 'invalid_transition', `placement ${placement} cannot be created: the limit of placements is reached`);
+      }
+    }
     return transition(c, promoteVariant(name, variant));
-  })
-  .openapi(strategyRoute, (c) => {
-    const { placement, strategy } = c.get('body');
-    return transition(c, setStrategy(placement, strategy));
   });
 adminExperimentsRoutes.openAPIRegistry.register('StartExperiment', startSchema);
 adminExperimentsRoutes.openAPIRegistry.register('StopExperiment', stopSchema);
 adminExperimentsRoutes.openAPIRegistry.register('PromoteVariant', promoteSchema);
-adminExperimentsRoutes.openAPIRegistry.register('SetStrategy', strategySchema);

@@ -51,6 +51,20 @@ describe('attribution store', () => {
     store.close();
   });
 
+  it('counts a step once when two events report it (the id names the step, not the event)', () => {
+    // The user object lost its memory of a list (evicted before its commit) and rebuilt it
+    // from the token: a second impression report and a redelivered click carry other events.
+    const store = new AttributionStore(':memory:');
+    const impression = (event: string) => rec('impression', 'u1', event, { attribution_id: attributionId('r_1', 'impression') });
+    const click = (event: string) =>
+      rec('click', 'u1', event, { attribution_id: attributionId('r_1', 'click', 'sku-2'), item_id: 'sku-2' });
+    expect(store.add([impression('e1'), click('e2')])).toHaveLength(2);
+    expect(store.add([impression('e7'), click('e8'), click('e2')])).toHaveLength(0);
+    const totals = store.minutes(T0 - 60_000).reduce((sum, row) => ({ i: sum.i + row.impressions, c: sum.c + row.clicks }), { i: 0, c: 0 });
+    expect(totals).toEqual({ i: 1, c: 1 });
+    store.close();
+  });
+
   it('keeps per-minute rows by region, placement, model and variant', () => {
     const store = new AttributionStore(':memory:');
     store.add([
