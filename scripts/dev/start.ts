@@ -45,7 +45,13 @@ interface Edge {
 
 async function startWorkerd(brokers: string, reaper: Reaper): Promise<Edge> {
   let exit: (code: number) => void = () => {};
-  const runtime = await startEdgeRuntime({ port: PORT, persistTo: PERSIST_TO, vars: { KAFKA_BROKERS: brokers } });
+  const runtime = await startEdgeRuntime({
+    port: PORT,
+    persistTo: PERSIST_TO,
+    vars: { KAFKA_BROKERS: brokers },
+    // Miniflare keeps queues in memory: the journal makes a kill of this stack lose nothing.
+    durableQueues: true,
+  });
   const pids = runtime.workerdPids();
   for (const pid of pids) reaper.watch(pid);
   return {
