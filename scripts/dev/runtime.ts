@@ -16,16 +16,23 @@
  * State persists under `<persistTo>/v3`, the layout `wrangler dev` uses, so `npm start`
  * and `npm run dev` share `.wrangler/state`.
  *
+ * `durableQueues` puts a local-only journal in front of the queues
+ * (./queue-journal/worker.ts): Miniflare's queue broker keeps messages in memory, so
+ * without it a SIGKILL of the runtime loses what the queues held; with it, the runtime
+ * replays them on start. The deploy bundle itself is unchanged (the journal wraps it).
+ *
  * Miniflare is pinned to the version wrangler itself runs (one workerd binary, which
  * supports our compatibility_date; the stable Miniflare 4 line bundles an older workerd
  * that would silently fall back to an earlier date).
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { devNull, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { build as esbuild } from 'esbuild';
+import { Miniflare, convertV4MiniflareOptions, type V4WorkerOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
 import { childrenOf, commandOf } from '../lib/proc';
 
@@ -46,6 +53,11 @@ export interface EdgeRuntimeOptions {
   log?: (level: string, message: string) => void;
   /** Exposes the V8 inspector (CPU profiles of the Worker) on this port. */
   inspectorPort?: number;
+  /**
+   * Journal queue messages on disk so a SIGKILL loses none (default false: benchmarks
+   * measure the product's own CPU, without the journal's).
+   */
+  durableQueues?: boolean;
 }
 
 /** A running runtime. */
@@ -102,6 +114,43 @@ async function build(config: string, env: string): Promise<string> {
   return join(outdir, entry);
 }
 
+const JOURNAL_SOURCE = join(import.meta.dirname, 'queue-journal', 'worker.ts');
+let journalModule: Promise<string> | undefined;
+
+/** The journal Worker module, bundled once per process. */
+function bundleJournal(): Promise<string> {
+  journalModule ??= esbuild({
+    entryPoints: [JOURNAL_SOURCE],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    external: ['cloudflare:*'],
+    write: false,
+  }).then((result) => result.outputFiles[0]!.text);
+  return journalModule;
+}
+
+/** Modules that re-export the bundle with journaled queues (see ./queue-journal/worker.ts). */
+async function journaledModules(entry: string, producers: string[], classes: string[]) {
+  const root = dirname(entry);
+  const journal = { boot: randomUUID(), producers, classes };
+  const glue = [
+    `import * as product from './${basename(entry)}';`,
+    `import { withQueueJournal } from './local-queue-journal.mjs';`,
+    `const local = withQueueJournal(product, ${JSON.stringify(journal)});`,
+    `export * from './${basename(entry)}';`,
+    `export { LocalQueueJournal } from './local-queue-journal.mjs';`,
+    `export default local.default;`,
+    ...classes.map((name) => `export const ${name} = local.classes[${JSON.stringify(name)}];`),
+  ].join('\n');
+  return [
+    { type: 'ESModule' as const, path: join(root, 'local-entry.mjs'), contents: glue },
+    { type: 'ESModule' as const, path: join(root, 'local-queue-journal.mjs'), contents: await bundleJournal() },
+    { type: 'ESModule' as const, path: entry, contents: readFileSync(entry, 'utf8') },
+  ];
+}
+
 const defaultLog = (level: string, message: string): void => {
   if (level === 'error' || level === 'warn') process.stderr.write(`${message}\n`);
   else process.stdout.write(`${message}\n`);
@@ -116,6 +165,20 @@ export async function startEdgeRuntime(options: EdgeRuntimeOptions = {}): Promis
   const entry = await bundleWorker(config, env);
   const parsed = unstable_readConfig({ config, env: env || undefined }, { hideWarnings: true });
   const { workerOptions } = unstable_getMiniflareWorkerOptions(parsed, env || undefined);
+  const queueProducers = workerOptions.queueProducers ?? {};
+  const producers = Array.isArray(queueProducers) ? queueProducers : Object.keys(queueProducers);
+  const classes = Object.values(workerOptions.durableObjects ?? {}).flatMap((binding) =>
+    typeof binding === 'string' ? [binding] : binding.scriptName ? [] : [binding.className],
+  );
+  const modules = options.durableQueues
+    ? await journaledModules(entry, producers, [...new Set(classes)])
+    : [{ type: 'ESModule' as const, path: entry, contents: readFileSync(entry, 'utf8') }];
+  const durableObjects: V4WorkerOptions['durableObjects'] = options.durableQueues
+    ? {
+        ...(workerOptions.durableObjects as V4WorkerOptions['durableObjects']),
+        LOCAL_QUEUE_JOURNAL: { className: 'LocalQueueJournal', useSQLite: true },
+      }
+    : (workerOptions.durableObjects as V4WorkerOptions['durableObjects']);
   const before = new Set(childrenOf(process.pid));
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
@@ -132,7 +195,8 @@ export async function startEdgeRuntime(options: EdgeRuntimeOptions = {}): Promis
       ...workerOptions,
       name: parsed.name ?? 'worker',
       modulesRoot: dirname(entry),
-      modules: [{ type: 'ESModule', path: entry, contents: readFileSync(entry, 'utf8') }],
+      modules,
+      durableObjects,
       // The config's [vars] and the caller's: not wrangler's `bindings`, which add the
       // `.dev.vars` next to the config (see the module comment).
       bindings: { ...parsed.vars, ...options.vars },
@@ -142,6 +206,7 @@ export async function startEdgeRuntime(options: EdgeRuntimeOptions = {}): Promis
   try {
     await miniflare.ready;
     url = await miniflare.unsafeGetDirectURL();
+    if (options.durableQueues) await replayJournal(miniflare, log);
   } catch (error) {
     await miniflare.dispose().catch(() => {});
     throw error;
@@ -153,4 +218,19 @@ export async function startEdgeRuntime(options: EdgeRuntimeOptions = {}): Promis
     workerdPids: () => pids.filter((pid) => commandOf(pid) === 'workerd'),
     dispose: () => miniflare.dispose(),
   };
+}
+
+/** Sends again what the journal holds from an earlier run (its broker, and the messages in it, are gone). */
+async function replayJournal(miniflare: Miniflare, log: (level: string, message: string) => void): Promise<void> {
+  // Miniflare's Node-side type of a namespace does not resolve here; this is the part used.
+  const namespace = (await miniflare.getDurableObjectNamespace('LOCAL_QUEUE_JOURNAL')) as unknown as {
+    idFromName(name: string): unknown;
+    get(id: unknown): { fetch(url: string, init: { method: string }): Promise<Response> };
+  };
+  const response = await namespace.get(namespace.idFromName('journal')).fetch('http://journal/replay', { method: 'POST' });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`local queue journal replay failed (${response.status}): ${text}`);
+  const { replayed, dropped } = JSON.parse(text) as { replayed: number; dropped: number };
+  if (replayed > 0 || dropped > 0)
+    log('info', `local queue journal: ${replayed} messages of an earlier run queued again, ${dropped} dropped`);
 }

@@ -59,7 +59,13 @@ interface Edge {
 
 async function startWorkerd(brokers: string, secrets: Record<string, string>, reaper: Reaper): Promise<Edge> {
   let exit: (code: number) => void = () => {};
-  const runtime = await startEdgeRuntime({ port: PORT, persistTo: PERSIST_TO, vars: { ...secrets, KAFKA_BROKERS: brokers } });
+  const runtime = await startEdgeRuntime({
+    port: PORT,
+    persistTo: PERSIST_TO,
+    vars: { ...secrets, KAFKA_BROKERS: brokers },
+    // Miniflare keeps queues in memory: the journal makes a kill of this stack lose nothing.
+    durableQueues: true,
+  });
   const pids = runtime.workerdPids();
   for (const pid of pids) reaper.watch(pid);
   return {

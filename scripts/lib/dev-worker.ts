@@ -52,11 +52,14 @@ export interface DevWorkerOptions {
   readyTimeoutMs?: number;
   /** Default 'workerd' (production-shaped); 'wrangler-dev' runs `wrangler dev`. */
   runtime?: 'workerd' | 'wrangler-dev';
+  /** workerd only: journal queue messages so a SIGKILL of the runtime loses none (scripts/dev/runtime.ts). */
+  durableQueues?: boolean;
 }
 
 /** Starts the edge of `config` and waits until it answers. */
 export async function startDevWorker(options: DevWorkerOptions): Promise<DevWorker> {
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), 'edge-state-'));
+  if (options.runtime === 'wrangler-dev' && options.durableQueues) throw new Error('durableQueues needs the workerd runtime');
   return options.runtime === 'wrangler-dev' ? startWranglerDev(options, persistTo) : startWorkerd(options, persistTo);
 }
 
@@ -66,6 +69,7 @@ async function startWorkerd(options: DevWorkerOptions, persistTo: string): Promi
     config: options.config,
     persistTo,
     vars: options.vars ?? {},
+    durableQueues: options.durableQueues ?? false,
     log: (_level, message) => (out += `${message}\n`),
   });
   let stopped = false;

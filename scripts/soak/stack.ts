@@ -75,7 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     KAFKA_RETRY_MAX_SECONDS: '5',
     ...options.vars,
   };
-  let edge: DevWorker = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), persistTo, vars });
+  let edge: DevWorker = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), persistTo, vars, durableQueues: true });
   const edgeOutputs: string[] = [];
   log(`edge on ${edge.url} (state ${persistTo})`);
   if (options.seed) await seedDemo(edge.url, adminToken, { log });
@@ -120,7 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // The runtime is gone; its handle only has to let go (bounded: a dead runtime may not answer).
       await Promise.race([edge.stop().catch(() => {}), sleep(5000)]);
       await sleep(downMs);
-      edge = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), persistTo, vars });
+      edge = await startDevWorker({ config: join(ROOT, 'wrangler.toml'), persistTo, vars, durableQueues: true });
       log(`edge: restarted on ${edge.url} with the same state`);
       return killedAt;
     },
