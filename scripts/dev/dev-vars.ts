@@ -2,7 +2,8 @@
  * The git-ignored `.dev.vars` that the local edge reads its secrets from. Created (or
  * completed) on every `npm start` with random values for what is missing, so a fresh
  * clone runs the way production should: an admin token, and identity verification on
- * (IDENTITY_SECRET) with a server-side producer token (INGEST_TOKEN). No secret is ever
+ * (IDENTITY_SECRET) with a server-side producer token (INGEST_TOKEN), and signed
+ * recommendation ids (REC_TOKEN_SECRET, attribution after an eviction). No secret is ever
  * committed, and a value once written is never replaced (hashes a shop's backend
  * computed with it stay valid).
  *
@@ -21,6 +22,8 @@ export const GENERATED_SECRETS = {
   // docs/identity.md asks for 32 or more random bytes.
   IDENTITY_SECRET: 32,
   INGEST_TOKEN: 24,
+  // rec-token.ts needs at least 16 characters; 32 bytes as for IDENTITY_SECRET.
+  REC_TOKEN_SECRET: 32,
 } as const;
 
 /** A secret `npm start` generates. */

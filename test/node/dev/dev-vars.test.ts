@@ -32,7 +32,7 @@ describe('ensureDevVars', () => {
   it('creates the file owner-only with every secret, and leaves it alone the next time', () => {
     const file = join(tempDir(), '.dev.vars');
     const first = ensureDevVars(file);
-    expect(first.generated).toEqual(['ADMIN_TOKEN', 'IDENTITY_SECRET', 'INGEST_TOKEN']);
+    expect(first.generated).toEqual(['ADMIN_TOKEN', 'IDENTITY_SECRET', 'INGEST_TOKEN', 'REC_TOKEN_SECRET']);
     expect(mode(file)).toBe(0o600);
     const written = readFileSync(file, 'utf8');
     const vars = parseDevVars(written);
@@ -52,7 +52,7 @@ describe('ensureDevVars', () => {
     chmodSync(file, 0o644);
     const { vars, generated } = ensureDevVars(file);
     // An empty INGEST_TOKEN= is a choice (no trusted producer), kept as it is.
-    expect(generated).toEqual(['IDENTITY_SECRET']);
+    expect(generated).toEqual(['IDENTITY_SECRET', 'REC_TOKEN_SECRET']);
     expect(mode(file)).toBe(0o600);
     const text = readFileSync(file, 'utf8');
     expect(text.startsWith('# mine\nADMIN_TOKEN=my-own-admin-token-0123456789\nINGEST_TOKEN=\nRETENTION_DAYS=3\n')).toBe(true);
@@ -154,9 +154,9 @@ describe('npm start generates its secrets', () => {
       expect(mode(file)).toBe(0o600);
       written = readFileSync(file, 'utf8');
       const vars = parseDevVars(written);
-      expect(Object.keys(vars).sort()).toEqual(['ADMIN_TOKEN', 'IDENTITY_SECRET', 'INGEST_TOKEN']);
-      expect(first.out()).toContain('generated ADMIN_TOKEN, IDENTITY_SECRET, INGEST_TOKEN');
-      for (const name of ['ADMIN_TOKEN', 'IDENTITY_SECRET', 'INGEST_TOKEN'])
+      expect(Object.keys(vars).sort()).toEqual(['ADMIN_TOKEN', 'IDENTITY_SECRET', 'INGEST_TOKEN', 'REC_TOKEN_SECRET']);
+      expect(first.out()).toContain('generated ADMIN_TOKEN, IDENTITY_SECRET, INGEST_TOKEN, REC_TOKEN_SECRET');
+      for (const name of ['ADMIN_TOKEN', 'IDENTITY_SECRET', 'INGEST_TOKEN', 'REC_TOKEN_SECRET'])
         expect(first.out()).toContain(`npx wrangler secret put ${name} --env <region>`);
       // The secrets are not printed.
       for (const value of Object.values(vars)) expect(first.out()).not.toContain(value);
