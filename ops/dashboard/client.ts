@@ -221,6 +221,24 @@ function drawModels(doc: DashboardSnapshot): void {
   fill(document.querySelector('#models tbody'), rows, 6, 'no model published by this pipeline yet');
 }
 
+function drawRegions(doc: DashboardSnapshot): void {
+  const rows = (doc.regions ?? []).map((r) =>
+    row(
+      [
+        r.region,
+        r.live ?? '—',
+        r.canary ? `${r.canary} (${pct(r.canary_share ?? 0)})` : '—',
+        String(r.publish_pending),
+        r.replication_failing ? 'failing' : 'ok',
+        r.replication_lag_seconds === null ? '—' : `${r.replication_lag_seconds.toFixed(1)} s`,
+        String(r.replicated_changes),
+      ],
+      { region: r.region },
+    ),
+  );
+  fill(document.querySelector('#regions tbody'), rows, 7, 'one region (start with REGIONS=eu,us for a fleet)');
+}
+
 function drawExperiments(doc: DashboardSnapshot): void {
   const container = document.querySelector('#experiments');
   if (!container) return;
@@ -306,6 +324,7 @@ async function refresh(): Promise<void> {
     drawCharts(doc);
     drawAttribution(doc);
     drawModels(doc);
+    drawRegions(doc);
     drawExperiments(doc);
     if (status) {
       status.className = doc.edge.error ? 'error' : '';

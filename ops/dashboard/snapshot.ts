@@ -106,6 +106,20 @@ export interface ServingView {
   experiment: { name: string; variants: { name: string; share: number }[] } | null;
 }
 
+/** One region of the fleet (docs/regions.md): what it serves and how far behind it is. */
+export interface RegionView {
+  region: string;
+  live: string | null;
+  canary: string | null;
+  canary_share: number | null;
+  /** Model writes queued for it (it was down or behind). */
+  publish_pending: number;
+  /** Catalog replication into it: failing now, and the last change's delay (seconds). */
+  replication_failing: boolean;
+  replication_lag_seconds: number | null;
+  replicated_changes: number;
+}
+
 export interface DashboardSnapshot {
   generated_at: number;
   edge: { source: string; error: string | null };
@@ -118,5 +132,7 @@ export interface DashboardSnapshot {
     cells: AttributionCell[];
   };
   models: { active: ServingView | null; published: PublishedView[] };
+  /** The fleet's regions; empty for a single-region pipeline. */
+  regions: RegionView[];
   experiments: ExperimentView[];
 }

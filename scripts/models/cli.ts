@@ -8,19 +8,27 @@
  *   activate-catalog <version>
  *   promote | rollback | canary-stop
  *   seed-demo                                      upload + activate data/sample
+ *   status                                         every region's live and canary versions
  *
  * Target: --url or EDGE_URL (default http://127.0.0.1:8787). Token: ADMIN_TOKEN, else
- * the one in .dev.vars (created by npm start).
+ * the one in .dev.vars (created by npm start). The fleet (docs/regions.md): `status` shows
+ * every region (regions.json, or the local fleet's ports with REGIONS=eu,us); `--region eu`
+ * sends activate / promote / rollback / canary-stop to that region alone, `--all` to every
+ * region through the pipeline's durable per-region queues (a region that is down gets it
+ * when it returns; --state, default models-out/fleet).
  */
 import { parseArgs } from 'node:util';
 import { adminTokenFromEnv } from '../dev/dev-vars';
 import { AdminApiError, AdminClient } from './api';
 import { readArtifactDir } from './files';
 import { seedDemo } from './seed-demo';
+import { fleetTargets } from './fleet-targets';
+import { fleetStatus, printFleetStatus } from './status';
+import { FleetAdminClient } from '../pipeline/publish/fleet';
 
 const USAGE = `usage: npm run model -- <upload <dir> [--activate] [--canary s] | list [models|catalogs] | active |
-  activate <version> [--canary s] | activate-catalog <version> | promote | rollback | canary-stop | seed-demo>
-  [--url http://127.0.0.1:8787]`;
+  activate <version> [--canary s] | activate-catalog <version> | promote | rollback | canary-stop | seed-demo | status>
+  [--url http://127.0.0.1:8787 | --region <name> | --all [--state models-out/fleet]]`;
 
 function adminToken(): string {
   const token = adminTokenFromEnv();
@@ -38,12 +46,29 @@ function share(value: string | undefined): number | undefined {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { url: { type: 'string' }, canary: { type: 'string' }, activate: { type: 'boolean' } },
+    options: {
+      url: { type: 'string' },
+      canary: { type: 'string' },
+      activate: { type: 'boolean' },
+      region: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      state: { type: 'string', default: 'models-out/fleet' },
+      models: { type: 'string', default: process.env.MODELS_DIR ?? 'models-out/published' },
+    },
   });
   const [command, arg] = positionals;
-  const baseUrl = values.url ?? process.env.EDGE_URL ?? 'http://127.0.0.1:8787';
+  if (command === 'status') return printFleetStatus(await fleetStatus(fleetTargets(), values.state));
+  let baseUrl = values.url ?? process.env.EDGE_URL ?? 'http://127.0.0.1:8787';
   const token = adminToken();
-  const client = new AdminClient({ baseUrl, token });
+  let client = new AdminClient({ baseUrl, token });
+  if (values.region) {
+    const target = fleetTargets().find((candidate) => candidate.region === values.region);
+    if (!target) throw new Error(`unknown region ${values.region}`);
+    ({ client } = target);
+    baseUrl = target.url;
+  } else if (values.all) {
+    client = new FleetAdminClient({ members: fleetTargets(), stateDir: values.state, modelsDir: values.models });
+  }
   const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
   const canary = share(values.canary);
 
@@ -80,6 +105,9 @@ async function main(): Promise<void> {
     case 'seed-demo':
       await seedDemo(baseUrl, token, { log: console.log });
       return;
+    case 'catch-up':
+      if (!(client instanceof FleetAdminClient)) throw new Error('catch-up needs --all');
+      return client.catchUp();
     default:
       throw new Error(USAGE);
   }

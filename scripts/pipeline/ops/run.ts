@@ -138,7 +138,15 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         : null;
   const bridge = edgeSource ? new EdgeBridge(edgeSource, metrics) : null;
   const sampler = new Sampler({ metrics, bridge, client, intervalMs: options.sampleIntervalMs ?? 5000, log });
-  const dashboard = createDashboard({ sampler, store, log: experimentLog, client, modelsDir, edgeSource: edgeSource?.kind ?? 'none' });
+  const dashboard = createDashboard({
+    sampler,
+    store,
+    log: experimentLog,
+    client,
+    modelsDir,
+    edgeSource: edgeSource?.kind ?? 'none',
+    metrics,
+  });
   const server = await servePipeline({
     registry: metrics.registry,
     dashboard: () => dashboard.snapshot(),

@@ -29,6 +29,7 @@ import { loadRegistry, selectRegions } from '../../../scripts/lib/regions';
 import { syntheticEvents } from '../../../scripts/lib/synthetic-events';
 import { AdminClient } from '../../../scripts/models/api';
 import { seedDemo } from '../../../scripts/models/seed-demo';
+import { fleetStatus } from '../../../scripts/models/status';
 import { eventRecord } from '../../../shared/kafka/records';
 import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
 import { retrainOnce } from '../../../scripts/pipeline/ops/retrain';
@@ -219,9 +220,18 @@ describe('the local fleet eu,us', () => {
     const centralMs = await until('the central change at eu', async () => (await itemAt(eu, centralId))?.item.price === 9.87, BOUND_MS);
     figures.push(`central change (catalog.items) → eu: ${centralMs.toFixed(0)} ms, with us down`);
 
+    // `npm run model -- status`: us unreachable with its writes queued, eu on the new canary.
+    const targets = () => edges.map((edge) => ({ region: edge.region.name, url: edge.url, client: admin(edge) }));
+    const down = await fleetStatus(targets(), join(dir, 'fleet'));
+    expect(down[0]).toMatchObject({ region: 'eu', live: canary, canary: `${next.manifest.version} (20%)`, pending: 0 });
+    expect(down[1]).toMatchObject({ region: 'us', pending: 3 });
+    expect(down[1]!.error).toBeDefined();
+
     const restarted = performance.now();
     await us.start();
     await fleet.catchUp();
+    const up = await fleetStatus(targets(), join(dir, 'fleet'));
+    expect(up[1]).toEqual({ ...up[0], region: 'us', url: us.url });
     expect(fleet.state('us').pending).toEqual([]);
     const atUs = await pointerOf(us);
     expect(atUs.model?.version).toBe(canary);

@@ -7,7 +7,8 @@
  * across requests except the pointer (refreshed by the sampler's cadence at most).
  */
 import type { ActivePointer } from '../../../../shared/recs/registry/pointer';
-import type { AttributionCell, DashboardSnapshot } from '../../../../ops/dashboard/snapshot';
+import type { AttributionCell, DashboardSnapshot, RegionView } from '../../../../ops/dashboard/snapshot';
+import type { PipelineMetrics } from '../metrics-pipeline';
 import type { AdminClient } from '../../../models/api';
 import { variantReports } from '../../experiments/decide';
 import type { ExperimentLog } from '../../experiments/log';
@@ -26,6 +27,8 @@ export interface DashboardContext {
   client: AdminClient | null;
   modelsDir: string;
   edgeSource: string;
+  /** The pipeline's metrics, for the fleet's per-region view (absent: no regions shown). */
+  metrics?: PipelineMetrics;
 }
 
 const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
@@ -99,6 +102,27 @@ function minuteTotals(rows: readonly MinuteRow[], now: number): DashboardSnapsho
   return out;
 }
 
+/** The fleet's regions from the per-region metrics fleet-side.ts keeps (docs/regions.md). */
+export function regionViews(metrics: PipelineMetrics): RegionView[] {
+  const names = new Set(metrics.regionPublishPending.entries().map((entry) => entry.labels.region ?? ''));
+  const model = (region: string, role: string) =>
+    metrics.regionModel.entries().find((e) => e.labels.region === region && e.labels.role === role);
+  return [...names].filter(Boolean).map((region) => {
+    const canary = model(region, 'canary');
+    const lag = metrics.catalogReplicationLag.entries().find((e) => e.labels.region === region);
+    return {
+      region,
+      live: model(region, 'live')?.labels.version ?? null,
+      canary: canary?.labels.version ?? null,
+      canary_share: canary ? Number(canary.labels.share) : null,
+      publish_pending: metrics.regionPublishPending.get({ region }),
+      replication_failing: metrics.catalogReplicationFailing.get({ region }) === 1,
+      replication_lag_seconds: lag ? lag.value : null,
+      replicated_changes: metrics.catalogReplicated.get({ region, outcome: 'applied' }),
+    };
+  });
+}
+
 /** The dashboard of a running pipeline: `snapshot()` builds the document (the pointer is re-read at most every 5 s). */
 export function createDashboard(ctx: DashboardContext): { snapshot(now?: number): Promise<DashboardSnapshot> } {
   let pointer: { at: number; value: ActivePointer | null } = { at: 0, value: null };
@@ -120,6 +144,7 @@ export function createDashboard(ctx: DashboardContext): { snapshot(now?: number)
         series,
         attribution: { minutes: minuteTotals(hour, now), cells: attributionCells(day) },
         models: { active: pointer.value, published: publishHistory(ctx.modelsDir).slice(-10).reverse() },
+        regions: ctx.metrics ? regionViews(ctx.metrics) : [],
         experiments: (ctx.log?.list() ?? []).slice(0, 10).map((experiment) => ({
           name: experiment.name,
           kind: experiment.kind,
