@@ -3,9 +3,9 @@
  * last acknowledgement arrives, restarted on the same state, and every acknowledged
  * event is there (history, and a retry of every request is all duplicates). This is the
  * output gate the user object relies on: it sends to the queue, commits, and only then
- * may its reply leave. (What the local queue held is lost with the process: Miniflare
- * keeps queues in memory, unlike Cloudflare Queues, so delivery past a crash is not
- * something a local test can show.)
+ * may its reply leave. (Delivery past a crash is test/node/reliability/crash.test.ts's:
+ * its runtime journals the queues, which Miniflare keeps in memory; this one runs
+ * without the journal.)
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
