@@ -10,6 +10,9 @@
  *     shoppers), until the queue consumer has forwarded everything to Kafka;
  *   - recommendations: JSON and widget HTML (a third), on home, product and cart pages,
  *     about 3 per 10 events of the ingest phase.
+ * Requests go to the Worker's own socket (`workerUrl`): on Cloudflare the static-asset
+ * routing in front of a Worker is free, locally it is Miniflare JavaScript that would add
+ * about 1 ms to every request (scripts/dev/runtime.ts).
  * CPU is the workerd process's, from /proc (the load generator runs in this process);
  * billed units come from the edge's cost ledger (GET /v1/admin/cost, see
  * shared/cost/ledger.ts), dollars from the one price table (shared/cost/prices.ts).
@@ -173,9 +176,9 @@ async function main(): Promise<void> {
     worker = await startDevWorker({ config: 'wrangler.toml', vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: broker.brokers } });
     // Storefront requests carry no Authorization header, as from a browser (a bearer token
     // on /v1/events means a server-side producer); only the admin API gets the token.
-    client = benchClient(worker.url, { sockets: CONCURRENCY + 4 });
-    admin = benchClient(worker.url, { sockets: 2, headers: { authorization: `Bearer ${TOKEN}` } });
-    const version = await seedShop(worker.url, TOKEN);
+    client = benchClient(worker.workerUrl, { sockets: CONCURRENCY + 4 });
+    admin = benchClient(worker.workerUrl, { sockets: 2, headers: { authorization: `Bearer ${TOKEN}` } });
+    const version = await seedShop(worker.workerUrl, TOKEN);
     log(`shop ${version} live; giving ${USERS} shoppers a history…`);
 
     const users = Array.from({ length: USERS }, (_, u) => `shopper-${runId}-${u}`);

@@ -36,7 +36,7 @@ export interface Primitives {
 export async function measurePrimitives(requests = 3000): Promise<Primitives> {
   const persistTo = mkdtempSync(join(tmpdir(), 'primitives-'));
   const runtime = await startEdgeRuntime({ config: CONFIG, persistTo, log: () => {} });
-  const client = benchClient(runtime.url, { sockets: 12 });
+  const client = benchClient(runtime.workerUrl, { sockets: 12 });
   const load = loadAverage();
   try {
     const cost = async (path: (i: number) => string, settleMs = 300): Promise<number> => {
