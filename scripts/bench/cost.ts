@@ -310,6 +310,15 @@ async function main(): Promise<void> {
         // Miniflare's queue broker runs in the same process; on Cloudflare it is the Queues service.
         local_queue_emulation_per_event: round3(messagesPerEvent * primitives.queue_message),
         per_event_without_local_queue_emulation: round3(ingest.cpuMs / events - messagesPerEvent * primitives.queue_message),
+        // Miniflare emulates the rate-limiting binding (one call per storefront request) with a
+        // Durable Object; on Cloudflare its counters are in memory outside the Worker.
+        local_rate_limit_emulation_per_request: primitives.rate_limit_call,
+        per_event_without_local_emulation: round3(
+          (ingest.cpuMs - batches.length * primitives.rate_limit_call) / events - messagesPerEvent * primitives.queue_message,
+        ),
+        per_recommendation_above_noop_without_local_emulation: round3(
+          recs.cpuMs / recs.requests - floorPerRequest - primitives.rate_limit_call,
+        ),
       },
       primitives_ms: primitives,
       per_event: perUnit(ingest, events),
