@@ -46,6 +46,8 @@ export type EventOutcome = 'accepted' | 'duplicate' | { rejected: string[] };
 export interface UserIngestResult {
   outcomes: EventOutcome[];
   cost: CostUnits;
+  /** The recommendations asked for with the events, ranked once they are applied. */
+  recommendation?: MeteredRecommendation;
 }
 
 /** Recommendations and the billed units computing them took. */
@@ -114,13 +116,20 @@ export class UserState extends DurableObject<Env> {
    * Apply a batch of validated, enriched events of this user, and forward the records of
    * the request's rejected events to the bad-events queue. Returns once the state is
    * durable and every accepted event is in the queue or in the outbox (the output gate
-   * holds the reply until the commit).
+   * holds the reply until the commit). With `recommend`, also the user's recommendations.
    */
-  async ingest(events: CanonicalEvent[], rejected: RejectedEventRecord[] = []): Promise<UserIngestResult> {
-    return this.inTurn(() => {
+  async ingest(
+    events: CanonicalEvent[],
+    rejected: RejectedEventRecord[] = [],
+    recommend?: RecommendationRequest,
+  ): Promise<UserIngestResult> {
+    return this.inTurn(async () => {
       // Merged into a customer at login: late events of this old id land with the customer.
       const target = this.profile.merged_into;
-      return target ? userStub(this.env, target).ingest(events, rejected) : this.ingestNow(events, rejected);
+      const result = target ? await userStub(this.env, target).ingest(events, rejected) : await this.ingestNow(events, rejected);
+      // The page's recommendations in the same call (one request, one object call for
+      // both), ranked with the events just applied; a merged id gets non-personal ones.
+      return recommend ? { ...result, recommendation: await this.recommend(recommend) } : result;
     });
   }
 

@@ -9,7 +9,12 @@
  *   - ingest: the storefront's beacon batches (1-10 events, 70 % returning and 30 % new
  *     shoppers), until the queue consumer has forwarded everything to Kafka;
  *   - recommendations: JSON and widget HTML (a third), on home, product and cart pages,
- *     about 3 per 10 events of the ingest phase.
+ *     about 3 per 10 events of the ingest phase;
+ *   - the same lists asked for with the page's events (`recommend` on POST /v1/events):
+ *     one-event page views with and without a list, the list's cost being the difference.
+ * Requests go to the Worker's own socket (`workerUrl`): on Cloudflare the static-asset
+ * routing in front of a Worker is free, locally it is Miniflare JavaScript that would add
+ * about 1 ms to every request (scripts/dev/runtime.ts).
  * CPU is the workerd process's, from /proc (the load generator runs in this process);
  * billed units come from the edge's cost ledger (GET /v1/admin/cost, see
  * shared/cost/ledger.ts), dollars from the one price table (shared/cost/prices.ts).
@@ -19,7 +24,8 @@
  *
  * `--json` prints one JSON object on the last line:
  *   {"per_million_events": {usd, cpu_ms, rows_written, rows_read, do_requests,
- *    queue_operations, r2_operations}, "per_million_recommendations": {…}, "prices": {…}}
+ *    queue_operations, r2_operations}, "per_million_recommendations": {…},
+ *    "per_million_recommendations_with_events": {…}, "prices": {…}}
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -90,6 +96,11 @@ function unitsBetween(before: LedgerSnapshot, after: LedgerSnapshot, kinds: Work
     addCost(total, minus);
   }
   return total;
+}
+
+/** `a - b`, unit by unit. */
+function unitsDifference(a: CostUnits, b: CostUnits): CostUnits {
+  return addCost({ ...a }, Object.fromEntries(Object.entries(b).map(([k, v]) => [k, -v])));
 }
 
 /** Waits until the consumer took every message sent so far, then for the settle time. */
@@ -173,9 +184,9 @@ async function main(): Promise<void> {
     worker = await startDevWorker({ config: 'wrangler.toml', vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: broker.brokers } });
     // Storefront requests carry no Authorization header, as from a browser (a bearer token
     // on /v1/events means a server-side producer); only the admin API gets the token.
-    client = benchClient(worker.url, { sockets: CONCURRENCY + 4 });
-    admin = benchClient(worker.url, { sockets: 2, headers: { authorization: `Bearer ${TOKEN}` } });
-    const version = await seedShop(worker.url, TOKEN);
+    client = benchClient(worker.workerUrl, { sockets: CONCURRENCY + 4 });
+    admin = benchClient(worker.workerUrl, { sockets: 2, headers: { authorization: `Bearer ${TOKEN}` } });
+    const version = await seedShop(worker.workerUrl, TOKEN);
     log(`shop ${version} live; giving ${USERS} shoppers a history…`);
 
     const users = Array.from({ length: USERS }, (_, u) => `shopper-${runId}-${u}`);
@@ -240,6 +251,31 @@ async function main(): Promise<void> {
     const recPaths = Array.from({ length: recCount }, () => traffic.recommendation().path);
     const recs = await measure(worker, admin, ['recommend'], () => closedLoop(client!, recPaths), false);
 
+    // The same lists asked for with the page's events (POST /v1/events with `recommend`):
+    // pairs of phases of one-event page views, with and without the list, so the list's
+    // share is the difference (no Workers request and no object request of its own).
+    log(`measuring recommendations with the page's events: 2 × ${recCount} page views…`);
+    const pageRecs = Array.from({ length: recCount }, () => traffic.recommendation());
+    const pageViews = (withRecommendations: boolean) => pageRecs.map((request) => traffic.pageView(request, withRecommendations).body);
+    const plainViews = await measure(
+      worker,
+      admin,
+      ['ingest', 'queue', 'alarm', 'recommend'],
+      () => posted(client!, pageViews(false)),
+      true,
+    );
+    const withLists = await measure(worker, admin, ['ingest', 'queue', 'alarm', 'recommend'], () => posted(client!, pageViews(true)), true);
+    const ridden: Phase = {
+      requests: withLists.requests - plainViews.requests,
+      cpuMs: withLists.cpuMs - plainViews.cpuMs,
+      units: unitsDifference(withLists.units, plainViews.units),
+      objectWallMs: withLists.objectWallMs - plainViews.objectWallMs,
+      objectMedianMs: withLists.objectMedianMs,
+      queueBatches: withLists.queueBatches - plainViews.queueBatches,
+      errors: withLists.errors + plainViews.errors,
+      load: Math.max(withLists.load, plainViews.load),
+    };
+
     client.close();
     client = null;
     admin.close();
@@ -253,33 +289,50 @@ async function main(): Promise<void> {
     const messagesPerEvent = ingest.units.queue_messages / events;
     const perEvent = perMillion(ingest, events);
     const perRec = perMillion(recs, recs.requests);
+    const perRiddenRec = perMillion(ridden, recCount);
     const details = {
       runtime: 'workerd via Miniflare (deploy bundle, direct socket)',
       events,
       accepted,
       batches: batches.length,
       recommendations: recs.requests,
-      errors: { ingest: ingest.errors, recommendations: recs.errors },
-      load_average: { floor: floor.load, ingest: ingest.load, recommendations: recs.load },
+      errors: { ingest: ingest.errors, recommendations: recs.errors, recommendations_with_events: ridden.errors },
+      load_average: { floor: floor.load, ingest: ingest.load, recommendations: recs.load, recommendations_with_events: ridden.load },
       cpu_ms: {
         noop_per_request: round3(floorPerRequest),
         per_event: round3(ingest.cpuMs / events),
         per_batch: round3(ingest.cpuMs / batches.length),
         per_recommendation: round3(recs.cpuMs / recs.requests),
         per_recommendation_above_noop: round3(recs.cpuMs / recs.requests - floorPerRequest),
+        // What a list adds to the page view's POST /v1/events that carries it.
+        per_recommendation_with_events: round3(ridden.cpuMs / recCount),
+        page_view_without_list: round3(plainViews.cpuMs / plainViews.requests),
         // Miniflare's queue broker runs in the same process; on Cloudflare it is the Queues service.
         local_queue_emulation_per_event: round3(messagesPerEvent * primitives.queue_message),
         per_event_without_local_queue_emulation: round3(ingest.cpuMs / events - messagesPerEvent * primitives.queue_message),
+        // Miniflare emulates the rate-limiting binding (one call per storefront request) with a
+        // Durable Object; on Cloudflare its counters are in memory outside the Worker.
+        local_rate_limit_emulation_per_request: primitives.rate_limit_call,
+        per_event_without_local_emulation: round3(
+          (ingest.cpuMs - batches.length * primitives.rate_limit_call) / events - messagesPerEvent * primitives.queue_message,
+        ),
+        per_recommendation_above_noop_without_local_emulation: round3(
+          recs.cpuMs / recs.requests - floorPerRequest - primitives.rate_limit_call,
+        ),
       },
       primitives_ms: primitives,
       per_event: perUnit(ingest, events),
       per_recommendation: perUnit(recs, recs.requests),
+      per_recommendation_with_events: perUnit(ridden, recCount),
       usd_lines_per_million_events: roundLines(priceOf(perEvent.usage).lines),
       usd_lines_per_million_recommendations: roundLines(priceOf(perRec.usage).lines),
+      usd_lines_per_million_recommendations_with_events: roundLines(priceOf(perRiddenRec.usage).lines),
     };
     const result = {
       per_million_events: perEvent.summary,
       per_million_recommendations: perRec.summary,
+      // Lists asked for with the page's events (`recommend` on POST /v1/events): what they add.
+      per_million_recommendations_with_events: perRiddenRec.summary,
       prices: { as_of: PRICES_AS_OF, ...PRICES },
     };
     if (args.json) {
@@ -289,7 +342,11 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(details, null, 2));
       console.log(
         JSON.stringify(
-          { per_million_events: result.per_million_events, per_million_recommendations: result.per_million_recommendations },
+          {
+            per_million_events: result.per_million_events,
+            per_million_recommendations: result.per_million_recommendations,
+            per_million_recommendations_with_events: result.per_million_recommendations_with_events,
+          },
           null,
           2,
         ),
@@ -313,6 +370,19 @@ async function closedLoop(client: BenchClient, paths: string[]): Promise<{ reque
     if (answer.timings.recs !== undefined) objectMs.push(answer.timings.recs);
   });
   return { requests: paths.length, errors, objectMs };
+}
+
+/** POSTs each body to /v1/events (8 at a time); anything but a 202 with every event accepted is an error. */
+async function posted(client: BenchClient, bodies: string[]): Promise<{ requests: number; errors: number; objectMs: number[] }> {
+  let errors = 0;
+  const objectMs: number[] = [];
+  await inParallel(bodies, CONCURRENCY, async (body) => {
+    const answer = await client.post('/v1/events', body);
+    const result = answer.status === 202 ? (JSON.parse(answer.body) as { accepted: number; recommendations?: unknown }) : null;
+    if (!result || result.accepted !== 1 || (body.includes('"recommend"') && !result.recommendations)) errors++;
+    if (answer.timings.users !== undefined) objectMs.push(answer.timings.users);
+  });
+  return { requests: bodies.length, errors, objectMs };
 }
 
 function* take<T>(source: Iterator<T>, n: number): Generator<T> {

@@ -91,8 +91,8 @@ async function main(): Promise<void> {
       // Saturation sends many batches per shopper: the per-user rate limit is not what is measured.
       vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: broker.brokers, RATE_LIMIT_EVENTS_PER_MINUTE: '100000' },
     });
-    client = benchClient(worker.url, { sockets: 512 });
-    await seedShop(worker.url, TOKEN);
+    client = benchClient(worker.workerUrl, { sockets: 512 });
+    await seedShop(worker.workerUrl, TOKEN);
     const runId = randomBytes(4).toString('hex');
     const users = Array.from({ length: USERS }, (_, u) => `loaded-${runId}-${u}`);
     log(`giving ${USERS} shoppers a history…`);

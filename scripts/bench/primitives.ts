@@ -29,6 +29,12 @@ export interface Primitives {
   object_set_alarm: number;
   /** One message of 5 events: send, local broker, delivery to the consumer, ack. */
   queue_message: number;
+  /**
+   * One `limit()` call of a rate-limiting binding. Miniflare emulates the binding with a
+   * Durable Object behind an entry Worker (a fetch, an object call and its storage per
+   * call); on Cloudflare the counters live in memory on the machine, outside the Worker.
+   */
+  rate_limit_call: number;
   load_average: number;
 }
 
@@ -36,7 +42,7 @@ export interface Primitives {
 export async function measurePrimitives(requests = 3000): Promise<Primitives> {
   const persistTo = mkdtempSync(join(tmpdir(), 'primitives-'));
   const runtime = await startEdgeRuntime({ config: CONFIG, persistTo, log: () => {} });
-  const client = benchClient(runtime.url, { sockets: 12 });
+  const client = benchClient(runtime.workerUrl, { sockets: 12 });
   const load = loadAverage();
   try {
     const cost = async (path: (i: number) => string, settleMs = 300): Promise<number> => {
@@ -68,6 +74,7 @@ export async function measurePrimitives(requests = 3000): Promise<Primitives> {
       object_set_alarm: round((await cost((i) => `/object-alarm?${objects(i)}`)) - noop),
       // Long enough after the last send for the consumer to have taken everything.
       queue_message: round((await cost(() => '/queue-message?n=5', 3_000)) - noop),
+      rate_limit_call: round((await cost(() => '/rate-limit')) - noop),
       load_average: Math.max(load, loadAverage()),
     };
   } finally {

@@ -81,8 +81,8 @@ async function main(): Promise<void> {
       vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: broker?.brokers ?? '' },
       log: () => {},
     });
-    const client = benchClient(runtime.url, { sockets: 16 });
-    await seedShop(runtime.url, TOKEN);
+    const client = benchClient(runtime.workerUrl, { sockets: 16 });
+    await seedShop(runtime.workerUrl, TOKEN);
     const users = Array.from({ length: 500 }, (_, u) => `profiled-${u}`);
     const traffic = new ShopTraffic(users, randomBytes(4).toString('hex'));
     await inParallel(users, 8, async (user) => {

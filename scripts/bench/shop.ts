@@ -141,6 +141,21 @@ export class ShopTraffic {
     return { kind: 'events', user, events: count, body: JSON.stringify({ events, sent_at: now }) };
   }
 
+  /**
+   * A page view as beacon.js flushes it when the page asks for recommendations with its
+   * events: one event of `user`, and `recommend` (the query of `request`) in the envelope.
+   */
+  pageView(request: ShopRequest & { kind: 'recommendations' | 'widget' }, withRecommendations: boolean): ShopRequest & { kind: 'events' } {
+    const now = Date.now();
+    const recommend = withRecommendations ? { recommend: request.path.slice(request.path.indexOf('?') + 1) } : {};
+    return {
+      kind: 'events',
+      user: request.user,
+      events: 1,
+      body: JSON.stringify({ events: [this.event(request.user, now)], sent_at: now, ...recommend }),
+    };
+  }
+
   /** A recommendation request: a third widget HTML, the rest JSON, on home, product and cart pages. */
   recommendation(user = this.user()): ShopRequest & { kind: 'recommendations' | 'widget' } {
     const r = this.random();

@@ -33,7 +33,10 @@ export function freePort(): Promise<number> {
 
 /** A running edge. */
 export interface DevWorker {
+  /** The edge as Cloudflare serves it (static assets, then the Worker). */
   url: string;
+  /** The Worker alone, as billed (scripts/dev/runtime.ts); `url` under wrangler dev. Benchmarks measure here. */
+  workerUrl: string;
   persistTo: string;
   /** Everything the runtime and the Worker printed so far (console.log of the Worker included). */
   output(): string;
@@ -75,6 +78,7 @@ async function startWorkerd(options: DevWorkerOptions, persistTo: string): Promi
   let stopped = false;
   const worker: DevWorker = {
     url: runtime.url,
+    workerUrl: runtime.workerUrl,
     persistTo,
     output: () => out,
     workerdPids: () => runtime.workerdPids(),
@@ -120,6 +124,7 @@ async function startWranglerDev(options: DevWorkerOptions, persistTo: string): P
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const worker: DevWorker = {
     url: `http://127.0.0.1:${port}`,
+    workerUrl: `http://127.0.0.1:${port}`,
     persistTo,
     output: () => out,
     workerdPids: () => (child.pid === undefined ? [] : descendantsOf(child.pid).filter((pid) => commandOf(pid) === 'workerd')),

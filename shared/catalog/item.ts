@@ -191,18 +191,32 @@ export function canonicalItem(item: CatalogEntry): CatalogEntry {
 }
 
 /**
+ * Keys computed in this isolate (or process). Ranking asks for the key of every
+ * candidate's categories on every request, and a catalog has few distinct names, so a
+ * lookup replaces a Unicode normalisation and four regular expressions; bounded, since
+ * names also come from requests.
+ */
+const categoryKeys = new Map<string, string>();
+const CATEGORY_KEYS_KEPT = 10_000;
+
+/**
  * The key a category or brand name is compared by: lower case, accents dropped, every run
  * of other characters one `-` ("Kitchen & Dining" → `kitchen-dining`). Feeds, events and
  * request filters spell names differently; keys make them meet.
  */
 export function categoryKey(name: string): string {
-  return name
+  const known = categoryKeys.get(name);
+  if (known !== undefined) return known;
+  const key = name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, CATALOG_LIMITS.categoryMax);
+  if (categoryKeys.size >= CATEGORY_KEYS_KEPT) categoryKeys.clear();
+  categoryKeys.set(name, key);
+  return key;
 }
 
 /** The keys of every level of an item's category path (it is "in" each of them). */

@@ -13,17 +13,22 @@ export const REJECTED_RAW_MAX_CHARS = 8 * 1024;
 /** Longest `user_hash` accepted (a valid one is 64 hex digits; anything longer is refused unread). */
 export const USER_HASH_MAX = 128;
 
+/** Longest `recommend` query accepted (the query string of a `GET /v1/recommendations`). */
+export const RECOMMEND_QUERY_MAX = 8 * 1024;
+
 /**
- * Body envelope: one event object, or `{"events": [...], "sent_at"?, "user_hash"?}`.
+ * Body envelope: one event object, or `{"events": [...], "sent_at"?, "user_hash"?, "recommend"?}`.
  * `sent_at` is the client clock when the batch left; the edge uses it to correct client
  * clock skew. `user_hash` proves the customer id whose events the batch carries
- * (docs/identity.md). Events themselves are validated one by one so one bad event never
- * fails the batch.
+ * (docs/identity.md). `recommend` asks for recommendations in the same answer: the query
+ * string a `GET /v1/recommendations` would carry. Events themselves are validated one by
+ * one so one bad event never fails the batch.
  */
 export const batchEnvelopeSchema = z.object({
   events: z.array(z.unknown()),
   sent_at: z.number().int().positive().optional(),
   user_hash: z.string().max(USER_HASH_MAX).optional(),
+  recommend: z.string().max(RECOMMEND_QUERY_MAX).optional(),
 });
 
 /** Why an event was not accepted, in the response and in the bad-events record. */

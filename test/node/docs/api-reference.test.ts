@@ -50,6 +50,16 @@ describe('GET /openapi.json', () => {
   });
 });
 
+describe('the production-shaped runtime', () => {
+  it('serves static assets then the Worker on url, and the Worker alone (what benchmarks measure) on workerUrl', async () => {
+    expect((await fetch(`${worker.url}/docs/vendor/swagger-ui.css`)).status).toBe(200);
+    const direct = await fetch(`${worker.workerUrl}/docs/vendor/swagger-ui.css`);
+    expect(direct.status).toBe(404);
+    expect(((await direct.json()) as { error: string }).error).toBe('not_found');
+    expect(await (await fetch(`${worker.workerUrl}/openapi.json`)).json()).toEqual(document);
+  });
+});
+
 describe.skipIf(!runBrowser)('GET /docs in a browser', () => {
   let browser: Browser;
 

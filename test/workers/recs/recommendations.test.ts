@@ -8,8 +8,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { clearTrendingCache, recordTrending } from '../../../durable-objects/trending/client';
 import { env } from 'cloudflare:workers';
 import type { CanonicalEvent } from '../../../shared/schema/events';
-import { userId } from '../helpers';
+import { eventId, post, userId } from '../helpers';
 import { afterSync } from '../catalog/helpers';
+import { parseCostServerTiming } from '../../../shared/cost/units';
+import type { RecommendationResponse } from '../../../shared/recs/api';
 import { admin, neighboursA, neighboursB, recs, track, uploadCatalog, uploadModel } from './fixtures';
 import { canaryBucket } from '../../../shared/recs/registry/canary';
 import { variantOf, type Experiment } from '../../../shared/recs/registry/experiment';
@@ -45,6 +47,54 @@ describe('recommendations', () => {
     await track(user, [{ type: 'add_to_cart', item: 'i5' }]);
     const after = ids((await recs({ user_id: user, n: 2 })).body);
     expect(after).toContain('i6');
+  });
+
+  it('answers the page its recommendations with its events: one request, one object call, ranked after the events', async () => {
+    const user = userId();
+    await track(user, [{ type: 'product_view', item: 'i1' }]);
+    const view = { event_id: eventId('view'), type: 'add_to_cart', user_id: user, session_id: 's1', item_id: 'i5', ts: Date.now() };
+    const { status, body, headers } = await post<{ accepted: number; recommendations?: RecommendationResponse }>('/v1/events', {
+      events: [view],
+      recommend: `user_id=${user}&n=2`,
+    });
+    expect(status).toBe(202);
+    expect(body.accepted).toBe(1);
+    // The event of this very request already counts (as in the read-your-writes test above).
+    expect(ids(body.recommendations!)).toContain('i6');
+    expect(body.recommendations!.rec_id).toMatch(/^r_[0-9a-f]{32}$/);
+    expect(parseCostServerTiming(headers.get('server-timing'))).toMatchObject({ do_requests: 1 });
+    // A retry of the same batch is a duplicate and still gets a list.
+    const retry = await post<{ duplicates: number; recommendations?: RecommendationResponse }>('/v1/events', {
+      events: [view],
+      recommend: `user_id=${user}&n=2`,
+    });
+    expect(retry.body.duplicates).toBe(1);
+    expect(ids(retry.body.recommendations!)).toContain('i6');
+  });
+
+  it('recommendations with events: a user without events in the batch is asked on its own; a bad query is a 400 before anything is stored', async () => {
+    const user = userId();
+    const other = userId();
+    await track(user, [{ type: 'product_view', item: 'i1' }]);
+    const view = { event_id: eventId('view'), type: 'product_view', user_id: other, session_id: 's1', item_id: 'i9', ts: Date.now() };
+    const asked = await post<{ accepted: number; recommendations?: RecommendationResponse }>('/v1/events', {
+      events: [view],
+      recommend: `user_id=${user}&n=3`,
+    });
+    expect(asked.status).toBe(202);
+    expect(ids(asked.body.recommendations!)).toEqual(['i2', 'i3', 'i4']);
+    expect(parseCostServerTiming(asked.headers.get('server-timing'))).toMatchObject({ do_requests: 2 });
+
+    const fresh = { ...view, event_id: eventId('view') };
+    const bad = await post<{ error: string; message: string }>('/v1/events', { events: [fresh], recommend: 'context=product&n=500' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('invalid_recommend');
+    expect(bad.body.message).toContain('item_id');
+    expect(bad.body.message).toContain('n');
+    // Nothing was stored: the same event is accepted (not a duplicate) afterwards.
+    expect((await post('/v1/events', { events: [fresh] })).body.accepted).toBe(1);
+    // Without `recommend` the answer has no list.
+    expect('recommendations' in (await post('/v1/events', { events: [{ ...view, event_id: eventId('view') }] })).body).toBe(false);
   });
 
   it('every response has a fresh rec_id', async () => {

@@ -8,6 +8,7 @@
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import type { RejectedEventRecord } from '../../../shared/schema/ingest';
 import type { UserIngestResult } from '../../../durable-objects/user-state';
+import type { RecommendationRequest } from '../../../shared/recs/api';
 import { userStub } from '../../../durable-objects/user-state/client';
 import { fnv1a32 } from '../../../shared/hash';
 import { ledger } from '../../../shared/cost/ledger';
@@ -50,12 +51,15 @@ function groupByUser(
  * Ingest in parallel. A user whose object call failed is in `failedUsers`: none of
  * its events were acknowledged, and the client's retry is safe (deduplicated). `cost`
  * is the request's billed units: the object calls and what the objects reported.
+ * `recommend` rides on the call of its user, if this request has one (its result then
+ * carries `recommendation`).
  */
 export async function deliver(
   env: Env,
   events: readonly CanonicalEvent[],
   rejected: readonly RejectedEventRecord[],
   validUserIds: ReadonlySet<string>,
+  recommend?: RecommendationRequest,
 ) {
   const results = new Map<string, UserIngestResult>();
   const failedUsers: string[] = [];
@@ -65,9 +69,11 @@ export async function deliver(
       const started = Date.now();
       cost.do_requests += 1;
       try {
-        const result = await userStub(env, userId).ingest(work.events, work.rejected);
+        const ask = recommend?.user_id === userId && work.events.length > 0 ? recommend : undefined;
+        const result = await userStub(env, userId).ingest(work.events, work.rejected, ask);
         results.set(userId, result);
         addCost(cost, result.cost);
+        if (result.recommendation) addCost(cost, result.recommendation.cost);
       } catch (error) {
         console.error(`ingest: user object call failed (${work.events.length} events)`, error);
         failedUsers.push(userId);

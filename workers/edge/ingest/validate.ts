@@ -18,7 +18,7 @@ import { formatIssues } from '../../../shared/schema/common';
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 export type EnvelopeResult =
-  | { ok: true; events: unknown[]; sentAt: number | undefined; userHash: string | undefined }
+  | { ok: true; events: unknown[]; sentAt: number | undefined; userHash: string | undefined; recommend: string | undefined }
   | { ok: false; status: 400 | 413; error: string; message: string };
 
 /** Accepts one event object or `{"events": [...]}`; anything else is a 400. */
@@ -26,7 +26,7 @@ export function unwrapEnvelope(body: unknown): EnvelopeResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, status: 400, error: 'invalid_body', message: 'body must be an event object or {"events": [...]}' };
   }
-  if (!('events' in body)) return { ok: true, events: [body], sentAt: undefined, userHash: undefined };
+  if (!('events' in body)) return { ok: true, events: [body], sentAt: undefined, userHash: undefined, recommend: undefined };
   const parsed = batchEnvelopeSchema.safeParse(body);
   if (!parsed.success) {
     return { ok: false, status: 400, error: 'invalid_body', message: formatIssues(parsed.error.issues).join('; ') };
@@ -39,7 +39,13 @@ export function unwrapEnvelope(body: unknown): EnvelopeResult {
       message: `at most ${REQUEST_LIMITS.maxEvents} events per request, got ${parsed.data.events.length}`,
     };
   }
-  return { ok: true, events: parsed.data.events, sentAt: parsed.data.sent_at, userHash: parsed.data.user_hash };
+  return {
+    ok: true,
+    events: parsed.data.events,
+    sentAt: parsed.data.sent_at,
+    userHash: parsed.data.user_hash,
+    recommend: parsed.data.recommend,
+  };
 }
 
 export interface ValidatedBatch {

@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { clientEventSchema, EVENT_TYPES, SCHEMA_VERSION } from '../../../shared/schema/events';
-import { REQUEST_LIMITS, USER_HASH_MAX } from '../../../shared/schema/ingest';
+import { RECOMMEND_QUERY_MAX, REQUEST_LIMITS, USER_HASH_MAX } from '../../../shared/schema/ingest';
+import { recommendationResponseSchema } from '../../../shared/recs/api';
 import { activePointerSchema } from '../../../shared/recs/registry/pointer';
 import { versionSchema } from '../../../shared/schema/common';
 import { costUnitsSchema } from '../../../shared/cost/units';
@@ -36,6 +37,15 @@ export const ingestRequestSchema = z
           description:
             "Proves the customer id whose events the batch carries: lowercase hex HMAC-SHA256(IDENTITY_SECRET, user_id), computed by the shop's backend. Needed for customer ids (not for anonymous `anon_…` ids) once IDENTITY_SECRET is set, unless the request carries the INGEST_TOKEN; events of a customer id without it are rejected (`user_hash_required`, `user_hash_invalid`). See docs/identity.md.",
         }),
+        recommend: z
+          .string()
+          .max(RECOMMEND_QUERY_MAX)
+          .optional()
+          .meta({
+            description:
+              "Recommendations in the same answer: the query string of `GET /v1/recommendations` (same parameters and rules; a customer `user_id` is proven by its `user_hash` in the query or the batch's). The answer's `recommendations` are ranked after this batch's events were applied.",
+            examples: ['user_id=anon_Q2hhbmdlIG1lIHBsZWFzZQ&context=product&item_id=sku-123&n=8'],
+          }),
       })
       .meta({ id: 'EventBatch', description: `Up to ${REQUEST_LIMITS.maxEvents} events, validated one by one.` }),
   ])
@@ -54,6 +64,9 @@ export const ingestResponseSchema = z
         }),
       )
       .meta({ description: 'Invalid, rate-limited or too-late events, in request order.' }),
+    recommendations: recommendationResponseSchema
+      .optional()
+      .meta({ description: 'With `recommend` in the request: the list, as `GET /v1/recommendations` answers it.' }),
   })
   .meta({ id: 'IngestResult', description: 'Every event of the request is counted in exactly one of the three.' });
 

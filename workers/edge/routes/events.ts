@@ -5,6 +5,11 @@
  * is validated here, event by event, not by the route's schema: one bad event must
  * never fail its batch. Events of customer ids need the envelope's `user_hash` (or the
  * INGEST_TOKEN of a server-side producer): identity/ingest-proof.ts.
+ *
+ * `recommend` (the query string of a `GET /v1/recommendations`) answers the page's
+ * recommendations in the same 202: a page view's events and its widget's list cost one
+ * Workers request and one object call instead of two of each, and the list is ranked
+ * after the events were applied (as fresh as a separate request after the 202).
  */
 import type { MiddlewareHandler } from 'hono';
 import { endTime, startTime, timing } from 'hono/timing';
@@ -22,7 +27,17 @@ import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../o
 import { ingestRequestSchema, ingestResponseSchema } from '../openapi/schemas';
 import type { AppEnv } from '../types';
 import type { IngestResponse } from '../../../shared/schema/ingest';
-import { recordIngest } from '../analytics/record';
+import { noteServed, recordIngest } from '../analytics/record';
+import { refuseUnprovenRead } from '../identity/read-proof';
+import { recommendFor } from '../../../durable-objects/user-state/client';
+import { formatIssues } from '../../../shared/schema/common';
+import {
+  placementOf,
+  recommendationQuerySchema,
+  recommendationRequest,
+  type RecommendationRequest,
+  type RecommendationResponse,
+} from '../../../shared/recs/api';
 
 const ACCEPTED_CONTENT_TYPES = ['application/json', 'text/plain'];
 
@@ -37,40 +52,45 @@ const jsonOrText: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 const body = { schema: { $ref: '#/components/schemas/IngestRequest' } };
 
-const route = storefrontRoute({
-  method: 'post',
-  path: '/',
-  operationId: 'postEvents',
-  tags: ['events'],
-  summary: 'Send storefront events',
-  description:
-    "One event or a batch of up to 500 (256 KiB). Each event is validated on its own: invalid ones are listed in `rejected` and never fail the batch. Duplicates (same `event_id`) are acknowledged but stored once. Once IDENTITY_SECRET is set, events of a customer id (any id but an anonymous `anon_…` one) need the envelope's `user_hash`, or the request needs `Authorization: Bearer <INGEST_TOKEN>` (server-side producers); without it they are rejected with `user_hash_required` / `user_hash_invalid` and kept on the bad-events path. The response carries `Server-Timing` (`validate`, `users`, `total`, and the billed units of the request: `rows_written;desc=<n>`, …).",
-  middleware: [
-    timing(),
-    jsonOrText,
-    limitBody(REQUEST_LIMITS.maxBytes, (c) =>
-      jsonError(c, 413, 'payload_too_large', `at most ${REQUEST_LIMITS.maxBytes} bytes per request`),
-    ),
-  ],
-  request: { body: { required: true, content: { 'application/json': body, 'text/plain': body } } },
-  responses: {
-    202: jsonResponse(ingestResponseSchema, 'Every event counted once: accepted, duplicate or rejected (with reasons).'),
-    400: errorResponse('`invalid_json`: the body does not parse; `invalid_body`: not UTF-8, or not an event or `{"events": [...]}`.'),
-    401: errorResponse(
-      '`unauthorized`: an Authorization header whose bearer token is not the INGEST_TOKEN (server-side producers send it; browsers send none).',
-    ),
-    413: errorResponse(
-      `\`payload_too_large\`: over ${REQUEST_LIMITS.maxBytes} bytes; \`too_many_events\`: over ${REQUEST_LIMITS.maxEvents} events.`,
-    ),
-    415: errorResponse('`unsupported_media_type`: send application/json or text/plain.'),
-    503: {
-      ...errorResponse(
-        '`temporarily_unavailable`: some events could not be stored and none of their users was acknowledged; retry the whole request (it deduplicates).',
+const route = storefrontRoute(
+  {
+    method: 'post',
+    path: '/',
+    operationId: 'postEvents',
+    tags: ['events'],
+    summary: 'Send storefront events',
+    description:
+      "One event or a batch of up to 500 (256 KiB). Each event is validated on its own: invalid ones are listed in `rejected` and never fail the batch. Duplicates (same `event_id`) are acknowledged but stored once. With `recommend` (the query string of `GET /v1/recommendations`, e.g. `user_id=anon_…&context=home&n=8`), the answer also carries `recommendations`, ranked after this batch's events were applied: one request and one object call for the page's events and its list; an invalid `recommend` is a 400 and an unproven customer id a 403, before anything is stored. Once IDENTITY_SECRET is set, events of a customer id (any id but an anonymous `anon_…` one) need the envelope's `user_hash`, or the request needs `Authorization: Bearer <INGEST_TOKEN>` (server-side producers); without it they are rejected with `user_hash_required` / `user_hash_invalid` and kept on the bad-events path. The response carries `Server-Timing` (`validate`, `users`, `total`, and the billed units of the request: `rows_written;desc=<n>`, …).",
+    middleware: [
+      timing(),
+      jsonOrText,
+      limitBody(REQUEST_LIMITS.maxBytes, (c) =>
+        jsonError(c, 413, 'payload_too_large', `at most ${REQUEST_LIMITS.maxBytes} bytes per request`),
       ),
-      headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } },
+    ],
+    request: { body: { required: true, content: { 'application/json': body, 'text/plain': body } } },
+    responses: {
+      202: jsonResponse(ingestResponseSchema, 'Every event counted once: accepted, duplicate or rejected (with reasons).'),
+      400: errorResponse(
+        '`invalid_json`: the body does not parse; `invalid_body`: not UTF-8, or not an event or `{"events": [...]}`; `invalid_recommend`: `recommend` is not a valid recommendation query (the message names every bad parameter). Nothing was stored.',
+      ),
+      401: errorResponse(
+        '`unauthorized`: an Authorization header whose bearer token is not the INGEST_TOKEN (server-side producers send it; browsers send none).',
+      ),
+      413: errorResponse(
+        `\`payload_too_large\`: over ${REQUEST_LIMITS.maxBytes} bytes; \`too_many_events\`: over ${REQUEST_LIMITS.maxEvents} events.`,
+      ),
+      415: errorResponse('`unsupported_media_type`: send application/json or text/plain.'),
+      503: {
+        ...errorResponse(
+          '`temporarily_unavailable`: some events could not be stored and none of their users was acknowledged; retry the whole request (it deduplicates).',
+        ),
+        headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } },
+      },
     },
   },
-});
+  { proofs: true },
+);
 
 export const eventsRoutes = createRoutes();
 eventsRoutes.openAPIRegistry.register('IngestRequest', ingestRequestSchema);
@@ -88,6 +108,15 @@ eventsRoutes.openapi(route, async (c) => {
   }
   const envelope = unwrapEnvelope(parsed);
   if (!envelope.ok) return jsonError(c, envelope.status, envelope.error, envelope.message);
+  let recommend: RecommendationRequest | undefined;
+  if (envelope.recommend !== undefined) {
+    // The same schema as the GET route's query, so both ways of asking take the same parameters.
+    const query = recommendationQuerySchema.safeParse(Object.fromEntries(new URLSearchParams(envelope.recommend)));
+    if (!query.success) return jsonError(c, 400, 'invalid_recommend', `recommend: ${formatIssues(query.error.issues).join('; ')}`);
+    const refused = await refuseUnprovenRead(c, { user_id: query.data.user_id, user_hash: query.data.user_hash ?? envelope.userHash });
+    if (refused) return refused;
+    recommend = recommendationRequest(query.data, c.env.REGION);
+  }
 
   // Where the time goes, for operators and benchmarks (workerd only advances the clock across I/O).
   startTime(c, 'validate');
@@ -105,6 +134,7 @@ eventsRoutes.openapi(route, async (c) => {
     batch.valid.map(({ event }) => event),
     batch.rejectedRecords,
     writable,
+    recommend,
   );
   endTime(c, 'users');
   if (failedUsers.length > 0) {
@@ -113,7 +143,19 @@ eventsRoutes.openapi(route, async (c) => {
     return jsonError(c, 503, 'temporarily_unavailable', 'some events could not be stored; retry the request');
   }
 
-  const response: IngestResponse = { accepted: 0, duplicates: 0, rejected: [...batch.rejected] };
+  let recommendations: RecommendationResponse | undefined;
+  if (recommend) {
+    // Ranked by the user's object in its ingest call; a user without events here is asked on its own.
+    const carried = recommend.user_id === undefined ? undefined : results.get(recommend.user_id)?.recommendation;
+    recommendations = carried?.response ?? (await recommendFor(c.env, recommend, cost));
+    noteServed(c, placementOf(recommend), recommendations);
+  }
+
+  const response: IngestResponse & { recommendations?: RecommendationResponse } = {
+    accepted: 0,
+    duplicates: 0,
+    rejected: [...batch.rejected],
+  };
   // Analytics: invalid events have no trustworthy type; they count as rejected under `invalid`.
   const outcomes: { type: string; outcome: 'accepted' | 'duplicate' | 'rejected' }[] = batch.rejected.map(() => ({
     type: 'invalid',
@@ -132,6 +174,7 @@ eventsRoutes.openapi(route, async (c) => {
   }
   recordIngest(c.env, outcomes);
   response.rejected.sort((a, b) => a.index - b.index);
+  if (recommendations) response.recommendations = recommendations;
   reportCost(c, cost);
   return c.json(response, 202);
 });
