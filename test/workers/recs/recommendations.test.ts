@@ -61,7 +61,7 @@ describe('recommendations', () => {
     expect(body.accepted).toBe(1);
     // The event of this very request already counts (as in the read-your-writes test above).
     expect(ids(body.recommendations!)).toContain('i6');
-    expect(body.recommendations!.rec_id).toMatch(/^r_[0-9a-f]{32}$/);
+    expect(body.recommendations!.rec_id).toMatch(/^t_[A-Za-z0-9_-]+$/);
     expect(parseCostServerTiming(headers.get('server-timing'))).toMatchObject({ do_requests: 1 });
     // A retry of the same batch is a duplicate and still gets a list.
     const retry = await post<{ duplicates: number; recommendations?: RecommendationResponse }>('/v1/events', {
