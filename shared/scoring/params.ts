@@ -12,18 +12,20 @@ import { z } from 'zod';
  * The evidence a candidate can have, each normalised to [0, 1] per request before the
  * weighted sum:
  * - `next`, `session`, `bought`: the item-to-item lists of the anchors (neighbour kinds);
+ * - `last`: the `next` list of the session's newest item alone (sequential rules as SR
+ *   uses them: what follows the item on screen, undiluted by older anchors);
  * - `sessionKnn`: items of past sessions similar to the current one (session-kNN over
  *   the model's session index, with STAN/VSTAN position and recency weights);
  * - `category`: popular items of the anchors' categories;
  * - `remind`: the current session's own items, most recent first (counts only when the
  *   request lets viewed items be shown, `exclude_viewed=false`).
  */
-export const SIGNALS = ['next', 'session', 'bought', 'sessionKnn', 'category', 'remind'] as const;
+export const SIGNALS = ['next', 'session', 'bought', 'last', 'sessionKnn', 'category', 'remind'] as const;
 export type Signal = (typeof SIGNALS)[number];
 
 /** Untuned defaults: measured on RetailRocket's training days (docs/evaluation.md), not on its test day. */
 const DEFAULTS = {
-  signals: { next: 1, session: 0.6, bought: 0.4, sessionKnn: 0.5, category: 0.2, remind: 1 },
+  signals: { next: 1, session: 0.6, bought: 0.4, last: 0, sessionKnn: 0.5, category: 0.2, remind: 1 },
   positionDecay: 0.8,
   currentSession: 2,
   contextItem: 3,
@@ -55,6 +57,7 @@ export const scoringParamsSchema = z.object({
       next: weight.default(DEFAULTS.signals.next),
       session: weight.default(DEFAULTS.signals.session),
       bought: weight.default(DEFAULTS.signals.bought),
+      last: weight.default(DEFAULTS.signals.last),
       sessionKnn: weight.default(DEFAULTS.signals.sessionKnn),
       category: weight.default(DEFAULTS.signals.category),
       remind: weight.default(DEFAULTS.signals.remind),

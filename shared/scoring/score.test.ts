@@ -72,6 +72,25 @@ describe('scoreCandidates: evidence', () => {
     ]);
   });
 
+  it('scores the last-item rules from the next list of the newest session item alone', () => {
+    const table = neighbours({
+      old: { next: [['from-old', 1]] },
+      recent: { next: [['from-recent', 0.5]] },
+      ctx: { next: [['from-ctx', 2]] },
+    });
+    const history = [view('old', 1, 's'), view('recent', 2, 's')];
+    const last = only({ last: 1 });
+    // The newest session item, then (no session items) the newest anchor; its scores normalised by their maximum.
+    expect(score({ history, sessionItems: ['old', 'recent'], neighboursOf: table, params: last })).toEqual([
+      { item_id: 'from-recent', score: 1, source: 'personal' },
+    ]);
+    expect(score({ history, neighboursOf: table, params: last }).map((r) => r.item_id)).toEqual(['from-recent']);
+    // On a product page the item on screen is the newest.
+    expect(score({ history, sessionItems: ['old', 'recent'], contextItemId: 'ctx', neighboursOf: table, params: last })).toEqual([
+      { item_id: 'from-ctx', score: 1, source: 'personal' },
+    ]);
+  });
+
   it('weighs the most recent anchor most (position decay) and the current session double', () => {
     const table = neighbours({ old: { next: [['from-old', 1]] }, recent: { next: [['from-recent', 1]] } });
     const plain = score({ history: [view('old', 1), view('recent', 2)], neighboursOf: table });

@@ -293,6 +293,12 @@ function gather(input: ScoringInput, all: boolean, own: boolean): SignalTable {
   }
 
   const session = sessionSequence(input.sessionItems, input.contextItemId);
+  if (wanted('last')) {
+    // The newest session item (the one on screen), else the newest anchor.
+    const newest = session[session.length - 1] ?? anchors.keys().next().value;
+    const list = newest === undefined ? undefined : input.neighboursOf(newest)?.next;
+    if (list) candidates.addList(SIGNAL_INDEX.last, list, 1);
+  }
   if (wanted('sessionKnn') && input.postingsOf) {
     const signal = SIGNAL_INDEX.sessionKnn;
     sessionKnnVotesById(session, input.postingsOf, params.knn, (id, value) => {

@@ -86,6 +86,7 @@ function modelItems(model: ModelArtifact): Set<string> {
 const ABLATIONS: ReadonlyArray<[string, readonly Signal[]]> = [
   ['without session-kNN', ['sessionKnn']],
   ['without next', ['next']],
+  ['without last-item rules', ['last']],
   ['without session co-occurrence', ['session']],
   ['without bought', ['bought']],
   ['without category popularity', ['category']],

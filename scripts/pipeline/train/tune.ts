@@ -94,6 +94,7 @@ const WEIGHTS: readonly Dimension[] = [
   signal('sessionKnn', [0, 0.25, 0.5, 1, 2]),
   signal('category', [0, 0.1, 0.2, 0.4, 0.8]),
   signal('next', [0, 0.5, 1, 2]),
+  signal('last', [0, 0.5, 1, 2, 4]),
   signal('session', [0, 0.3, 0.6, 1.2]),
   signal('bought', [0, 0.2, 0.4, 0.8]),
 ];
