@@ -14,8 +14,8 @@
  * Layout (base64url after `t_`): version (1 byte) · served_at ms (6) · nonce (4) ·
  * placement, model_version, experiment, variant, region (each a length byte, 0xff for
  * null, then ASCII) · item count (1) · 3-byte fingerprints · tag (16, truncated HMAC of
- * user_id, a zero byte and everything before it). A typical list of ten items is about
- * 120 characters; the longest (50 items, every name at its limit) about 640.
+ * user_id, a zero byte and everything before it). A list of ten items in an experiment is about
+ * 150 characters; the longest (50 items, every name at its limit) 630.
  */
 import { fmix32, fnv1a32 } from '../../shared/hash';
 

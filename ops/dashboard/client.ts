@@ -285,7 +285,7 @@ function drawExperiments(doc: DashboardSnapshot): void {
           row(
             [
               v.name,
-              [v.model, v.strategy].filter(Boolean).join(' · ') || 'control',
+              v.serves,
               pct(v.share),
               String(v.users),
               String(v.impressions),

@@ -58,8 +58,14 @@ export interface AttributionCell {
 export interface VariantView {
   name: string;
   share: number;
+  /** The variant's overrides (null: the placement's own). */
   model: string | null;
   strategy: string | null;
+  /**
+   * What it serves on the experiment's placements now: their definitions with its
+   * overrides, resolved by the edge's own resolver (shared/recs/registry/experiment.ts).
+   */
+  serves: string;
   users: number;
   impressions: number;
   clicks: number;

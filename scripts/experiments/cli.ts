@@ -75,7 +75,7 @@ function table(decision: Decision): string {
   const header = ['variant', 'serves', 'share', 'users', 'impressions', 'clicks', 'CTR', 'add-to-cart', 'conversion', 'revenue', 'RPM'];
   const rows = decision.variants.map((v) => [
     v.name,
-    [v.model, v.strategy].filter(Boolean).join(' ') || 'control',
+    [v.model, v.strategy].filter(Boolean).join(' ') || "the placement's own",
     pct(v.share),
     String(v.users),
     String(v.impressions),

@@ -3,6 +3,7 @@
  * seeder, the benchmark and the tests. Fetch-based and free of Node APIs.
  */
 import type { ArtifactFiles, ArtifactKind } from '../../shared/model/artifact';
+import type { Placement } from '../../shared/recs/rules/placement';
 
 export interface AdminClientOptions {
   baseUrl: string;
@@ -103,6 +104,11 @@ export class AdminClient {
   /** Stop the running experiment (only if it is `name`, when given). */
   stopExperiment(name?: string): Promise<unknown> {
     return this.call('POST', '/v1/admin/experiments/stop', name === undefined ? {} : { name });
+  }
+
+  /** Every placement's definition. */
+  async placements(): Promise<Placement[]> {
+    return (await this.call<{ placements: Placement[] }>('GET', '/v1/admin/placements')).placements;
   }
 
   /** A placement's definition (its strategy, rules and pinned model); rejects with 404 when it has none. */

@@ -19,7 +19,7 @@ export const printableIdSchema = z
 /**
  * Longest `rec_id`: the signed, self-describing ids of personal lists
  * (durable-objects/user-state/rec-token.ts) carry the list's placement, model, variant
- * and item fingerprints, about 120 characters for ten items, at most about 640.
+ * and item fingerprints, about 150 characters for ten items, at most 630.
  */
 export const REC_ID_MAX = 768;
 

@@ -40,7 +40,11 @@ describe.skipIf(skipWithoutChromium)("operator's dashboard in Chromium", () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    worker = await startDevWorker({ config: 'wrangler.toml', vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: broker.brokers } });
+    // REC_TOKEN_SECRET as in production: lists carry signed rec_ids through Kafka to the aggregator.
+    worker = await startDevWorker({
+      config: 'wrangler.toml',
+      vars: { ADMIN_TOKEN: TOKEN, KAFKA_BROKERS: broker.brokers, REC_TOKEN_SECRET: 'dashboard-test-rec-token-secret-01' },
+    });
     pipeline = await startPipeline({
       brokers: broker.brokers,
       lakeDir: join(dir, 'lake'),
@@ -101,6 +105,7 @@ describe.skipIf(skipWithoutChromium)("operator's dashboard in Chromium", () => {
     const list = (await response.json()) as RecommendationResponse;
     expect(list.model_version).toBe(model);
     expect(list.experiment?.name).toBe('widget-strategy');
+    expect(list.rec_id).toMatch(/^t_/);
     const variant = list.experiment!.variant;
     const widget = await fetch(`${worker.url}/v1/widgets/recommendations?user_id=${user}&context=product&item_id=${PRODUCT}&n=4`);
     expect(widget.status).toBe(200);
@@ -185,6 +190,10 @@ describe.skipIf(skipWithoutChromium)("operator's dashboard in Chromium", () => {
     expect(await row.getAttribute('data-purchases')).toBe('1');
     expect(await row.getAttribute('data-revenue')).toBe('8.50');
     expect(await page.locator('[data-experiment="widget-strategy"]').count()).toBe(1);
+    // What each variant serves: the product placement's definition with the variant's override, by the edge's resolver.
+    const serves = (name: string) => page.locator(`[data-experiment="widget-strategy"] tr[data-variant="${name}"] td`).nth(1).textContent();
+    expect(await serves('control')).toBe(`product: personal · ${model}`);
+    expect(await serves('trending')).toBe(`product: trending · ${model}`);
     expect(errors).toEqual([]);
 
     if (process.env.DASHBOARD_SCREENSHOT === '1') {

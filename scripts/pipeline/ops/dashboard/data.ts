@@ -11,6 +11,8 @@ import type { AttributionCell, DashboardSnapshot, RegionView } from '../../../..
 import type { PipelineMetrics } from '../metrics-pipeline';
 import type { AdminClient } from '../../../models/api';
 import { variantReports } from '../../experiments/decide';
+import { variantServing, type Experiment } from '../../../../shared/recs/registry/experiment';
+import type { Placement } from '../../../../shared/recs/rules/placement';
 import type { ExperimentLog } from '../../experiments/log';
 import { readActive } from '../../publish/publish';
 import { publishHistory } from '../../publish/publish-store';
@@ -123,9 +125,26 @@ export function regionViews(metrics: PipelineMetrics): RegionView[] {
   });
 }
 
+/**
+ * What each variant of `experiment` serves on its placements now: the placements' current
+ * definitions with the variant's overrides, through the resolver the edge serves with.
+ */
+export function variantServes(experiment: Experiment, placements: readonly Placement[], activeModel: string | null): string[] {
+  const definitions = new Map(placements.map((p) => [p.name, p]));
+  return experiment.variants.map((variant) => {
+    const on = experiment.placements ?? [null];
+    return on
+      .map((name) => {
+        const serving = variantServing(variant, name === null ? undefined : definitions.get(name), activeModel);
+        return `${name ?? 'every placement'}: ${serving.strategy} · ${serving.model ?? 'no model'}`;
+      })
+      .join('; ');
+  });
+}
+
 /** The dashboard of a running pipeline: `snapshot()` builds the document (the pointer is re-read at most every 5 s). */
 export function createDashboard(ctx: DashboardContext): { snapshot(now?: number): Promise<DashboardSnapshot> } {
-  let pointer: { at: number; value: ActivePointer | null } = { at: 0, value: null };
+  let pointer: { at: number; value: ActivePointer | null; placements: Placement[] } = { at: 0, value: null, placements: [] };
   return {
     async snapshot(now = Date.now()) {
       const points = ctx.sampler.points();
@@ -134,7 +153,8 @@ export function createDashboard(ctx: DashboardContext): { snapshot(now?: number)
       ) as DashboardSnapshot['series'];
       if (ctx.client && now - pointer.at > 5000) {
         const value = await readActive(ctx.client).catch(() => pointer.value);
-        pointer = { at: now, value };
+        const placements = await ctx.client.placements().catch(() => pointer.placements);
+        pointer = { at: now, value, placements };
       }
       const hour = ctx.store?.minutes(now - 60 * 60_000) ?? [];
       const day = ctx.store?.minutes(now - 24 * 3_600_000) ?? [];
@@ -145,16 +165,20 @@ export function createDashboard(ctx: DashboardContext): { snapshot(now?: number)
         attribution: { minutes: minuteTotals(hour, now), cells: attributionCells(day) },
         models: { active: pointer.value, published: publishHistory(ctx.modelsDir).slice(-10).reverse() },
         regions: ctx.metrics ? regionViews(ctx.metrics) : [],
-        experiments: (ctx.log?.list() ?? []).slice(0, 10).map((experiment) => ({
-          name: experiment.name,
-          kind: experiment.kind,
-          started_at: experiment.started_at,
-          ended_at: experiment.ended_at,
-          outcome: experiment.outcome,
-          variants: variantReports(experiment.definition, ctx.store?.variantSums(experiment.name) ?? []),
-          decision:
-            ctx.log?.decisions(experiment.name, 1).map(({ at, action, variant, reason }) => ({ at, action, variant, reason }))[0] ?? null,
-        })),
+        experiments: (ctx.log?.list() ?? []).slice(0, 10).map((experiment) => {
+          const serves = variantServes(experiment.definition, pointer.placements, pointer.value?.model?.version ?? null);
+          const sums = ctx.store?.variantSums(experiment.name) ?? [];
+          return {
+            name: experiment.name,
+            kind: experiment.kind,
+            started_at: experiment.started_at,
+            ended_at: experiment.ended_at,
+            outcome: experiment.outcome,
+            variants: variantReports(experiment.definition, sums).map((report, i) => ({ ...report, serves: serves[i] ?? '' })),
+            decision:
+              ctx.log?.decisions(experiment.name, 1).map(({ at, action, variant, reason }) => ({ at, action, variant, reason }))[0] ?? null,
+          };
+        }),
       };
     },
   };
