@@ -11,6 +11,13 @@
  * a retry racing its original cannot apply an event twice. The alarm retries the outbox
  * and, once the user has been inactive past the retention, deletes everything.
  *
+ * Erasure and login merges are atomic with respect to ingest: each runs in one turn, and
+ * leaves a mark in the head that every later ingest reads first. An erased user's
+ * object keeps a tombstone (`erased_at`) until the retention, so events still arriving
+ * for the user are refused with a reason on the bad-events path (payload withheld)
+ * instead of starting a new profile behind the erasure; a merged one keeps its pointer
+ * (./merge.ts).
+ *
  * Attribution (./attribution.ts) rides along: `recommend` remembers the list it served
  * (in memory, committed in the head by the next ingest, which is normally the list's
  * impression) and names it by a signed, self-describing rec_id (./rec-token.ts), so a list
@@ -30,7 +37,8 @@ import { SqlMeter } from '../cost/sql-meter';
 import { readConfig, type UserStateConfig } from './config';
 import { EMPTY_USER_VIEW, recommendForUser } from './recommend';
 import { userStub } from './client';
-import { inEventTimeOrder, type MergeExport } from './merge';
+import { inEventTimeOrder, type AbsorbResult, type MergeResult } from './merge';
+import { MAX_LINK_HOPS } from '../../shared/identity/links';
 import { Outbox, type OutboxItem } from './outbox';
 import { advanceSession, affinityUpdates, emptyProfile, isLate, type AffinityUpdate, type Profile } from './profile';
 import { perMinuteBucket, type TokenBucket } from './rate-limit';
@@ -75,6 +83,11 @@ export interface StoredHistory {
   events: Array<CanonicalEvent & { late?: boolean }>;
 }
 
+/** Why an event of an erased user is refused. */
+export const USER_ERASED_ERROR = 'user_erased: this user was erased on request; events for it are not stored';
+/** Why an event is refused after following MAX_LINK_HOPS login links. */
+export const LINK_CHAIN_ERROR = `link_chain_too_long: this id reaches its user through more than ${MAX_LINK_HOPS} logins`;
+
 /** First retry of a failed queue send, doubling up to the maximum. */
 const OUTBOX_RETRY_MS = 1_000;
 const MAX_OUTBOX_BACKOFF_MS = 5 * 60_000;
@@ -93,8 +106,10 @@ export class UserState extends DurableObject<Env> {
   private drainFailures = 0;
   /** `setAlarm` calls not yet charged to a call's cost (each is billed as a row written). */
   private pendingAlarmWrites = 0;
-  /** Ingests, alarms and forgets run one after the other. */
+  /** Ingests, alarms, merges and forgets run one after the other. */
   private turn: Promise<unknown> = Promise.resolve();
+  /** True while this object's own login merge runs (it holds the turn): see ./merge.ts. */
+  private merging = false;
   private readonly totals = { since: Date.now(), calls: { ingest: 0, recommend: 0, queue: 0, alarm: 0 }, units: noCost() };
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -122,37 +137,82 @@ export class UserState extends DurableObject<Env> {
     events: CanonicalEvent[],
     rejected: RejectedEventRecord[] = [],
     recommend?: RecommendationRequest,
+    hops = 0,
   ): Promise<UserIngestResult> {
     return this.inTurn(async () => {
-      // Merged into a customer at login: late events of this old id land with the customer.
-      const target = this.profile.merged_into;
-      const result = target ? await userStub(this.env, target).ingest(events, rejected) : await this.ingestNow(events, rejected);
+      const result = await this.ingestOrForward(events, rejected, hops);
       // The page's recommendations in the same call (one request, one object call for
-      // both), ranked with the events just applied; a merged id gets non-personal ones.
+      // both), ranked with the events just applied; a merged or erased id gets
+      // non-personal ones.
       return recommend ? { ...result, recommendation: await this.recommend(recommend) } : result;
     });
   }
 
-  /** Login merge, step 1 on the anonymous object (./merge.ts): its events, once its outbox has drained. */
-  async mergeExport(): Promise<MergeExport> {
+  /** In this object's turn: refuse (erased), apply here, or follow the login chain. */
+  private async ingestOrForward(events: CanonicalEvent[], rejected: RejectedEventRecord[], hops: number): Promise<UserIngestResult> {
+    if (this.profile.erased_at !== undefined) return this.refuse(events, rejected, USER_ERASED_ERROR, 'erased');
+    // Merged at login: late events of this old id go along its chain to the user it became.
+    const target = this.profile.merged_into;
+    if (!target) return this.ingestNow(events, rejected);
+    if (hops >= MAX_LINK_HOPS) return this.refuse(events, rejected, LINK_CHAIN_ERROR, 'identity');
+    return userStub(this.env, target).ingest(events, rejected, undefined, hops + 1);
+  }
+
+  /**
+   * A login (./merge.ts), called on the anonymous object: in this object's turn, once its
+   * outbox has drained, its events go to `targetId`'s object (or the end of its chain),
+   * which ingests `identify`; then this object is wiped down to the pointer to `targetId`.
+   * Ingests that arrive meanwhile wait for the turn and then follow the pointer.
+   */
+  async mergeInto(targetId: string, identify: CanonicalEvent & { type: 'identify' }): Promise<MergeResult> {
     return this.inTurn(async () => {
-      if (this.profile.merged_into) return { merged_into: this.profile.merged_into };
+      if (this.profile.erased_at !== undefined) return { erased: identify.anonymous_id };
+      const merged = this.profile.merged_into;
+      if (merged) return merged === targetId ? { merged: false, events: 0 } : { merged_into: merged };
       await this.drain();
       const pending = this.outbox.pending();
       if (pending > 0) return { pending };
-      return { events: this.store.storedEvents(), session_id: this.profile.session?.id ?? null };
+      const events = this.store.storedEvents();
+      // The visitor's session continues as the customer's.
+      const login = this.profile.session ? { ...identify, session_id: this.profile.session.id } : identify;
+      let result: AbsorbResult;
+      let at = targetId;
+      this.merging = true;
+      try {
+        for (let hop = 0; ; hop++) {
+          if (at === identify.anonymous_id) return { cycle: true };
+          if (hop >= MAX_LINK_HOPS) return { too_long: true };
+          result = await userStub(this.env, at).absorb(events, login);
+          if (!('forward' in result)) break;
+          at = result.forward;
+        }
+      } finally {
+        this.merging = false;
+      }
+      if ('busy' in result) return result;
+      if ('erased' in result) return { erased: at };
+      await this.wipe();
+      const now = Date.now();
+      this.profile = { ...emptyProfile(), first_seen: now, last_seen: now, merged_into: targetId };
+      this.ctx.storage.transactionSync(() => this.store.commit(this.profile, now, false));
+      this.ensureAlarmBy(now + this.config.retentionMs);
+      return result;
     });
   }
 
   /**
-   * Login merge, step 2 on the customer's object: the anonymous events join the history
-   * in event-time order (their ids deduplicate from now on; they were forwarded already,
-   * so they are not sent again), the profile and affinities take them in, and the
-   * `identify` event is ingested like any event (queue, Kafka). A no-op once that
-   * identify event is here: repeating a login changes nothing.
+   * The customer's side of a login: the anonymous events join the history in event-time
+   * order (their ids deduplicate from now on; they were forwarded already, so they are
+   * not sent again), the profile and affinities take them in, and the `identify` event is
+   * ingested like any event (queue, Kafka). A no-op once that identify event is here:
+   * repeating a login changes nothing. A merged id answers where its events go now.
    */
-  async absorb(events: Array<CanonicalEvent & { late?: boolean }>, identify: CanonicalEvent): Promise<{ merged: boolean; events: number }> {
+  async absorb(events: Array<CanonicalEvent & { late?: boolean }>, identify: CanonicalEvent): Promise<AbsorbResult> {
+    // Not queued behind our own merge: that merge may be waiting for the caller's (./merge.ts).
+    if (this.merging) return { busy: true };
     return this.inTurn(async () => {
+      if (this.profile.erased_at !== undefined) return { erased: true };
+      if (this.profile.merged_into) return { forward: this.profile.merged_into };
       if (this.store.has(identify.event_id)) return { merged: false, events: 0 };
       const affinity: AffinityUpdate[] = [];
       let added = 0;
@@ -172,18 +232,6 @@ export class UserState extends DurableObject<Env> {
       const purchasedChanged = this.store.affinities.apply(affinity, this.config.affinityHalfLifeMs);
       await this.ingestNow([identify], [], purchasedChanged);
       return { merged: true, events: added };
-    });
-  }
-
-  /** Login merge, step 3 on the anonymous object: wiped, only the pointer to the customer stays until the retention. */
-  async forwardTo(customerId: string): Promise<void> {
-    return this.inTurn(async () => {
-      if (this.profile.merged_into === customerId) return;
-      await this.wipe();
-      const now = Date.now();
-      this.profile = { ...emptyProfile(), first_seen: now, last_seen: now, merged_into: customerId };
-      this.ctx.storage.transactionSync(() => this.store.commit(this.profile, now, false));
-      this.ensureAlarmBy(now + this.config.retentionMs);
     });
   }
 
@@ -264,13 +312,22 @@ export class UserState extends DurableObject<Env> {
     }));
   }
 
-  /** Forget this user now (privacy request). Pending outbox rows are sent first so nothing acknowledged is lost. */
+  /**
+   * Forget this user now (privacy request). Pending outbox rows are sent first so nothing
+   * acknowledged is lost; then, in the same turn, everything is deleted and the tombstone
+   * written: every ingest after it (including one that arrived while this ran) is refused,
+   * until the retention ends the tombstone too.
+   */
   async forget(): Promise<{ deleted: boolean; outbox_pending: number }> {
     return this.inTurn(async () => {
       await this.drain();
       const pending = this.outbox.pending();
       if (pending > 0) return { deleted: false, outbox_pending: pending };
       await this.wipe();
+      const now = Date.now();
+      this.profile = { ...emptyProfile(), erased_at: now };
+      this.ctx.storage.transactionSync(() => this.store.commit(this.profile, now, false));
+      this.ensureAlarmBy(now + this.config.retentionMs);
       return { deleted: true, outbox_pending: 0 };
     });
   }
@@ -414,6 +471,35 @@ export class UserState extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Refuses every event of the call with `error`, each recorded on the bad-events path
+   * (with the caller's rejected records). An erased user's payloads are withheld: the
+   * record says which event was refused and why, and carries nothing else of the user.
+   */
+  private async refuse(
+    events: CanonicalEvent[],
+    rejected: RejectedEventRecord[],
+    error: string,
+    stage: 'erased' | 'identity',
+  ): Promise<UserIngestResult> {
+    const records = events.map((event): RejectedEventRecord => {
+      const raw = stage === 'erased' ? '' : JSON.stringify(event);
+      return {
+        event_id: event.event_id,
+        user_id: event.user_id,
+        errors: [error],
+        raw,
+        raw_truncated: stage === 'erased',
+        received_at: event.received_at,
+        edge_region: event.edge_region,
+        stage,
+      };
+    });
+    // No events: nothing of the user is stored, only the records are sent (or kept in the outbox).
+    const { cost } = await this.ingestNow([], [...rejected, ...records]);
+    return { outcomes: events.map(() => ({ rejected: [error] })), cost };
+  }
+
   private rateLimitedRecord(event: CanonicalEvent, errors: string[]): RejectedEventRecord {
     const raw = JSON.stringify(event);
     return {
@@ -433,7 +519,8 @@ export class UserState extends DurableObject<Env> {
     await this.drain();
     this.outbox.forgetSent();
     if (this.outbox.pending() > 0) return; // drain() scheduled the retry
-    const lastSeen = this.profile.last_seen;
+    // A tombstone counts from the erasure.
+    const lastSeen = this.profile.last_seen ?? this.profile.erased_at ?? null;
     if (lastSeen === null || Date.now() - lastSeen >= this.config.retentionMs) {
       await this.wipe();
       return;

@@ -34,6 +34,8 @@ export interface Profile {
   session: SessionState | null;
   /** Set once this anonymous visitor was merged into a customer (./merge.ts): events go there. */
   merged_into?: string;
+  /** Set when the user was erased on request: the tombstone that refuses later events until the retention. */
+  erased_at?: number;
 }
 
 export const emptyProfile = (): Profile => ({

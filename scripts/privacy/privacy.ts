@@ -1,8 +1,8 @@
 /**
  * Erasure and export of one user across every store, shared by `npm run privacy` and the
- * pipeline's privacy endpoints. The user's ids are the user and the anonymous ids the
- * lake's `identify` events link to it (their logins), so merged anonymous browsing goes
- * with the customer.
+ * pipeline's privacy endpoints. The user's ids are the user and the ids the lake's
+ * `identify` events link to it (their logins, followed through chains), so merged
+ * anonymous browsing goes with the customer.
  *
  * - Erase: the edge forgets every id (the user objects), then one erasure record goes to
  *   `users.erasure`; the pipeline's lake consumer applies it to the lake and training
@@ -19,6 +19,7 @@ import { withLakeQuery } from '../pipeline/lake/read';
 import { rowToEvent } from '../pipeline/lake/columns';
 import { sqlList } from '../pipeline/lake/duckdb';
 import { ALL_TOPICS, ERASURE_TOPIC } from '../../shared/kafka/topics';
+import { MAX_LINK_HOPS } from '../../shared/identity/links';
 import { scanForUsers, sendErasure, type FoundRecord } from './kafka';
 import type { ErasureRecord } from './record';
 
@@ -34,16 +35,27 @@ export interface PrivacyStores {
   edgeWaitMs?: number;
 }
 
-/** Anonymous ids the lake's identify events link to `userId` (read-only snapshot). */
+/**
+ * Ids the lake's identify events link to `userId`, through chains of logins (an id merged
+ * into an id merged into the user; up to MAX_LINK_HOPS links, as the edge and training
+ * follow them), sorted (read-only snapshot).
+ */
 export async function linkedIds(lake: string | null, userId: string): Promise<string[]> {
   if (!lake) return [];
   return withLakeQuery(lake, {}, async (q) => {
     const columns = await q.duck.rows<{ column_name: string }>('DESCRIBE events');
     if (!columns.some((c) => c.column_name === 'anonymous_id')) return [];
-    const rows = await q.duck.rows<{ anonymous_id: string }>(
-      `SELECT DISTINCT anonymous_id FROM events WHERE type = 'identify' AND anonymous_id IS NOT NULL AND user_id IN ${sqlList([userId])} ORDER BY 1`,
-    );
-    return rows.map((r) => r.anonymous_id);
+    const found = new Set<string>([userId]);
+    let frontier = [userId];
+    for (let hop = 0; hop < MAX_LINK_HOPS && frontier.length > 0; hop++) {
+      const rows = await q.duck.rows<{ anonymous_id: string }>(
+        `SELECT DISTINCT anonymous_id FROM events WHERE type = 'identify' AND anonymous_id IS NOT NULL AND user_id IN ${sqlList(frontier)}`,
+      );
+      frontier = rows.map((r) => r.anonymous_id).filter((id) => !found.has(id));
+      for (const id of frontier) found.add(id);
+    }
+    found.delete(userId);
+    return [...found].sort();
   });
 }
 

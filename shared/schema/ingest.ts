@@ -58,7 +58,8 @@ export interface RejectedEventRecord {
   /**
    * Where it was refused: invalid, over the per-user rate limit, sent by a known bot
    * (workers/edge/ingest/bots.ts), or `identity`: an event of a customer id without a
-   * valid `user_hash` (docs/identity.md).
+   * valid `user_hash`, or of an id linked through too many logins (docs/identity.md), or
+   * `erased`: an event for a user erased on request (its `raw` is withheld, empty).
    */
-  stage: 'validation' | 'rate_limit' | 'identity' | 'bot';
+  stage: 'validation' | 'rate_limit' | 'identity' | 'bot' | 'erased';
 }

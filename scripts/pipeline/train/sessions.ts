@@ -4,10 +4,12 @@
  * into sessions on a 30-minute gap per user (the convention of the session-based
  * recommendation literature and of the edge's own session handling). A login joins an
  * anonymous visitor to a customer (`identify` events, docs/identity.md): the anonymous
- * id's events count as the customer's, so a session split across the login is one.
+ * id's events count as the customer's, so a session split across the login is one; a
+ * chain of logins counts as the user at its end.
  */
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { categoryOf, itemsOf, signalOf, type SessionSignal } from '../../../shared/schema/event-semantics';
+import { MAX_LINK_HOPS, resolveLinks } from '../../../shared/identity/links';
 
 /** Inactivity that ends a session when events carry no session_id. */
 export const SESSION_GAP_MS = 30 * 60 * 1000;
@@ -55,24 +57,43 @@ export function itemSequence(steps: readonly Step[], maxItems: number): string[]
 }
 
 /**
- * The customer each anonymous id became at a login, from the `identify` events among
- * `events` (one level: what the edge merges). An id linked to several customers (the edge
- * refuses that; an imported lake might not) goes to the smallest, as the SQL's `min`.
+ * The user each linked id's events belong to, from the `identify` events among `events`:
+ * the end of its chain of logins (legacy id → anonymous id → customer, …), followed as
+ * the edge follows it (shared/identity/links.ts, at most MAX_LINK_HOPS links). An id
+ * linked to several ids (the edge refuses that; an imported lake might not) follows the
+ * smallest, as the SQL's `min`.
  */
 export function loginLinks(events: readonly CanonicalEvent[]): Map<string, string> {
-  const links = new Map<string, string>();
+  const direct = new Map<string, string>();
   for (const e of events) {
     if (e.type !== 'identify') continue;
-    const known = links.get(e.anonymous_id);
-    if (known === undefined || e.user_id < known) links.set(e.anonymous_id, e.user_id);
+    const known = direct.get(e.anonymous_id);
+    if (known === undefined || e.user_id < known) direct.set(e.anonymous_id, e.user_id);
   }
-  return links;
+  return resolveLinks(direct);
 }
 
-/** The identify events among `events` that link an id of `tail` to its customer (an incremental tail keeps them). */
+/**
+ * The identify events among `events` that link an id of `tail` to the end of its chain
+ * (an incremental tail keeps them): level by level from the tail's ids, MAX_LINK_HOPS
+ * levels, as the SQL tail (sql/state.ts) selects them.
+ */
 export function linksOf(tail: readonly CanonicalEvent[], events: readonly CanonicalEvent[]): CanonicalEvent[] {
-  const ids = new Set(tail.map((e) => e.user_id));
-  return events.filter((e) => e.type === 'identify' && ids.has(e.anonymous_id));
+  const logins = events.filter((e) => e.type === 'identify');
+  const kept = new Set<CanonicalEvent>();
+  const seen = new Set(tail.map((e) => e.user_id));
+  let frontier = new Set(seen);
+  for (let hop = 0; hop < MAX_LINK_HOPS && frontier.size > 0; hop++) {
+    const next = new Set<string>();
+    for (const e of logins) {
+      if (!frontier.has(e.anonymous_id)) continue;
+      kept.add(e);
+      if (!seen.has(e.user_id)) next.add(e.user_id);
+    }
+    for (const id of next) seen.add(id);
+    frontier = next;
+  }
+  return logins.filter((e) => kept.has(e));
 }
 
 /** Order events by time, keeping input order for ties, and drop repeated event_ids. */

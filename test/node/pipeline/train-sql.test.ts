@@ -18,6 +18,8 @@ import { writeModelFiles } from '../../../shared/model/artifact';
 import { trainOnLake } from '../../../scripts/pipeline/train/sql/train-sql';
 import { buildState, foldState } from '../../../scripts/pipeline/train/sql/state';
 import { buildState as buildMemoryState, updateState } from '../../../scripts/pipeline/train/state';
+import { buildSessions, loginLinks } from '../../../scripts/pipeline/train/sessions';
+import { MAX_LINK_HOPS } from '../../../shared/identity/links';
 import { ValidationError } from '../../../scripts/pipeline/train/validate';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
@@ -161,6 +163,20 @@ describe('training as SQL', () => {
     });
   });
 
+  /** A lake of exactly `events` (one import flush). */
+  async function lakeOf(events: CanonicalEvent[]): Promise<string> {
+    const dir = tempDir();
+    const writer = await LakeWriter.open(dir);
+    await writer.flush(
+      IMPORT_TOPIC,
+      0,
+      events.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
+    );
+    writer.close();
+    return dir;
+  }
+  const sessionNeighbours = (model: ModelArtifact, item: string) => (model.neighbours.get(item)?.session ?? []).map(([id]) => id).sort();
+
   describe('a login joins the anonymous visitor and the customer (identify events)', () => {
     const t = Date.UTC(2026, 0, 5, 10);
     const ANON = 'anon_Zx9kQ2mP7vR4tW8yB3nC5d';
@@ -185,19 +201,6 @@ describe('training as SQL', () => {
     const login: CanonicalEvent = { ...base(2, CUSTOMER, 's-visit'), type: 'identify', anonymous_id: ANON };
     const visit = [view(0, ANON, 'i1'), view(1, ANON, 'i2'), login, view(3, CUSTOMER, 'i3'), view(4, CUSTOMER, 'i4')];
     const other = [view(5, 'anon_OtherShopperXXXXXXXXXXX', 'i4', 's-other'), view(6, 'anon_OtherShopperXXXXXXXXXXX', 'i5', 's-other')];
-
-    async function lakeOf(events: CanonicalEvent[]): Promise<string> {
-      const dir = tempDir();
-      const writer = await LakeWriter.open(dir);
-      await writer.flush(
-        IMPORT_TOPIC,
-        0,
-        events.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
-      );
-      writer.close();
-      return dir;
-    }
-    const sessionNeighbours = (model: ModelArtifact, item: string) => (model.neighbours.get(item)?.session ?? []).map(([id]) => id).sort();
 
     it('counts a session split across the login as one session of the customer, as the in-memory trainer does', async () => {
       const events = [...visit, ...other].sort(byTimeThenId);
@@ -235,6 +238,88 @@ describe('training as SQL', () => {
           listDifferences(full, buildArtifact(state.stats, { inputHash: state.inputHash })),
           `in memory, cut at +${(cut - t) / 1000} s`,
         ).toEqual([]);
+      }
+    });
+  });
+
+  describe('chains of logins resolve to their end, in both trainers (identify events)', () => {
+    const t = Date.UTC(2026, 0, 6, 10);
+    const at = (n: number, user: string, session: string) => ({
+      event_id: `evt-chain-${n}`,
+      user_id: user,
+      session_id: session,
+      ts: t + n * 60_000,
+      schema_version: 1 as const,
+      received_at: t + n * 60_000,
+      geo: { country: null, colo: null, region: null, continent: null },
+      edge_region: 'eu',
+      device: 'desktop' as const,
+    });
+    const view = (n: number, user: string, item: string, session: string): CanonicalEvent => ({
+      ...at(n, user, session),
+      type: 'product_view',
+      item_id: item,
+    });
+    const login = (n: number, from: string, to: string, session: string): CanonicalEvent => ({
+      ...at(n, to, session),
+      type: 'identify',
+      anonymous_id: from,
+    });
+    const LEGACY = 'u_0123456789abcdef0123456789abcdef';
+    const ANON_A = 'anon_ChainAAAAAAAAAAAAAAAAA';
+    const ANON_B = 'anon_ChainBBBBBBBBBBBBBBBBB';
+    const LOGIN = 'customer-chain-1';
+    const MERGED = 'customer-chain-0';
+    const CYCLE_C = 'anon_CycleCCCCCCCCCCCCCCCCC';
+    const CYCLE_D = 'anon_CycleDDDDDDDDDDDDDDDDD';
+    // One visit across four ids: the legacy cookie, its anonymous successor, the login, and
+    // the login's account merged into another; a second device into the same login; A
+    // linked again (the same login); a cycle only an imported lake could hold.
+    const events = [
+      view(0, LEGACY, 'i1', 's-visit'),
+      login(1, LEGACY, ANON_A, 's-visit'),
+      view(2, ANON_A, 'i2', 's-visit'),
+      login(3, ANON_A, LOGIN, 's-visit'),
+      view(4, LOGIN, 'i3', 's-visit'),
+      view(5, ANON_B, 'i4', 's-phone'),
+      view(6, ANON_B, 'i6', 's-phone'),
+      login(7, ANON_B, LOGIN, 's-phone'),
+      { ...login(8, ANON_A, LOGIN, 's-visit'), event_id: 'evt-chain-8-again' },
+      login(9, LOGIN, MERGED, 's-visit'),
+      view(10, MERGED, 'i5', 's-visit'),
+      view(11, CYCLE_C, 'j1', 's-c'),
+      view(12, CYCLE_D, 'j2', 's-c'),
+      login(13, CYCLE_C, CYCLE_D, 's-c'),
+      login(14, CYCLE_D, CYCLE_C, 's-c'),
+    ].sort(byTimeThenId);
+
+    it('counts the visit as one session of the id at the end of the chain, with the same model as the in-memory trainer', async () => {
+      const { artifact } = await trainOnLake(await lakeOf(events));
+      // i1 (legacy id), i2 (anonymous), i3 (login), i5 (merged account): one session.
+      expect(sessionNeighbours(artifact, 'i1')).toEqual(['i2', 'i3', 'i5']);
+      expect(sessionNeighbours(artifact, 'i4')).toEqual(['i6']);
+      const expected = comparable(trainModel(events));
+      const actual = comparable(artifact);
+      expect([...actual.keys()]).toEqual([...expected.keys()]);
+      for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
+      const sessions = buildSessions(events);
+      expect(new Set(sessions.filter((x) => x.steps.some((step) => step.item === 'i1')).map((x) => x.user))).toEqual(new Set([MERGED]));
+      // The cycle ends where MAX_LINK_HOPS hops end (an even number: each id where it started), the same in both.
+      expect(loginLinks(events).get(CYCLE_C)).toBe(MAX_LINK_HOPS % 2 === 0 ? CYCLE_C : CYCLE_D);
+    });
+
+    it('folds across every link of the chain with the same lists as a full rebuild, in both trainers', async () => {
+      const lake = await lakeOf(events);
+      const { artifact: full } = await trainOnLake(lake);
+      for (const cut of [t + 90_000, t + 210_000, t + 330_000, t + 510_000, t + 570_000, t + 630_000]) {
+        const label = `cut at +${(cut - t) / 1000} s`;
+        const stateDir = join(tempDir(), 'state');
+        await buildState(lake, stateDir, { toTs: cut });
+        const folded = await foldState(lake, stateDir);
+        expect(listDifferences(full, folded.artifact), label).toEqual([]);
+        const state = buildMemoryState(events.filter((e) => e.ts < cut));
+        updateState(state, events);
+        expect(listDifferences(full, buildArtifact(state.stats, { inputHash: state.inputHash })), `in memory, ${label}`).toEqual([]);
       }
     });
   });

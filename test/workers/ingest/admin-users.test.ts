@@ -28,14 +28,17 @@ describe('/v1/admin/users', () => {
     expect(after.history_size).toBe(0);
     expect(after.profile.last_seen).toBeNull();
 
-    // The object works as new afterwards: events are accepted and leave through the outbox.
+    // A tombstone stays until the retention: later events are refused (test/workers/identity/atomic.test.ts),
+    // and their records leave through the outbox, leaving nothing of the user behind.
     const again = await post('/v1/events', {
       events: [{ event_id: eventId(), type: 'product_view', user_id: user, item_id: 'sku-2', ts: Date.now() }],
     });
-    expect(again.body.accepted).toBe(1);
+    expect(again.body.accepted).toBe(0);
+    expect(again.body.rejected[0]?.errors).toEqual([expect.stringContaining('user_erased')]);
     const stub = env.USER_STATE.get(env.USER_STATE.idFromName(user));
     await stub.settle();
-    expect((await stub.stats()).outbox_pending).toBe(0);
+    const tombstone = await stub.stats();
+    expect(tombstone.outbox_pending + tombstone.history_size).toBe(0);
   });
 
   it('answers 400 for an unusable user id', async () => {

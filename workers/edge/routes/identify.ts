@@ -10,6 +10,7 @@ import type { MiddlewareHandler } from 'hono';
 import { userIdSchema, type CanonicalEvent } from '../../../shared/schema/events';
 import { userStub } from '../../../durable-objects/user-state/client';
 import { identifyEventId } from '../../../durable-objects/user-state/merge';
+import { MAX_LINK_HOPS } from '../../../shared/identity/links';
 import { jsonBody, limitBody, type JsonBodyVariables } from '../body';
 import { jsonError } from '../errors';
 import { enrichmentFor } from '../ingest/enrich';
@@ -20,6 +21,7 @@ import { createRoutes, errorResponse, jsonResponse, storefrontRoute } from '../o
 import type { AppEnv } from '../types';
 
 const IDENTIFY_BODY_BYTES = 4096;
+const code = (name: string): string => `\`${name}\``;
 
 const identifyRequestSchema = z
   .object({
@@ -58,9 +60,14 @@ const route = storefrontRoute({
       '`invalid_json` / `invalid_body`: the message names every bad field; `not_anonymous`: `anonymous_id` is not an anonymous id, or equals `user_id`.',
     ),
     401: errorResponse('`unauthorized`: an Authorization header whose bearer token is not the INGEST_TOKEN.'),
-    409: errorResponse('`already_merged`: this anonymous id was merged into another user.'),
+    409: errorResponse(
+      `${code('already_merged')}: this anonymous id was merged into another user; ${code('merge_cycle')}: ${code('user_id')} was itself merged into ${code('anonymous_id')} (directly or through other logins); ${code('link_chain_too_long')}: ${code('user_id')} reaches its user through more than ${MAX_LINK_HOPS} logins (docs/identity.md).`,
+    ),
+    410: errorResponse('`user_erased`: one of the ids was erased on request; nothing was merged.'),
     413: errorResponse('`payload_too_large`: over 4 KiB.'),
-    503: errorResponse("`temporarily_unavailable`: the anonymous visitor's events are still on their way to the queue; retry shortly."),
+    503: errorResponse(
+      "`temporarily_unavailable`: the anonymous visitor's events are still on their way to the queue, or another login of these ids is being merged; retry shortly.",
+    ),
   },
 });
 
@@ -81,32 +88,28 @@ identifyRoutes.openapi(route, async (c) => {
       return jsonError(c, 403, error, message);
     }
   }
-  const anonymous = userStub(c.env, anonymousId);
-  const exported = await anonymous.mergeExport();
-  if ('merged_into' in exported) {
-    if (exported.merged_into !== userId) return jsonError(c, 409, 'already_merged', `${anonymousId} was merged into another user`);
-    return c.json({ merged: false, events: 0 }, 200);
-  }
-  if ('pending' in exported) {
-    c.header('Retry-After', '1');
-    return jsonError(
-      c,
-      503,
-      'temporarily_unavailable',
-      `${exported.pending} events of ${anonymousId} are still on their way; retry shortly`,
-    );
-  }
   const now = Date.now();
   const identify = {
-    type: 'identify',
+    type: 'identify' as const,
     event_id: await identifyEventId(anonymousId),
     user_id: userId,
     anonymous_id: anonymousId,
-    ...(exported.session_id ? { session_id: exported.session_id } : {}),
     ts: now,
     ...enrichmentFor(c.req.raw, c.env.REGION, now),
   } satisfies CanonicalEvent;
-  const result = await userStub(c.env, userId).absorb(exported.events, identify);
-  await anonymous.forwardTo(userId);
-  return c.json(result, 200);
+  const result = await userStub(c.env, anonymousId).mergeInto(userId, identify);
+  if ('merged' in result) return c.json(result, 200);
+  if ('merged_into' in result) return jsonError(c, 409, 'already_merged', `${anonymousId} was merged into another user`);
+  if ('cycle' in result)
+    return jsonError(c, 409, 'merge_cycle', `${userId} was itself merged into ${anonymousId} (directly or through other logins)`);
+  if ('too_long' in result) {
+    return jsonError(c, 409, 'link_chain_too_long', `${userId} reaches its user through more than ${MAX_LINK_HOPS} logins`);
+  }
+  if ('erased' in result) return jsonError(c, 410, 'user_erased', `${result.erased} was erased on request`);
+  c.header('Retry-After', '1');
+  const message =
+    'pending' in result
+      ? `${result.pending} events of ${anonymousId} are still on their way; retry shortly`
+      : 'another login of these ids is being merged; retry shortly';
+  return jsonError(c, 503, 'temporarily_unavailable', message);
 });

@@ -7,16 +7,19 @@
  *   from the event semantics), one per item it touches (a purchase: one per line);
  * - a login joins ids: an anonymous id that an `identify` event of the input links to a
  *   customer (column anonymous_id) counts as that customer (the smallest, if several),
- *   so a session split across the login is one;
+ *   so a session split across the login is one; chains of logins are followed to their
+ *   end, at most MAX_LINK_HOPS links (one self-join of the link table per link), as the
+ *   edge and the in-memory trainer follow them;
  * - a session is a user's events with one session_id, or, without one, a run of events
  *   no more than the gap apart; its region and country are those of its first event;
  * - events are ordered by (ts, event_id), steps of one event by line;
  * - the sequence collapses consecutive repeats; a session with more distinct items than
  *   `maxSessionItems` keeps the last ones to appear (positions renumbered after).
  *
- * Tables: t_links (anonymous id → customer), t_input (the events in the window), t_steps, t_sessions, t_seq
+ * Tables: t_link_edges (id → the id it logged in as), t_links (id → end of its chain), t_input (the events in the window), t_steps, t_sessions, t_seq
  * (sid, p, item), t_items (sid, item, purchased) and t_meta; sessions are numbered (sid).
  */
+import { MAX_LINK_HOPS } from '../../../../shared/identity/links';
 import { lit, num, type Dialect } from './dialect';
 import type { Statement } from './plan';
 
@@ -38,6 +41,19 @@ export interface SessionParams {
 
 /** Session key separator, as the in-memory trainer builds keys (`user \u0001 session`). */
 const SEP = 'chr(1)';
+
+/**
+ * Each linked id to the end of its chain: l1 is the id's own link, each further join
+ * one more hop, and the last link found wins (as shared/identity/links.ts resolves).
+ */
+function resolvedLinks(): string {
+  const joins = Array.from(
+    { length: MAX_LINK_HOPS - 1 },
+    (_, i) => `LEFT JOIN t_link_edges l${i + 2} ON l${i + 2}.anonymous_id = l${i + 1}.customer_id`,
+  );
+  const ends = Array.from({ length: MAX_LINK_HOPS }, (_, i) => `l${MAX_LINK_HOPS - i}.customer_id`);
+  return `SELECT l1.anonymous_id, coalesce(${ends.join(', ')}) AS customer_id FROM t_link_edges l1 ${joins.join(' ')}`;
+}
 
 /** A VALUES relation of the signal table (portable: a UNION ALL of literals). */
 function signalsRelation(signals: readonly SignalRow[]): string {
@@ -67,10 +83,11 @@ export function sessionStatements(
   const filtered = `SELECT * FROM ${source}${where ? ` WHERE ${where}` : ''}`;
   return [
     {
-      name: 't_links',
+      name: 't_link_edges',
       sql: `SELECT anonymous_id, min(user_id) AS customer_id FROM (${filtered}) l
             WHERE type = 'identify' AND anonymous_id IS NOT NULL GROUP BY anonymous_id`,
     },
+    { name: 't_links', sql: resolvedLinks() },
     {
       name: 't_input',
       // No deduplication here: the lake holds each event_id once per hour of its ts (the

@@ -25,6 +25,7 @@ import { storeOf, type LakeLocation } from '../../lake/location';
 import { EVENT_COLUMNS } from '../../lake/columns';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../params';
 import { SESSION_GAP_MS } from '../sessions';
+import { MAX_LINK_HOPS } from '../../../../shared/identity/links';
 import type { ModelArtifact } from '../train';
 import { assembleArtifact } from './assemble';
 import { DUCKDB, num } from './dialect';
@@ -107,16 +108,22 @@ function keepAsState(toTs: number | null): Statement[] {
 
 /**
  * The raw events of sessions that ended within TAIL_MS of `toTs`, with the logins
- * (`identify` events) that join their ids, so the next fold rebuilds these sessions as
- * they were counted.
+ * (`identify` events) that join their ids to the end of their chains (level by level,
+ * MAX_LINK_HOPS levels, as `linksOf` of the in-memory trainer), so the next fold rebuilds
+ * these sessions as they were counted.
  */
 function tailStatement(toTs: number | null): Statement {
   if (toTs === null) return { name: 's_tail', sql: `SELECT ${LAKE_COLUMNS} FROM fold_source WHERE false` };
   const events = `SELECT es.event_id FROM t_event_sessions es JOIN t_sessions s ON s.skey = es.skey WHERE s.end_ts >= ${toTs - TAIL_MS}`;
+  // levels[k]: the ids k logins away from the tail's own.
+  const levels = [`SELECT user_id FROM fold_source WHERE event_id IN (${events})`];
+  for (let hop = 1; hop < MAX_LINK_HOPS; hop++) {
+    levels.push(`SELECT user_id FROM fold_source WHERE type = 'identify' AND anonymous_id IN (${levels[hop - 1]})`);
+  }
   return {
     name: 's_tail',
     sql: `SELECT ${LAKE_COLUMNS} FROM fold_source WHERE event_id IN (${events})
-            OR (type = 'identify' AND anonymous_id IN (SELECT user_id FROM fold_source WHERE event_id IN (${events})))`,
+            OR (type = 'identify' AND anonymous_id IN (${levels.join(' UNION ')}))`,
   };
 }
 
@@ -260,7 +267,7 @@ export async function foldState(
     await duck.run(`CREATE OR REPLACE VIEW fold_source AS SELECT * FROM fresh`);
     await session.run(
       statisticsStatements(DUCKDB, 'fold_source', signals, sessionParams).filter((s) =>
-        ['t_links', 't_input', 't_fingerprint'].includes(s.name),
+        ['t_link_edges', 't_links', 't_input', 't_fingerprint'].includes(s.name),
       ),
     );
     const inputHash = createHash('sha256')
