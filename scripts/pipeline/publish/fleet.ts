@@ -60,6 +60,8 @@ export interface FleetOptions {
 export class FleetAdminClient extends AdminClient {
   readonly members: readonly FleetMember[];
   private readonly log: (line: string) => void;
+  /** Milliseconds each region spent on the writes sent to it directly, since the last clear (publish time per region). */
+  readonly timings = new Map<string, number>();
   /** One replay at a time per region. */
   private readonly draining = new Map<string, Promise<void>>();
 
@@ -119,8 +121,11 @@ export class FleetAdminClient extends AdminClient {
           this.enqueue(member.region, op);
           return { member, queued: true };
         }
+        const started = performance.now();
         try {
-          const ok = await send(member);
+          const ok = await send(member).finally(() =>
+            this.timings.set(member.region, (this.timings.get(member.region) ?? 0) + performance.now() - started),
+          );
           this.update(member.region, (state) => ({ ...state, last_ok_at: new Date().toISOString(), last_error: null }));
           return { member, ok, queued: false };
         } catch (error) {

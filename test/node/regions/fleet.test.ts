@@ -170,6 +170,7 @@ describe('the local fleet eu,us', () => {
     );
     writer.close();
     const started = performance.now();
+    fleet.timings.clear();
     const report = await retrainOnce({ lakeDir, modelsDir, client: fleet, stateDir: null, catalog: null, log: () => {} });
     expect(report.outcome, report.message).toBe('published');
     const version = report.version!;
