@@ -10,6 +10,8 @@ import { activePointerSchema } from '../../../shared/recs/registry/pointer';
 import { FleetAdminClient } from '../publish/fleet';
 import { startCatalogReplicator, type CatalogReplicator } from '../replication/catalog-replicator';
 import type { PipelineMetrics } from './metrics-pipeline';
+import { EdgeBridge } from './edge/bridge';
+import { localEdgeSource, type EdgeSource } from './edge/sources';
 
 /** A region as the pipeline reaches it. */
 export interface FleetRegion {
@@ -28,6 +30,13 @@ export interface FleetSideOptions {
   stateDir: string;
   modelsDir: string;
   metrics: PipelineMetrics;
+  /**
+   * The region whose edge analytics the dashboard's sampler already bridges (its URL);
+   * every other region gets a bridge of its own here, so `epr_edge_*` has every region.
+   */
+  sampledEdgeUrl?: string;
+  /** Where a region's edge analytics come from (default: its own counters through the admin API). */
+  edgeSourceFor?: (region: FleetRegion) => EdgeSource;
   catchUpIntervalMs?: number;
   sampleIntervalMs?: number;
   log: (line: string) => void;
@@ -75,7 +84,14 @@ export async function startFleetSide(options: FleetSideOptions): Promise<FleetSi
   };
   await connect();
 
+  const bridges = options.regions
+    .filter((region) => region.url !== options.sampledEdgeUrl)
+    .map(
+      (region) =>
+        new EdgeBridge(options.edgeSourceFor?.(region) ?? localEdgeSource(region.url, region.adminToken ?? options.adminToken), metrics),
+    );
   const sample = async (): Promise<void> => {
+    await Promise.all(bridges.map((bridge) => bridge.poll().catch(() => null)));
     metrics.regionModel.reset();
     await Promise.all(
       clients.map(async ({ region, client: regionClient }) => {

@@ -125,6 +125,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           stateDir: join(dirname(modelsDir), 'fleet'),
           modelsDir,
           metrics,
+          sampledEdgeUrl: options.edgeUrl,
           log,
         })
       : null;

@@ -174,9 +174,11 @@ describe('the local fleet eu,us', () => {
     const report = await retrainOnce({ lakeDir, modelsDir, client: fleet, stateDir: null, catalog: null, log: () => {} });
     expect(report.outcome, report.message).toBe('published');
     const version = report.version!;
+    const perRegion = [...fleet.timings].map(([region, ms]) => `${region} ${(ms / 1000).toFixed(2)} s`).join(', ');
     figures.push(
-      `retrain + publish to eu and us: ${((performance.now() - started) / 1000).toFixed(1)} s (${report.published?.bytes} bytes)`,
+      `retrain + publish: ${((performance.now() - started) / 1000).toFixed(1)} s; upload + activation per region (in parallel): ${perRegion} (${report.published?.bytes} bytes, ${report.published?.files} files)`,
     );
+    expect(fleet.timings.size).toBe(2);
     for (const edge of edges) expect((await pointerOf(edge)).canary).toEqual({ version, share: 0.1 });
     // The canary's users are chosen by a hash of the user id: the same users in every region.
     let canaryUser: string | null = null;
