@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { devNull, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 let stale = false;
@@ -16,7 +16,9 @@ const TYPE_OUTPUTS: { file: string; args: string[] }[] = [
   { file: 'shared/env/workers-runtime.d.ts', args: ['--include-env=false'] },
 ];
 for (const { file, args } of TYPE_OUTPUTS) {
-  const types = spawnSync('npx', ['wrangler', 'types', '--check', ...args, file], {
+  // An empty env file: otherwise wrangler adds the secrets of a local `.dev.vars` (npm start
+  // writes one) to the Env, and the committed file would look stale on any developer's machine.
+  const types = spawnSync('npx', ['wrangler', 'types', '--check', '--env-file', devNull, ...args, file], {
     encoding: 'utf8',
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
