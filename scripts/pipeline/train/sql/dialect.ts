@@ -19,10 +19,10 @@ export interface Dialect {
   hash60(expr: string): string;
 }
 
-/** DuckDB: temp tables (spill to disk under the memory limit), unnest with subscripts. */
+/** DuckDB: tables of the session's database (engine-duckdb.ts: a scratch file, evictable under the memory limit), unnest with subscripts. */
 export const DUCKDB: Dialect = {
   name: 'duckdb',
-  materialize: (name, select) => `CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`,
+  materialize: (name, select) => `CREATE OR REPLACE TABLE ${name} AS ${select}`,
   explode: (source, columns, array, alias) =>
     `SELECT ${columns.join(', ')}, unnest(${array}) AS ${alias}, generate_subscripts(${array}, 1) AS ${alias}_no FROM ${source}`,
   hash60: (expr) => `CAST('0x' || substr(md5(${expr}), 1, 15) AS BIGINT)`,

@@ -73,6 +73,7 @@ export function sessionStatements(
     },
     {
       name: 't_input',
+      view: true,
       // No deduplication here: the lake holds each event_id once per hour of its ts (the
       // writer drops copies, compaction keeps one row per id, the audit checks both).
       sql: `SELECT ${cols.replace('user_id', 'coalesce(customer_id, user_id) AS user_id')}
@@ -95,20 +96,23 @@ export function sessionStatements(
     },
     {
       name: 't_event_sessions',
-      // Events with a session_id: their own session; without: a new session after a gap.
-      sql: `SELECT event_id, ts, edge_region, country,
-                   CASE WHEN session_id IS NOT NULL THEN user_id || ${SEP} || session_id
-                        ELSE user_id || ${SEP} || '#' || CAST(gap_start AS STRING) END AS skey
+      // Events with a session_id: their own session, no window needed (the usual case, and
+      // 20M events through three windows is what ran out of memory); without: a new session
+      // after a gap, over the user's id-less events only.
+      sql: `SELECT event_id, ts, edge_region, country, user_id || ${SEP} || session_id AS skey
+            FROM (SELECT DISTINCT event_id, user_id, session_id, ts, edge_region, country FROM t_steps WHERE session_id IS NOT NULL) w
+            UNION ALL
+            SELECT event_id, ts, edge_region, country, user_id || ${SEP} || '#' || CAST(gap_start AS STRING) AS skey
             FROM (
-              SELECT g.*, max(CASE WHEN opens = 1 THEN ts END) OVER (PARTITION BY user_id, session_id IS NULL, run ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS gap_start
+              SELECT g.*, max(CASE WHEN opens = 1 THEN ts END) OVER (PARTITION BY user_id, run ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS gap_start
               FROM (
-                SELECT o.*, sum(opens) OVER (PARTITION BY user_id, session_id IS NULL ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS run
+                SELECT o.*, sum(opens) OVER (PARTITION BY user_id ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS run
                 FROM (
-                  SELECT e.*, CASE WHEN session_id IS NULL AND (prev_ts IS NULL OR ts - prev_ts > ${params.gapMs}) THEN 1 ELSE 0 END AS opens
+                  SELECT e.*, CASE WHEN prev_ts IS NULL OR ts - prev_ts > ${params.gapMs} THEN 1 ELSE 0 END AS opens
                   FROM (
-                    SELECT event_id, user_id, session_id, ts, edge_region, country,
-                           lag(ts) OVER (PARTITION BY user_id, session_id IS NULL ORDER BY ts, event_id) AS prev_ts
-                    FROM (SELECT DISTINCT event_id, user_id, session_id, ts, edge_region, country FROM t_steps) x
+                    SELECT event_id, user_id, ts, edge_region, country,
+                           lag(ts) OVER (PARTITION BY user_id ORDER BY ts, event_id) AS prev_ts
+                    FROM (SELECT DISTINCT event_id, user_id, ts, edge_region, country FROM t_steps WHERE session_id IS NULL) x
                   ) e
                 ) o
               ) g
@@ -117,12 +121,15 @@ export function sessionStatements(
     {
       name: 't_sessions',
       // sid: a dense integer id, so the per-session joins and group-bys below hash integers, not keys.
-      sql: `SELECT g.*, row_number() OVER (ORDER BY skey) AS sid FROM (
-              SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events,
-                     max(CASE WHEN first_no = 1 THEN edge_region END) AS edge_region,
-                     max(CASE WHEN first_no = 1 THEN country END) AS country
-              FROM (SELECT es.*, row_number() OVER (PARTITION BY skey ORDER BY ts, event_id) AS first_no FROM t_event_sessions es) f
-              GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}) g`,
+      // The first event (by ts, then event_id) found by group-bys and joins, which spill, not a window over every event.
+      sql: `WITH a AS (SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events FROM t_event_sessions
+                     GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}),
+                 f AS (SELECT es.skey, min(es.event_id) AS first_id FROM t_event_sessions es JOIN a ON a.skey = es.skey AND es.ts = a.start_ts
+                       GROUP BY es.skey)
+            SELECT g.*, row_number() OVER (ORDER BY skey) AS sid FROM (
+              SELECT a.skey, a.start_ts, a.end_ts, a.events, max(e.edge_region) AS edge_region, max(e.country) AS country
+              FROM a JOIN f ON f.skey = a.skey JOIN t_event_sessions e ON e.skey = a.skey AND e.event_id = f.first_id
+              GROUP BY a.skey, a.start_ts, a.end_ts, a.events) g`,
     },
     {
       name: 't_meta',
@@ -144,10 +151,15 @@ export function sessionStatements(
     {
       name: 't_items',
       // Distinct items of a session, the last `maxSessionItems` to first appear, and whether bought.
-      sql: `SELECT sid, item, purchased FROM (
-              SELECT sid, item, purchased, row_number() OVER (PARTITION BY sid ORDER BY first_pos DESC) AS recency
-              FROM (SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
-                    FROM t_session_steps GROUP BY sid, item) i
+      // Only sessions over the cap go through the window: a window over every session's items ran out of memory at 20M events.
+      sql: `WITH i AS (SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
+                     FROM t_session_steps GROUP BY sid, item),
+                 over_cap AS (SELECT sid FROM i GROUP BY sid HAVING count(*) > ${params.maxSessionItems})
+            SELECT i.sid, i.item, i.purchased FROM i LEFT JOIN over_cap c ON c.sid = i.sid WHERE c.sid IS NULL
+            UNION ALL
+            SELECT sid, item, purchased FROM (
+              SELECT i.sid, i.item, i.purchased, row_number() OVER (PARTITION BY i.sid ORDER BY i.first_pos DESC) AS recency
+              FROM i JOIN over_cap c ON c.sid = i.sid
             ) r WHERE recency <= ${params.maxSessionItems}`,
     },
     {
