@@ -116,6 +116,26 @@ describe('training as SQL', () => {
     for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
   });
 
+  it('gives byte-identical files with sessions over the item cap (the last items to first appear kept)', async () => {
+    const file = 'data/sample/events-retailrocket.ndjson';
+    const { events } = await loadEvents(file);
+    const params = { maxSessionItems: 3 };
+    // Sessions both over and under the cap, so both paths of t_items are taken.
+    const distinct = new Map<string, Set<string>>();
+    for (const e of events) {
+      const key = `${e.user_id}/${e.session_id}`;
+      distinct.set(key, new Set([...(distinct.get(key) ?? []), ...itemsOf(e)]));
+    }
+    const sizes = [...distinct.values()].map((items) => items.size);
+    expect(sizes.some((n) => n > 3) && sizes.some((n) => n <= 3)).toBe(true);
+    const input = await openTrainingInput(file, { workDir: tempDir() });
+    const { artifact } = await trainOnLake(input.lake, { params });
+    const expected = comparable(trainModel([...events].sort(byTimeThenId), { params }));
+    const actual = comparable(artifact);
+    expect([...actual.keys()]).toEqual([...expected.keys()]);
+    for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
+  });
+
   it('builds the same session index as the in-memory trainer (postings in the neighbour shards, byte-identical)', async () => {
     const file = 'data/sample/events-retailrocket.ndjson';
     const { events } = await loadEvents(file);

@@ -14,8 +14,8 @@
  * - the sequence collapses consecutive repeats; a session with more distinct items than
  *   `maxSessionItems` keeps the last ones to appear (positions renumbered after).
  *
- * Tables: t_links (anonymous id → customer), t_input (the events in the window), t_steps, t_sessions, t_seq
- * (sid, p, item), t_items (sid, item, purchased) and t_meta; sessions are numbered (sid).
+ * Tables: t_links (anonymous id → customer), t_input (the events in the window), t_steps, t_event_sessions, t_sessions, t_session_steps,
+ * t_session_items, t_seq (sid, p, item), t_items (sid, item, purchased) and t_meta; sessions are numbered (sid).
  */
 import { lit, num, type Dialect } from './dialect';
 import type { Statement } from './plan';
@@ -121,15 +121,15 @@ export function sessionStatements(
     {
       name: 't_sessions',
       // sid: a dense integer id, so the per-session joins and group-bys below hash integers, not keys.
-      // The first event (by ts, then event_id) found by group-bys and joins, which spill, not a window over every event.
-      sql: `WITH a AS (SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events FROM t_event_sessions
-                     GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}),
-                 f AS (SELECT es.skey, min(es.event_id) AS first_id FROM t_event_sessions es JOIN a ON a.skey = es.skey AND es.ts = a.start_ts
-                       GROUP BY es.skey)
-            SELECT g.*, row_number() OVER (ORDER BY skey) AS sid FROM (
-              SELECT a.skey, a.start_ts, a.end_ts, a.events, max(e.edge_region) AS edge_region, max(e.country) AS country
-              FROM a JOIN f ON f.skey = a.skey JOIN t_event_sessions e ON e.skey = a.skey AND e.event_id = f.first_id
-              GROUP BY a.skey, a.start_ts, a.end_ts, a.events) g`,
+      // The first event (by ts, then event_id) is the least of (ts, event_id, region, country) in
+      // the same group-by: one aggregate, which spills, not a window over every event, and not a
+      // join back to the events (each join a shuffle, the cost that made Spark slow on this step).
+      sql: `SELECT skey, start_ts, end_ts, events, first_event.edge_region AS edge_region, first_event.country AS country,
+                   row_number() OVER (ORDER BY skey) AS sid
+            FROM (SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events,
+                         min(${d.struct({ ts: 'ts', event_id: 'event_id', edge_region: 'edge_region', country: 'country' })}) AS first_event
+                  FROM t_event_sessions
+                  GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}) g`,
     },
     {
       name: 't_meta',
@@ -149,18 +149,27 @@ export function sessionStatements(
             FROM t_steps st JOIN t_event_sessions es ON st.event_id = es.event_id JOIN t_sessions s ON s.skey = es.skey`,
     },
     {
+      name: 't_session_items',
+      // Distinct items of a session: where each first appears, and whether bought (a table: t_items reads it three times).
+      sql: `SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
+            FROM t_session_steps GROUP BY sid, item`,
+    },
+    {
       name: 't_items',
-      // Distinct items of a session, the last `maxSessionItems` to first appear, and whether bought.
-      // Only sessions over the cap go through the window: a window over every session's items ran out of memory at 20M events.
-      sql: `WITH i AS (SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
-                     FROM t_session_steps GROUP BY sid, item),
-                 over_cap AS (SELECT sid FROM i GROUP BY sid HAVING count(*) > ${params.maxSessionItems})
-            SELECT i.sid, i.item, i.purchased FROM i LEFT JOIN over_cap c ON c.sid = i.sid WHERE c.sid IS NULL
-            UNION ALL
-            SELECT sid, item, purchased FROM (
-              SELECT i.sid, i.item, i.purchased, row_number() OVER (PARTITION BY i.sid ORDER BY i.first_pos DESC) AS recency
-              FROM i JOIN over_cap c ON c.sid = i.sid
-            ) r WHERE recency <= ${params.maxSessionItems}`,
+      // The last `maxSessionItems` of a session's distinct items to first appear: a session over
+      // the cap keeps items from its cap-th latest first position on (positions are distinct).
+      // Only those sessions go through the window (a window over every session's items ran out
+      // of memory at 20M events), and one join keeps the rows, not a union (on Spark a union
+      // adds its branches' partitions to every later scan).
+      sql: `SELECT i.sid, i.item, i.purchased FROM t_session_items i
+            LEFT JOIN (
+              SELECT sid, first_pos AS cutoff FROM (
+                SELECT i.sid, i.first_pos, row_number() OVER (PARTITION BY i.sid ORDER BY i.first_pos DESC) AS recency
+                FROM t_session_items i
+                JOIN (SELECT sid FROM t_session_items GROUP BY sid HAVING count(*) > ${params.maxSessionItems}) over_cap ON over_cap.sid = i.sid
+              ) r WHERE recency = ${params.maxSessionItems}
+            ) c ON c.sid = i.sid
+            WHERE c.sid IS NULL OR i.first_pos >= c.cutoff`,
     },
     {
       name: 't_seq',
