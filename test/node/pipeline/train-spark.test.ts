@@ -5,9 +5,7 @@
  * starts and every statement is a Spark job), so it runs on the 2k-event sample, with
  * every other user's session ids dropped (sessions cut by the gap beside id-keyed ones)
  * and a small item cap (sessions over and under it), so every branch of the session
- * SQL runs on both engines. On 2k events Spark's cost is per stage (code generation,
- * task launch), not per row: one shuffle partition and interpreted expressions, the
- * same SQL and results.
+ * SQL runs on both engines.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,13 +47,6 @@ describe('training on Spark', () => {
       const spark = await trainOnLake(input.lake, {
         engine: 'spark',
         params,
-        spark: {
-          conf: {
-            'spark.sql.shuffle.partitions': '1',
-            'spark.sql.codegen.wholeStage': 'false',
-            'spark.sql.codegen.factoryMode': 'NO_CODEGEN',
-          },
-        },
         onStep: (name) => steps.push(name),
       });
       expect(steps).toContain('t_neighbours');
