@@ -16,6 +16,13 @@ export interface DuckOptions {
   threads?: number;
   /** Spill directory (default: DuckDB's own `.tmp` next to the process). */
   tempDir?: string;
+  /**
+   * A database file for the tables a job creates (default: in memory). Tables in a file
+   * are compressed and their pages can be evicted without being written again, where an
+   * in-memory table stays uncompressed and spills as it is: the choice for jobs whose
+   * intermediate tables outgrow the memory limit (training).
+   */
+  database?: string;
 }
 
 /** A DuckDB connection with the few calls the pipeline needs. */
@@ -37,7 +44,7 @@ export class Duck {
       mkdirSync(options.tempDir, { recursive: true });
       settings.temp_directory = options.tempDir;
     }
-    const instance = await DuckDBInstance.create(':memory:', settings);
+    const instance = await DuckDBInstance.create(options.database ?? ':memory:', settings);
     return new Duck(instance, await instance.connect());
   }
 

@@ -2,14 +2,19 @@
  * The same training SQL on Apache Spark (local[2], through the project's pyspark in
  * .venv, installed by `npm run spark:setup`) and on DuckDB: on a small lake both give
  * the same top-K neighbour lists (ties aside) and popularity. Slow by nature (a JVM
- * starts and every statement is a Spark job), so it runs on the 2k-event sample.
+ * starts and every statement is a Spark job), so it runs on the 2k-event sample, with
+ * every other user's session ids dropped (sessions cut by the gap beside id-keyed ones)
+ * and a small item cap (sessions over and under it), so every branch of the session
+ * SQL runs on both engines.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { trainOnLake } from '../../../scripts/pipeline/train/sql/train-sql';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
+import { loadEvents } from '../../../scripts/pipeline/train/load-events';
+import type { CanonicalEvent } from '../../../shared/schema/events';
 
 const python = join(process.cwd(), '.venv', 'bin', 'python');
 const ready = existsSync(python);
@@ -25,10 +30,25 @@ describe('training on Spark', () => {
   it.skipIf(!ready)(
     'gives the same top-K neighbour lists and popularity as DuckDB on a small lake',
     async () => {
-      const input = await openTrainingInput('data/sample/events-retailrocket.ndjson', { workDir: dir });
-      const duck = await trainOnLake(input.lake);
+      const { events } = await loadEvents('data/sample/events-retailrocket.ndjson');
+      const users = [...new Set(events.map((e) => e.user_id))].sort();
+      const gapUsers = new Set(users.filter((_, i) => i % 2 === 0));
+      const mixed = events.map((e) => {
+        if (!gapUsers.has(e.user_id)) return e;
+        const { session_id: _dropped, ...rest } = e;
+        return rest as CanonicalEvent;
+      });
+      const file = join(dir, 'mixed.ndjson');
+      writeFileSync(file, mixed.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      const input = await openTrainingInput(file, { workDir: dir });
+      const params = { maxSessionItems: 3 };
+      const duck = await trainOnLake(input.lake, { params });
       const steps: string[] = [];
-      const spark = await trainOnLake(input.lake, { engine: 'spark', onStep: (name) => steps.push(name) });
+      const spark = await trainOnLake(input.lake, {
+        engine: 'spark',
+        params,
+        onStep: (name) => steps.push(name),
+      });
       expect(steps).toContain('t_neighbours');
       expect([...spark.artifact.neighbours.keys()]).toEqual([...duck.artifact.neighbours.keys()]);
       for (const [item, entry] of duck.artifact.neighbours) {

@@ -5,7 +5,7 @@
  * 1e-4, order swapped only between scores that are equal when rounded). The incremental
  * fold equals a full rebuild; no events or an empty model is a ValidationError.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,47 @@ describe('training as SQL', () => {
     const { artifact, checks } = await trainOnLake(input.lake);
     expect(checks.every((c) => c.ok)).toBe(true);
     const expected = comparable(trainModel([...events].sort(byTimeThenId)));
+    const actual = comparable(artifact);
+    expect([...actual.keys()]).toEqual([...expected.keys()]);
+    for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
+  });
+
+  it('gives byte-identical files without session ids (sessions cut by the gap) and with them mixed', async () => {
+    const { events } = await loadEvents('data/sample/events-retailrocket.ndjson');
+    // Every other user loses its session ids: both the id-keyed and the gap-cut sessions in one run.
+    const users = [...new Set(events.map((e) => e.user_id))].sort();
+    const gapUsers = new Set(users.filter((_, i) => i % 2 === 0));
+    const mixed = events.map((e) => {
+      if (!gapUsers.has(e.user_id)) return e;
+      const { session_id: _dropped, ...rest } = e;
+      return rest as CanonicalEvent;
+    });
+    expect(mixed.some((e) => e.session_id === undefined) && mixed.some((e) => e.session_id !== undefined)).toBe(true);
+    const file = join(tempDir(), 'mixed.ndjson');
+    writeFileSync(file, mixed.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const input = await openTrainingInput(file, { workDir: tempDir() });
+    const { artifact } = await trainOnLake(input.lake);
+    const expected = comparable(trainModel([...mixed].sort(byTimeThenId)));
+    const actual = comparable(artifact);
+    expect([...actual.keys()]).toEqual([...expected.keys()]);
+    for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
+  });
+
+  it('gives byte-identical files with sessions over the item cap (the last items to first appear kept)', async () => {
+    const file = 'data/sample/events-retailrocket.ndjson';
+    const { events } = await loadEvents(file);
+    const params = { maxSessionItems: 3 };
+    // Sessions both over and under the cap, so both paths of t_items are taken.
+    const distinct = new Map<string, Set<string>>();
+    for (const e of events) {
+      const key = `${e.user_id}/${e.session_id}`;
+      distinct.set(key, new Set([...(distinct.get(key) ?? []), ...itemsOf(e)]));
+    }
+    const sizes = [...distinct.values()].map((items) => items.size);
+    expect(sizes.some((n) => n > 3) && sizes.some((n) => n <= 3)).toBe(true);
+    const input = await openTrainingInput(file, { workDir: tempDir() });
+    const { artifact } = await trainOnLake(input.lake, { params });
+    const expected = comparable(trainModel([...events].sort(byTimeThenId), { params }));
     const actual = comparable(artifact);
     expect([...actual.keys()]).toEqual([...expected.keys()]);
     for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);

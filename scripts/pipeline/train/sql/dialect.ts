@@ -1,7 +1,8 @@
 /**
  * The SQL of training is written once and run on DuckDB (embedded, the default) or on
  * Apache Spark (local or a cluster). This is the whole difference between the two: how
- * an intermediate result is materialised, and how a purchase's lines become rows.
+ * an intermediate result is materialised, how a purchase's lines become rows, and how a
+ * struct is spelled.
  * Everything else (window functions, joins, pow, greatest, ||, chr) is the same text.
  */
 
@@ -17,15 +18,21 @@ export interface Dialect {
   explode(source: string, columns: readonly string[], array: string, alias: string): string;
   /** A 60-bit integer hash of a string expression (from its md5), equal in both engines. */
   hash60(expr: string): string;
+  /** A struct of named fields (in order: structs compare field by field, so `min` of one picks a row by its leading fields). */
+  struct(fields: Readonly<Record<string, string>>): string;
 }
 
-/** DuckDB: temp tables (spill to disk under the memory limit), unnest with subscripts. */
+/** DuckDB: tables of the session's database (engine-duckdb.ts: a scratch file, evictable under the memory limit), unnest with subscripts. */
 export const DUCKDB: Dialect = {
   name: 'duckdb',
-  materialize: (name, select) => `CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`,
+  materialize: (name, select) => `CREATE OR REPLACE TABLE ${name} AS ${select}`,
   explode: (source, columns, array, alias) =>
     `SELECT ${columns.join(', ')}, unnest(${array}) AS ${alias}, generate_subscripts(${array}, 1) AS ${alias}_no FROM ${source}`,
   hash60: (expr) => `CAST('0x' || substr(md5(${expr}), 1, 15) AS BIGINT)`,
+  struct: (fields) =>
+    `struct_pack(${Object.entries(fields)
+      .map(([name, expr]) => `${name} := ${expr}`)
+      .join(', ')})`,
 };
 
 /** Spark SQL: cached temp views (computed eagerly once), posexplode (0-based, hence + 1). */
@@ -35,6 +42,10 @@ export const SPARK: Dialect = {
   explode: (source, columns, array, alias) =>
     `SELECT ${columns.join(', ')}, ${alias}, ${alias}_pos + 1 AS ${alias}_no FROM ${source} LATERAL VIEW posexplode(${array}) x AS ${alias}_pos, ${alias}`,
   hash60: (expr) => `CAST(conv(substr(md5(${expr}), 1, 15), 16, 10) AS BIGINT)`,
+  struct: (fields) =>
+    `named_struct(${Object.entries(fields)
+      .map(([name, expr]) => `${lit(name)}, ${expr}`)
+      .join(', ')})`,
 };
 
 /** The dialect of an engine name. */

@@ -1,8 +1,10 @@
 /**
  * Runs the training plan on DuckDB embedded: the lake's live files as the view
- * `events`, every statement materialised as a temp table (DuckDB spills to its temp
- * directory beyond the memory limit, so the data may be far larger than memory), both
- * cores by default. Result tables are read back by the caller through `duck`.
+ * `events`, every statement materialised as a table of a scratch database file in the
+ * spill directory (compressed on disk, so DuckDB can evict it under the memory limit
+ * instead of holding or spilling it raw; the data may be far larger than memory), a
+ * statement marked `view` (a projection of the lake) as a view, both cores by default.
+ * Result tables are read back by the caller through `duck`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,10 +39,12 @@ export async function openDuckSession(
   options: TrainEngineOptions = {},
 ): Promise<DuckSession> {
   const spill = options.tempDir ?? mkdtempSync(join(tmpdir(), 'train-spill-'));
+  const database = join(spill, `train-${process.pid}-${Date.now()}.duckdb`);
   let invalidRows: number;
   const duck = await Duck.open({
     memoryLimit: options.memoryLimit ?? process.env.TRAIN_MEMORY_LIMIT ?? '1500MB',
     tempDir: spill,
+    database,
     ...(options.threads ? { threads: options.threads } : {}),
   });
   try {
@@ -61,21 +65,23 @@ export async function openDuckSession(
     }
   } catch (error) {
     duck.close();
+    rmSync(options.tempDir ? database : spill, { recursive: true, force: true });
     throw error;
   }
   return {
     duck,
     invalidRows,
     async run(statements, onStep) {
-      for (const { name, sql } of statements) {
+      for (const { name, sql, view } of statements) {
         const started = performance.now();
-        await duck.run(DUCKDB.materialize(name, sql));
+        await duck.run(view ? `CREATE OR REPLACE VIEW ${name} AS ${sql}` : DUCKDB.materialize(name, sql));
         onStep?.(name, (performance.now() - started) / 1000);
       }
     },
     close() {
       duck.close();
-      if (!options.tempDir) rmSync(spill, { recursive: true, force: true });
+      if (options.tempDir) for (const file of [database, `${database}.wal`]) rmSync(file, { force: true });
+      else rmSync(spill, { recursive: true, force: true });
     },
   };
 }

@@ -97,6 +97,8 @@ export async function runOnSpark(
       'spark.sql.shuffle.partitions': process.env.SPARK_SHUFFLE_PARTITIONS ?? '4',
       'spark.default.parallelism': '2',
       'spark.sql.session.timeZone': 'UTC',
+      // Each statement's plan embeds its cached inputs' plans, so the text Spark logs per query grows with every table read twice: cap it (it is only for display).
+      'spark.sql.maxPlanStringLength': '100000',
       ...options.conf,
     },
     files,

@@ -21,6 +21,8 @@ import { sessionStatements, type SignalRow } from './sessions';
 export interface Statement {
   name: string;
   sql: string;
+  /** A projection of the source, cheaper to re-read than to keep: DuckDB defines a view (Spark still caches it). */
+  view?: boolean;
 }
 
 /** Pair weights at or below this are float residue of take-backs, treated as absent (as PAIR_EPSILON). */

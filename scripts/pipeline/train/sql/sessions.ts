@@ -16,8 +16,9 @@
  * - the sequence collapses consecutive repeats; a session with more distinct items than
  *   `maxSessionItems` keeps the last ones to appear (positions renumbered after).
  *
- * Tables: t_link_edges (id → the id it logged in as), t_links (id → end of its chain), t_input (the events in the window), t_steps, t_sessions, t_seq
- * (sid, p, item), t_items (sid, item, purchased) and t_meta; sessions are numbered (sid).
+ * Tables: t_link_edges (id → the id it logged in as), t_links (id → end of its chain),
+ * t_input (the events in the window), t_steps, t_event_sessions, t_sessions, t_session_steps,
+ * t_session_items, t_seq (sid, p, item), t_items (sid, item, purchased) and t_meta; sessions are numbered (sid).
  */
 import { MAX_LINK_HOPS } from '../../../../shared/identity/links';
 import { lit, num, type Dialect } from './dialect';
@@ -90,6 +91,7 @@ export function sessionStatements(
     { name: 't_links', sql: resolvedLinks() },
     {
       name: 't_input',
+      view: true,
       // No deduplication here: the lake holds each event_id once per hour of its ts (the
       // writer drops copies, compaction keeps one row per id, the audit checks both).
       sql: `SELECT ${cols.replace('user_id', 'coalesce(customer_id, user_id) AS user_id')}
@@ -112,20 +114,23 @@ export function sessionStatements(
     },
     {
       name: 't_event_sessions',
-      // Events with a session_id: their own session; without: a new session after a gap.
-      sql: `SELECT event_id, ts, edge_region, country,
-                   CASE WHEN session_id IS NOT NULL THEN user_id || ${SEP} || session_id
-                        ELSE user_id || ${SEP} || '#' || CAST(gap_start AS STRING) END AS skey
+      // Events with a session_id: their own session, no window needed (the usual case, and
+      // 20M events through three windows is what ran out of memory); without: a new session
+      // after a gap, over the user's id-less events only.
+      sql: `SELECT event_id, ts, edge_region, country, user_id || ${SEP} || session_id AS skey
+            FROM (SELECT DISTINCT event_id, user_id, session_id, ts, edge_region, country FROM t_steps WHERE session_id IS NOT NULL) w
+            UNION ALL
+            SELECT event_id, ts, edge_region, country, user_id || ${SEP} || '#' || CAST(gap_start AS STRING) AS skey
             FROM (
-              SELECT g.*, max(CASE WHEN opens = 1 THEN ts END) OVER (PARTITION BY user_id, session_id IS NULL, run ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS gap_start
+              SELECT g.*, max(CASE WHEN opens = 1 THEN ts END) OVER (PARTITION BY user_id, run ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS gap_start
               FROM (
-                SELECT o.*, sum(opens) OVER (PARTITION BY user_id, session_id IS NULL ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS run
+                SELECT o.*, sum(opens) OVER (PARTITION BY user_id ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS run
                 FROM (
-                  SELECT e.*, CASE WHEN session_id IS NULL AND (prev_ts IS NULL OR ts - prev_ts > ${params.gapMs}) THEN 1 ELSE 0 END AS opens
+                  SELECT e.*, CASE WHEN prev_ts IS NULL OR ts - prev_ts > ${params.gapMs} THEN 1 ELSE 0 END AS opens
                   FROM (
-                    SELECT event_id, user_id, session_id, ts, edge_region, country,
-                           lag(ts) OVER (PARTITION BY user_id, session_id IS NULL ORDER BY ts, event_id) AS prev_ts
-                    FROM (SELECT DISTINCT event_id, user_id, session_id, ts, edge_region, country FROM t_steps) x
+                    SELECT event_id, user_id, ts, edge_region, country,
+                           lag(ts) OVER (PARTITION BY user_id ORDER BY ts, event_id) AS prev_ts
+                    FROM (SELECT DISTINCT event_id, user_id, ts, edge_region, country FROM t_steps WHERE session_id IS NULL) x
                   ) e
                 ) o
               ) g
@@ -134,12 +139,15 @@ export function sessionStatements(
     {
       name: 't_sessions',
       // sid: a dense integer id, so the per-session joins and group-bys below hash integers, not keys.
-      sql: `SELECT g.*, row_number() OVER (ORDER BY skey) AS sid FROM (
-              SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events,
-                     max(CASE WHEN first_no = 1 THEN edge_region END) AS edge_region,
-                     max(CASE WHEN first_no = 1 THEN country END) AS country
-              FROM (SELECT es.*, row_number() OVER (PARTITION BY skey ORDER BY ts, event_id) AS first_no FROM t_event_sessions es) f
-              GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}) g`,
+      // The first event (by ts, then event_id) is the least of (ts, event_id, region, country) in
+      // the same group-by: one aggregate, which spills, not a window over every event, and not a
+      // join back to the events (each join a shuffle, the cost that made Spark slow on this step).
+      sql: `SELECT skey, start_ts, end_ts, events, first_event.edge_region AS edge_region, first_event.country AS country,
+                   row_number() OVER (ORDER BY skey) AS sid
+            FROM (SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events,
+                         min(${d.struct({ ts: 'ts', event_id: 'event_id', edge_region: 'edge_region', country: 'country' })}) AS first_event
+                  FROM t_event_sessions
+                  GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}) g`,
     },
     {
       name: 't_meta',
@@ -159,13 +167,27 @@ export function sessionStatements(
             FROM t_steps st JOIN t_event_sessions es ON st.event_id = es.event_id JOIN t_sessions s ON s.skey = es.skey`,
     },
     {
+      name: 't_session_items',
+      // Distinct items of a session: where each first appears, and whether bought (a table: t_items reads it three times).
+      sql: `SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
+            FROM t_session_steps GROUP BY sid, item`,
+    },
+    {
       name: 't_items',
-      // Distinct items of a session, the last `maxSessionItems` to first appear, and whether bought.
-      sql: `SELECT sid, item, purchased FROM (
-              SELECT sid, item, purchased, row_number() OVER (PARTITION BY sid ORDER BY first_pos DESC) AS recency
-              FROM (SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
-                    FROM t_session_steps GROUP BY sid, item) i
-            ) r WHERE recency <= ${params.maxSessionItems}`,
+      // The last `maxSessionItems` of a session's distinct items to first appear: a session over
+      // the cap keeps items from its cap-th latest first position on (positions are distinct).
+      // Only those sessions go through the window (a window over every session's items ran out
+      // of memory at 20M events), and one join keeps the rows, not a union (on Spark a union
+      // adds its branches' partitions to every later scan).
+      sql: `SELECT i.sid, i.item, i.purchased FROM t_session_items i
+            LEFT JOIN (
+              SELECT sid, first_pos AS cutoff FROM (
+                SELECT i.sid, i.first_pos, row_number() OVER (PARTITION BY i.sid ORDER BY i.first_pos DESC) AS recency
+                FROM t_session_items i
+                JOIN (SELECT sid FROM t_session_items GROUP BY sid HAVING count(*) > ${params.maxSessionItems}) over_cap ON over_cap.sid = i.sid
+              ) r WHERE recency = ${params.maxSessionItems}
+            ) c ON c.sid = i.sid
+            WHERE c.sid IS NULL OR i.first_pos >= c.cutoff`,
     },
     {
       name: 't_seq',
