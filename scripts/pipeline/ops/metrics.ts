@@ -47,6 +47,15 @@ export class Metric {
     this.values.clear();
   }
 
+  /** Drops the series whose labels include every pair of `match` (one region's latest quantiles). */
+  resetWhere(match: Labels): void {
+    for (const [key, { labels }] of this.values) {
+      if (!Object.entries(match).every(([name, value]) => labels[name] === value)) continue;
+      this.inner.remove(labels);
+      this.values.delete(key);
+    }
+  }
+
   /** Current value of a series (tests, logs); 0 when absent. */
   get(labels: Labels = {}): number {
     return this.values.get(seriesKey(labels))?.value ?? 0;

@@ -136,7 +136,8 @@ export class EdgeBridge {
       w.buckets.forEach((n, i) => (sum[i]! += n));
       byRoute.set(w.route, sum);
     }
-    this.metrics.edgeLatency.reset();
+    // Only this region's quantiles: in a fleet, one bridge per region shares the family.
+    this.metrics.edgeLatency.resetWhere({ region });
     const recs = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
     for (const [route, buckets] of byRoute) {
       for (const q of [0.5, 0.95, 0.99]) {
