@@ -292,6 +292,11 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
     consumer.on(consumer.events.FETCH, () => {
       lastFetchResponseAt = Date.now();
     });
+    // kafkajs restarts a crashed consumer itself only when `restart` is true; say which,
+    // so a lake that stops growing after a broker outage can be told from a slow rejoin.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      log(`consumer crashed (${payload.restart ? 'kafkajs restarts it' : 'NOT restarted'}): ${String(payload.error)}`);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: options.onErasure ? [...topics, ERASURE_TOPIC] : topics, fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
