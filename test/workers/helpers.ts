@@ -1,8 +1,12 @@
 /** Builders and a request helper for the workerd tests. */
 import { exports } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
+import type { UserState } from '../../durable-objects/user-state';
+import type { OutboxQueues } from '../../durable-objects/user-state/outbox';
+import type { EdgeQueueMessage } from '../../shared/queue/messages';
 import { EVENT_TYPES, type ClientEventInput } from '../../shared/schema/events';
 import { exampleEvent } from '../fixtures/events';
-import type { IngestResponse } from '../../shared/schema/ingest';
+import type { IngestResponse, RejectedEventRecord } from '../../shared/schema/ingest';
 
 let counter = 0;
 /** A unique, valid event id. */
@@ -49,3 +53,27 @@ export async function get(path: string, headers: Record<string, string> = {}) {
 }
 
 export const ADMIN = { authorization: 'Bearer test-admin-token-0123456789abcdef' };
+
+/**
+ * From now on, copies into `sent` the records of rejected events that the user object
+ * behind `stub` sends to the bad-events queue; the real queue still gets every message.
+ */
+export async function tapRejectedRecords(stub: DurableObjectStub<UserState>, sent: RejectedEventRecord[]): Promise<void> {
+  await runInDurableObject(stub, (instance: UserState) => {
+    const outbox = (instance as unknown as { outbox: { queues: OutboxQueues } }).outbox;
+    const real = outbox.queues;
+    outbox.queues = {
+      accepted: real.accepted,
+      rejected: {
+        ...real.rejected,
+        sendBatch: async (messages: Iterable<MessageSendRequest>) => {
+          for (const m of messages) {
+            const body = m.body as EdgeQueueMessage;
+            if (body.kind === 'rejected') sent.push(...body.records);
+          }
+          return real.rejected.sendBatch(messages);
+        },
+      } as Queue,
+    };
+  });
+}

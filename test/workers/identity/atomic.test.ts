@@ -18,12 +18,10 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../../workers/edge/app';
 import type { UserState, UserStats } from '../../../durable-objects/user-state';
-import type { OutboxQueues } from '../../../durable-objects/user-state/outbox';
 import type { Profile } from '../../../durable-objects/user-state/profile';
-import type { EdgeQueueMessage } from '../../../shared/queue/messages';
 import type { IngestResponse, RejectedEventRecord } from '../../../shared/schema/ingest';
 import { MAX_LINK_HOPS } from '../../../shared/identity/links';
-import { ADMIN, eventId } from '../helpers';
+import { ADMIN, eventId, tapRejectedRecords } from '../helpers';
 
 async function edge(path: string, init: RequestInit = {}): Promise<Response> {
   return await app.fetch(new Request(`https://edge.test${path}`, init), env);
@@ -121,23 +119,7 @@ async function hold(user: string): Promise<{ release: () => Promise<void> }> {
 /** The rejected records `user`'s object sends to the bad-events queue from now on. */
 async function rejectedRecordsOf(user: string): Promise<RejectedEventRecord[]> {
   const sent: RejectedEventRecord[] = [];
-  await runInDurableObject(stubOf(user), (instance: UserState) => {
-    const outbox = (instance as unknown as { outbox: { queues: OutboxQueues } }).outbox;
-    const real = outbox.queues;
-    outbox.queues = {
-      accepted: real.accepted,
-      rejected: {
-        ...real.rejected,
-        sendBatch: async (messages: Iterable<MessageSendRequest>) => {
-          for (const m of messages) {
-            const body = m.body as EdgeQueueMessage;
-            if (body.kind === 'rejected') sent.push(...body.records);
-          }
-          return real.rejected.sendBatch(messages);
-        },
-      } as Queue,
-    };
-  });
+  await tapRejectedRecords(stubOf(user), sent);
   return sent;
 }
 

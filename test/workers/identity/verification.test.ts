@@ -5,15 +5,11 @@
  * constant-time helper, whatever was presented.
  */
 import { env } from 'cloudflare:workers';
-import { runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { app } from '../../../workers/edge/app';
 import { proveUser, userHashOf } from '../../../workers/edge/identity/proof';
-import type { UserState } from '../../../durable-objects/user-state';
-import type { OutboxQueues } from '../../../durable-objects/user-state/outbox';
-import type { EdgeQueueMessage } from '../../../shared/queue/messages';
 import type { IngestResponse, RejectedEventRecord } from '../../../shared/schema/ingest';
-import { ADMIN, eventId } from '../helpers';
+import { ADMIN, eventId, tapRejectedRecords } from '../helpers';
 
 const SECRET = 'identity-secret-for-tests-0123456789abcdef';
 const INGEST_TOKEN = 'ingest-token-for-tests-0123456789';
@@ -165,23 +161,7 @@ describe('writes of a customer id', () => {
     const sent: RejectedEventRecord[] = [];
     // Rejected records of users a request may not write for go to the reserved shard objects.
     for (let shard = 0; shard < 16; shard++) {
-      await runInDurableObject(env.USER_STATE.getByName(`__rejected__/${shard}`), (instance: UserState) => {
-        const outbox = (instance as unknown as { outbox: { queues: OutboxQueues } }).outbox;
-        const real = outbox.queues;
-        outbox.queues = {
-          accepted: real.accepted,
-          rejected: {
-            ...real.rejected,
-            sendBatch: async (messages: Iterable<MessageSendRequest>) => {
-              for (const m of messages) {
-                const body = m.body as EdgeQueueMessage;
-                if (body.kind === 'rejected') sent.push(...body.records);
-              }
-              return real.rejected.sendBatch(messages);
-            },
-          } as Queue,
-        };
-      });
+      await tapRejectedRecords(env.USER_STATE.getByName(`__rejected__/${shard}`), sent);
     }
     const event = view(id);
     await send({ events: [event] });
