@@ -5,6 +5,8 @@
 import type { CanonicalEvent } from '../../../shared/schema/events';
 
 import { prng } from '../../../scripts/lib/prng';
+import { IMPORT_TOPIC } from '../../../scripts/pipeline/lake/import';
+import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
 
 export { prng };
 
@@ -69,4 +71,29 @@ export function syntheticEvents(sessions: number, items = 200, days = 4, seed = 
     if (rand() < 0.25) out.push(purchase(user, session, [seen[seen.length - 1]!], ts));
   }
   return out;
+}
+
+/** Writes `events` into the lake at `dir` as one import flush (offsets in array order). */
+export async function writeImportLake(dir: string, events: readonly CanonicalEvent[]): Promise<void> {
+  const writer = await LakeWriter.open(dir);
+  await writer.flush(
+    IMPORT_TOPIC,
+    0,
+    events.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
+  );
+  writer.close();
+}
+
+/**
+ * `events` with the session ids of every other user (in sorted id order) dropped: both
+ * the id-keyed and the gap-cut sessions in one run.
+ */
+export function withoutSessionIdsOfHalfTheUsers(events: readonly CanonicalEvent[]): CanonicalEvent[] {
+  const users = [...new Set(events.map((e) => e.user_id))].sort();
+  const gapUsers = new Set(users.filter((_, i) => i % 2 === 0));
+  return events.map((e) => {
+    if (!gapUsers.has(e.user_id)) return e;
+    const { session_id: _dropped, ...rest } = e;
+    return rest as CanonicalEvent;
+  });
 }

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { trainOnLake } from '../../../scripts/pipeline/train/sql/train-sql';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { loadEvents } from '../../../scripts/pipeline/train/load-events';
-import type { CanonicalEvent } from '../../../shared/schema/events';
+import { withoutSessionIdsOfHalfTheUsers } from './fixtures';
 
 const python = join(process.cwd(), '.venv', 'bin', 'python');
 const ready = existsSync(python);
@@ -31,13 +31,7 @@ describe('training on Spark', () => {
     'gives the same top-K neighbour lists and popularity as DuckDB on a small lake',
     async () => {
       const { events } = await loadEvents('data/sample/events-retailrocket.ndjson');
-      const users = [...new Set(events.map((e) => e.user_id))].sort();
-      const gapUsers = new Set(users.filter((_, i) => i % 2 === 0));
-      const mixed = events.map((e) => {
-        if (!gapUsers.has(e.user_id)) return e;
-        const { session_id: _dropped, ...rest } = e;
-        return rest as CanonicalEvent;
-      });
+      const mixed = withoutSessionIdsOfHalfTheUsers(events);
       const file = join(dir, 'mixed.ndjson');
       writeFileSync(file, mixed.map((e) => JSON.stringify(e)).join('\n') + '\n');
       const input = await openTrainingInput(file, { workDir: dir });

@@ -23,12 +23,12 @@ import { MAX_LINK_HOPS } from '../../../shared/identity/links';
 import { ValidationError } from '../../../scripts/pipeline/train/validate';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
-import { IMPORT_TOPIC } from '../../../scripts/pipeline/lake/import';
 import { signalRows } from '../../../scripts/pipeline/train/sql/signals';
 import { DEFAULT_TRAIN_PARAMS } from '../../../scripts/pipeline/train/params';
 import { itemsOf, signalOf } from '../../../shared/schema/event-semantics';
 import { exampleEvent } from '../../fixtures/events';
 import { clientEventSchema, EVENT_TYPES, type ClientEvent } from '../../../shared/schema/events';
+import { withoutSessionIdsOfHalfTheUsers, writeImportLake } from './fixtures';
 
 /** shared/data next to the checkout (CI), or the machine's copy. */
 function sharedData(): string | null {
@@ -99,14 +99,7 @@ describe('training as SQL', () => {
 
   it('gives byte-identical files without session ids (sessions cut by the gap) and with them mixed', async () => {
     const { events } = await loadEvents('data/sample/events-retailrocket.ndjson');
-    // Every other user loses its session ids: both the id-keyed and the gap-cut sessions in one run.
-    const users = [...new Set(events.map((e) => e.user_id))].sort();
-    const gapUsers = new Set(users.filter((_, i) => i % 2 === 0));
-    const mixed = events.map((e) => {
-      if (!gapUsers.has(e.user_id)) return e;
-      const { session_id: _dropped, ...rest } = e;
-      return rest as CanonicalEvent;
-    });
+    const mixed = withoutSessionIdsOfHalfTheUsers(events);
     expect(mixed.some((e) => e.session_id === undefined) && mixed.some((e) => e.session_id !== undefined)).toBe(true);
     const file = join(tempDir(), 'mixed.ndjson');
     writeFileSync(file, mixed.map((e) => JSON.stringify(e)).join('\n') + '\n');
@@ -170,13 +163,7 @@ describe('training as SQL', () => {
       }
       events = events.sort(byTimeThenId);
       lake = tempDir();
-      const writer = await LakeWriter.open(lake);
-      await writer.flush(
-        IMPORT_TOPIC,
-        0,
-        events.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
-      );
-      writer.close();
+      await writeImportLake(lake, events);
     }, 120_000);
 
     it.skipIf(!data && !process.env.CI)('has the same neighbour lists as the in-memory trainer, up to float summation order', async () => {
@@ -207,13 +194,7 @@ describe('training as SQL', () => {
   /** A lake of exactly `events` (one import flush). */
   async function lakeOf(events: CanonicalEvent[]): Promise<string> {
     const dir = tempDir();
-    const writer = await LakeWriter.open(dir);
-    await writer.flush(
-      IMPORT_TOPIC,
-      0,
-      events.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
-    );
-    writer.close();
+    await writeImportLake(dir, events);
     return dir;
   }
   const sessionNeighbours = (model: ModelArtifact, item: string) => (model.neighbours.get(item)?.session ?? []).map(([id]) => id).sort();
@@ -392,7 +373,6 @@ describe('training as SQL', () => {
     await expect(trainOnLake(empty)).rejects.toThrow(/valid events = 0/);
     // Valid events, but no session with two items: no neighbours at all.
     const lonely = tempDir();
-    const writer = await LakeWriter.open(lonely);
     const views = Array.from({ length: 3 }, (_, i) => ({
       event_id: `evt-lonely-${i}`,
       type: 'product_view' as const,
@@ -405,12 +385,7 @@ describe('training as SQL', () => {
       edge_region: 'eu',
       device: 'desktop' as const,
     }));
-    await writer.flush(
-      IMPORT_TOPIC,
-      0,
-      views.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
-    );
-    writer.close();
+    await writeImportLake(lonely, views);
     await expect(trainOnLake(lonely)).rejects.toThrow(/items with neighbours = 0/);
   });
 });

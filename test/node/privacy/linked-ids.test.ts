@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { MAX_LINK_HOPS } from '../../../shared/identity/links';
-import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
-import { IMPORT_TOPIC } from '../../../scripts/pipeline/lake/import';
 import { linkedIds } from '../../../scripts/privacy/privacy';
+import { writeImportLake } from '../pipeline/fixtures';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -40,13 +39,7 @@ const login = (from: string, to: string): CanonicalEvent => ({ ...base(to), type
 async function lakeOf(events: CanonicalEvent[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'linked-ids-'));
   dirs.push(dir);
-  const writer = await LakeWriter.open(dir);
-  await writer.flush(
-    IMPORT_TOPIC,
-    0,
-    events.map((event, i) => ({ offset: BigInt(i), key: event.user_id, value: null, timestamp: 0, event })),
-  );
-  writer.close();
+  await writeImportLake(dir, events);
   return dir;
 }
 
