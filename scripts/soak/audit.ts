@@ -25,8 +25,13 @@ export interface LossReport {
   missingInLake: string[];
   /** Problems `npm run lake -- audit` reports (must be empty). */
   lakeProblems: string[];
+  /** The lake consumer's last lines of output, when ids are missing from the lake (why it stopped). */
+  lakeLog: string[];
   seconds: number;
 }
+
+/** Lines of the lake consumer's output kept in a report. */
+const LAKE_LOG_LINES = 80;
 
 /**
  * How long the count may stand still before the audit stops waiting for missing ids.
@@ -101,6 +106,8 @@ export async function auditLoss(options: {
   lakeDir: string;
   acknowledged: ReadonlySet<string>;
   timeoutMs?: number;
+  /** Everything the lake consumer printed so far (read when ids are missing). */
+  lakeOutput?: () => string;
 }): Promise<LossReport> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 300_000;
@@ -112,6 +119,9 @@ export async function auditLoss(options: {
     Math.max(30_000, timeoutMs - (Date.now() - started)),
   );
   const ids = [...options.acknowledged];
+  const missingInLake = ids.filter((id) => !lake.counts.has(id));
+  const lakeLog =
+    missingInLake.length > 0 && options.lakeOutput ? options.lakeOutput().split('\n').filter(Boolean).slice(-LAKE_LOG_LINES) : [];
   return {
     acknowledged: ids.length,
     inKafka: kafka.size,
@@ -119,8 +129,9 @@ export async function auditLoss(options: {
     inLake: lake.counts.size,
     lakeDuplicates: [...lake.counts.values()].filter((n) => n > 1).length,
     missingInKafka: ids.filter((id) => !kafka.has(id)),
-    missingInLake: ids.filter((id) => !lake.counts.has(id)),
+    missingInLake,
     lakeProblems: lake.problems,
+    lakeLog,
     seconds: Math.round((Date.now() - started) / 1000),
   };
 }

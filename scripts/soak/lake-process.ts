@@ -11,6 +11,8 @@ const consumer = await startLakeConsumer({
   groupId: process.env.GROUP_ID ?? 'lake-writer',
   flushIntervalMs: 1000,
   sessionTimeoutMs: 6000,
+  // The soak's audit waits 150 s for a standstill: a stalled consumer is replaced well before.
+  stallMs: 30_000,
   log: (line) => console.log(`[lake] ${line}`),
 });
 process.on('SIGTERM', () => {

@@ -148,7 +148,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
     await load.stop();
     await delivered.stop();
-    const loss = await auditLoss({ brokers: stack.broker.brokers, lakeDir: stack.lakeDir, acknowledged: load.stats.acknowledged });
+    const loss = await auditLoss({
+      brokers: stack.broker.brokers,
+      lakeDir: stack.lakeDir,
+      acknowledged: load.stats.acknowledged,
+      lakeOutput: () => stack.lakeOutput(),
+    });
     const statuses = [...load.stats.statuses];
     return {
       minutes: options.minutes,
@@ -190,6 +195,9 @@ export function formatSoak(result: SoakResult, windowMinutes: number): string {
         (s) =>
           `| ${Math.round(s.at / 1000)} s | ${mb(s.memory.edge)} | ${mb(s.memory.tooling)} | ${mb(s.memory.broker)} | ${mb(s.memory.lake)} | ${mb(s.memory.driver)} | ${s.backlog} |`,
       ),
+    ...(result.loss.lakeLog.length > 0
+      ? ['', `lake consumer output (last ${result.loss.lakeLog.length} lines, ids are missing from the lake):`, ...result.loss.lakeLog]
+      : []),
   ];
   return lines.join('\n');
 }

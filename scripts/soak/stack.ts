@@ -53,8 +53,10 @@ export interface Stack {
    * Miniflare's Node side), `driver` this process (load generator and audit).
    */
   memory(): Record<MemoryPart, number>;
-  /** Everything the edge printed. */
+  /** Everything the edge printed (and the lake consumer, at the end). */
   edgeOutput(): string;
+  /** Everything the lake consumer printed, across its restarts. */
+  lakeOutput(): string;
   stop(): Promise<void>;
 }
 
@@ -161,6 +163,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       };
     },
     edgeOutput: () => [...edgeOutputs, edge.output(), lakeOutput].join('\n'),
+    lakeOutput: () => lakeOutput,
     async stop() {
       if (lake.exitCode === null && lake.pid) {
         lake.kill('SIGTERM');

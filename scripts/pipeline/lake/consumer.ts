@@ -11,6 +11,14 @@
  * redelivers them (a crash between the commit-log append and the Kafka commit), and
  * event_ids already in the lake are dropped (re-sent events). So a restart neither
  * loses nor doubles anything. Single writer per lake directory.
+ *
+ * Kafka commits are off the flush path (offset-commits.ts): a coordinator that hangs
+ * during a broker restart (a request waits its full timeout, then kafkajs retries) once
+ * held every flush for minutes, so the lake stood still although the records were
+ * fetched. And the lake does not rely on kafkajs to come back after an outage: kafkajs
+ * restarts a crashed consumer only for errors it deems retriable, after up to 30 s, and a
+ * join can hang; the watchdog (stall.ts) tears the kafkajs consumer down and creates a new
+ * one when there is lag and nothing has moved for `stallMs`, or when kafkajs gave up.
  */
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type LogEntry, type SASLOptions } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +27,8 @@ import { ALL_TOPICS, ERASURE_TOPIC } from '../../../shared/kafka/topics';
 import { LakeWriter, type LakeRecord, type LakeWriterOptions } from './writer';
 import { applyRetention, compactLake } from './compact';
 import { partitionKey } from './layout';
+import { OffsetCommits, type OffsetCommit } from './offset-commits';
+import { StallWatch, type RestartReason } from './stall';
 import type { CommitEntry } from './commit-log';
 import { createPipelineMetrics, type PipelineMetrics } from '../ops/metrics-pipeline';
 import { observeLakeFreshness } from '../ops/freshness';
@@ -39,6 +49,11 @@ export interface LakeConsumerOptions {
   lagIntervalMs?: number;
   /** Group session timeout (default 30 s; tests use the broker minimum, 6 s, to rejoin fast). */
   sessionTimeoutMs?: number;
+  /**
+   * Lag without any record fetched or written for this long means the Kafka consumer is
+   * stalled: it is torn down and a new one joins (default 60 s; see stall.ts).
+   */
+  stallMs?: number;
   /** How often closed hours are compacted (default 5 min; 0 disables). */
   compactIntervalMs?: number;
   /** Drop hour buckets older than this many days at each compaction (default: keep everything). */
@@ -79,6 +94,13 @@ interface PartitionState {
   since: number;
 }
 
+/** Waits for `promise` at most `ms` (its failure is ignored): for kafkajs calls that may never settle. */
+async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 function kafkaClient(brokers: string, clientId: string, log: (line: string) => void): Kafka {
   const settings = kafkaSettings({ ...process.env, KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: clientId });
   if (!settings) throw new Error('no Kafka brokers configured');
@@ -117,13 +139,22 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   log(`lake ${options.lakeDir}: ${checkpoints.size} partition checkpoints; recovery removed ${orphans.length} uncommitted part files, ${temps} temp files, ${tornLogs.length} torn log lines`);
 
   const kafka = kafkaClient(options.brokers, 'lake-consumer', log);
-  const consumer: Consumer = kafka.consumer({
-    groupId: options.groupId ?? 'lake-writer',
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
-    maxWaitTimeInMs: 500,
-  });
+  const groupId = options.groupId ?? 'lake-writer';
+  const newKafkaConsumer = (): Consumer =>
+    kafka.consumer({
+      groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+      maxWaitTimeInMs: 500,
+      // A crashed consumer is replaced by ours (recover below), never restarted by kafkajs:
+      // one path, logged and counted, instead of kafkajs' back-off of up to 30 s, or no
+      // restart at all for errors it deems non-retriable.
+      retry: { restartOnFailure: async () => false },
+    });
   const admin: Admin = kafka.admin();
+  const stallMs = options.stallMs ?? 60_000;
+  const watch = new StallWatch(stallMs);
+  const commits = new OffsetCommits(log);
   const partitions = new Map<string, PartitionState>();
   let buffered = 0;
   let stopping = false;
@@ -132,8 +163,11 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   let lastFetchAt = Date.now();
   /** When the broker last answered a fetch, empty or not (0: not yet, e.g. still joining the group). */
   let lastFetchResponseAt = 0;
-  /** Set while stopping: the group is gone, so commits are collected and written by the admin client. */
-  let deferredCommits: Map<string, { topic: string; partition: number; offset: string }> | null = null;
+  /** The current kafkajs consumer; batches of an older one (torn down by recover) are ignored. */
+  let consumer: Consumer;
+  let generation = 0;
+  let recovering = false;
+  const sendCommits = (offsets: OffsetCommit[]): Promise<void> => consumer.commitOffsets(offsets);
 
   const stateOf = (topic: string, partition: number): PartitionState => {
     const key = partitionKey(topic, partition);
@@ -172,17 +206,13 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
         buffered -= batch.length;
         state.since = Date.now();
         if (entry) record(entry, (performance.now() - started) / 1000);
+        watch.moved();
         observeLakeFreshness(metrics, batch);
-        const next = writer.checkpoint(state.topic, state.partition).toString();
-        if (deferredCommits) {
-          deferredCommits.set(partitionKey(state.topic, state.partition), { topic: state.topic, partition: state.partition, offset: next });
-          continue;
-        }
-        await consumer
-          .commitOffsets([{ topic: state.topic, partition: state.partition, offset: next }])
-          // Not fatal: the lake's checkpoint already prevents a second write of this range.
-          .catch((error: unknown) => log(`offset commit ${state.topic}/${state.partition}@${next} failed: ${String(error)}`));
+        commits.add({ topic: state.topic, partition: state.partition, offset: writer.checkpoint(state.topic, state.partition).toString() });
       }
+      // Not awaited: a hanging coordinator must not hold the next flush (offset-commits.ts).
+      // While stopping, the group is gone: stop() hands the offsets to the admin client.
+      if (!stopping) commits.send(sendCommits);
     };
     const result = flushChain.then(run);
     flushChain = result.catch(() => {});
@@ -197,25 +227,27 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
     await result;
   };
 
-  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+  const eachBatch = async (mine: number, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    // A batch of a consumer that was torn down: the new one fetches these records again.
+    const current = (): boolean => mine === generation && isRunning() && !isStale();
+    if (!current()) return;
     if (batch.topic === ERASURE_TOPIC) {
       // Not lake data: the group's committed offset is the only checkpoint (re-applying is harmless).
       for (const message of batch.messages) {
-        if (!isRunning() || isStale()) break;
+        if (!current()) break;
         await erase(message.value?.toString() ?? null);
         resolveOffset(message.offset);
-        const next = (BigInt(message.offset) + 1n).toString();
-        await consumer
-          .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
-          .catch((error: unknown) => log(`offset commit ${batch.topic}/${batch.partition}@${next} failed: ${String(error)}`));
+        commits.add({ topic: batch.topic, partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() });
+        if (!stopping) commits.send(sendCommits);
         await heartbeat();
       }
       return;
     }
     const state = stateOf(batch.topic, batch.partition);
     lastFetchAt = Date.now();
+    if (batch.messages.length > 0) watch.moved();
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!current()) break;
       const offset = BigInt(message.offset);
       const done = writer.checkpoint(batch.topic, batch.partition);
       if (offset >= done && offset >= state.bufferedUntil) {
@@ -250,6 +282,16 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   };
 
   const highs = new Map<string, { topic: string; partition: number; high: bigint; low: bigint }>();
+  /** Records in Kafka beyond the lake's checkpoints, as of the last high watermarks read. */
+  const totalLag = (): bigint => {
+    let lag = 0n;
+    for (const h of highs.values()) {
+      const done = writer.checkpoint(h.topic, h.partition);
+      const behind = h.high - (done > h.low ? done : h.low);
+      if (behind > 0n) lag += behind;
+    }
+    return lag;
+  };
   const readHighWatermarks = async (): Promise<void> => {
     for (const topic of topics) {
       for (const p of await admin.fetchTopicOffsets(topic)) {
@@ -287,23 +329,71 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
       }, compactEvery),
     );
 
+  /** Creates, subscribes and runs a new kafkajs consumer; batches of older ones become no-ops. */
+  const startKafkaConsumer = async (): Promise<void> => {
+    const mine = ++generation;
+    const created = newKafkaConsumer();
+    consumer = created;
+    created.on(created.events.FETCH, () => {
+      if (mine === generation) lastFetchResponseAt = Date.now();
+    });
+    created.on(created.events.CRASH, ({ payload }) => {
+      if (mine !== generation || stopping) return;
+      log(`kafka consumer crashed: ${String(payload.error)}; a new one starts in 1 s`);
+      watch.crashed();
+      setTimeout(() => void recover(), 1000).unref();
+    });
+    try {
+      await created.connect();
+      await created.subscribe({ topics: options.onErasure ? [...topics, ERASURE_TOPIC] : topics, fromBeginning: true });
+      await created.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => eachBatch(mine, payload) });
+    } catch (error) {
+      await bounded(created.disconnect(), 10_000);
+      throw error;
+    }
+  };
+
+  /** The watchdog: replaces a consumer that crashed, or that has lag and has not moved for stallMs. */
+  const recover = async (): Promise<void> => {
+    if (stopping || recovering) return;
+    const lag = totalLag();
+    const reason: RestartReason | null = watch.check(lag);
+    if (!reason) return;
+    recovering = true;
+    try {
+      log(
+        reason === 'crashed'
+          ? 'kafka consumer: recreating it after its crash'
+          : `kafka consumer stalled: lag ${lag}, nothing fetched or written for ${watch.idleSeconds()} s; tearing it down and recreating it`,
+      );
+      metrics.consumerRestarts.inc({ reason });
+      const old = consumer;
+      generation++;
+      // Bounded: a consumer stuck in a join or a batch may never finish leaving.
+      await bounded(old.disconnect(), 10_000);
+      watch.restarted();
+      await startKafkaConsumer();
+      log(`kafka consumer recreated (generation ${generation})`);
+    } catch (error) {
+      log(`recreating the kafka consumer failed, will retry: ${String(error)}`);
+      watch.crashed();
+    } finally {
+      recovering = false;
+    }
+  };
+  timers.push(
+    setInterval(
+      () => void recover(),
+      Math.max(500, Math.min(5000, Math.floor(stallMs / 4))),
+    ),
+  );
+
   try {
     await admin.connect();
-    consumer.on(consumer.events.FETCH, () => {
-      lastFetchResponseAt = Date.now();
-    });
-    // kafkajs restarts a crashed consumer itself only when `restart` is true; say which,
-    // so a lake that stops growing after a broker outage can be told from a slow rejoin.
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      log(`consumer crashed (${payload.restart ? 'kafkajs restarts it' : 'NOT restarted'}): ${String(payload.error)}`);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: options.onErasure ? [...topics, ERASURE_TOPIC] : topics, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+    await startKafkaConsumer();
   } catch (error) {
     // Nothing was consumed: release everything so a retry in this process can start.
     for (const timer of timers) clearInterval(timer);
-    await consumer.disconnect().catch(() => {});
     await admin.disconnect().catch(() => {});
     writer.close();
     throw error;
@@ -343,16 +433,15 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
       stopping = true;
       for (const timer of timers) clearInterval(timer);
       // Stop fetching first (waits for the batch in flight), then flush what is buffered.
-      await consumer.stop();
-      deferredCommits = new Map();
+      await bounded(consumer.stop(), 30_000);
       await flushDue(true).catch((error: unknown) => log(`final flush failed (records stay uncommitted in Kafka): ${String(error)}`));
-      await consumer.disconnect();
+      await bounded(consumer.disconnect(), 30_000);
       // The member has left, so the group is empty and the admin client may set its offsets.
       const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-      for (const c of deferredCommits.values()) byTopic.set(c.topic, [...(byTopic.get(c.topic) ?? []), { partition: c.partition, offset: c.offset }]);
+      for (const c of await commits.takeAll()) byTopic.set(c.topic, [...(byTopic.get(c.topic) ?? []), { partition: c.partition, offset: c.offset }]);
       for (const [topic, list] of byTopic) {
         await admin
-          .setOffsets({ groupId: options.groupId ?? 'lake-writer', topic, partitions: list })
+          .setOffsets({ groupId, topic, partitions: list })
           .catch((error: unknown) => log(`final offset commit of ${topic} failed (the lake checkpoint still holds): ${String(error)}`));
       }
       await admin.disconnect();

@@ -24,6 +24,8 @@ export interface PipelineMetrics {
   flushes: Metric;
   flushErrors: Metric;
   lastFlushSeconds: Metric;
+  /** Kafka consumers the lake consumer tore down and recreated itself (stalled, or not restarted by kafkajs). */
+  consumerRestarts: Metric;
   retrainRuns: Metric;
   retrainSeconds: Metric;
   modelPublished: Metric;
@@ -84,6 +86,11 @@ export function createPipelineMetrics(): PipelineMetrics {
     flushes: r.counter('pipeline_lake_flushes_total', 'Committed flushes (one commit-log line each)'),
     flushErrors: r.counter('pipeline_lake_flush_errors_total', 'Flushes that failed and will be retried'),
     lastFlushSeconds: r.gauge('pipeline_lake_last_flush_seconds', 'Duration of the last flush (write, fsync, rename, commit log)'),
+    consumerRestarts: r.counter(
+      'pipeline_lake_consumer_restarts_total',
+      'Kafka consumers the lake consumer tore down and recreated, by reason (stalled: lag without progress; crashed: kafkajs gave up)',
+      ['reason'],
+    ),
     retrainRuns: r.counter('pipeline_retrain_runs_total', 'Retrain cycles, by outcome (published, gated, skipped, failed)', ['outcome']),
     retrainSeconds: r.gauge('pipeline_retrain_last_duration_seconds', 'Duration of the last retrain cycle'),
     modelPublished: r.gauge(

@@ -47,7 +47,10 @@ describe('crashes under load (edge, broker, lake consumer)', () => {
       lakeDir: running.lakeDir,
       acknowledged: load.stats.acknowledged,
       timeoutMs: 400_000,
+      lakeOutput: () => running.lakeOutput(),
     });
+    if (report.lakeLog.length > 0)
+      console.error(`[crash test] lake consumer output (last ${report.lakeLog.length} lines):\n${report.lakeLog.join('\n')}`);
     const statuses = Object.fromEntries(load.stats.statuses);
     log(
       `acknowledged ${report.acknowledged} events in ${load.stats.requests} requests (${load.stats.retries} client retries, ${load.stats.unacknowledged} never acknowledged); ` +
