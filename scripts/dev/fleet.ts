@@ -3,8 +3,10 @@
  * registry, each from its own `[env.<region>]` of wrangler.toml (its REGION, queues,
  * buckets, rate limits, jurisdiction) with its own state directory, on consecutive ports
  * (`REGIONS=eu,us npm start`: eu on 8787, us on 8788). What cannot work on one machine is
- * overridden for every region alike: Kafka is the local broker (no TLS, no SASL), and the
- * storefront origins are localhost's. The regions share the broker and the one central
+ * overridden for every region alike: Kafka is the local broker (no TLS, no SASL), the
+ * storefront origins are localhost's, and user objects have no jurisdiction (workerd does
+ * not implement jurisdictions: every call to an `eu` namespace throws, so eu could not
+ * ingest a single event). The regions share the broker and the one central
  * pipeline, as the deployed regions share the central side.
  */
 import { join } from 'node:path';
@@ -47,6 +49,7 @@ export function localOverrides(brokers: string): Record<string, string> {
     KAFKA_BROKERS: brokers,
     KAFKA_SSL: 'false',
     KAFKA_SASL_MECHANISM: '',
+    USER_STATE_JURISDICTION: '',
     ALLOWED_ORIGINS: 'http://localhost:*,http://127.0.0.1:*',
   };
 }
