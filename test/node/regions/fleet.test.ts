@@ -8,6 +8,9 @@
  * - the demo catalog imported at eu reaches us; a change made at eu is served by us
  *   within 10 s (an item sold out at eu leaves us's recommendations);
  * - a retrain publishes one model version, and both regions serve it to the same users;
+ *   events sent only to eu (through eu's edge, forwarder, Kafka and the lake consumer)
+ *   make their items eu's popular ones, and those sent only to us us's: a cold user in the
+ *   canary gets each region's own on a popularity placement;
  * - with us stopped, a promotion, a new canary, a change at eu and a change produced
  *   centrally to `catalog.items` still reach eu; when us restarts it converges to the
  *   same model pointer and the same catalog items and versions.
@@ -30,17 +33,22 @@ import { syntheticEvents } from '../../../scripts/lib/synthetic-events';
 import { AdminClient } from '../../../scripts/models/api';
 import { seedDemo } from '../../../scripts/models/seed-demo';
 import { fleetStatus } from '../../../scripts/models/status';
-import { eventRecord } from '../../../shared/kafka/records';
-import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
+import { startLakeConsumer } from '../../../scripts/pipeline/lake/consumer';
 import { retrainOnce } from '../../../scripts/pipeline/ops/retrain';
 import { FleetAdminClient } from '../../../scripts/pipeline/publish/fleet';
 import { publishModel } from '../../../scripts/pipeline/publish/publish';
+import { modelDir, readModelDir } from '../../../scripts/pipeline/publish/publish-store';
 import { startCatalogReplicator, type CatalogReplicator } from '../../../scripts/pipeline/replication/catalog-replicator';
 import { trainModel } from '../../../scripts/pipeline/train/train';
+import { writeImportLake } from '../pipeline/fixtures';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const TOKEN = randomBytes(24).toString('base64url');
 const BOUND_MS = 10_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** A placement that ranks by popularity only (no trending, no personal evidence). */
+const POPULAR_PLACEMENT = 'fleet-popular';
 
 let broker: TestBroker;
 let edges: FleetEdge[];
@@ -57,8 +65,14 @@ const catalog = (edge: FleetEdge) => new CatalogClient({ baseUrl: edge.url, toke
 async function pointerOf(edge: FleetEdge): Promise<ActivePointer> {
   return activePointerSchema.parse(((await admin(edge).active()) as { active?: unknown }).active ?? {});
 }
-async function recommend(edge: FleetEdge, user: string): Promise<{ model_version: string | null; items: { item_id: string }[] }> {
-  const response = await fetch(`${edge.url}/v1/recommendations?user_id=${user}&n=10`);
+async function recommend(
+  edge: FleetEdge,
+  user: string,
+  n = 10,
+  placement?: string,
+): Promise<{ model_version: string | null; items: { item_id: string }[] }> {
+  const query = new URLSearchParams({ user_id: user, n: String(n), ...(placement ? { placement } : {}) });
+  const response = await fetch(`${edge.url}/v1/recommendations?${query}`);
   expect(response.status).toBe(200);
   return (await response.json()) as { model_version: string | null; items: { item_id: string }[] };
 }
@@ -71,6 +85,8 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
   throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
+const sameSet = (found: ReadonlySet<string>, expected: readonly string[]): boolean =>
+  found.size === expected.length && expected.every((id) => found.has(id));
 async function itemAt(edge: FleetEdge, id: string): Promise<{ version: number; item: { price?: number; in_stock?: boolean } } | null> {
   const response = await fetch(`${edge.url}/v1/catalog/items/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
   return response.status === 200 ? ((await response.json()) as { version: number; item: { price?: number } }) : null;
@@ -87,7 +103,7 @@ describe('the local fleet eu,us', () => {
       persistRoot: join(dir, 'state'),
       config: join(ROOT, 'wrangler.toml'),
       vars: { ADMIN_TOKEN: TOKEN, KAFKA_RETRY_BASE_SECONDS: '1', KAFKA_RETRY_MAX_SECONDS: '5' },
-      log: () => {},
+      log: process.env.FLEET_DEBUG ? (region, level, message) => console.error(region, level, message) : () => {},
     });
     [eu, us] = edges as [FleetEdge, FleetEdge];
     for (const edge of edges) await seedDemo(edge.url, TOKEN);
@@ -159,34 +175,110 @@ describe('the local fleet eu,us', () => {
     expect((await itemAt(us, soldOut))?.version).toBe((await itemAt(eu, soldOut))?.version);
   });
 
-  it('publishes one retrained model version that both regions serve', async () => {
-    const events = syntheticEvents({ days: 8, sessionsPerDay: 150 });
+  it("publishes one retrained model version that both regions serve, with each region's own popular items", async () => {
+    // Shoppers view three items only at eu and three others only at us, through each
+    // region's edge: the edge stamps its REGION on them, the forwarder takes them to Kafka
+    // and the lake consumer to the lake, where the retrain reads them with the synthetic
+    // history (imported, edge_region eu, 80 items the catalog does not have: fewer than the
+    // 100 a region's list keeps, so the three are not cut from eu's).
+    // Six items the live model ranks 11th to 16th for a cold user on a placement that ranks
+    // by popularity only (no trending, which is per region anyway; no personal evidence).
+    for (const edge of edges) await admin(edge).putPlacement(POPULAR_PLACEMENT, { strategy: 'popular' });
+    const popularBefore = async (edge: FleetEdge) =>
+      (await recommend(edge, `before-${Date.now()}`, 20, POPULAR_PLACEMENT)).items.map((item) => item.item_id);
+    await until(
+      'the placement at both regions',
+      async () => (await popularBefore(eu)).length === 20 && (await popularBefore(us)).length === 20,
+      BOUND_MS,
+    );
+    const before = await popularBefore(eu);
+    const [atEuOnly, atUsOnly] = [before.slice(10, 13), before.slice(13, 16)];
     const lakeDir = join(dir, 'lake');
-    const writer = await LakeWriter.open(lakeDir);
-    await writer.flush(
-      'events.product_view',
-      0,
-      events.map((e, i) => ({ offset: BigInt(i), key: e.user_id, value: eventRecord(e).value, timestamp: e.received_at })),
+    await writeImportLake(
+      lakeDir,
+      syntheticEvents({ days: 8, sessionsPerDay: 150, clusters: 8, start: Date.now() - 8 * DAY_MS - HOUR_MS }),
     );
-    writer.close();
-    const started = performance.now();
-    fleet.timings.clear();
-    const report = await retrainOnce({ lakeDir, modelsDir, client: fleet, stateDir: null, catalog: null, log: () => {} });
-    expect(report.outcome, report.message).toBe('published');
-    const version = report.version!;
-    const perRegion = [...fleet.timings].map(([region, ms]) => `${region} ${(ms / 1000).toFixed(2)} s`).join(', ');
-    figures.push(
-      `retrain + publish: ${((performance.now() - started) / 1000).toFixed(1)} s; upload + activation per region (in parallel): ${perRegion} (${report.published?.bytes} bytes, ${report.published?.files} files)`,
-    );
-    expect(fleet.timings.size).toBe(2);
-    for (const edge of edges) expect((await pointerOf(edge)).canary).toEqual({ version, share: 0.1 });
-    // The canary's users are chosen by a hash of the user id: the same users in every region.
-    let canaryUser: string | null = null;
-    for (let i = 0; i < 200 && !canaryUser; i++) {
-      if ((await recommend(eu, `canary-${i}`)).model_version === version) canaryUser = `canary-${i}`;
+    const lake = await startLakeConsumer({
+      brokers: broker.brokers,
+      lakeDir,
+      groupId: 'fleet-lake',
+      flushIntervalMs: 200,
+      sessionTimeoutMs: 6000,
+      compactIntervalMs: 0,
+      log: () => {},
+    });
+    try {
+      const sentAt = performance.now();
+      const now = Date.now();
+      for (const [edge, items] of [
+        [eu, atEuOnly],
+        [us, atUsOnly],
+      ] as const) {
+        const events = items.flatMap((item, i) =>
+          Array.from({ length: 4 }, (_, u) => ({
+            event_id: `pop-${edge.region.name}-${i}-${u}-${now}`,
+            type: 'product_view',
+            user_id: `pop-${edge.region.name}-${u}-${now}`,
+            item_id: item,
+            ts: now - (items.length - i) * 1000,
+          })),
+        );
+        const response = await fetch(`${edge.url}/v1/events`, { method: 'POST', body: JSON.stringify({ events }) });
+        expect(response.status, await response.clone().text()).toBe(202);
+      }
+      const inLake = await until('the 24 events in the lake', async () => lake.metrics.eventsWritten.total() >= 24, 30_000);
+      figures.push(
+        `events at eu and us → edge → Kafka → lake: ${inLake.toFixed(0)} ms after ${(performance.now() - sentAt - inLake).toFixed(0)} ms of sending`,
+      );
+
+      const started = performance.now();
+      fleet.timings.clear();
+      const report = await retrainOnce({
+        lakeDir,
+        modelsDir,
+        client: fleet,
+        drain: () => lake.drain(30_000),
+        stateDir: null,
+        catalog: null,
+        log: () => {},
+      });
+      expect(report.outcome, report.message).toBe('published');
+      const version = report.version!;
+      const perRegion = [...fleet.timings].map(([region, ms]) => `${region} ${(ms / 1000).toFixed(2)} s`).join(', ');
+      figures.push(
+        `retrain + publish: ${((performance.now() - started) / 1000).toFixed(1)} s; upload + activation per region (in parallel): ${perRegion} (${report.published?.bytes} bytes, ${report.published?.files} files)`,
+      );
+      expect(fleet.timings.size).toBe(2);
+      for (const edge of edges) expect((await pointerOf(edge)).canary).toEqual({ version, share: 0.1 });
+      // The model's popularity per region, from each region's own events.
+      const popularity = readModelDir(modelDir(modelsDir, version))!.popularity;
+      const regional = (region: string) => new Set((popularity.by_region[region] ?? []).map(([id]) => id));
+      expect([...regional('eu')].filter((id) => !/^i\d+-\d+$/.test(id)).sort()).toEqual([...atEuOnly].sort());
+      expect(regional('us')).toEqual(new Set(atUsOnly));
+
+      // The canary's users are chosen by a hash of the user id: the same users in every region.
+      let canaryUser: string | null = null;
+      for (let i = 0; i < 200 && !canaryUser; i++) {
+        if ((await recommend(eu, `canary-${i}`)).model_version === version) canaryUser = `canary-${i}`;
+      }
+      expect(canaryUser).not.toBeNull();
+      await until(
+        'us serves the canary to the same user',
+        async () => (await recommend(us, canaryUser!)).model_version === version,
+        10_000,
+      );
+
+      // A cold user (no events anywhere) in the canary gets the region's own popular items first.
+      const popularAt = async (edge: FleetEdge) => {
+        const response = await recommend(edge, canaryUser!, 3, POPULAR_PLACEMENT);
+        expect(response.model_version).toBe(version);
+        return new Set(response.items.map((item) => item.item_id));
+      };
+      expect(sameSet(await popularAt(eu), atEuOnly)).toBe(true);
+      expect(sameSet(await popularAt(us), atUsOnly)).toBe(true);
+    } finally {
+      await lake.stop();
     }
-    expect(canaryUser).not.toBeNull();
-    await until('us serves the canary to the same user', async () => (await recommend(us, canaryUser!)).model_version === version, 10_000);
   });
 
   it('keeps eu going while us is down, and us converges when it returns', async () => {
