@@ -4,16 +4,21 @@
  * the document is written as text (textContent), never as HTML, so a hostile label
  * (an experiment or placement name) stays inert; the server's CSP forbids inline code.
  *
- * Each chart's element gets `data-points` (non-empty values drawn) and each table row
- * `data-*` attributes, which the browser test reads.
+ * Each chart's element gets `data-points` (non-empty values drawn), `data-series` (its
+ * legend labels with their points) and each table row `data-*` attributes, which the
+ * browser tests read.
+ *
+ * With more than one region (a fleet, docs/regions.md) the edge charts (ingest,
+ * recommendations, latency) draw one series per region and measure: the colour is the
+ * region, the dash the measure, and the legend says both ("eu p95").
  */
 import uPlot from 'uplot';
-import type { DashboardSnapshot, SeriesPoint } from './snapshot';
+import type { DashboardSnapshot, RegionEdgeSeries, SeriesPoint } from './snapshot';
 
 const POLL_MS = 3000;
 const COLORS = ['#0969da', '#bf8700', '#cf222e', '#8250df', '#1a7f37', '#57606a'];
 
-type Series = { label: string; values: (number | null)[]; scale?: string };
+type Series = { label: string; values: (number | null)[]; scale?: string; color?: string; dash?: number[] };
 interface ChartSpec {
   /** Unix seconds. */
   x: number[];
@@ -34,8 +39,9 @@ function chartOptions(spec: ChartSpec, width: number): uPlot.Options {
       {},
       ...spec.series.map((s, i) => ({
         label: s.label,
-        stroke: COLORS[i % COLORS.length]!,
+        stroke: s.color ?? COLORS[i % COLORS.length]!,
         width: 2,
+        ...(s.dash ? { dash: s.dash } : {}),
         scale: s.scale ?? 'y',
         spanGaps: false,
       })),
@@ -54,22 +60,80 @@ function draw(name: string, spec: ChartSpec): void {
   const element = document.querySelector<HTMLElement>(`[data-chart="${name}"]`);
   if (!element) return;
   const data = [spec.x, ...spec.series.map((s) => s.values)] as uPlot.AlignedData;
-  const points = spec.series.reduce((sum, s) => sum + s.values.filter((v) => v !== null && Number.isFinite(v)).length, 0);
-  element.dataset.points = String(points);
+  const drawn = spec.series.map((s) => s.values.filter((v) => v !== null && Number.isFinite(v)).length);
+  element.dataset.points = String(drawn.reduce((sum, n) => sum + n, 0));
+  element.dataset.series = JSON.stringify(Object.fromEntries(spec.series.map((s, i) => [s.label, drawn[i]])));
   const existing = charts.get(name);
-  if (existing && existing.series.length === spec.series.length + 1) {
+  const labels = spec.series.map((s) => s.label).join('\u0000');
+  if (existing && existing.series.length === spec.series.length + 1 && element.dataset.labels === labels) {
     existing.setData(data);
     return;
   }
   existing?.destroy();
+  element.dataset.labels = labels;
   charts.set(name, new uPlot(chartOptions(spec, Math.max(300, element.clientWidth || 400)), data, element));
 }
 
 const column = <K extends keyof SeriesPoint>(doc: DashboardSnapshot, key: K): SeriesPoint[K][] => doc.series[key] ?? [];
 const numbers = (values: readonly (number | null)[]): (number | null)[] => values.map((v) => (v === null || Number.isFinite(v) ? v : null));
 
+/** Line styles of the measures drawn per region (the region is the colour). */
+const DASHES: number[][] = [[], [6, 4], [2, 3]];
+
+/** One series per region and measure: `measures` maps a legend word to the region's column. */
+function perRegion(
+  regions: readonly RegionEdgeSeries[],
+  measures: ReadonlyArray<[string, (region: RegionEdgeSeries) => (number | null)[]]>,
+): Series[] {
+  return regions.flatMap((region, r) =>
+    measures.map(([word, values], m) => ({
+      label: `${region.region} ${word}`,
+      values: numbers(values(region)),
+      color: COLORS[r % COLORS.length]!,
+      dash: DASHES[m % DASHES.length]!,
+    })),
+  );
+}
+
+/** The edge charts of a fleet: every region's traffic and latency on the common time axis. */
+function drawRegionCharts(t: number[], regions: readonly RegionEdgeSeries[]): void {
+  draw('ingest', {
+    x: t,
+    units: ['events/s'],
+    series: perRegion(regions, [
+      ['accepted', (r) => r.accepted],
+      ['rejected', (r) => r.rejected],
+    ]),
+  });
+  draw('recs', {
+    x: t,
+    units: ['requests/s'],
+    series: perRegion(regions, [
+      ['recommendations', (r) => r.recRps],
+      ['5xx', (r) => r.errors5xx],
+    ]),
+  });
+  draw('latency', {
+    x: t,
+    units: ['ms'],
+    series: perRegion(regions, [
+      ['p50', (r) => r.recP50],
+      ['p95', (r) => r.recP95],
+      ['p99', (r) => r.recP99],
+    ]),
+  });
+}
+
 function drawCharts(doc: DashboardSnapshot): void {
   const t = column(doc, 't');
+  const regions = doc.edge_regions ?? [];
+  if (regions.length > 1) drawRegionCharts(t, regions);
+  else drawEdgeCharts(doc, t);
+  drawPipelineCharts(doc, t);
+}
+
+/** The edge charts of one region. */
+function drawEdgeCharts(doc: DashboardSnapshot, t: number[]): void {
   draw('ingest', {
     x: t,
     units: ['events/s'],
@@ -97,6 +161,10 @@ function drawCharts(doc: DashboardSnapshot): void {
       { label: 'p99', values: numbers(column(doc, 'recP99')) },
     ],
   });
+}
+
+/** The pipeline's own charts (lag, freshness, lake, attribution). */
+function drawPipelineCharts(doc: DashboardSnapshot, t: number[]): void {
   draw('lag', {
     x: t,
     units: ['records', 'batches'],

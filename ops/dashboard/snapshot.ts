@@ -33,6 +33,20 @@ export interface SeriesPoint {
   freshAggregate: number | null;
 }
 
+/** The edge traffic and latency of one region at one sample (a fleet draws one series per region). */
+export interface RegionEdgePoint {
+  accepted: number | null;
+  rejected: number | null;
+  recRps: number | null;
+  recP50: number | null;
+  recP95: number | null;
+  recP99: number | null;
+  errors5xx: number | null;
+}
+
+/** One region's edge series, column-wise, aligned with `series.t` (null where it was not read). */
+export type RegionEdgeSeries = { region: string } & { [K in keyof RegionEdgePoint]: RegionEdgePoint[K][] };
+
 /** Attribution of one serving cell over the report window, with its rates. */
 export interface AttributionCell {
   region: string;
@@ -131,6 +145,11 @@ export interface DashboardSnapshot {
   edge: { source: string; error: string | null };
   /** Column-wise, as uPlot takes them. */
   series: { [K in keyof SeriesPoint]: SeriesPoint[K][] };
+  /**
+   * Every region's edge traffic and latency, by region name, aligned with `series.t`;
+   * `series` holds the first region's (the edge URL the pipeline reads).
+   */
+  edge_regions: RegionEdgeSeries[];
   attribution: {
     /** Per minute over the last hour. */
     minutes: { t: number[]; impressions: number[]; clicks: number[]; add_to_carts: number[]; purchases: number[]; revenue: number[] };

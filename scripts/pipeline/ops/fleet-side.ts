@@ -32,7 +32,8 @@ export interface FleetSideOptions {
   metrics: PipelineMetrics;
   /**
    * The region whose edge analytics the dashboard's sampler already bridges (its URL);
-   * every other region gets a bridge of its own here, so `epr_edge_*` has every region.
+   * every other region gets a bridge of its own here ({@link FleetSide.bridges}, which
+   * the sampler polls with its own), so `epr_edge_*` and the dashboard have every region.
    */
   sampledEdgeUrl?: string;
   /** Where a region's edge analytics come from (default: its own counters through the admin API). */
@@ -45,6 +46,8 @@ export interface FleetSideOptions {
 /** A running fleet side. */
 export interface FleetSide {
   client: FleetAdminClient;
+  /** The edge bridges of the regions other than the sampled one: the dashboard's sampler polls them (a poll consumes increments, so only it does). */
+  bridges: readonly EdgeBridge[];
   /** Null until Kafka could be reached. */
   replicator(): CatalogReplicator | null;
   /** Refreshes the per-region metrics now. */
@@ -91,7 +94,6 @@ export async function startFleetSide(options: FleetSideOptions): Promise<FleetSi
         new EdgeBridge(options.edgeSourceFor?.(region) ?? localEdgeSource(region.url, region.adminToken ?? options.adminToken), metrics),
     );
   const sample = async (): Promise<void> => {
-    await Promise.all(bridges.map((bridge) => bridge.poll().catch(() => null)));
     metrics.regionModel.reset();
     await Promise.all(
       clients.map(async ({ region, client: regionClient }) => {
@@ -118,6 +120,7 @@ export async function startFleetSide(options: FleetSideOptions): Promise<FleetSi
 
   return {
     client,
+    bridges,
     replicator: () => replicator,
     sample,
     async stop() {

@@ -138,7 +138,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         ? localEdgeSource(options.edgeUrl, options.adminToken)
         : null;
   const bridge = edgeSource ? new EdgeBridge(edgeSource, metrics) : null;
-  const sampler = new Sampler({ metrics, bridge, client, intervalMs: options.sampleIntervalMs ?? 5000, log });
+  const sampler = new Sampler({
+    metrics,
+    bridge,
+    regionBridges: fleetSide?.bridges ?? [],
+    client,
+    intervalMs: options.sampleIntervalMs ?? 5000,
+    log,
+  });
   const dashboard = createDashboard({
     sampler,
     store,

@@ -7,7 +7,7 @@
  * across requests except the pointer (refreshed by the sampler's cadence at most).
  */
 import type { ActivePointer } from '../../../../shared/recs/registry/pointer';
-import type { AttributionCell, DashboardSnapshot, RegionView } from '../../../../ops/dashboard/snapshot';
+import type { AttributionCell, DashboardSnapshot, RegionEdgePoint, RegionEdgeSeries, RegionView } from '../../../../ops/dashboard/snapshot';
 import type { PipelineMetrics } from '../metrics-pipeline';
 import type { AdminClient } from '../../../models/api';
 import { variantReports } from '../../experiments/decide';
@@ -125,6 +125,27 @@ export function regionViews(metrics: PipelineMetrics): RegionView[] {
   });
 }
 
+const REGION_EDGE_KEYS = [
+  'accepted',
+  'rejected',
+  'recRps',
+  'recP50',
+  'recP95',
+  'recP99',
+  'errors5xx',
+] as const satisfies readonly (keyof RegionEdgePoint)[];
+
+/** Per-sample region points as one column-wise series per region (sorted by name), null where a region was not read. */
+export function regionEdgeSeries(points: readonly Readonly<Record<string, RegionEdgePoint>>[]): RegionEdgeSeries[] {
+  const names = [...new Set(points.flatMap((point) => Object.keys(point)))].sort();
+  return names.map((region) => ({
+    region,
+    ...(Object.fromEntries(REGION_EDGE_KEYS.map((key) => [key, points.map((point) => point[region]?.[key] ?? null)])) as {
+      [K in keyof RegionEdgePoint]: RegionEdgePoint[K][];
+    }),
+  }));
+}
+
 /**
  * What each variant of `experiment` serves on its placements now: the placements' current
  * definitions with the variant's overrides, through the resolver the edge serves with.
@@ -162,6 +183,7 @@ export function createDashboard(ctx: DashboardContext): { snapshot(now?: number)
         generated_at: now,
         edge: { source: ctx.edgeSource, error: ctx.sampler.edgeError },
         series,
+        edge_regions: regionEdgeSeries(ctx.sampler.regionPoints()),
         attribution: { minutes: minuteTotals(hour, now), cells: attributionCells(day) },
         models: { active: pointer.value, published: publishHistory(ctx.modelsDir).slice(-10).reverse() },
         regions: ctx.metrics ? regionViews(ctx.metrics) : [],

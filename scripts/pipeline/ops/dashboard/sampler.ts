@@ -3,17 +3,23 @@
  * (ingest and recommendation rates and latency from the edge bridge, consumer lag, dead
  * letters, lake output, freshness), kept for the last hour in memory. Prometheus keeps
  * the long history; this is what the built-in page draws without one.
+ *
+ * In a fleet every region's edge is read at the same tick (the first through `bridge`,
+ * the others through `regionBridges`), so the page can draw one series per region on a
+ * common time axis; each bridge is polled only here, since a poll consumes increments.
  */
 import type { AdminClient } from '../../../models/api';
-import type { EdgeBridge } from '../edge/bridge';
+import type { EdgeBridge, EdgeSample } from '../edge/bridge';
 import { freshnessPercentiles } from '../freshness';
 import type { PipelineMetrics } from '../metrics-pipeline';
 import { ATTRIBUTION_TOPIC } from '../../../../shared/kafka/attribution';
-import type { SeriesPoint } from '../../../../ops/dashboard/snapshot';
+import type { RegionEdgePoint, SeriesPoint } from '../../../../ops/dashboard/snapshot';
 
 export interface SamplerOptions {
   metrics: PipelineMetrics;
   bridge?: EdgeBridge | null;
+  /** The fleet's other regions' edges (fleet-side.ts), read at every tick with `bridge`. */
+  regionBridges?: readonly EdgeBridge[];
   /** The admin API, for the dead-letter backlog; null: not read. */
   client?: AdminClient | null;
   intervalMs?: number;
@@ -29,6 +35,8 @@ const DEAD_LETTER_EVERY = 6;
 
 export class Sampler {
   private readonly series: SeriesPoint[] = [];
+  /** Per sample (aligned with `series`): each region's edge point, by region name. */
+  private readonly regions: Record<string, RegionEdgePoint>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
   private deadLetters: number | null = null;
@@ -57,6 +65,11 @@ export class Sampler {
     return this.series;
   }
 
+  /** Each region's edge point per kept sample, aligned with {@link points}. */
+  regionPoints(): readonly Readonly<Record<string, RegionEdgePoint>>[] {
+    return this.regions;
+  }
+
   /** Takes one point now (the timer calls it; tests and the e2e call it to not wait). */
   tick(): Promise<void> {
     this.running ??= this.sample().finally(() => (this.running = null));
@@ -73,6 +86,7 @@ export class Sampler {
     const { metrics, bridge, client } = this.options;
     const now = Date.now();
     let edge = null;
+    const others = Promise.all((this.options.regionBridges ?? []).map((other) => other.poll(now).catch(() => null)));
     if (bridge) {
       try {
         edge = await bridge.poll(now);
@@ -82,6 +96,8 @@ export class Sampler {
         this.warn(`edge analytics not readable: ${this.edgeError}`);
       }
     }
+    const byRegion: Record<string, RegionEdgePoint> = {};
+    for (const sample of [edge, ...(await others)]) if (sample) byRegion[sample.region] = regionPoint(sample);
     if (client && this.ticks % DEAD_LETTER_EVERY === 0) {
       try {
         const listing = await client.call<{ objects: unknown[]; truncated: boolean }>('GET', '/v1/admin/dead-letters?limit=1000');
@@ -119,7 +135,23 @@ export class Sampler {
       freshLake: fresh('lake'),
       freshAggregate: fresh('aggregate'),
     });
+    this.regions.push(byRegion);
     const keep = this.options.keep ?? Math.ceil(3_600_000 / this.intervalMs);
-    if (this.series.length > keep) this.series.splice(0, this.series.length - keep);
+    if (this.series.length > keep) {
+      this.series.splice(0, this.series.length - keep);
+      this.regions.splice(0, this.regions.length - keep);
+    }
   }
+}
+
+function regionPoint(sample: EdgeSample): RegionEdgePoint {
+  return {
+    accepted: sample.accepted,
+    rejected: sample.rejected,
+    recRps: sample.recRequests,
+    recP50: sample.recP50,
+    recP95: sample.recP95,
+    recP99: sample.recP99,
+    errors5xx: sample.errors5xx,
+  };
 }

@@ -20,6 +20,8 @@ export const INGEST_ROUTE = '/v1/events';
 
 /** What the edge did between two reads, per second. */
 export interface EdgeSample {
+  /** The region whose edge it is (its REGION). */
+  region: string;
   at: number;
   seconds: number;
   accepted: number;
@@ -95,6 +97,7 @@ export class EdgeBridge {
     const oldEvents = keyed(base?.events ?? [], (e) => `${e.type} ${e.outcome}`);
     const oldLatency = keyed(base?.latency ?? [], (l) => l.route);
     const sample: EdgeSample = {
+      region,
       at: now,
       seconds,
       accepted: 0,
