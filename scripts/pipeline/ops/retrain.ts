@@ -18,6 +18,12 @@
  * Validation runs after each step; a refused input or model ends the cycle as `refused`
  * (CLI exit 4) and the live model stays.
  *
+ * Scoring is tuned once per cycle (train/tune.ts, unless `tunePasses` is 0) on the last
+ * day(s) before the split, never on the held-out days, and both the twin and the
+ * published model carry that choice (manifest `scoring`, `tuning`): the gate scores the
+ * parameters the edge will serve with. Every model carries the session index, folds
+ * included (train/sql/state.ts keeps it in the state).
+ *
  *   npm run retrain -- [--lake lake] [--models models-out/published] [--brokers host:port]
  *                      [--edge http://127.0.0.1:8787] [--window-days 30] [--holdout-days 1]
  *                      [--canary 0.1] [--min-predictions 200] [--dry-run]
@@ -27,7 +33,7 @@ import { pathToFileURL } from 'node:url';
 import type { AdminClient } from '../../models/api';
 import type { ActivePointer } from '../../../shared/recs/registry/pointer';
 import { DEFAULT_TOLERANCE, runGate, type GateDecision, type GateTolerance } from '../evaluate/gate';
-import { holdout, newestEvent } from '../evaluate/lake-evaluation';
+import { holdout, newestEvent, tuneOnLake } from '../evaluate/lake-evaluation';
 import { lakeHours } from '../lake/read';
 import { startLakeConsumer } from '../lake/consumer';
 import { lakeHolder } from '../lake/lock';
@@ -37,9 +43,9 @@ import { modelDir, readModelDir } from '../publish/publish-store';
 import type { ModelArtifact } from '../train/train';
 import { addContentNeighbours, type CatalogReader } from '../content/add-content';
 import { readCatalogTable } from '../content/catalog-table';
-import type { TrainParams } from '../train/params';
+import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../train/params';
 import { trainOnLake } from '../train/sql/train-sql';
-import { buildState, foldState, lakeId, readStateMeta } from '../train/sql/state';
+import { buildState, foldState, lakeId, readStateMeta, type TunedScoring } from '../train/sql/state';
 import { ValidationError } from '../train/validate';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,6 +88,10 @@ export interface RetrainReport {
   gate?: GateDecision;
   published?: PublishResult;
   version?: string;
+  /** What the tuner chose for the model (its manifest's `tuning`). */
+  tuning?: Record<string, unknown>;
+  /** Items with session-index postings in the model (0: no session-kNN). */
+  indexedItems?: number;
   seconds: number;
 }
 
@@ -150,6 +160,8 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
     log(
       `split ${new Date(split).toISOString()}: twin trained on ${trainEvents} events (${h.trainSeconds.toFixed(1)} s), ${h.test.length} test sessions`,
     );
+    const tuned = await tuneBeforeSplit(options, train, split, log);
+    if (tuned) withTuning(h.twin, tuned);
     const gate = runGate(h.twin, live, h.popular, h.test, options.tolerance ?? DEFAULT_TOLERANCE);
     for (const reason of gate.reasons) log(`gate: ${reason}`);
     base = { events: trainEvents, trainEvents, testSessions: h.test.length, split: new Date(split).toISOString(), gate };
@@ -157,9 +169,15 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
     if (gate.verdict === 'fail')
       return done({ ...base, outcome: 'gated', message: `refused: ${gate.reasons.filter((r) => !r.endsWith(': ok')).join('; ')}` });
 
-    const { model: trained, training } = await trainPublished(options, train, log);
+    const { model: trained, training } = await trainPublished(options, train, log, tuned);
     const model = await addContentNeighbours(trained, options.catalog ?? null, log);
-    base = { ...base, events: model.manifest.source?.events ?? 0, training };
+    base = {
+      ...base,
+      events: model.manifest.source?.events ?? 0,
+      training,
+      ...(model.manifest.tuning ? { tuning: model.manifest.tuning } : {}),
+      indexedItems: model.sessions?.size ?? 0,
+    };
     return await publishCandidate(model, gate, pointer, options, base, done);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
@@ -168,24 +186,58 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
 }
 
 /**
+ * The scoring tuned on the window before `split` (the tuner carves its validation days
+ * from its end), or undefined when tuning is off.
+ */
+async function tuneBeforeSplit(
+  options: RetrainOptions,
+  train: { fromTs: number; params?: Partial<TrainParams> },
+  split: number,
+  log: (line: string) => void,
+): Promise<TunedScoring | undefined> {
+  if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses <= 0) return undefined;
+  const started = performance.now();
+  const tuned = await tuneOnLake(options.lakeDir, { ...train, toTs: split });
+  const changes = (tuned.tuning.changes as string[] | undefined)?.join(', ');
+  log(
+    `tuning (${((performance.now() - started) / 1000).toFixed(1)} s): ${tuned.scoring ? `changed ${changes || 'nothing'}` : String(tuned.tuning.skipped)}`,
+  );
+  return tuned;
+}
+
+/** `model` with the tuner's choice in its manifest. */
+function withTuning(model: ModelArtifact, tuned: TunedScoring): ModelArtifact {
+  if (tuned.scoring) model.manifest.scoring = tuned.scoring;
+  model.manifest.tuning = tuned.tuning;
+  return model;
+}
+
+/**
  * The model to publish, trained on the whole window: folded into the saved state when
  * there is a fresh one, else (no state, params changed, or older than rebuildAfterMs) a
- * full rebuild that saves a new state.
+ * full rebuild that saves a new state. It carries `tuned` (the cycle's tuning).
  */
 async function trainPublished(
   options: RetrainOptions,
   train: { fromTs: number; params?: Partial<TrainParams> },
   log: (line: string) => void,
+  tuned: TunedScoring | undefined,
 ): Promise<{ model: ModelArtifact; training: 'full' | 'fold' | 'rebuild' }> {
-  if (!options.stateDir) return { model: (await trainOnLake(options.lakeDir, train)).artifact, training: 'full' };
+  const withTuned = tuned ? { tuned } : {};
+  if (!options.stateDir) {
+    const { artifact } = await trainOnLake(options.lakeDir, train);
+    return { model: tuned ? withTuning(artifact, tuned) : artifact, training: 'full' };
+  }
   const stateDir = options.stateDir;
   if (existsSync(join(stateDir, 'state.json'))) {
     const meta = readStateMeta(stateDir);
     const age = Date.now() - meta.builtAt;
-    const sameParams = JSON.stringify(meta.params) === JSON.stringify({ ...meta.params, ...options.params });
+    // Against the parameters this cycle would train with (defaults included): a state of
+    // older defaults (e.g. without the session index) is rebuilt, not folded.
+    const sameParams = JSON.stringify(meta.params) === JSON.stringify({ ...DEFAULT_TRAIN_PARAMS, ...options.params });
     const sameLake = meta.lake === (await lakeId(options.lakeDir));
     if (age < (options.rebuildAfterMs ?? DAY_MS) && sameParams && sameLake) {
-      const folded = await foldState(options.lakeDir, stateDir);
+      const folded = await foldState(options.lakeDir, stateDir, withTuned);
       log(`incremental: folded ${folded.report.added} new events into the state (${folded.report.tailEvents} tail events re-counted)`);
       return { model: folded.artifact, training: 'fold' };
     }
@@ -193,7 +245,7 @@ async function trainPublished(
       `state ${!sameLake ? 'is of another lake' : sameParams ? `is ${(age / 3_600_000).toFixed(1)} h old` : 'has other parameters'}: full rebuild`,
     );
   }
-  const built = await buildState(options.lakeDir, stateDir, train);
+  const built = await buildState(options.lakeDir, stateDir, { ...train, ...withTuned });
   return { model: built.artifact, training: 'rebuild' };
 }
 

@@ -7,7 +7,13 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelManifestSchema, neighbourShardSchema, popularitySchema, type ItemNeighbours } from '../../../shared/model/format';
+import {
+  modelManifestSchema,
+  neighbourShardSchema,
+  popularitySchema,
+  type ItemNeighbours,
+  type SessionPosting,
+} from '../../../shared/model/format';
 import type { ModelArtifact } from '../train/train';
 
 /** One rollout step of a version. */
@@ -54,8 +60,17 @@ export function readModelDir(dir: string): ModelArtifact | null {
   const read = (file: string): unknown => JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const { shard_count: _count, files, ...manifest } = modelManifestSchema.parse(read('manifest.json'));
   const neighbours = new Map<string, ItemNeighbours>();
+  // The session index too: the gate scores the live model as the edge serves it.
+  const sessions = new Map<string, SessionPosting[]>();
   for (const file of files.neighbours) {
-    for (const [item, entry] of Object.entries(neighbourShardSchema.parse(read(file)).items)) neighbours.set(item, entry);
+    const shard = neighbourShardSchema.parse(read(file));
+    for (const [item, entry] of Object.entries(shard.items)) neighbours.set(item, entry);
+    for (const [item, postings] of Object.entries(shard.sessions ?? {})) sessions.set(item, postings);
   }
-  return { manifest, popularity: popularitySchema.parse(read(files.popularity)), neighbours };
+  return {
+    manifest,
+    popularity: popularitySchema.parse(read(files.popularity)),
+    neighbours,
+    ...(sessions.size > 0 ? { sessions } : {}),
+  };
 }

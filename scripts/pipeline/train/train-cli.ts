@@ -11,6 +11,11 @@
  * first. `--state <dir>` saves the aggregate state of a full build; with `--fold` the
  * lake hours newer than that state are folded into it instead (incremental).
  *
+ * By default the model carries the session index (`sessionIndexSize` sessions per item)
+ * and scoring tuned on the newest day(s) of the window (`tunePasses`; a fold keeps the
+ * tuning of the state's build). `--param sessionIndexSize=0 --param tunePasses=0` turns
+ * both off.
+ *
  * Validated after each step (input rows, invalid share, null ids, skew, model size):
  * a refused input or an empty model exits 1 with the reason and writes nothing.
  */
@@ -22,7 +27,7 @@ import { DEFAULT_TRAIN_PARAMS, parseParamOverrides } from './params';
 import { tuneOnLake } from '../evaluate/lake-evaluation';
 import { openTrainingInput } from './input';
 import { trainOnLake } from './sql/train-sql';
-import { buildState, foldState } from './sql/state';
+import { buildState, foldState, type TunedScoring } from './sql/state';
 import { ValidationError, type Check } from './validate';
 import type { ModelArtifact } from './train';
 import { progressBar } from '../../lib/progress';
@@ -89,15 +94,30 @@ const options = {
   },
 };
 
+/**
+ * Scoring tuned on a validation split carved from the end of the same window (DuckDB;
+ * `--param tunePasses=0` keeps the defaults): recorded in the manifest, and in the state
+ * for the folds that follow a `--state` build.
+ */
+async function tuned(): Promise<TunedScoring | undefined> {
+  if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses <= 0) return undefined;
+  const started = performance.now();
+  const result = await tuneOnLake(input.lake, options);
+  process.stderr.write(`tuning (${((performance.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(result.tuning)}\n`);
+  return result;
+}
+
 let artifact: ModelArtifact;
 let checks: Check[] = [];
 try {
   if (values.state && values.fold) {
+    // The state's tuned scoring is kept: it was chosen at the full build.
     const folded = await foldState(input.lake, values.state, options);
     process.stderr.write(`incremental: ${folded.report.added} new events folded, ${folded.report.tailEvents} tail events re-counted\n`);
     artifact = folded.artifact;
   } else if (values.state) {
-    artifact = (await buildState(input.lake, values.state, options)).artifact;
+    const tuning = await tuned();
+    artifact = (await buildState(input.lake, values.state, { ...options, ...(tuning ? { tuned: tuning } : {}) })).artifact;
   } else {
     const trained = await trainOnLake(input.lake, {
       ...options,
@@ -109,13 +129,9 @@ try {
     });
     artifact = trained.artifact;
     checks = trained.checks;
-    // Scoring tuned on a validation split of the same window (DuckDB), when asked (`--param tunePasses=N`).
-    if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses > 0) {
-      const tuned = await tuneOnLake(input.lake, options);
-      if (tuned.scoring) artifact.manifest.scoring = tuned.scoring;
-      artifact.manifest.tuning = tuned.tuning;
-      process.stderr.write(`tuning: ${JSON.stringify(tuned.tuning)}\n`);
-    }
+    const tuning = await tuned();
+    if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
+    if (tuning) artifact.manifest.tuning = tuning.tuning;
   }
 } catch (error) {
   input.cleanup();

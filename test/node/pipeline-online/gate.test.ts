@@ -2,8 +2,9 @@
  * The quality gate on synthetic data with real structure: a model trained on shuffled
  * items is refused against a good live model, a retrained good model passes, too little
  * held-out data gives no verdict; one dry-run retrain cycle over a lake; cycles with
- * aggregate state: the first rebuilds, the next folds only new hours; a lake of garbage
- * is refused, not trained.
+ * aggregate state: the first rebuilds, the next folds only new hours; every cycle's model
+ * carries the session index and the scoring tuned before the held-out days; a lake of
+ * garbage is refused, not trained.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,12 @@ describe('quality gate', () => {
     expect(report.outcome, logs.join('\n')).toBe('dry-run');
     expect(report.events).toBe(events.length);
     expect(report.gate?.verdict).toBe('pass');
+    // Tuned on the day before the held-out one (never on it), and the index shipped.
+    expect(report.tuning).toMatchObject({ validation_days: 1 });
+    expect(report.tuning).not.toHaveProperty('skipped');
+    expect(Date.parse(String(report.tuning?.split))).toBeLessThan(Date.parse(report.split!));
+    expect(report.indexedItems).toBeGreaterThan(0);
+    expect(logs.some((line) => line.startsWith('tuning ('))).toBe(true);
   });
 
   it('rebuilds the aggregate state on the first cycle and folds only new lake hours on the next', async () => {
@@ -87,6 +94,10 @@ describe('quality gate', () => {
     await flush(cut, sorted.length);
     const second = await cycle();
     expect(second).toMatchObject({ outcome: 'dry-run', training: 'fold' });
+    // The fold carries the index (kept in the state) and this cycle's tuning.
+    expect(first.indexedItems).toBeGreaterThan(0);
+    expect(second.indexedItems).toBeGreaterThanOrEqual(first.indexedItems!);
+    expect(second.tuning).toBeDefined();
     const full = await retrainOnce({ lakeDir, modelsDir: join(lakeDir, 'models'), client: null, log: () => {} });
     expect(full.training).toBe('full');
     // The fold saw the same sessions as a full rebuild (list equality: train-sql.test.ts).

@@ -41,6 +41,12 @@ function sharedData(): string | null {
 const byTimeThenId = (a: CanonicalEvent, b: CanonicalEvent): number =>
   a.ts - b.ts || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
 
+/**
+ * The trainers compared as trainers: the in-memory one also tunes by default (a second
+ * training inside the first), which tune.test.ts compares with the lake's tuner.
+ */
+const UNTUNED = { tunePasses: 0 };
+
 /** Everything but the version and input hash, which the two trainers derive differently. */
 function comparable(model: ModelArtifact): Map<string, string> {
   return writeModelFiles({
@@ -89,9 +95,9 @@ describe('training as SQL', () => {
     const file = 'data/sample/events-retailrocket.ndjson';
     const { events } = await loadEvents(file);
     const input = await openTrainingInput(file, { workDir: tempDir() });
-    const { artifact, checks } = await trainOnLake(input.lake);
+    const { artifact, checks } = await trainOnLake(input.lake, { params: UNTUNED });
     expect(checks.every((c) => c.ok)).toBe(true);
-    const expected = comparable(trainModel([...events].sort(byTimeThenId)));
+    const expected = comparable(trainModel([...events].sort(byTimeThenId), { params: UNTUNED }));
     const actual = comparable(artifact);
     expect([...actual.keys()]).toEqual([...expected.keys()]);
     for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
@@ -104,8 +110,8 @@ describe('training as SQL', () => {
     const file = join(tempDir(), 'mixed.ndjson');
     writeFileSync(file, mixed.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const input = await openTrainingInput(file, { workDir: tempDir() });
-    const { artifact } = await trainOnLake(input.lake);
-    const expected = comparable(trainModel([...mixed].sort(byTimeThenId)));
+    const { artifact } = await trainOnLake(input.lake, { params: UNTUNED });
+    const expected = comparable(trainModel([...mixed].sort(byTimeThenId), { params: UNTUNED }));
     const actual = comparable(artifact);
     expect([...actual.keys()]).toEqual([...expected.keys()]);
     for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
@@ -114,7 +120,7 @@ describe('training as SQL', () => {
   it('gives byte-identical files with sessions over the item cap (the last items to first appear kept)', async () => {
     const file = 'data/sample/events-retailrocket.ndjson';
     const { events } = await loadEvents(file);
-    const params = { maxSessionItems: 3 };
+    const params = { maxSessionItems: 3, ...UNTUNED };
     // Sessions both over and under the cap, so both paths of t_items are taken.
     const distinct = new Map<string, Set<string>>();
     for (const e of events) {
@@ -135,7 +141,7 @@ describe('training as SQL', () => {
     const file = 'data/sample/events-retailrocket.ndjson';
     const { events } = await loadEvents(file);
     const input = await openTrainingInput(file, { workDir: tempDir() });
-    const params = { sessionIndexSize: 3, sessionIndexWindow: 2 };
+    const params = { sessionIndexSize: 3, sessionIndexWindow: 2, ...UNTUNED };
     const { artifact } = await trainOnLake(input.lake, { params });
     const reference = trainModel([...events].sort(byTimeThenId), { params });
     // Small m and window, so the cut (newest first, ties by id) and the windows are exercised.
@@ -184,6 +190,9 @@ describe('training as SQL', () => {
       const { artifact: full } = await trainOnLake(lake);
       expect(folded.artifact.manifest.source).toEqual(full.manifest.source);
       expect(listDifferences(full, folded.artifact)).toEqual([]);
+      // The session index is folded too: the same postings as the full build's.
+      expect(full.sessions?.size).toBeGreaterThan(1000);
+      expect(folded.artifact.sessions).toEqual(full.sessions);
       // Nothing new: nothing changes.
       const again = await foldState(lake, stateDir);
       expect(again.report).toMatchObject({ added: 0, changed: false });
@@ -226,11 +235,11 @@ describe('training as SQL', () => {
 
     it('counts a session split across the login as one session of the customer, as the in-memory trainer does', async () => {
       const events = [...visit, ...other].sort(byTimeThenId);
-      const { artifact } = await trainOnLake(await lakeOf(events));
+      const { artifact } = await trainOnLake(await lakeOf(events), { params: UNTUNED });
       expect(sessionNeighbours(artifact, 'i3')).toEqual(['i1', 'i2', 'i4']);
       expect(sessionNeighbours(artifact, 'i1')).toEqual(['i2', 'i3', 'i4']);
       expect(artifact.neighbours.get('i2')?.next?.map(([id]) => id)).toContain('i3');
-      const expected = comparable(trainModel(events));
+      const expected = comparable(trainModel(events, { params: UNTUNED }));
       const actual = comparable(artifact);
       expect([...actual.keys()]).toEqual([...expected.keys()]);
       for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
@@ -252,6 +261,8 @@ describe('training as SQL', () => {
         await buildState(lake, stateDir, { toTs: cut });
         const folded = await foldState(lake, stateDir);
         expect(listDifferences(full, folded.artifact), `cut at +${(cut - t) / 1000} s`).toEqual([]);
+        // The tail session re-keyed by the login leaves the index under its old key.
+        expect(folded.artifact.sessions, `cut at +${(cut - t) / 1000} s`).toEqual(full.sessions);
         expect(sessionNeighbours(folded.artifact, 'i3'), `cut at +${(cut - t) / 1000} s`).toEqual(['i1', 'i2', 'i4']);
         // The in-memory trainer's update, the same way.
         const state = buildMemoryState(events.filter((e) => e.ts < cut));
@@ -316,11 +327,11 @@ describe('training as SQL', () => {
     ].sort(byTimeThenId);
 
     it('counts the visit as one session of the id at the end of the chain, with the same model as the in-memory trainer', async () => {
-      const { artifact } = await trainOnLake(await lakeOf(events));
+      const { artifact } = await trainOnLake(await lakeOf(events), { params: UNTUNED });
       // i1 (legacy id), i2 (anonymous), i3 (login), i5 (merged account): one session.
       expect(sessionNeighbours(artifact, 'i1')).toEqual(['i2', 'i3', 'i5']);
       expect(sessionNeighbours(artifact, 'i4')).toEqual(['i6']);
-      const expected = comparable(trainModel(events));
+      const expected = comparable(trainModel(events, { params: UNTUNED }));
       const actual = comparable(artifact);
       expect([...actual.keys()]).toEqual([...expected.keys()]);
       for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
@@ -339,6 +350,7 @@ describe('training as SQL', () => {
         await buildState(lake, stateDir, { toTs: cut });
         const folded = await foldState(lake, stateDir);
         expect(listDifferences(full, folded.artifact), label).toEqual([]);
+        expect(folded.artifact.sessions, label).toEqual(full.sessions);
         const state = buildMemoryState(events.filter((e) => e.ts < cut));
         updateState(state, events);
         expect(listDifferences(full, buildArtifact(state.stats, { inputHash: state.inputHash })), `in memory, ${label}`).toEqual([]);

@@ -1,7 +1,8 @@
 /**
  * Training: byte-identical artifacts for the same input (in any order), every shard
  * under the size bound and where shardOf says, the learned neighbours make sense, and
- * the incremental update agrees with a full rebuild.
+ * the incremental update agrees with a full rebuild; the default model carries the
+ * session index and the tuner's record.
  */
 import { describe, expect, it } from 'vitest';
 import { trainModel } from '../../../scripts/pipeline/train/train';
@@ -35,6 +36,22 @@ describe('trainModel', () => {
     // A different parameter is a different version.
     const c = trainModel(events, { params: { topK: 20 } });
     expect(c.manifest.version).not.toBe(manifest.version);
+  });
+
+  it("carries the session index and the tuner's record by default", () => {
+    const model = trainModel(events);
+    expect(model.sessions?.size).toBeGreaterThan(0);
+    expect(model.sessions?.get('i10')?.length).toBeGreaterThan(0);
+    expect(model.manifest.params).toMatchObject({ sessionIndexSize: 100, tunePasses: 2 });
+    // Tuned, or the reason it kept the defaults: never silent.
+    expect(model.manifest.tuning).toBeDefined();
+    const files = writeModelFiles(model);
+    const shard = neighbourShardSchema.parse(JSON.parse(files.get('neighbours/000.json')!));
+    expect(Object.keys(shard.sessions ?? {}).length).toBeGreaterThan(0);
+    // Off when asked.
+    const plain = trainModel(events, { params: { sessionIndexSize: 0, tunePasses: 0 } });
+    expect(plain.sessions?.size ?? 0).toBe(0);
+    expect(plain.manifest.tuning).toBeUndefined();
   });
 
   it('learns the chains of the synthetic shoppers', () => {

@@ -6,12 +6,17 @@
  * - `item_sessions`, `pairs`, `pop` (decayed to the state's reference time),
  *   `categories` (the winning row per item), and `tail`: the raw events of sessions that
  *   ended within TAIL_MS of the newest event (they may still grow);
- * - `state.json`: counters, reference time, watermark, parameters, chained input hash.
+ * - `session_index` (when `sessionIndexSize` > 0): the rows of the session index
+ *   (session-index.ts) of the m newest sessions per item;
+ * - `state.json`: counters, reference time, watermark, parameters, chained input hash,
+ *   and the tuned scoring the artifacts carry (`tuned`: chosen at the full build).
  *
  * A fold reads only the lake hours after the watermark (events with ts > the newest
  * session end), takes the tail sessions' contributions back out, counts the sessions of
  * tail + new events, and adds them; the popularity state decays to the new reference
- * first. The result equals a full rebuild of the same events up to float summation
+ * first. The session index drops the tail sessions' rows (under their old keys: a login
+ * may have re-keyed them), adds those of the re-counted sessions and keeps each item's
+ * m newest sessions again. The result equals a full rebuild of the same events up to float summation
  * order, except (as the in-memory trainer documented): events older than the watermark
  * arriving late are left to the nightly full rebuild, and a session_id resumed after
  * more than TAIL_MS of silence counts as a second session. The nightly full rebuild
@@ -31,8 +36,10 @@ import { assembleArtifact } from './assemble';
 import { DUCKDB, num } from './dialect';
 import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
 import { PAIR_EPSILON, listStatements, statisticsStatements, type Statement } from './plan';
-import { fingerprint, readTables } from './train-sql';
+import { fingerprint, readSessionIndex, readTables } from './train-sql';
 import { signalRows } from './signals';
+import { sessionIndexStatement } from './session-index';
+import type { ScoringParams } from '../../../../shared/scoring/params';
 
 /** Sessions that ended this close to the newest event are kept raw: they may continue. */
 export const TAIL_MS = 2 * 60 * 60 * 1000;
@@ -58,9 +65,22 @@ export interface StateMeta {
   builtAt: number;
   /** The lake it was built from (a state is never folded with another lake's hours). */
   lake: string;
+  /** The scoring tuned for this state's models and what the tuner saw (manifest `scoring`, `tuning`). */
+  tuned?: TunedScoring;
+}
+
+/** Scoring parameters chosen by the tuner (none when it kept the defaults) and its report. */
+export interface TunedScoring {
+  scoring?: ScoringParams;
+  tuning: Record<string, unknown>;
 }
 
 const TABLES = ['item_sessions', 'pairs', 'pop', 'categories', 'tail'] as const;
+
+/** The state's tables under `params`: the session index only when it is on. */
+function tablesOf(params: TrainParams): readonly string[] {
+  return params.sessionIndexSize > 0 ? [...TABLES, 'session_index'] : TABLES;
+}
 const LAKE_COLUMNS = Object.keys(EVENT_COLUMNS).join(', ');
 
 /** Saves the s_* tables and the meta into `dir`, replacing the previous state atomically (rename). */
@@ -68,7 +88,7 @@ async function saveState(duck: Duck, dir: string, meta: StateMeta): Promise<void
   const temp = `${dir}.next`;
   rmSync(temp, { recursive: true, force: true });
   mkdirSync(temp, { recursive: true });
-  for (const table of TABLES)
+  for (const table of tablesOf(meta.params))
     await duck.run(`COPY s_${table} TO ${sqlString(join(temp, `${table}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
   writeFileSync(join(temp, 'state.json'), `${JSON.stringify(meta, null, 2)}\n`);
   const old = `${dir}.old`;
@@ -150,9 +170,14 @@ export interface StateTrainOptions extends TrainEngineOptions {
   toTs?: number;
   version?: string;
   onStep?: (name: string, seconds: number) => void;
+  /**
+   * Tuned scoring for the state's artifacts: a build records it in the state, a fold
+   * replaces it when given (the retrain cycle tunes each time) and keeps it otherwise.
+   */
+  tuned?: TunedScoring;
 }
 
-/** Lists and artifact from the s_* tables. */
+/** Lists and artifact from the s_* tables, with the state's session index and tuned scoring. */
 async function artifactFromState(duck: Duck, params: TrainParams, meta: StateMeta, version?: string): Promise<ModelArtifact> {
   const tables = await readTables(duck, meta.inputHash, {
     sessions: meta.sessions,
@@ -160,7 +185,21 @@ async function artifactFromState(duck: Duck, params: TrainParams, meta: StateMet
     fromTs: meta.fromTs,
     toTs: meta.toTs,
   });
-  return assembleArtifact(tables, params, version);
+  if (params.sessionIndexSize > 0) tables.sessionIndex = await readSessionIndex(duck, 's_session_index');
+  const artifact = await assembleArtifact(tables, params, version);
+  if (meta.tuned?.scoring) artifact.manifest.scoring = meta.tuned.scoring;
+  if (meta.tuned) artifact.manifest.tuning = meta.tuned.tuning;
+  return artifact;
+}
+
+/** The index rows of the m newest sessions per item among `rows` (ties at the m-th end kept, as sessionIndexStatement). */
+function newestSessionRows(rows: string, m: number): string {
+  return `SELECT r.item, r.skey, r.end_ts, r.length, r.offset_p, r.other FROM (${rows}) r JOIN (
+            SELECT item, skey FROM (
+              SELECT item, skey, rank() OVER (PARTITION BY item ORDER BY end_ts DESC) AS k
+              FROM (SELECT DISTINCT item, skey, end_ts FROM (${rows}) d) s
+            ) ranked WHERE k <= ${m}
+          ) kept ON kept.item = r.item AND kept.skey = r.skey`;
 }
 
 /**
@@ -187,6 +226,7 @@ export async function buildState(
     );
     const c = await counters(duck);
     await session.run(keepAsState(c.toTs), options.onStep);
+    if (params.sessionIndexSize > 0) await session.run([{ ...sessionIndexStatement(params), name: 's_session_index' }], options.onStep);
     const meta: StateMeta = {
       format: STATE_FORMAT,
       params,
@@ -199,6 +239,7 @@ export async function buildState(
       lastInput: c.input,
       builtAt: Date.now(),
       lake: await lakeId(lake),
+      ...(options.tuned ? { tuned: options.tuned } : {}),
     };
     await session.run(listStatements(params, STATE_TABLES), options.onStep);
     const artifact = await artifactFromState(duck, params, meta, options.version);
@@ -230,7 +271,8 @@ export async function foldState(
   stateDir: string,
   options: StateTrainOptions = {},
 ): Promise<{ artifact: ModelArtifact; meta: StateMeta; report: FoldReport }> {
-  const meta = readStateMeta(stateDir);
+  const stored = readStateMeta(stateDir);
+  const meta: StateMeta = options.tuned ? { ...stored, tuned: options.tuned } : stored;
   if (meta.lake !== (await lakeId(lake)))
     throw new Error(`state ${stateDir} was built from ${meta.lake}, not ${await lakeId(lake)}: rebuild it`);
   const params = meta.params;
@@ -244,14 +286,15 @@ export async function foldState(
   try {
     const { duck } = session;
     const file = (table: string): string => sqlString(join(stateDir, `${table}.parquet`));
-    for (const table of TABLES) await duck.run(`CREATE OR REPLACE TEMP TABLE prev_${table} AS SELECT * FROM read_parquet(${file(table)})`);
+    const tables = tablesOf(params);
+    for (const table of tables) await duck.run(`CREATE OR REPLACE TEMP TABLE prev_${table} AS SELECT * FROM read_parquet(${file(table)})`);
     await duck.run(
       `CREATE OR REPLACE TEMP TABLE fresh AS SELECT ${LAKE_COLUMNS} FROM events WHERE event_id NOT IN (SELECT event_id FROM prev_tail)`,
     );
     const added = await duck.number('SELECT count(*) FROM fresh');
     const tailEvents = await duck.number('SELECT count(*) FROM prev_tail');
     if (added === 0) {
-      for (const table of TABLES) await duck.run(`CREATE OR REPLACE TEMP TABLE s_${table} AS SELECT * FROM prev_${table}`);
+      for (const table of tables) await duck.run(`CREATE OR REPLACE TEMP TABLE s_${table} AS SELECT * FROM prev_${table}`);
       await session.run(listStatements(params, STATE_TABLES), options.onStep);
       return {
         artifact: await artifactFromState(duck, params, meta, options.version),
@@ -280,6 +323,7 @@ export async function foldState(
     await session.run(statisticsStatements(DUCKDB, 'fold_source', signals, sessionParams, { refTs }), options.onStep);
     const old = await counters(duck);
     for (const t of ['item_sessions', 'pairs', 'pop']) await duck.run(`CREATE OR REPLACE TEMP TABLE o_${t} AS SELECT * FROM t_${t}`);
+    await duck.run('CREATE OR REPLACE TEMP TABLE o_skeys AS SELECT skey FROM t_sessions');
 
     // Tail + new events, counted as sessions.
     await duck.run(`CREATE OR REPLACE VIEW fold_source AS SELECT * FROM prev_tail UNION ALL SELECT * FROM fresh`);
@@ -314,6 +358,7 @@ export async function foldState(
                 ) c WHERE r = 1`,
         },
         tailStatement(toTs),
+        ...(params.sessionIndexSize > 0 ? indexFoldStatements(params) : []),
       ],
       options.onStep,
     );
@@ -334,4 +379,16 @@ export async function foldState(
   } finally {
     session.close();
   }
+}
+
+/**
+ * The fold's session index: the previous rows without the sessions counted again (the
+ * old tail under its old keys, and any key the fold counted), the rows of the sessions
+ * it counted, then each item's m newest sessions.
+ */
+function indexFoldStatements(params: TrainParams): Statement[] {
+  const rows = `SELECT * FROM prev_session_index
+                  WHERE skey NOT IN (SELECT skey FROM o_skeys) AND skey NOT IN (SELECT skey FROM t_sessions)
+                UNION ALL SELECT * FROM t_session_index`;
+  return [sessionIndexStatement(params), { name: 's_session_index', sql: newestSessionRows(rows, params.sessionIndexSize) }];
 }

@@ -75,6 +75,15 @@ export async function readTables(duck: Duck, inputHash: string, known?: TrainTab
   };
 }
 
+/** The rows of a session index table (t_session_index, or the state's s_session_index). */
+export async function readSessionIndex(duck: Duck, table: string): Promise<SessionIndexRow[]> {
+  const out: SessionIndexRow[] = [];
+  for await (const rows of duck.chunks(`SELECT item, skey, end_ts, length, offset_p, other FROM ${table}`))
+    for (const [item, skey, end, length, offset, other] of rows)
+      out.push([String(item), String(skey), Number(end), Number(length), Number(offset), String(other)]);
+  return out;
+}
+
 /** The validation facts of a finished statistics run (t_checks, t_meta, t_counters). */
 export async function inputFacts(duck: Duck, invalid: number): Promise<InputFacts> {
   const [checks] = await duck.rows<Record<string, string>>('SELECT * FROM t_checks');
@@ -134,24 +143,12 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   const split = options.sessionsEndBefore !== undefined ? { sessionsEndBefore: options.sessionsEndBefore } : {};
   const statistics = (d: Dialect): Statement[] =>
     statisticsStatements(d, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS }, split);
-  // The session index is built from the full build's sessions (t_seq), so only here, not by incremental folds.
+  // The session index is built from the build's sessions (t_seq); state.ts keeps and folds it for incremental training.
   const withIndex = params.sessionIndexSize > 0;
   const lists = withIndex ? [...listStatements(params, FULL_BUILD), sessionIndexStatement(params)] : listStatements(params, FULL_BUILD);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
     const tables = await readTables(duck, await fingerprint(duck));
-    if (withIndex) {
-      tables.sessionIndex = [];
-      for await (const rows of duck.chunks('SELECT item, skey, end_ts, length, offset_p, other FROM t_session_index'))
-        for (const [item, skey, end, length, offset, other] of rows)
-          tables.sessionIndex.push([
-            String(item),
-            String(skey),
-            Number(end),
-            Number(length),
-            Number(offset),
-            String(other),
-          ] as SessionIndexRow);
-    }
+    if (withIndex) tables.sessionIndex = await readSessionIndex(duck, 't_session_index');
     const artifact = await assembleArtifact(tables, params, options.version);
     return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
   };
