@@ -301,9 +301,13 @@ function gather(input: ScoringInput, all: boolean, own: boolean): SignalTable {
   }
   if (wanted('sessionKnn') && input.postingsOf) {
     const signal = SIGNAL_INDEX.sessionKnn;
+    let covered = false;
     sessionKnnVotesById(session, input.postingsOf, params.knn, (id, value) => {
-      // The postings were compiled (their ids interned) before the first vote.
-      candidates.cover();
+      // The postings were all compiled (their ids interned) before the first vote.
+      if (!covered) {
+        candidates.cover();
+        covered = true;
+      }
       candidates.add(signal, id, value);
     });
   }
