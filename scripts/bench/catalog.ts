@@ -1,6 +1,7 @@
 /**
- * `npm run bench:catalog`: the live catalog's figures on the local stack (`wrangler dev`,
- * demo model and demo feed), from the catalog object's own counters
+ * `npm run bench:catalog`: the live catalog's figures on the local stack (the
+ * production-shaped runtime, requests on the Worker's own socket `workerUrl` as
+ * bench:cost does; demo model and demo feed), from the catalog object's own counters
  * (`GET /v1/catalog/stats`: rows read and written as billed, object calls, queue sends):
  *
  * - freshness: 2xx of a change → first recommendation that reflects it, under concurrent
@@ -40,7 +41,7 @@ interface Stats {
 const token = randomBytes(24).toString('base64url');
 const worker = await startDevWorker({ config: 'wrangler.toml', vars: { ADMIN_TOKEN: token, KAFKA_BROKERS: '' }, readyTimeoutMs: 120_000 });
 try {
-  const client = new CatalogClient({ baseUrl: worker.url, token });
+  const client = new CatalogClient({ baseUrl: worker.workerUrl, token });
   const stats = async () => (await client.stats()) as unknown as Stats;
   /** Wait until the outbox drained, so a measurement includes the queue send. */
   const settled = async () => {
@@ -58,10 +59,12 @@ try {
     ),
   });
 
-  await seedDemo(worker.url, token);
-  await seedDemoCatalog(worker.url, token);
+  await seedDemo(worker.workerUrl, token);
+  await seedDemoCatalog(worker.workerUrl, token);
   // Shoppers with some history, so their lists are personal and differ.
-  const ids = (await (await fetch(`${worker.url}/v1/recommendations?user_id=bench-seed&n=40`)).json()) as { items: { item_id: string }[] };
+  const ids = (await (await fetch(`${worker.workerUrl}/v1/recommendations?user_id=bench-seed&n=40`)).json()) as {
+    items: { item_id: string }[];
+  };
   const users = Array.from({ length: Number(values.users) }, (_, i) => `bench-user-${i}`);
   const now = Date.now();
   const events = users.flatMap((user, i) =>
@@ -73,7 +76,7 @@ try {
       ts: now - 1000 + k,
     })),
   );
-  await fetch(`${worker.url}/v1/events`, {
+  await fetch(`${worker.workerUrl}/v1/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ events }),
@@ -86,7 +89,7 @@ try {
   await Promise.all(
     Array.from({ length: Number(values.concurrency) }, async (_, w) => {
       for (let i = w; Date.now() < steadyUntil; i++) {
-        const response = await fetch(`${worker.url}/v1/recommendations?user_id=${users[i % users.length]}&n=10`);
+        const response = await fetch(`${worker.workerUrl}/v1/recommendations?user_id=${users[i % users.length]}&n=10`);
         await response.arrayBuffer();
         steadyRequests++;
       }
@@ -98,7 +101,7 @@ try {
   // Freshness under traffic.
   const kinds: ChangeKind[] = ['out_of_stock', 'price', 'delete'];
   const freshness = await measureFreshness({
-    baseUrl: worker.url,
+    baseUrl: worker.workerUrl,
     client,
     users,
     kinds,

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:forward`: sustained edge -> Kafka throughput and lag on the local
  * stack. Starts its own Kafka broker (temp data dir, free port) and the edge (the
- * production-shaped runtime of `npm start`, temp persistence), loads POST /v1/events with a fixed number of requests in flight,
+ * production-shaped runtime of `npm start`, temp persistence), loads POST /v1/events on the
+ * Worker's own socket (`workerUrl`, as bench:cost) with a fixed number of requests in flight,
  * consumes every event topic, and reports:
  *   - forwarded events/s: distinct events appended to Kafka per second, over the span
  *     from the first to the last append while the load ran (sustained, not a burst);
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
       config: mode === 'edge' ? join(ROOT, 'wrangler.toml') : join(ROOT, 'test', 'node', 'kafka', 'fixtures', 'wrangler.harness.toml'),
       vars: { KAFKA_BROKERS: brokers, ADMIN_TOKEN: `bench-${runId}-token-0123456789`, RATE_LIMIT_EVENTS_PER_MINUTE: '100000000' },
     });
-    console.log(`[bench] edge on ${worker.url}, Kafka on ${brokers}`);
+    console.log(`[bench] edge on ${worker.workerUrl}, Kafka on ${brokers}`);
 
     const seen = new Map<string, Appended>();
     let records = 0;
@@ -140,7 +141,11 @@ async function main(): Promise<void> {
     const loops = Array.from({ length: concurrency }, async () => {
       while (Date.now() < sendDeadline && sequence.next < maxEvents) {
         const { path, body } = nextRequest(sequence);
-        const response = await fetch(`${worker!.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const response = await fetch(`${worker!.workerUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         if (response.status === 202) {
           const result = (await response.json()) as { accepted?: number; enqueued?: number };
           // Forwarder mode counts queue messages; each holds `per-user` events.

@@ -15,8 +15,9 @@
  * `seed + i`: the edge runs one JavaScript thread, so one edge bounds the rate; the
  * summary adds them up.
  *
- * Without --url it starts the local edge (scripts/lib/dev-worker.ts) on a fresh state dir
- * and loads the demo sample. 127.0.0.1 only.
+ * Without --url it starts the local edge (scripts/lib/dev-worker.ts) on a fresh state dir,
+ * sends to the Worker's own socket (`workerUrl`: every route of the contract is the
+ * Worker's, the static-asset routing in front of it is Cloudflare's) and loads the demo sample. 127.0.0.1 only.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -156,7 +157,7 @@ if (url) {
   });
   stop = () => worker.stop(true);
   edgePids = () => worker.workerdPids();
-  url = worker.url;
+  url = worker.workerUrl;
   await seedDemo(url, token);
 }
 

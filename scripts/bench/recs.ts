@@ -4,7 +4,7 @@
  * pipeline's own artifact writer (so sharded as a published model would be).
  *
  * Starts its own edge on 127.0.0.1 (the production-shaped runtime of `npm start`, fresh
- * state), uploads the model and a
+ * state; requests on the Worker's own socket `workerUrl`, as bench:cost), uploads the model and a
  * catalog through the admin API, gives a pool of users a short history, then measures:
  *   - cold: the first requests after a restart of the runtime (empty isolate cache, so
  *     shards are read from R2 and parsed), one at a time;
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   let worker: DevWorker | null = await startDevWorker({ config: 'wrangler.toml', vars: VARS, readyTimeoutMs: 120_000 });
   const persistTo = worker.persistTo;
   try {
-    const admin = new AdminClient({ baseUrl: worker.url, token: TOKEN });
+    const admin = new AdminClient({ baseUrl: worker.workerUrl, token: TOKEN });
     await admin.upload('catalog', `${version}-cat`, catalog);
     await admin.upload('model', version, model);
     await admin.activateCatalog(`${version}-cat`);
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
             item_id: id(pick()),
             ts: now - (5 - e) * 1000,
           }));
-          const response = await fetch(`${worker!.url}/v1/events`, {
+          const response = await fetch(`${worker!.workerUrl}/v1/events`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ events, sent_at: Date.now() }),
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     // Cold: a new workerd process (same state on disk), so the isolate cache is empty.
     await worker.stop(false);
     worker = await startDevWorker({ config: 'wrangler.toml', vars: VARS, persistTo, readyTimeoutMs: 120_000 });
-    const url = (user: string) => `${worker!.url}/v1/recommendations?user_id=${encodeURIComponent(user)}&n=10`;
+    const url = (user: string) => `${worker!.workerUrl}/v1/recommendations?user_id=${encodeURIComponent(user)}&n=10`;
     const cold: number[] = [];
     const coldServer: number[] = [];
     for (let i = 0; i < COLD; i++) {
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
 
     // The floor of this harness: a trivial endpoint on the same runtime.
     const floor: number[] = [];
-    for (let i = 0; i < 200; i++) floor.push((await timed(`${worker.url}/v1/health`)).ms);
+    for (let i = 0; i < 200; i++) floor.push((await timed(`${worker.workerUrl}/v1/health`)).ms);
 
     // Warm, one request at a time: the latency of a request on an otherwise idle stack.
     const sequential: number[] = [];
