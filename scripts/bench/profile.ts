@@ -4,15 +4,21 @@
  * runtime. Profiles every isolate of the process (the Worker with its objects, and the
  * runtime's own services: the local queue broker, R2 emulation, …), maps the Worker's
  * frames back to source files with the deploy bundle's source map, and prints self time
- * by file and by function next to the /proc CPU of the same window.
+ * by file and by function next to the /proc CPU of the same window, and inclusive time
+ * (self plus callees, each frame counted once per sample) by file and by function, which
+ * is what a fast path removes. The sampler counts wall time, so on a loaded machine the
+ * sampled totals exceed the /proc CPU: read the shares, and the /proc figure for CPU.
  *
- *   npm run bench:profile -- [--phase ingest|recs|recs-warm|health] [--requests 4000] [--kafka] [--top 25] [--json]
+ *   npm run bench:profile -- [--phase ingest|recs|recs-warm|health] [--requests 4000] [--kafka] [--top 25]
+ *                            [--save profile.cpuprofile] [--json]
+ *
+ * `--save` writes the Worker isolate's raw profile (open it in Chrome DevTools).
  *
  * `recs` is the storefront's mix (a third widgets, some unknown shoppers); `recs-warm`
  * only JSON recommendations for shoppers whose objects are loaded.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SourceMapConsumer } from 'source-map-js';
@@ -29,6 +35,7 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '4000' },
     kafka: { type: 'boolean', default: false },
     top: { type: 'string', default: '25' },
+    save: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -40,6 +47,8 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
+  /** Filled here from `children`: the caller. */
+  parent?: number;
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -132,12 +141,22 @@ async function main(): Promise<void> {
 
     const bundle = await bundleWorker('wrangler.toml');
     const map = existsSync(`${bundle}.map`) ? new SourceMapConsumer(JSON.parse(readFileSync(`${bundle}.map`, 'utf8'))) : null;
+    const sources = new Map<string, string>();
     const sourceOf = (frame: ProfileNode['callFrame']): string => {
+      const key = `${frame.functionName}\u0000${frame.url}:${frame.lineNumber}:${frame.columnNumber}`;
+      let source = sources.get(key);
+      if (source === undefined) sources.set(key, (source = locate(frame)));
+      return source;
+    };
+    const locate = (frame: ProfileNode['callFrame']): string => {
       if (!frame.url) return frame.functionName.startsWith('(') ? frame.functionName : '(native)';
       if (!map || !frame.url.endsWith(bundle.split('/').pop()!)) return frame.url;
       const original = map.originalPositionFor({ line: frame.lineNumber + 1, column: frame.columnNumber });
       if (!original.source) return '(bundle)';
-      const path = relative(ROOT, join(dirname(bundle), original.source));
+      const path = relative(ROOT, join(dirname(bundle), original.source)).replace(
+        /^.*?\/edge-bundle-[^/]+\/.*?(?=(workers|durable-objects|shared)\/)/,
+        '',
+      );
       const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
       return pkg ? `npm:${pkg[1]}` : path.replace(/^(\.\.\/)+/, '');
     };
@@ -145,8 +164,15 @@ async function main(): Promise<void> {
     const byIsolate: Record<string, number> = {};
     const byFile = new Map<string, number>();
     const byFunction = new Map<string, number>();
+    const inclusiveByFile = new Map<string, number>();
+    const inclusiveByFunction = new Map<string, number>();
+    const addOnce = (into: Map<string, number>, keys: Set<string>, ms: number) => {
+      for (const key of keys) into.set(key, (into.get(key) ?? 0) + ms);
+    };
     for (const { id, profile } of profiles) {
       const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+      for (const node of profile.nodes) for (const child of node.children ?? []) nodes.get(child)!.parent = node.id;
+      if (args.save && id.startsWith('core:user:')) writeFileSync(args.save, JSON.stringify(profile));
       let total = 0;
       profile.samples.forEach((sample, i) => {
         const frame = nodes.get(sample)!.callFrame;
@@ -158,6 +184,16 @@ async function main(): Promise<void> {
           byFile.set(file, (byFile.get(file) ?? 0) + ms);
           const fn = `${frame.functionName || '(anonymous)'} ${file}`;
           byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
+          const files = new Set<string>();
+          const functions = new Set<string>();
+          for (let node = nodes.get(sample); node; node = node.parent === undefined ? undefined : nodes.get(node.parent)) {
+            if (node.callFrame.functionName === '(root)') continue;
+            const at = sourceOf(node.callFrame);
+            files.add(at);
+            functions.add(`${node.callFrame.functionName || '(anonymous)'} ${at}`);
+          }
+          addOnce(inclusiveByFile, files, ms);
+          addOnce(inclusiveByFunction, functions, ms);
         }
       });
       if (total > 0) byIsolate[id] = Math.round(total);
@@ -176,6 +212,8 @@ async function main(): Promise<void> {
       sampled_ms_by_isolate: byIsolate,
       worker_self_time_by_file: top(byFile),
       worker_self_time_by_function: top(byFunction),
+      worker_inclusive_time_by_file: top(inclusiveByFile),
+      worker_inclusive_time_by_function: top(inclusiveByFunction),
     };
     console.log(args.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
   } finally {
