@@ -5,8 +5,16 @@
  * `GET /openapi.json` is generated from the same zod schemas that validate requests.
  * Errors are `{"error", "message"}` everywhere; an unexpected exception is logged and
  * answered 500 without internals (malformed input never gets here: routes validate first).
+ *
+ * The three storefront routes every page view hits (POST /v1/events, GET /v1/recommendations,
+ * the widget) are also mounted on a second app of their own, with the same middleware and
+ * the same route modules, and `app.fetch` hands them to it: matching a request against
+ * every route of the API (Hono's trie router, the only one that takes all our path
+ * patterns) was measurable CPU on each of them (docs/performance.md). Everything else,
+ * and the contract, stay on the full app.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { auditLog } from './audit-log';
 import { requireAdmin, requireCatalogToken } from './auth';
@@ -40,18 +48,21 @@ import type { AppEnv } from './types';
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+const analytics = requestAnalytics();
+const cors = storefrontCors();
+const limit = rateLimit();
+
 // Every request is a data point (Workers Analytics Engine, and this isolate's counters).
-app.use('*', requestAnalytics());
+app.use('*', analytics);
 // Storefront routes answer browsers on shop origins; the admin and catalog APIs (server
 // to server, with secrets) never do. Each piece is mounted once here, so a route added
 // later gets it without asking:
 // - CORS and the origin check, then the per-client rate limit (its 429 carries CORS
 //   headers, so a page's script can read it and back off);
 // - the audit log, in front of the authentication so refused attempts are logged.
-const cors = storefrontCors();
 const serverOnly = (path: string) => path.startsWith('/v1/admin/') || path.startsWith('/v1/catalog/');
 app.use('/v1/*', async (c, next) => (serverOnly(c.req.path) ? next() : cors(c, next)));
-app.use('/v1/*', rateLimit());
+app.use('/v1/*', limit);
 app.use('/v1/admin/*', auditLog(), ...requireAdmin());
 app.use('/v1/catalog/*', auditLog(), ...requireCatalogToken());
 
@@ -90,6 +101,41 @@ app.openapi(
   (c) => c.json(openApiDocument(app), 200),
 );
 
+/** The answer to an exception nothing else caught. */
+function answerError(error: Error, c: Context<AppEnv>): Response {
+  // hono's own middleware throws its answer (bearer auth: our 401 body); keep it.
+  if (error instanceof HTTPException && error.status < 500) {
+    return error.res ? error.getResponse() : jsonError(c, error.status, 'bad_request', error.message);
+  }
+  console.error('unhandled error', error);
+  return jsonError(c, 500, 'internal_error', 'unexpected error; it has been logged');
+}
+
+/**
+ * The hot routes' own app: the same middleware, in the same order, and the same route
+ * modules as above, under the paths `app.fetch` sends here (method and path exactly).
+ */
+const hot = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+hot.use('*', analytics, cors, limit);
+hot.route('/v1/events', eventsRoutes);
+hot.route('/v1/recommendations', recommendationsRoutes);
+hot.route('/v1/widgets', widgetRoutes);
+const HOT_ROUTES = new Set(['POST /v1/events', 'GET /v1/recommendations', 'GET /v1/widgets/recommendations']);
+
+/** `METHOD /path` of a request, without parsing the whole URL. */
+function routeKey(request: Request): string {
+  const url = request.url;
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return `${request.method} /`;
+  const query = url.indexOf('?', start);
+  return `${request.method} ${query < 0 ? url.slice(start) : url.slice(start, query)}`;
+}
+
+const fullFetch = app.fetch;
+/** Every request of the Worker (and of `app.request` in tests): the hot routes on their own app. */
+app.fetch = (request, env, executionCtx) =>
+  HOT_ROUTES.has(routeKey(request)) ? hot.fetch(request, env, executionCtx) : fullFetch(request, env, executionCtx);
+
 app.notFound((c) => {
   // A documented path with another method: 405 and what it allows, not "no such path".
   const allowed = allowedMethods(openApiDocument(app).paths as Record<string, Record<string, unknown>>, c.req.path);
@@ -99,11 +145,5 @@ app.notFound((c) => {
   }
   return jsonError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
 });
-app.onError((error, c) => {
-  // hono's own middleware throws its answer (bearer auth: our 401 body); keep it.
-  if (error instanceof HTTPException && error.status < 500) {
-    return error.res ? error.getResponse() : jsonError(c, error.status, 'bad_request', error.message);
-  }
-  console.error('unhandled error', error);
-  return jsonError(c, 500, 'internal_error', 'unexpected error; it has been logged');
-});
+app.onError(answerError);
+hot.onError(answerError);
