@@ -49,6 +49,18 @@ type PlacementLookup = (name: string) => Placement | undefined;
 const noPlacements: PlacementLookup = () => undefined;
 
 /**
+ * The entry of each parsed artifact item, made once per isolate: an item object lives as
+ * long as its shard stays in the artifact cache, and a request converts hundreds of them
+ * (every fallback list is filtered through the catalog). Entries are read-only.
+ */
+const entries = new WeakMap<object, CatalogEntry>();
+function entryOf(itemId: string, item: Parameters<typeof fromArtifactItem>[1]): CatalogEntry {
+  let entry = entries.get(item);
+  if (entry === undefined || entry.item_id !== itemId) entries.set(item, (entry = fromArtifactItem(itemId, item)));
+  return entry;
+}
+
+/**
  * The batch catalog artifact of the active pointer as a view (the path every deployment
  * had before the live catalog): entries from R2 shards through the artifact cache, no
  * lists. Without an active catalog artifact, the `none` view.
@@ -63,7 +75,7 @@ export async function artifactCatalogView(bucket: ArtifactBucket, placements: Pl
     async load(ids) {
       const found = new Map<string, CatalogEntry>();
       try {
-        for (const [id, item] of await loadCatalogItems(bucket, version, ids)) found.set(id, fromArtifactItem(id, item));
+        for (const [id, item] of await loadCatalogItems(bucket, version, ids)) found.set(id, entryOf(id, item));
       } catch (error) {
         console.error('catalog artifact load failed', error instanceof Error ? error.message : String(error));
       }
@@ -71,7 +83,7 @@ export async function artifactCatalogView(bucket: ArtifactBucket, placements: Pl
     },
     peek(id) {
       const item = peekCatalogItem(version, manifest, id);
-      return item ? fromArtifactItem(id, item) : undefined;
+      return item ? entryOf(id, item) : undefined;
     },
     list: async () => [],
     placement: placements,

@@ -136,7 +136,11 @@ export function loadCatalogManifest(bucket: ArtifactBucket, version: string): Pr
   return loadJson(bucket, artifactKey('catalog', version, 'manifest.json'), parseValidated.catalogManifest);
 }
 
-/** Catalog entries of `items` (absent ones are left out). */
+/**
+ * Catalog entries of `items` (absent ones are left out). A request filters every fallback
+ * list through here (hundreds of ids), so shards already parsed are read in place, and
+ * only the others wait for R2.
+ */
 export async function loadCatalogItems(
   bucket: ArtifactBucket,
   version: string,
@@ -148,17 +152,24 @@ export async function loadCatalogItems(
   const byShard = new Map<number, string[]>();
   for (const item of items) {
     const index = shardOf(item, manifest.shard_count);
-    byShard.set(index, [...(byShard.get(index) ?? []), item]);
+    const wanted = byShard.get(index);
+    if (wanted) wanted.push(item);
+    else byShard.set(index, [item]);
   }
-  await Promise.all(
-    [...byShard].map(async ([index, wanted]) => {
-      const shard = await loadJson(bucket, artifactKey('catalog', version, shardFile('catalog', index)), parseValidated.catalogShard);
-      for (const item of wanted) {
-        const entry = ownEntry(shard?.items, item);
-        if (entry) found.set(item, entry);
-      }
-    }),
-  );
+  const collect = (shard: CatalogShard | null, wanted: readonly string[]) => {
+    for (const item of wanted) {
+      const entry = ownEntry(shard?.items, item);
+      if (entry) found.set(item, entry);
+    }
+  };
+  const loads: Promise<void>[] = [];
+  for (const [index, wanted] of byShard) {
+    const key = artifactKey('catalog', version, shardFile('catalog', index));
+    const cached = cache.get(key) as CatalogShard | undefined;
+    if (cached !== undefined) collect(cached, wanted);
+    else loads.push(loadJson(bucket, key, parseValidated.catalogShard).then((shard) => collect(shard, wanted)));
+  }
+  if (loads.length > 0) await Promise.all(loads);
   return found;
 }
 
