@@ -17,11 +17,12 @@ export const USER_HASH_MAX = 128;
 export const RECOMMEND_QUERY_MAX = 8 * 1024;
 
 /**
- * Body envelope: one event object, or `{"events": [...], "sent_at"?, "user_hash"?, "recommend"?}`.
+ * Body envelope: one event object, or `{"events": [...], "sent_at"?, "user_hash"?, "recommend"?, "widget"?}`.
  * `sent_at` is the client clock when the batch left; the edge uses it to correct client
  * clock skew. `user_hash` proves the customer id whose events the batch carries
  * (docs/identity.md). `recommend` asks for recommendations in the same answer: the query
- * string a `GET /v1/recommendations` would carry. Events themselves are validated one by
+ * string a `GET /v1/recommendations` would carry; `widget` likewise the query of a
+ * `GET /v1/widgets/recommendations`, answered as its HTML. Events themselves are validated one by
  * one so one bad event never fails the batch.
  */
 export const batchEnvelopeSchema = z.object({
@@ -29,6 +30,8 @@ export const batchEnvelopeSchema = z.object({
   sent_at: z.number().int().positive().optional(),
   user_hash: z.string().max(USER_HASH_MAX).optional(),
   recommend: z.string().max(RECOMMEND_QUERY_MAX).optional(),
+  /** Like `recommend`, for a widget: its query (`title`, `href` too), answered as its HTML fragment. */
+  widget: z.string().max(RECOMMEND_QUERY_MAX).optional(),
 });
 
 /** Why an event was not accepted, in the response and in the bad-events record. */

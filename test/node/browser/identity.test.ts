@@ -38,7 +38,11 @@ function observe(page: Page): Observed {
     if (request.method() !== 'POST') return;
     const body = JSON.parse(request.postData() ?? '{}') as Record<string, unknown>;
     if (url.pathname === '/v1/events') {
-      seen.events.push(...((body.events as Observed['events'] | undefined) ?? []));
+      // beacon.js asks for a widget with the page's events (or alone): the widget's query is in the body.
+      if (typeof body.widget === 'string') seen.widgetRequests.push(new URL(`/v1/widgets/recommendations?${body.widget}`, url));
+      const events = (body.events as Observed['events'] | undefined) ?? [];
+      if (events.length === 0) return;
+      seen.events.push(...events);
       seen.hashes.push(body.user_hash as string | undefined);
     }
     if (url.pathname === '/v1/identify') seen.identifies.push(body as Observed['identifies'][number]);

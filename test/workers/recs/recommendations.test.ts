@@ -97,6 +97,47 @@ describe('recommendations', () => {
     expect('recommendations' in (await post('/v1/events', { events: [{ ...view, event_id: eventId('view') }] })).body).toBe(false);
   });
 
+  it('a widget with the page events: its fragment in the 202 (one request, one object call), escaped as on the GET route; a bad widget query stores nothing', async () => {
+    const user = userId();
+    await track(user, [{ type: 'product_view', item: 'i1' }]);
+    const cart = { event_id: eventId('cart'), type: 'add_to_cart', user_id: user, session_id: 's1', item_id: 'i5', ts: Date.now() };
+    const { status, body, headers } = await post<{ accepted: number; widget?: string; recommendations?: unknown }>('/v1/events', {
+      events: [cart],
+      widget: `user_id=${user}&n=2&title=${encodeURIComponent('<script>x</script>')}&href=${encodeURIComponent('/p/{id}')}`,
+    });
+    expect(status).toBe(202);
+    expect(body.accepted).toBe(1);
+    expect('recommendations' in body).toBe(false);
+    expect(parseCostServerTiming(headers.get('server-timing'))).toMatchObject({ do_requests: 1 });
+    const html = body.widget!;
+    // Ranked after this request's event (i5 -> i6), rendered as the GET route renders it.
+    expect(html).toContain('data-epr-item-id="i6"');
+    expect(html).toMatch(/data-epr-rec-id="t_[A-Za-z0-9_-]+"/);
+    expect(html).toContain('href="/p/i6"');
+    expect(html).toContain('&lt;script&gt;x&lt;/script&gt;');
+    expect(html).not.toContain('<script>');
+
+    // Alone (what beacon.js sends for a second widget, or before consent without a user): a non-personal list.
+    const alone = await post<{ accepted: number; widget?: string }>('/v1/events', { events: [], widget: 'n=2' });
+    expect(alone.status).toBe(202);
+    expect(alone.body.accepted).toBe(0);
+    expect(alone.body.widget).toContain('class="epr-widget"');
+
+    const fresh = { ...cart, event_id: eventId('cart') };
+    const bad = await post<{ error: string; message: string }>('/v1/events', {
+      events: [fresh],
+      widget: `user_id=${user}&href=javascript:x`,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: 'invalid_recommend' });
+    expect(bad.body.message).toMatch(/^widget: .*href/);
+    const both = await post<{ error: string }>('/v1/events', { events: [fresh], widget: 'n=2', recommend: 'n=2' });
+    expect(both.status).toBe(400);
+    expect(both.body.error).toBe('invalid_body');
+    // Nothing was stored by either: the event is new afterwards.
+    expect((await post<{ accepted: number }>('/v1/events', { events: [fresh] })).body.accepted).toBe(1);
+  });
+
   it('every response has a fresh rec_id', async () => {
     const user = userId();
     const [a, b] = await Promise.all([recs({ user_id: user }), recs({ user_id: user })]);

@@ -18,7 +18,15 @@ import { formatIssues } from '../../../shared/schema/common';
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 export type EnvelopeResult =
-  | { ok: true; events: unknown[]; sentAt: number | undefined; userHash: string | undefined; recommend: string | undefined }
+  | {
+      ok: true;
+      events: unknown[];
+      sentAt: number | undefined;
+      userHash: string | undefined;
+      /** The list's query, and whether it is a widget's (answered as its fragment). */
+      recommend: string | undefined;
+      widget: boolean;
+    }
   | { ok: false; status: 400 | 413; error: string; message: string };
 
 /** Accepts one event object or `{"events": [...]}`; anything else is a 400. */
@@ -26,10 +34,13 @@ export function unwrapEnvelope(body: unknown): EnvelopeResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, status: 400, error: 'invalid_body', message: 'body must be an event object or {"events": [...]}' };
   }
-  if (!('events' in body)) return { ok: true, events: [body], sentAt: undefined, userHash: undefined, recommend: undefined };
+  if (!('events' in body)) return { ok: true, events: [body], sentAt: undefined, userHash: undefined, recommend: undefined, widget: false };
   const parsed = batchEnvelopeSchema.safeParse(body);
   if (!parsed.success) {
     return { ok: false, status: 400, error: 'invalid_body', message: formatIssues(parsed.error.issues).join('; ') };
+  }
+  if (parsed.data.recommend !== undefined && parsed.data.widget !== undefined) {
+    return { ok: false, status: 400, error: 'invalid_body', message: 'send `recommend` or `widget`, not both: one list per request' };
   }
   if (parsed.data.events.length > REQUEST_LIMITS.maxEvents) {
     return {
@@ -44,7 +55,8 @@ export function unwrapEnvelope(body: unknown): EnvelopeResult {
     events: parsed.data.events,
     sentAt: parsed.data.sent_at,
     userHash: parsed.data.user_hash,
-    recommend: parsed.data.recommend,
+    recommend: parsed.data.recommend ?? parsed.data.widget,
+    widget: parsed.data.widget !== undefined,
   };
 }
 

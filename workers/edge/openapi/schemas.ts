@@ -46,6 +46,15 @@ export const ingestRequestSchema = z
               "Recommendations in the same answer: the query string of `GET /v1/recommendations` (same parameters and rules; a customer `user_id` is proven by its `user_hash` in the query or the batch's). The answer's `recommendations` are ranked after this batch's events were applied.",
             examples: ['user_id=anon_Q2hhbmdlIG1lIHBsZWFzZQ&context=product&item_id=sku-123&n=8'],
           }),
+        widget: z
+          .string()
+          .max(RECOMMEND_QUERY_MAX)
+          .optional()
+          .meta({
+            description:
+              "Like `recommend`, for a widget: the query string of `GET /v1/widgets/recommendations` (`title` and `href` too), answered as the rendered fragment in `widget`. beacon.js fills a page's widget from the answer to its events this way: one request for both. Not with `recommend`.",
+            examples: ['user_id=anon_Q2hhbmdlIG1lIHBsZWFzZQ&context=home&n=8&title=For%20you'],
+          }),
       })
       .meta({ id: 'EventBatch', description: `Up to ${REQUEST_LIMITS.maxEvents} events, validated one by one.` }),
   ])
@@ -67,6 +76,10 @@ export const ingestResponseSchema = z
     recommendations: recommendationResponseSchema
       .optional()
       .meta({ description: 'With `recommend` in the request: the list, as `GET /v1/recommendations` answers it.' }),
+    widget: z
+      .string()
+      .optional()
+      .meta({ description: 'With `widget` in the request: the fragment, as `GET /v1/widgets/recommendations` answers it.' }),
   })
   .meta({ id: 'IngestResult', description: 'Every event of the request is counted in exactly one of the three.' });
 

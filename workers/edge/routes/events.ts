@@ -9,7 +9,9 @@
  * `recommend` (the query string of a `GET /v1/recommendations`) answers the page's
  * recommendations in the same 202: a page view's events and its widget's list cost one
  * Workers request and one object call instead of two of each, and the list is ranked
- * after the events were applied (as fresh as a separate request after the 202).
+ * after the events were applied (as fresh as a separate request after the 202). `widget`
+ * does the same for a widget's query (`title`, `href` too) and answers its HTML fragment,
+ * `widget`: beacon.js fills a page's widgets that way.
  */
 import type { MiddlewareHandler } from 'hono';
 import { endTime, startTime, timing } from 'hono/timing';
@@ -31,6 +33,8 @@ import { noteServed, recordIngest } from '../analytics/record';
 import { refuseUnprovenRead } from '../identity/read-proof';
 import { recommendFor } from '../../../durable-objects/user-state/client';
 import { formatIssues } from '../../../shared/schema/common';
+import { renderWidget, type WidgetOptions } from '../widget/render';
+import { widgetQuerySchema, type WidgetQuery } from '../widget/query';
 import {
   placementOf,
   recommendationQuerySchema,
@@ -60,7 +64,7 @@ const route = storefrontRoute(
     tags: ['events'],
     summary: 'Send storefront events',
     description:
-      "One event or a batch of up to 500 (256 KiB). Each event is validated on its own: invalid ones are listed in `rejected` and never fail the batch. Duplicates (same `event_id`) are acknowledged but stored once. With `recommend` (the query string of `GET /v1/recommendations`, e.g. `user_id=anon_…&context=home&n=8`), the answer also carries `recommendations`, ranked after this batch's events were applied: one request and one object call for the page's events and its list; an invalid `recommend` is a 400 and an unproven customer id a 403, before anything is stored. Once IDENTITY_SECRET is set, events of a customer id (any id but an anonymous `anon_…` one) need the envelope's `user_hash`, or the request needs `Authorization: Bearer <INGEST_TOKEN>` (server-side producers); without it they are rejected with `user_hash_required` / `user_hash_invalid` and kept on the bad-events path. The response carries `Server-Timing` (`validate`, `users`, `total`, and the billed units of the request: `rows_written;desc=<n>`, …).",
+      "One event or a batch of up to 500 (256 KiB). Each event is validated on its own: invalid ones are listed in `rejected` and never fail the batch. Duplicates (same `event_id`) are acknowledged but stored once. With `recommend` (the query string of `GET /v1/recommendations`, e.g. `user_id=anon_…&context=home&n=8`), the answer also carries `recommendations`, ranked after this batch's events were applied: one request and one object call for the page's events and its list; `widget` does the same with the query of `GET /v1/widgets/recommendations` and answers the rendered fragment as `widget` (one of the two per request). An invalid `recommend` is a 400 and an unproven customer id a 403, before anything is stored. Once IDENTITY_SECRET is set, events of a customer id (any id but an anonymous `anon_…` one) need the envelope's `user_hash`, or the request needs `Authorization: Bearer <INGEST_TOKEN>` (server-side producers); without it they are rejected with `user_hash_required` / `user_hash_invalid` and kept on the bad-events path. The response carries `Server-Timing` (`validate`, `users`, `total`, and the billed units of the request: `rows_written;desc=<n>`, …).",
     middleware: [
       timing(),
       jsonOrText,
@@ -72,7 +76,7 @@ const route = storefrontRoute(
     responses: {
       202: jsonResponse(ingestResponseSchema, 'Every event counted once: accepted, duplicate or rejected (with reasons).'),
       400: errorResponse(
-        '`invalid_json`: the body does not parse; `invalid_body`: not UTF-8, or not an event or `{"events": [...]}`; `invalid_recommend`: `recommend` is not a valid recommendation query (the message names every bad parameter). Nothing was stored.',
+        '`invalid_json`: the body does not parse; `invalid_body`: not UTF-8, or not an event or `{"events": [...]}`, or both `recommend` and `widget`; `invalid_recommend`: `recommend` (or `widget`) is not a valid query (the message names every bad parameter). Nothing was stored.',
       ),
       401: errorResponse(
         '`unauthorized`: an Authorization header whose bearer token is not the INGEST_TOKEN (server-side producers send it; browsers send none).',
@@ -109,13 +113,22 @@ eventsRoutes.openapi(route, async (c) => {
   const envelope = unwrapEnvelope(parsed);
   if (!envelope.ok) return jsonError(c, envelope.status, envelope.error, envelope.message);
   let recommend: RecommendationRequest | undefined;
+  let widget: WidgetOptions | undefined;
   if (envelope.recommend !== undefined) {
-    // The same schema as the GET route's query, so both ways of asking take the same parameters.
-    const query = recommendationQuerySchema.safeParse(Object.fromEntries(new URLSearchParams(envelope.recommend)));
-    if (!query.success) return jsonError(c, 400, 'invalid_recommend', `recommend: ${formatIssues(query.error.issues).join('; ')}`);
+    // The same schemas as the GET routes' queries, so both ways of asking take the same parameters.
+    const params = Object.fromEntries(new URLSearchParams(envelope.recommend));
+    const query = envelope.widget ? widgetQuerySchema.safeParse(params) : recommendationQuerySchema.safeParse(params);
+    if (!query.success) {
+      const field = envelope.widget ? 'widget' : 'recommend';
+      return jsonError(c, 400, 'invalid_recommend', `${field}: ${formatIssues(query.error.issues).join('; ')}`);
+    }
     const refused = await refuseUnprovenRead(c, { user_id: query.data.user_id, user_hash: query.data.user_hash ?? envelope.userHash });
     if (refused) return refused;
     recommend = recommendationRequest(query.data, c.env.REGION);
+    if (envelope.widget) {
+      const { title, href } = query.data as WidgetQuery;
+      widget = { title, href };
+    }
   }
 
   // Where the time goes, for operators and benchmarks (workerd only advances the clock across I/O).
@@ -151,7 +164,7 @@ eventsRoutes.openapi(route, async (c) => {
     noteServed(c, placementOf(recommend), recommendations);
   }
 
-  const response: IngestResponse & { recommendations?: RecommendationResponse } = {
+  const response: IngestResponse & { recommendations?: RecommendationResponse; widget?: string } = {
     accepted: 0,
     duplicates: 0,
     rejected: [...batch.rejected],
@@ -174,7 +187,9 @@ eventsRoutes.openapi(route, async (c) => {
   }
   recordIngest(c.env, outcomes);
   response.rejected.sort((a, b) => a.index - b.index);
-  if (recommendations) response.recommendations = recommendations;
+  // A widget's list goes as its fragment only: that is all beacon.js puts in the page.
+  if (recommendations && widget) response.widget = renderWidget(recommendations, widget);
+  else if (recommendations) response.recommendations = recommendations;
   reportCost(c, cost);
   return c.json(response, 202);
 });

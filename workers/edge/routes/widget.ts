@@ -3,35 +3,15 @@
  * recommendations as the JSON API, rendered at the edge as an HTML fragment that a
  * storefront (or beacon.js) drops into a placeholder.
  */
-import { z } from 'zod';
-import {
-  placementOf,
-  recommendationQueryFields,
-  recommendationRequest,
-  requirePriceRange,
-  requireProductItem,
-} from '../../../shared/recs/api';
+import { placementOf, recommendationRequest } from '../../../shared/recs/api';
 import { recommendFor } from '../../../durable-objects/user-state/client';
 import { noCost } from '../../../shared/cost/units';
 import { reportCost } from '../cost';
 import { createRoutes, errorResponse, htmlResponse, storefrontRoute } from '../openapi/routes';
 import { renderWidget } from '../widget/render';
+import { widgetQuerySchema } from '../widget/query';
 import { refuseUnprovenRead } from '../identity/read-proof';
 import { noteServed } from '../analytics/record';
-
-const widgetQuerySchema = requirePriceRange(
-  requireProductItem(
-    recommendationQueryFields.extend({
-      title: z.string().trim().min(1).max(80).default('Recommended for you').meta({ description: 'The heading of the widget.' }),
-      href: z
-        .string()
-        .max(200)
-        .regex(/^\/[^/]/, 'must be a root-relative path')
-        .optional()
-        .meta({ description: 'Link pattern for items, e.g. `/demo/product/{id}` (overrides catalog URLs).', examples: ['/p/{id}'] }),
-    }),
-  ),
-);
 
 const route = storefrontRoute(
   {

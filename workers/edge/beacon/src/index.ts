@@ -16,15 +16,15 @@ import { stores } from './storage';
 import { endpoint } from './transport';
 import { claim, fill, recClick } from './widgets';
 
-/** Sends the queue (so recommendations reflect it), then fills `widgets`. */
-function fillAfterFlush(widgets: Element[]): Promise<void> {
-  return widgets.length ? flush().then(() => Promise.all(widgets.map(fill)).then(() => {})) : Promise.resolve();
+/** Fills `widgets`, the first with the queued events (so recommendations reflect them); without widgets, nothing is sent early. */
+function fillAll(widgets: Element[]): Promise<void> {
+  return Promise.all(widgets.map(fill)) as Promise<never>;
 }
 
 /** The page may have changed: report a new product, refill re-pointed and new widgets (and widgets of another shopper). */
 function scan(): Promise<void> {
   viewProduct();
-  return fillAfterFlush(claim(false));
+  return fillAll(claim(false));
 }
 
 function start(): void {
@@ -44,8 +44,8 @@ if (!window.epr) {
     },
     endpoint,
     track,
-    flush,
-    refresh: () => fillAfterFlush(claim(true)),
+    flush: flush as () => Promise<void>,
+    refresh: () => fillAll(claim(true)),
     page: scan,
     identify: (id, hash) => identify(id, hash).then(scan),
     consent: (granted) => (consent(granted), settle().then(scan)),

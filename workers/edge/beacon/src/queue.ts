@@ -26,7 +26,7 @@ const MAX_QUEUED = 200;
 const BATCH = 20;
 
 let timer = 0;
-let busy: Promise<void> | undefined;
+let busy: Promise<string | void> | undefined;
 let backoff = 2e3;
 
 export function load(): Queued[] {
@@ -81,31 +81,44 @@ function batch(): [Queued[], string | undefined] {
   return [load().slice(0, BATCH), who?.[1]];
 }
 
-/** `window.epr.flush`: sends the queue now, batch after batch, one request at a time. */
-export function flush(): Promise<void> {
+/**
+ * `window.epr.flush`: sends the queue now, batch after batch, one request at a time.
+ * With `ask` (a widget's query), the last batch also asks for that widget's fragment
+ * and the promise gives it: a page view and its widget cost one request. With nothing
+ * queued (or without consent: nothing leaves) the ask goes alone, beside the queue.
+ */
+export async function flush(ask?: string): Promise<string | void> {
   clearTimeout(timer);
   timer = 0;
-  if (busy) return busy.then(flush);
-  const [events, hash] = batch();
-  if (!events.length || isRefused() || !stores()) return Promise.resolve();
+  if (busy) return busy.then(() => flush(ask));
+  const queue = stores() ? load() : [];
+  const events = queue.slice(0, BATCH);
   const ids = events.map((event) => event.event_id);
-  return (busy = post(events, hash).then(
+  const asked = queue[BATCH] ? undefined : ask;
+  if (isRefused() || !(ids.length || asked)) return;
+  const sent: Promise<string | void> = post(events, who?.[1], asked).then(
     async (response) => {
-      busy = undefined;
+      if (busy == sent) busy = undefined;
       if (await refused(response)) return;
+      const status = response.status;
+      const final = status >= 400 && status < 500 && status != 429;
+      // A refused widget query fails the request before anything is stored: the events go again without it.
+      if (asked && final) return flush();
       // Any other 4xx but 429 will not get better by resending: the edge has told us (and its dead letters) why.
-      if (response.ok || (response.status >= 400 && response.status < 500 && response.status != 429)) {
+      if (response.ok || final) {
         backoff = 2e3;
         drop(ids);
-        return flush();
+        return asked ? ((await response.json()) as { widget?: string }).widget : flush(ask);
       }
       retry(response.headers.get('retry-after'));
     },
     () => {
-      busy = undefined;
+      if (busy == sent) busy = undefined;
       retry();
     },
-  ));
+  );
+  if (ids.length) busy = sent;
+  return sent;
 }
 
 /** Hands the oldest batch to sendBeacon (the page is being hidden or left). */

@@ -22,9 +22,12 @@ let off = false;
 /** True once the edge refused this page's origin. */
 export const isRefused = (): boolean => off;
 
-/** The batch envelope; `user_hash` proves the customer whose events it carries (docs/identity.md). */
-function envelope(events: object[], user_hash?: string): string {
-  return JSON.stringify({ events, sent_at: Date.now(), user_hash });
+/**
+ * The batch envelope; `user_hash` proves the customer whose events it carries
+ * (docs/identity.md); `ask`, a widget's query, asks for its fragment in the answer.
+ */
+function envelope(events: object[], user_hash?: string, ask?: string): string {
+  return JSON.stringify({ events, sent_at: Date.now(), user_hash, widget: ask });
 }
 
 /** POSTs a JSON body as text/plain (no CORS preflight); keepalive lets it finish when the shopper navigates away. */
@@ -32,9 +35,9 @@ export function postTo(path: string, body: string): Promise<Response> {
   return fetch(endpoint + path, { method: 'POST', body, keepalive: true, credentials: 'omit' });
 }
 
-/** POSTs a batch. */
-export function post(events: object[], hash?: string): Promise<Response> {
-  return postTo(EVENTS_PATH, envelope(events, hash));
+/** POSTs a batch (with `ask`, also asking for that widget's fragment). */
+export function post(events: object[], hash?: string, ask?: string): Promise<Response> {
+  return postTo(EVENTS_PATH, envelope(events, hash, ask));
 }
 
 /** Hands a batch to the browser to deliver after the page is gone; false if it was not accepted. */

@@ -1,6 +1,7 @@
 /**
  * Recommendation widgets. A `data-epr-widget` placeholder is filled with the edge's HTML
- * fragment (`GET /v1/widgets/recommendations`) for its attributes (`data-context`,
+ * fragment (as `GET /v1/widgets/recommendations` renders it, here the answer to a
+ * POST /v1/events that carries the page's events too) for its attributes (`data-context`,
  * `data-n`, `data-item-id`, `data-title`, `data-href`, `data-placement` and the filters,
  * see WIDGET_PARAMS), and filled again only when those change, so a single-page app that
  * re-points a placeholder at another product gets new recommendations and one that
@@ -10,8 +11,7 @@
  */
 import { uid, who } from './ids';
 import { WIDGET_PARAMS } from './protocol';
-import { flushOnExit, track } from './queue';
-import { endpoint, isRefused, refused } from './transport';
+import { flush, flushOnExit, track } from './queue';
 
 /** The query each placeholder was (or is being) filled for. */
 const filled = new WeakMap<Element, string>();
@@ -71,14 +71,15 @@ export function claim(all: boolean): Element[] {
   });
 }
 
-/** Fills a claimed placeholder; the answer is dropped if the placeholder was claimed again meanwhile. */
+/**
+ * Fills a claimed placeholder from the answer to the queued events (POST /v1/events with
+ * the widget's query: one request for both), after everything queued before; the answer
+ * is dropped if the placeholder was claimed again meanwhile.
+ */
 export async function fill(el: Element): Promise<void> {
   const wanted = filled.get(el);
-  if (isRefused()) return;
   try {
-    const response = await fetch(endpoint + '/v1/widgets/recommendations?' + wanted, { credentials: 'omit' });
-    const html = response.ok ? await response.text() : '';
-    if (!response.ok) await refused(response);
+    const html = await flush(wanted);
     if (!html || filled.get(el) != wanted) return;
     el.innerHTML = html;
     const list = el.querySelector('[data-epr-rec-id]');
