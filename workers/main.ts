@@ -5,7 +5,7 @@
 import { app } from './edge/app';
 import { handleQueueBatch } from './forwarder';
 import { recordTrending } from '../durable-objects/trending/client';
-import { currentChanges } from '../durable-objects/catalog/reader';
+import { currentChanges, currentPlacementChanges } from '../durable-objects/catalog/reader';
 import type { EdgeQueueMessage } from '../shared/queue/messages';
 import { ledger } from '../shared/cost/ledger';
 
@@ -38,6 +38,9 @@ export default {
         );
       }
     }
-    await handleQueueBatch(batch, env, ctx, { currentCatalog: (ids) => currentChanges(env, ids) });
+    await handleQueueBatch(batch, env, ctx, {
+      currentCatalog: (ids) => currentChanges(env, ids),
+      currentPlacements: (names) => currentPlacementChanges(env, names),
+    });
   },
 } satisfies ExportedHandler<Env>;

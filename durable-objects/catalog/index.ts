@@ -14,10 +14,12 @@
  * Every item change is written in the same transaction to the outbox (→ queue → Kafka
  * `catalog.items`), with the item's `version` (+1 per change) so any consumer can apply
  * changes idempotently and in order per item. Upserts that change nothing write nothing.
+ * Placement changes go the same way to `catalog.placements`, versioned the same way, so
+ * the central replicator carries both to the other regions (docs/regions.md).
  */
 import { DurableObject } from 'cloudflare:workers';
 import { applyPatch, categoryKey, categoryKeysOf, publishedMs, type CatalogEntry, type CatalogPatch } from '../../shared/catalog/item';
-import type { CatalogChange } from '../../shared/queue/messages';
+import type { CatalogChange, PlacementChange } from '../../shared/queue/messages';
 import {
   PLACEMENT_LIMITS,
   placementBodySchema,
@@ -27,7 +29,7 @@ import {
 } from '../../shared/recs/rules/placement';
 import { MeteredSql } from './metered-sql';
 import { ChangeOutbox } from './outbox';
-import { CREATE_TABLES, MIGRATE_TO_2, STORAGE_SCHEMA_VERSION } from './schema';
+import { CREATE_TABLES, MIGRATE_TO_2, MIGRATE_TO_3, STORAGE_SCHEMA_VERSION } from './schema';
 import type { BodyPair, CatalogStats, ListQuery, ListResult, PatchResult, ReadRequest, ReadResult, StoredItem, WriteResult } from './types';
 
 /** Changes one sync returns at most; a reader further behind drops its cache instead. */
@@ -100,9 +102,11 @@ export class Catalog extends DurableObject<Env> {
         String(STORAGE_SCHEMA_VERSION),
       );
     }
-    if (Number(meta.get('schema_version')) < 2) {
-      this.sql.run(MIGRATE_TO_2);
-      this.sql.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '2')");
+    const schemaVersion = Number(meta.get('schema_version'));
+    if (schemaVersion < 2) this.sql.run(MIGRATE_TO_2);
+    if (schemaVersion < 3) this.sql.run(MIGRATE_TO_3);
+    if (schemaVersion < STORAGE_SCHEMA_VERSION) {
+      this.sql.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(STORAGE_SCHEMA_VERSION));
     }
     this.epoch = meta.get('epoch')!;
     this.seq = Number(meta.get('seq') ?? 0);
@@ -146,10 +150,69 @@ export class Catalog extends DurableObject<Env> {
    * arriving late is ignored, and regions that both changed an item converge on the same
    * state. Applied changes reach readers and the outbox like local ones.
    */
-  async replicate(changes: readonly CatalogChange[]): Promise<{ applied: number; stale: number; seq: number }> {
+  async replicate(
+    changes: readonly CatalogChange[],
+    placements: readonly PlacementChange[] = [],
+  ): Promise<{ applied: number; stale: number; seq: number }> {
     this.count('replicate');
-    const result = this.commit(changes.map((change) => ({ id: change.item_id, item: change.item, replica: change })));
-    return { applied: changes.length - result.unchanged, stale: result.unchanged, seq: result.seq };
+    const result =
+      changes.length > 0 ? this.commit(changes.map((change) => ({ id: change.item_id, item: change.item, replica: change }))) : null;
+    const placed = placements.length > 0 ? this.replicatePlacements(placements) : 0;
+    const applied = changes.length - (result?.unchanged ?? 0) + placed;
+    return { applied, stale: changes.length + placements.length - applied, seq: this.seq };
+  }
+
+  /**
+   * Other regions' placement changes, each applied only when newer by
+   * {@link compareReplicas} (a deletion too: its tombstone keeps an older change from
+   * reviving it). Not held to the placement limit: each region enforces it on its own
+   * writes, and refusing here would leave regions different for good.
+   */
+  private replicatePlacements(changes: readonly PlacementChange[]): number {
+    const applied: PlacementChange[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const change of changes) {
+        const row = this.sql.all<{ version: number; updated_at: number; origin: string | null }>(
+          'SELECT version, updated_at, origin FROM placements WHERE name = ?',
+          change.name,
+        )[0];
+        if (
+          row &&
+          compareReplicas(change, { version: row.version, changed_at: row.updated_at, region: row.origin ?? this.env.REGION }) <= 0
+        )
+          continue;
+        const placement =
+          change.placement === null
+            ? null
+            : { ...change.placement, name: change.name, version: change.version, updated_at: new Date(change.changed_at).toISOString() };
+        const next: PlacementChange = { ...change, placement, seq: ++this.seq };
+        this.writePlacement(next, change.region === this.env.REGION ? null : change.region);
+        applied.push(next);
+      }
+      if (applied.length === 0) return;
+      this.outbox.add(applied);
+      this.saveSeq();
+    });
+    if (applied.length > 0) {
+      this.afterWrite();
+      if (applied.some((change) => change.placement === null)) this.ensureAlarmBy(Date.now() + TOMBSTONE_TTL_MS);
+    }
+    return applied.length;
+  }
+
+  /** The row of a placement change (its JSON, version, seq, change time and origin: NULL for this region). */
+  private writePlacement(change: PlacementChange, origin: string | null): void {
+    this.sql.run(
+      `INSERT INTO placements (name, body, version, seq, updated_at, origin) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET body = excluded.body, version = excluded.version, seq = excluded.seq,
+         updated_at = excluded.updated_at, origin = excluded.origin`,
+      change.name,
+      change.placement === null ? null : JSON.stringify(change.placement),
+      change.version,
+      change.seq,
+      change.changed_at,
+      origin,
+    );
   }
 
   /**
@@ -376,7 +439,10 @@ export class Catalog extends DurableObject<Env> {
 
   // --- placements --------------------------------------------------------------------
 
-  /** Create or replace a placement. Null when the limit of placements is reached. */
+  /**
+   * Create or replace a placement. Null when the limit of placements is reached. The change
+   * goes to the outbox (→ `catalog.placements` → every other region) in the same transaction.
+   */
   async putPlacement(name: string, body: PlacementBody): Promise<Placement | null> {
     this.count('putPlacement');
     const now = Date.now();
@@ -391,17 +457,19 @@ export class Catalog extends DurableObject<Env> {
         if (n >= PLACEMENT_LIMITS.placements) return;
       }
       stored = { ...body, name, version: (current?.version ?? 0) + 1, updated_at: new Date(now).toISOString() };
-      this.sql.run(
-        `INSERT INTO placements (name, body, version, seq, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET body = excluded.body, version = excluded.version, seq = excluded.seq, updated_at = excluded.updated_at`,
+      const change: PlacementChange = {
         name,
-        JSON.stringify(stored),
-        stored.version,
-        ++this.seq,
-        now,
-      );
+        version: stored.version,
+        seq: ++this.seq,
+        changed_at: now,
+        region: this.env.REGION,
+        placement: stored,
+      };
+      this.writePlacement(change, null);
+      this.outbox.add([change]);
       this.saveSeq();
     });
+    if (stored) this.afterWrite();
     return stored;
   }
 
@@ -422,19 +490,53 @@ export class Catalog extends DurableObject<Env> {
     return this.putPlacement(name, { ...rules, strategy });
   }
 
-  /** Delete a placement; false when there was none. */
+  /** Delete a placement (a new version, and a tombstone for the other regions); false when there was none. */
   async deletePlacement(name: string): Promise<boolean> {
     this.count('deletePlacement');
     let deleted = false;
+    const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      const current = this.sql.all<{ body: string | null }>('SELECT body FROM placements WHERE name = ?', name)[0];
+      const current = this.sql.all<{ body: string | null; version: number }>(
+        'SELECT body, version FROM placements WHERE name = ?',
+        name,
+      )[0];
       if (!current?.body) return;
-      this.sql.run('UPDATE placements SET body = NULL, seq = ?, updated_at = ? WHERE name = ?', ++this.seq, Date.now(), name);
+      const change: PlacementChange = {
+        name,
+        version: current.version + 1,
+        seq: ++this.seq,
+        changed_at: now,
+        region: this.env.REGION,
+        placement: null,
+      };
+      this.writePlacement(change, null);
+      this.outbox.add([change]);
       this.saveSeq();
       deleted = true;
     });
-    if (deleted) this.ensureAlarmBy(Date.now() + TOMBSTONE_TTL_MS);
+    if (deleted) {
+      this.afterWrite();
+      this.ensureAlarmBy(now + TOMBSTONE_TTL_MS);
+    }
     return deleted;
+  }
+
+  /** The current state of placements as changes (what the forwarder produces to `catalog.placements`). Names never stored are left out. */
+  async currentPlacements(names: readonly string[]): Promise<PlacementChange[]> {
+    this.count('currentPlacements');
+    return this.sql
+      .all<{ name: string; body: string | null; version: number; seq: number; updated_at: number; origin: string | null }>(
+        'SELECT name, body, version, seq, updated_at, origin FROM placements WHERE name IN (SELECT value FROM json_each(?))',
+        JSON.stringify([...new Set(names)]),
+      )
+      .map((row) => ({
+        name: row.name,
+        version: row.version,
+        seq: row.seq,
+        changed_at: row.updated_at,
+        region: row.origin ?? this.env.REGION,
+        placement: row.body === null ? null : (JSON.parse(row.body) as Placement),
+      }));
   }
 
   /** Every placement, by name. */

@@ -1,18 +1,19 @@
 /**
- * The catalog object's outbox: every change is written here in the transaction that
- * commits it, so an acknowledged change always reaches the queue (and from there Kafka
- * `catalog.items`) even if the object is evicted right after answering. Rows are sent in
+ * The catalog object's outbox: every change (of an item or a placement) is written here in
+ * the transaction that commits it, so an acknowledged change always reaches the queue (and
+ * from there Kafka `catalog.items` or `catalog.placements`) even if the object is evicted
+ * right after answering. Rows are sent in
  * `seq` order, packed into queue messages, and deleted only after the queue accepted
  * them; the object's alarm retries a failed send. Delivery is at least once: a consumer
  * keeps the highest `version` per item, so a repeated change is harmless.
  */
-import { MAX_MESSAGE_BYTES, sendBatches, utf8Length, type CatalogChange } from '../../shared/queue/messages';
+import { MAX_MESSAGE_BYTES, sendBatches, utf8Length, type CatalogChange, type PlacementChange } from '../../shared/queue/messages';
 import type { MeteredSql } from './metered-sql';
 
 /** Rows read per drain round; a backlog (a big import) drains over several rounds. */
 const ROWS_PER_ROUND = 1000;
-/** `{"kind":"catalog","changes":[` … `]}` */
-const ENVELOPE_BYTES = 32;
+/** `{"kind":"catalog","changes":[` … `],"placements":[` … `]}` */
+const ENVELOPE_BYTES = 48;
 
 export class ChangeOutbox {
   /** Queue messages and sendBatch calls so far (the object's cost counters). */
@@ -23,8 +24,8 @@ export class ChangeOutbox {
     private readonly queue: Queue,
   ) {}
 
-  /** Append changes; call inside the transaction that commits them. */
-  add(changes: readonly CatalogChange[]): void {
+  /** Append changes of items or placements; call inside the transaction that commits them. */
+  add(changes: readonly (CatalogChange | PlacementChange)[]): void {
     if (changes.length === 0) return;
     this.sql.run(
       'INSERT INTO outbox (seq, body) SELECT value ->> 0, value ->> 1 FROM json_each(?)',
@@ -50,7 +51,7 @@ export class ChangeOutbox {
         await this.queue.sendBatch(batch.map((message) => ({ body: message.body, contentType: 'json' as const })));
         const last = batch[batch.length - 1]!.lastSeq;
         this.sql.run('DELETE FROM outbox WHERE seq <= ?', last);
-        const changes = batch.reduce((n, message) => n + message.body.changes.length, 0);
+        const changes = batch.reduce((n, message) => n + message.body.changes.length + (message.body.placements?.length ?? 0), 0);
         delivered += changes;
         this.sent.messages += batch.length;
         this.sent.batches += 1;
@@ -61,7 +62,7 @@ export class ChangeOutbox {
 }
 
 interface PackedMessage {
-  body: { kind: 'catalog'; changes: CatalogChange[] };
+  body: { kind: 'catalog'; changes: CatalogChange[]; placements?: PlacementChange[] };
   bytes: number;
   lastSeq: number;
 }
@@ -76,7 +77,9 @@ function messagesOf(rows: ReadonlyArray<{ seq: number; body: string }>): PackedM
       current = { body: { kind: 'catalog', changes: [] }, bytes: ENVELOPE_BYTES, lastSeq: row.seq };
       messages.push(current);
     }
-    current.body.changes.push(JSON.parse(row.body) as CatalogChange);
+    const change = JSON.parse(row.body) as CatalogChange | PlacementChange;
+    if ('item_id' in change) current.body.changes.push(change);
+    else (current.body.placements ??= []).push(change);
     current.bytes += bytes;
     current.lastSeq = row.seq;
   }

@@ -15,7 +15,7 @@
  * stale list can miss a newer item for a few seconds but never show a removed one.
  */
 import type { CatalogEntry } from '../../shared/catalog/item';
-import type { CatalogChange } from '../../shared/queue/messages';
+import type { CatalogChange, PlacementChange } from '../../shared/queue/messages';
 import { artifactCatalogView, type CatalogSource, type CatalogView, type ListQuery } from '../../shared/recs/catalog/view';
 import type { Placement } from '../../shared/recs/rules/placement';
 import { ByteLru } from '../../shared/recs/serving/lru';
@@ -78,6 +78,11 @@ export function catalogStub(env: Pick<Env, 'CATALOG'>) {
 /** The current state of items as changes (what the forwarder produces to `catalog.items`). */
 export async function currentChanges(env: Pick<Env, 'CATALOG'>, ids: readonly string[]): Promise<CatalogChange[]> {
   return (await catalogStub(env).current([...ids])) as CatalogChange[];
+}
+
+/** The current state of placements as changes (what the forwarder produces to `catalog.placements`). */
+export async function currentPlacementChanges(env: Pick<Env, 'CATALOG'>, names: readonly string[]): Promise<PlacementChange[]> {
+  return (await catalogStub(env).currentPlacements([...names])) as PlacementChange[];
 }
 
 /** Forget everything (tests; the next request syncs from scratch). */

@@ -8,12 +8,14 @@
  *   sync from is `WHERE seq > cursor`, one index range.
  * - `item_categories`: one row per level of an item's category path, newest first per
  *   category (new arrivals, category-filtered candidates) without scanning the catalog.
- * - `placements`: named placements with their rules, versioned on the same sequence.
- * - `outbox`: one row per change, written in the change's transaction and deleted once
- *   the queue took it (the path to Kafka `catalog.items`).
+ * - `placements`: named placements with their rules, versioned on the same sequence; a
+ *   deleted one keeps a tombstone like an item, and `origin` like an item's.
+ * - `outbox`: one row per item or placement change, written in the change's transaction
+ *   and deleted once the queue took it (the path to Kafka `catalog.items` and
+ *   `catalog.placements`).
  */
 
-export const STORAGE_SCHEMA_VERSION = 2;
+export const STORAGE_SCHEMA_VERSION = 3;
 
 /**
  * In place from version 1: `origin` (the region whose catalog object made the item's
@@ -21,6 +23,9 @@ export const STORAGE_SCHEMA_VERSION = 2;
  * identity they are ordered by (docs/regions.md).
  */
 export const MIGRATE_TO_2 = 'ALTER TABLE items ADD COLUMN origin TEXT';
+
+/** In place from version 2: placements are replicated between regions too, ordered like items. */
+export const MIGRATE_TO_3 = 'ALTER TABLE placements ADD COLUMN origin TEXT';
 
 export const CREATE_TABLES = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,7 +56,8 @@ CREATE TABLE IF NOT EXISTS placements (
   body TEXT,
   version INTEGER NOT NULL,
   seq INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  origin TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS placements_by_seq ON placements (seq);
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);

@@ -5,9 +5,9 @@
  * item (a tombstone for a deletion). Pure: no I/O, no kafkajs.
  */
 import { EVENT_TYPES, SCHEMA_VERSION, type CanonicalEvent, type EventType } from '../schema/events';
-import { CATALOG_TOPIC, INVALID_TOPIC, topicFor } from './topics';
+import { CATALOG_TOPIC, INVALID_TOPIC, PLACEMENTS_TOPIC, topicFor } from './topics';
 import type { RejectedEventRecord } from '../schema/ingest';
-import type { CatalogChange, EdgeQueueMessage } from '../queue/messages';
+import type { CatalogChange, EdgeQueueMessage, PlacementChange } from '../queue/messages';
 import { ATTRIBUTION_SCHEMA_VERSION, ATTRIBUTION_STEPS, ATTRIBUTION_TOPIC, type AttributionRecord } from './attribution';
 
 /** One Kafka record, ready for a producer. */
@@ -89,6 +89,14 @@ export function parseQueueBody(body: unknown): EdgeQueueMessage {
       (change.item === null || isObject(change.item));
     if (!Array.isArray(body.changes) || !body.changes.every(valid))
       throw new MalformedBodyError('catalog body without a changes array of {item_id, version, seq, item}');
+    const validPlacement = (change: unknown) =>
+      isObject(change) &&
+      typeof change.name === 'string' &&
+      Number.isInteger(change.version) &&
+      Number.isInteger(change.seq) &&
+      (change.placement === null || isObject(change.placement));
+    if (body.placements !== undefined && !(Array.isArray(body.placements) && body.placements.every(validPlacement)))
+      throw new MalformedBodyError('catalog body with placements that are not an array of {name, version, seq, placement}');
     return body as unknown as EdgeQueueMessage;
   }
   throw new MalformedBodyError(`unknown body kind ${JSON.stringify(body.kind)}`);
@@ -137,6 +145,23 @@ export function catalogRecord(change: CatalogChange): KafkaRecord {
   };
 }
 
+/** The record of one placement change: `catalog.placements`, keyed by name, with the same headers as an item's. */
+export function placementRecord(change: PlacementChange): KafkaRecord {
+  return {
+    topic: PLACEMENTS_TOPIC,
+    key: change.name,
+    value: change.placement === null ? null : JSON.stringify(change.placement),
+    headers: {
+      op: change.placement === null ? 'delete' : 'upsert',
+      version: String(change.version),
+      seq: String(change.seq),
+      region: change.region,
+      changed_at: String(change.changed_at),
+    },
+    timestamp: String(change.changed_at),
+  };
+}
+
 /** The record of one attribution step: `recs.attribution`, keyed by user like the events. */
 export function attributionRecord(record: AttributionRecord): KafkaRecord {
   return {
@@ -158,7 +183,7 @@ export function recordsOf(message: EdgeQueueMessage): KafkaRecord[] {
     case 'rejected':
       return message.records.map(rejectedRecord);
     case 'catalog':
-      return message.changes.map(catalogRecord);
+      return [...message.changes.map(catalogRecord), ...(message.placements ?? []).map(placementRecord)];
   }
 }
 

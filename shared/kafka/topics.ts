@@ -30,6 +30,15 @@ export const ERASURE_TOPIC = 'users.erasure';
  */
 export const CATALOG_TOPIC = 'catalog.items';
 
+/**
+ * The merchandisers' placements, as `catalog.items` holds items: key the placement name,
+ * value the whole placement as JSON (its rules, `version`), or null when it was deleted;
+ * compacted, with the same headers. Every region's catalog object writes it (through the
+ * same outbox, queue and forwarder), and the central replicator sends each region the
+ * others' changes (docs/regions.md).
+ */
+export const PLACEMENTS_TOPIC = 'catalog.placements';
+
 /** The streams with time-based retention: the event topics and `recs.attribution` (`catalog.items` is a compacted table). */
 export const PRODUCED_TOPICS: readonly string[] = [...ALL_TOPICS, ATTRIBUTION_TOPIC];
 
@@ -55,7 +64,7 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Specs of {@link PRODUCED_TOPICS}, {@link ERASURE_TOPIC} and {@link CATALOG_TOPIC} for the given options. */
+/** Specs of {@link PRODUCED_TOPICS}, {@link ERASURE_TOPIC}, {@link CATALOG_TOPIC} and {@link PLACEMENTS_TOPIC} for the given options. */
 export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
   const partitions = options.partitions ?? 3;
   const replicationFactor = options.replicationFactor ?? 1;
@@ -81,7 +90,9 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       'message.timestamp.type': 'LogAppendTime',
     },
   };
-  return [...producedTopicSpecs(partitions, replicationFactor, options), erasure, catalog];
+  // Placements are a table like the catalog, keyed by name: in order per placement.
+  const placements: TopicSpec = { ...catalog, topic: PLACEMENTS_TOPIC };
+  return [...producedTopicSpecs(partitions, replicationFactor, options), erasure, catalog, placements];
 }
 
 function producedTopicSpecs(partitions: number, replicationFactor: number, options: TopicOptions): TopicSpec[] {

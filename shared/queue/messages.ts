@@ -4,6 +4,7 @@
  * second far below events per second. Messages stay under {@link MAX_MESSAGE_BYTES}.
  */
 import type { CatalogEntry } from '../catalog/item';
+import type { Placement } from '../recs/rules/placement';
 import type { CanonicalEvent } from '../schema/events';
 import type { RejectedEventRecord } from '../schema/ingest';
 import type { AttributionRecord } from '../kafka/attribution';
@@ -66,10 +67,27 @@ export interface CatalogChange {
   item: CatalogEntry | null;
 }
 
-/** On `CATALOG_CHANGES` (queue `edge-catalog`): live catalog changes, for the `catalog.items` topic. */
+/** One change of a placement (the merchandisers' rules), ordered across regions like an item's. */
+export interface PlacementChange {
+  name: string;
+  version: number;
+  seq: number;
+  /** Epoch ms of the commit. */
+  changed_at: number;
+  /** The region whose catalog object committed it. */
+  region: string;
+  /** The whole placement after the change; null when it was deleted (a Kafka tombstone). */
+  placement: Placement | null;
+}
+
+/**
+ * On `CATALOG_CHANGES` (queue `edge-catalog`): live catalog changes, for the `catalog.items`
+ * topic, and placement changes, for `catalog.placements`.
+ */
 export interface CatalogChangesMessage {
   kind: 'catalog';
   changes: CatalogChange[];
+  placements?: PlacementChange[];
 }
 
 export type EdgeQueueMessage = AcceptedEventsMessage | RejectedEventsMessage | CatalogChangesMessage;

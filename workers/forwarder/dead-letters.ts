@@ -5,9 +5,9 @@
  * put, the R2 object is deleted only after Kafka acks.
  */
 import type { KafkaSettings } from '../../shared/kafka/config';
-import { catalogRecord, groupByTopic, parseQueueBody, recordsOf, type KafkaRecord } from '../../shared/kafka/records';
-import { CATALOG_TOPIC } from '../../shared/kafka/topics';
-import type { CurrentCatalog } from './index';
+import { catalogRecord, groupByTopic, parseQueueBody, placementRecord, recordsOf, type KafkaRecord } from '../../shared/kafka/records';
+import { CATALOG_TOPIC, PLACEMENTS_TOPIC } from '../../shared/kafka/topics';
+import type { CurrentCatalog, CurrentPlacements } from './index';
 import type { DeadLetterListing, RedriveResult } from '../../shared/queue/dead-letters';
 import { openProducer } from './producer';
 
@@ -121,14 +121,25 @@ function recordsOfObject(text: string): { records: KafkaRecord[]; messages: numb
 }
 
 /**
- * Catalog records replaced by their items' current state (an archived change is older
- * than anything the catalog consumer produced since, so it must not be the last record).
+ * Catalog and placement records replaced by their items' and placements' current state
+ * (a queued or archived change may be older than one produced since, so it must not be
+ * the last record of its key in the compacted topic). Other records pass as they are, and
+ * so do a topic's records when its reader is not given.
  */
-async function currentCatalogState(records: KafkaRecord[], current: CurrentCatalog | undefined): Promise<KafkaRecord[]> {
-  const catalog = records.filter((record) => record.topic === CATALOG_TOPIC);
-  if (catalog.length === 0 || !current) return records;
-  const others = records.filter((record) => record.topic !== CATALOG_TOPIC);
-  return [...others, ...(await current([...new Set(catalog.map((record) => record.key))])).map(catalogRecord)];
+export async function currentState(
+  records: readonly KafkaRecord[],
+  current: CurrentCatalog | undefined,
+  currentPlacements?: CurrentPlacements,
+): Promise<KafkaRecord[]> {
+  const keys = (topic: string) => [...new Set(records.filter((record) => record.topic === topic).map((record) => record.key))];
+  const items = current ? keys(CATALOG_TOPIC) : [];
+  const placements = currentPlacements ? keys(PLACEMENTS_TOPIC) : [];
+  const replaced = new Set([...(items.length > 0 ? [CATALOG_TOPIC] : []), ...(placements.length > 0 ? [PLACEMENTS_TOPIC] : [])]);
+  return [
+    ...records.filter((record) => !replaced.has(record.topic)),
+    ...(items.length > 0 ? (await current!(items)).map(catalogRecord) : []),
+    ...(placements.length > 0 ? (await currentPlacements!(placements)).map(placementRecord) : []),
+  ];
 }
 
 /**
@@ -140,7 +151,7 @@ async function currentCatalogState(records: KafkaRecord[], current: CurrentCatal
 export async function redriveDeadLetters(
   bucket: R2Bucket,
   settings: KafkaSettings,
-  options: { limit?: number; currentCatalog?: CurrentCatalog } = {},
+  options: { limit?: number; currentCatalog?: CurrentCatalog; currentPlacements?: CurrentPlacements } = {},
 ): Promise<RedriveResult> {
   const result: RedriveResult = { objects: 0, messages: 0, records: 0, unforwardable: 0, remaining: false, error: null };
   const listed = await bucket.list({ prefix: DEAD_LETTER_PREFIX, limit: Math.min(Math.max(options.limit ?? 50, 1), 500) });
@@ -158,7 +169,7 @@ export async function redriveDeadLetters(
       if (object === null) continue; // Redriven concurrently by another call.
       const { records, messages, bad } = recordsOfObject(await object.text());
       try {
-        await session.send(groupByTopic(await currentCatalogState(records, options.currentCatalog)));
+        await session.send(groupByTopic(await currentState(records, options.currentCatalog, options.currentPlacements)));
       } catch (error) {
         result.remaining = true;
         result.error = `Kafka send of ${listedObject.key} failed: ${String(error)}`;

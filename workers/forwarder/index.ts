@@ -12,10 +12,10 @@
  */
 import { QUEUE_NAMES } from '../../shared/queue/messages';
 import { kafkaSettings, KafkaConfigError, type KafkaEnv } from '../../shared/kafka/config';
-import { catalogRecord, groupByTopic, parseQueueBody, recordsOf, type KafkaRecord } from '../../shared/kafka/records';
-import type { CatalogChange } from '../../shared/queue/messages';
+import { groupByTopic, parseQueueBody, recordsOf, type KafkaRecord } from '../../shared/kafka/records';
+import type { CatalogChange, PlacementChange } from '../../shared/queue/messages';
 import { retryDelaySeconds, type BackoffEnv } from './backoff';
-import { archiveDeadLetters } from './dead-letters';
+import { archiveDeadLetters, currentState } from './dead-letters';
 import { produceOnce } from './producer';
 
 /** What the forwarder reads from the Worker env. */
@@ -29,6 +29,9 @@ export type ForwarderEnv = KafkaEnv & BackoffEnv & { DEAD_LETTERS: R2Bucket };
  * of every item in the compacted `catalog.items` is its current state.
  */
 export type CurrentCatalog = (ids: readonly string[]) => Promise<CatalogChange[]>;
+
+/** The current state of placements, as changes, for `catalog.placements` (the same reason as {@link CurrentCatalog}). */
+export type CurrentPlacements = (names: readonly string[]) => Promise<PlacementChange[]>;
 
 /** Which consumer a queue name belongs to (regions append `-<region>`). */
 export function queueRole(queue: string): 'forward' | 'catalog' | 'dead-letters' | null {
@@ -49,7 +52,7 @@ export async function handleQueueBatch(
   batch: MessageBatch<unknown>,
   env: ForwarderEnv,
   _ctx: ExecutionContext,
-  options: { currentCatalog?: CurrentCatalog } = {},
+  options: { currentCatalog?: CurrentCatalog; currentPlacements?: CurrentPlacements } = {},
 ): Promise<void> {
   const role = queueRole(batch.queue);
   if (role === 'dead-letters') return archiveDeadLetters(batch, env.DEAD_LETTERS, (attempts) => retryDelaySeconds(attempts, env));
@@ -59,8 +62,8 @@ export async function handleQueueBatch(
       console.error(`[forwarder] ${batch.queue}: no catalog reader configured; retrying ${batch.messages.length} messages`);
       return retryAll(batch.messages, env);
     }
-    // One record per item, its state now (see CurrentCatalog).
-    return forwardBatch(batch, env, async (records) => (await current([...new Set(records.map((r) => r.key))])).map(catalogRecord));
+    // One record per item and placement, its state now (see CurrentCatalog).
+    return forwardBatch(batch, env, (records) => currentState(records, current, options.currentPlacements));
   }
   if (role === null) {
     // A consumer binding this code does not know: keep the messages rather than guess.

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaSettings, KafkaConfigError } from '../../../shared/kafka/config';
 import { groupByTopic, MalformedBodyError, parseQueueBody, recordsOf } from '../../../shared/kafka/records';
-import { ALL_TOPICS, CATALOG_TOPIC, ERASURE_TOPIC, PRODUCED_TOPICS, topicSpecs } from '../../../shared/kafka/topics';
+import { ALL_TOPICS, CATALOG_TOPIC, ERASURE_TOPIC, PLACEMENTS_TOPIC, PRODUCED_TOPICS, topicSpecs } from '../../../shared/kafka/topics';
 import { EVENT_TYPES } from '../../../shared/schema/events';
 import { newClusterId } from '../../../scripts/kafka/broker';
 import { canonical, clientEvent, rejected } from './fixtures/events';
@@ -91,9 +91,44 @@ describe('records', () => {
     expect(ALL_TOPICS).not.toContain(CATALOG_TOPIC); // the lake consumes events only
     const specs = topicSpecs({ partitions: 6 });
     expect(specs.every((spec) => spec.partitions === 6)).toBe(true);
-    const catalog = specs.find((spec) => spec.topic === CATALOG_TOPIC)!;
-    expect(catalog.config['cleanup.policy']).toBe('compact');
-    expect(catalog.config['retention.ms']).toBeUndefined();
+    for (const topic of [CATALOG_TOPIC, PLACEMENTS_TOPIC]) {
+      const table = specs.find((spec) => spec.topic === topic)!;
+      expect(table.config['cleanup.policy']).toBe('compact');
+      expect(table.config['retention.ms']).toBeUndefined();
+    }
+  });
+  it('placement changes in a catalog body become catalog.placements records keyed by name, a tombstone on delete', () => {
+    const placement = {
+      name: 'home',
+      version: 2,
+      updated_at: '2026-12-01T00:00:00.000Z',
+      strategy: 'popular',
+      model: 'active',
+      filters: {},
+      boosts: [],
+      pins: [],
+    };
+    const body = parseQueueBody({
+      kind: 'catalog',
+      changes: [],
+      placements: [
+        { name: 'home', version: 2, seq: 5, changed_at: 1_767_225_600_000, region: 'us', placement },
+        { name: 'cart', version: 4, seq: 6, changed_at: 1_767_225_600_001, region: 'us', placement: null },
+      ],
+    });
+    const [upsert, tombstone] = recordsOf(body);
+    expect(upsert).toEqual({
+      topic: 'catalog.placements',
+      key: 'home',
+      value: JSON.stringify(placement),
+      headers: { op: 'upsert', version: '2', seq: '5', region: 'us', changed_at: '1767225600000' },
+      timestamp: '1767225600000',
+    });
+    expect(tombstone).toMatchObject({ topic: 'catalog.placements', key: 'cart', value: null, headers: { op: 'delete', version: '4' } });
+    expect(() => parseQueueBody({ kind: 'catalog', changes: [], placements: [{ name: 'x', version: 1, seq: 1 }] })).toThrow(
+      MalformedBodyError,
+    );
+    expect(() => parseQueueBody({ kind: 'catalog', changes: [], placements: {} })).toThrow(MalformedBodyError);
   });
   it('catalog changes become records keyed by item: the item, or a tombstone on delete', () => {
     const item = { item_id: 'sku-1', title: 'Mug', url: '/p/sku-1', in_stock: false };
@@ -120,7 +155,7 @@ describe('records', () => {
 
   it('creates users.erasure beside them, kept forever (the record of erasures, replayed onto a restored lake)', () => {
     const specs = topicSpecs();
-    expect(specs.map((spec) => spec.topic)).toEqual([...PRODUCED_TOPICS, ERASURE_TOPIC, CATALOG_TOPIC]);
+    expect(specs.map((spec) => spec.topic)).toEqual([...PRODUCED_TOPICS, ERASURE_TOPIC, CATALOG_TOPIC, PLACEMENTS_TOPIC]);
     expect(ERASURE_TOPIC).toBe('users.erasure');
     expect(specs.find((spec) => spec.topic === ERASURE_TOPIC)!.config['retention.ms']).toBe('-1');
   });

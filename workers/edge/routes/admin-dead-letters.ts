@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { kafkaSettings, KafkaConfigError, type KafkaEnv } from '../../../shared/kafka/config';
 import { listDeadLetters, redriveDeadLetters } from '../../forwarder/dead-letters';
-import { currentChanges } from '../../../durable-objects/catalog/reader';
+import { currentChanges, currentPlacementChanges } from '../../../durable-objects/catalog/reader';
 import { jsonError } from '../errors';
 import { adminRoute, createRoutes, errorResponse, jsonResponse } from '../openapi/routes';
 import { deadLetterListingSchema, redriveResultSchema } from '../openapi/schemas';
@@ -79,7 +79,12 @@ export const deadLetterRoutes = createRoutes<DeadLetterEnv>()
     const result = await redriveDeadLetters(c.env.DEAD_LETTERS, settings, {
       limit: c.req.valid('query').limit,
       // Archived catalog changes go out as the items' current state (never an older one last).
-      ...(catalog ? { currentCatalog: (ids: readonly string[]) => currentChanges({ CATALOG: catalog }, ids) } : {}),
+      ...(catalog
+        ? {
+            currentCatalog: (ids: readonly string[]) => currentChanges({ CATALOG: catalog }, ids),
+            currentPlacements: (names: readonly string[]) => currentPlacementChanges({ CATALOG: catalog }, names),
+          }
+        : {}),
     });
     if (result.error !== null) {
       return jsonError(
