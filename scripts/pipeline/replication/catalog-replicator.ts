@@ -1,10 +1,11 @@
 /**
  * Catalog replication across regions (central side, docs/regions.md). Every region's
- * catalog changes reach Kafka `catalog.items` through its outbox and forwarder; for each
+ * catalog changes reach Kafka `catalog.items`, and its placement changes (the
+ * merchandisers' rules) `catalog.placements`, through its outbox and forwarder; for each
  * target region this replicator runs one consumer group (`catalog-replicator-<region>`)
- * that reads the topic and sends the changes other regions made to the target's
+ * that reads both topics and sends the changes other regions made to the target's
  * `POST /v1/admin/catalog/replicate`, which applies each only when newer than what the
- * region holds (version, then change time, then origin). So:
+ * region holds (version, then change time, then origin). So, for items and placements alike:
  * - a change made once, at any region's catalog API or produced centrally to
  *   `catalog.items` (with `version`, `changed_at` and `region` headers), reaches every
  *   region: Kafka latency plus one admin call, well inside 10 s;
@@ -19,12 +20,15 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdminClient } from '../../models/api';
 import { AdminApiError } from '../../models/api';
-import { CATALOG_TOPIC } from '../../../shared/kafka/topics';
-import type { CatalogChange } from '../../../shared/queue/messages';
-import { changeOfRecord } from './catalog-changes';
+import { CATALOG_TOPIC, PLACEMENTS_TOPIC } from '../../../shared/kafka/topics';
+import type { CatalogChange, PlacementChange } from '../../../shared/queue/messages';
+import { changeOfRecord, placementChangeOfRecord } from './catalog-changes';
+import { PLACEMENT_LIMITS } from '../../../shared/recs/rules/placement';
 
-/** Changes per admin call (the route's limit). */
+/** Item changes per admin call (the route's limit). */
 const CHUNK = 500;
+/** Placement changes per admin call (the route's limit: every placement a region may hold). */
+const PLACEMENT_CHUNK = PLACEMENT_LIMITS.placements;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 2_000;
 
@@ -73,12 +77,18 @@ export async function startCatalogReplicator(options: CatalogReplicatorOptions):
   const consumers: Consumer[] = [];
   const statuses = new Map<string, ReplicationStatus>();
 
-  const send = async (target: ReplicationTarget, changes: CatalogChange[], heartbeat: () => Promise<void>): Promise<boolean> => {
+  const send = async (
+    target: ReplicationTarget,
+    changes: (CatalogChange | PlacementChange)[],
+    heartbeat: () => Promise<void>,
+  ): Promise<boolean> => {
     const status = statuses.get(target.region)!;
+    // One topic per batch, so one kind per call.
+    const body = changes.some((change) => 'item_id' in change) ? { changes } : { placements: changes };
     let wait = RETRY_MIN_MS;
     for (;;) {
       try {
-        const result = await target.client.call<{ applied: number; stale: number }>('POST', '/v1/admin/catalog/replicate', { changes });
+        const result = await target.client.call<{ applied: number; stale: number }>('POST', '/v1/admin/catalog/replicate', body);
         const now = Date.now();
         const lagMs = now - Math.max(...changes.map((change) => change.changed_at));
         Object.assign(status, {
@@ -121,13 +131,15 @@ export async function startCatalogReplicator(options: CatalogReplicatorOptions):
     });
     const consumer = kafka.consumer({ groupId: `${options.groupPrefix ?? 'catalog-replicator'}-${target.region}`, maxWaitTimeInMs: 100 });
     await consumer.connect();
-    await consumer.subscribe({ topics: [CATALOG_TOPIC], fromBeginning: true });
+    await consumer.subscribe({ topics: [CATALOG_TOPIC, PLACEMENTS_TOPIC], fromBeginning: true });
     consumers.push(consumer);
     void consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning }) => {
-        let pending: CatalogChange[] = [];
+        const placements = batch.topic === PLACEMENTS_TOPIC;
+        const chunk = placements ? PLACEMENT_CHUNK : CHUNK;
+        let pending: (CatalogChange | PlacementChange)[] = [];
         let lastOffset: string | null = null;
         const flush = async (): Promise<boolean> => {
           if (pending.length > 0 && !(await send(target, pending, heartbeat))) return false;
@@ -145,18 +157,18 @@ export async function startCatalogReplicator(options: CatalogReplicatorOptions):
         };
         for (const message of batch.messages) {
           if (!isRunning() || stopped) return;
-          const parsed = changeOfRecord(message);
-          if ('error' in parsed) log(`skipped a catalog.items record: ${parsed.error}`);
+          const parsed = placements ? placementChangeOfRecord(message) : changeOfRecord(message);
+          if ('error' in parsed) log(`skipped a ${batch.topic} record: ${parsed.error}`);
           // Its own changes are already there.
           else if (parsed.change.region !== target.region) pending.push(parsed.change);
           lastOffset = message.offset;
-          if (pending.length >= CHUNK && !(await flush())) return;
+          if (pending.length >= chunk && !(await flush())) return;
         }
         await flush();
       },
     });
   }
-  log(`replicating ${CATALOG_TOPIC} to ${options.targets.map((target) => target.region).join(', ')}`);
+  log(`replicating ${CATALOG_TOPIC} and ${PLACEMENTS_TOPIC} to ${options.targets.map((target) => target.region).join(', ')}`);
   return {
     status: () => [...statuses.values()].map((status) => ({ ...status })),
     async stop() {

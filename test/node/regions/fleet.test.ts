@@ -11,9 +11,12 @@
  *   events sent only to eu (through eu's edge, forwarder, Kafka and the lake consumer)
  *   make their items eu's popular ones, and those sent only to us us's: a cold user in the
  *   canary gets each region's own on a popularity placement;
- * - with us stopped, a promotion, a new canary, a change at eu and a change produced
- *   centrally to `catalog.items` still reach eu; when us restarts it converges to the
- *   same model pointer and the same catalog items and versions.
+ * - a placement (the merchandisers' rules) changed at either region reaches the other
+ *   within 10 s with its version;
+ * - with us stopped, a promotion, a new canary, a change at eu, a change produced
+ *   centrally to `catalog.items` and placement changes at eu still reach eu; when us
+ *   restarts it converges to the same model pointer, the same catalog items and versions
+ *   and the same placements.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -175,15 +178,37 @@ describe('the local fleet eu,us', () => {
     expect((await itemAt(us, soldOut))?.version).toBe((await itemAt(eu, soldOut))?.version);
   });
 
+  it('replicates a placement changed at either region to the other within 10 s, with its version', async () => {
+    const placementAt = async (edge: FleetEdge, name: string) =>
+      (await admin(edge).placements()).find((placement) => placement.name === name) ?? null;
+    const times: number[] = [];
+    // Made at eu, then changed at us: each reaches the other with the same version and rules.
+    for (const [from, to, rules] of [
+      [eu, us, { strategy: 'popular' }],
+      [us, eu, { strategy: 'popular', max_per_category: 5 }],
+    ] as const) {
+      const stored = (await admin(from).putPlacement(POPULAR_PLACEMENT, rules)) as { version: number };
+      times.push(
+        await until(
+          `placement v${stored.version} at ${to.region.name}`,
+          async () => (await placementAt(to, POPULAR_PLACEMENT))?.version === stored.version,
+          BOUND_MS,
+        ),
+      );
+      expect(await placementAt(to, POPULAR_PLACEMENT)).toEqual(await placementAt(from, POPULAR_PLACEMENT));
+    }
+    figures.push(`placement change eu → us, us → eu: ${times.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} (bound ${BOUND_MS} ms)`);
+  });
+
   it("publishes one retrained model version that both regions serve, with each region's own popular items", async () => {
     // Shoppers view three items only at eu and three others only at us, through each
     // region's edge: the edge stamps its REGION on them, the forwarder takes them to Kafka
     // and the lake consumer to the lake, where the retrain reads them with the synthetic
     // history (imported, edge_region eu, 80 items the catalog does not have: fewer than the
     // 100 a region's list keeps, so the three are not cut from eu's).
-    // Six items the live model ranks 11th to 16th for a cold user on a placement that ranks
-    // by popularity only (no trending, which is per region anyway; no personal evidence).
-    for (const edge of edges) await admin(edge).putPlacement(POPULAR_PLACEMENT, { strategy: 'popular' });
+    // Six items the live model ranks 11th to 16th for a cold user on the placement that ranks
+    // by popularity only (replicated above; no trending, which is per region anyway, and no
+    // personal evidence).
     const popularBefore = async (edge: FleetEdge) =>
       (await recommend(edge, `before-${Date.now()}`, 20, POPULAR_PLACEMENT)).items.map((item) => item.item_id);
     await until(
@@ -191,6 +216,8 @@ describe('the local fleet eu,us', () => {
       async () => (await popularBefore(eu)).length === 20 && (await popularBefore(us)).length === 20,
       BOUND_MS,
     );
+    for (const edge of edges)
+      expect((await admin(edge).placement(POPULAR_PLACEMENT)) as { strategy: string }).toMatchObject({ strategy: 'popular' });
     const before = await popularBefore(eu);
     const [atEuOnly, atUsOnly] = [before.slice(10, 13), before.slice(13, 16)];
     const lakeDir = join(dir, 'lake');
@@ -312,6 +339,9 @@ describe('the local fleet eu,us', () => {
     });
     await producer.send({ topic: record.topic, messages: [{ key: record.key, value: record.value, headers: record.headers }] });
     await producer.disconnect();
+    // A placement made and one deleted at eu while us is down.
+    await admin(eu).putPlacement('fleet-while-down', { strategy: 'trending' });
+    expect((await admin(eu).call<{ deleted: boolean }>('DELETE', `/v1/admin/placements/${POPULAR_PLACEMENT}`)).deleted).toBe(true);
     const centralMs = await until('the central change at eu', async () => (await itemAt(eu, centralId))?.item.price === 9.87, BOUND_MS);
     figures.push(`central change (catalog.items) → eu: ${centralMs.toFixed(0)} ms, with us down`);
 
@@ -332,10 +362,15 @@ describe('the local fleet eu,us', () => {
     expect(atUs.model?.version).toBe(canary);
     expect(atUs.canary).toEqual({ version: next.manifest.version, share: 0.2 });
     const converged = await until(
-      'us has both changes',
-      async () => (await itemAt(us, atEuId))?.version === patched.version && (await itemAt(us, centralId))?.item.price === 9.87,
+      'us has both changes and the placements',
+      async () =>
+        (await itemAt(us, atEuId))?.version === patched.version &&
+        (await itemAt(us, centralId))?.item.price === 9.87 &&
+        JSON.stringify(await admin(us).placements()) === JSON.stringify(await admin(eu).placements()),
       30_000,
     );
+    expect((await admin(us).placements()).map((placement) => placement.name)).toContain('fleet-while-down');
+    expect((await admin(us).placements()).map((placement) => placement.name)).not.toContain(POPULAR_PLACEMENT);
     figures.push(
       `us restart → pointer caught up and catalog converged: ${((performance.now() - restarted) / 1000).toFixed(1)} s (catalog ${converged.toFixed(0)} ms after catch-up)`,
     );
