@@ -14,7 +14,7 @@
  * removed): {@link recoverLake} deletes those before a writer starts, and readers never
  * see them because they read the snapshot, not a directory listing.
  */
-import { INDEX_DIR, indexKey, isLakeFileName, parseFileKey, partitionKey, REWRITE_LOG, TREES, type LakeTree } from './layout';
+import { FLUSH_LOG, INDEX_DIR, indexKey, isLakeFileName, parseFileKey, partitionKey, REWRITE_LOG, TREES, type LakeTree } from './layout';
 import type { LakeStore } from './store';
 import { TEMP_SUFFIX } from './files';
 
@@ -36,6 +36,21 @@ export interface CommitEntry {
   duplicates: number;
   invalid: number;
   /** Wall-clock time of the commit (ISO). */
+  at: string;
+  /** Set when the range was committed by line `flush` of the flush log (its files are the flush's, listed there). */
+  flush?: number;
+}
+
+/** One partition's range in a multi-partition flush. */
+export type FlushPart = Omit<CommitEntry, 'files' | 'rows' | 'at' | 'flush'>;
+
+/** One flush of several partitions: one file per hour bucket for all of them, committed by one line. */
+export interface FlushEntry {
+  /** Sequence number (line number, from 1): names the flush's files. */
+  n: number;
+  parts: FlushPart[];
+  files: string[];
+  rows: number[];
   at: string;
 }
 
@@ -72,7 +87,9 @@ export interface LakeSnapshot {
   files: LakeFile[];
   /** `<topic>+<partition>` → next offset to write. */
   checkpoints: Map<string, bigint>;
+  /** Every committed range, per partition in offset order (ranges of multi-partition flushes included). */
   commits: CommitEntry[];
+  flushes: FlushEntry[];
   rewrites: RewriteEntry[];
   /** Logs whose last line was torn by a crash (ignored here; recovery cuts it off). */
   torn: string[];
@@ -97,11 +114,24 @@ export async function readSnapshot(store: LakeStore): Promise<LakeSnapshot> {
   const commits: CommitEntry[] = [];
   const checkpoints = new Map<string, bigint>();
   for (const key of await store.logs(INDEX_DIR)) {
-    if (key === REWRITE_LOG) continue;
-    const entries = await parseLog<CommitEntry>(store, key, torn);
-    commits.push(...entries);
-    const last = entries.at(-1);
-    if (last) checkpoints.set(partitionKey(last.topic, last.partition), BigInt(last.next));
+    if (key === REWRITE_LOG || key === FLUSH_LOG) continue;
+    commits.push(...(await parseLog<CommitEntry>(store, key, torn)));
+  }
+  const flushes = await parseLog<FlushEntry>(store, FLUSH_LOG, torn);
+  for (const f of flushes) for (const part of f.parts) commits.push({ ...part, files: [], rows: [], at: f.at, flush: f.n });
+  // Both logs in one order: partition, then offset (a partition may have ranges in each).
+  commits.sort((a, b) => {
+    const ka = partitionKey(a.topic, a.partition);
+    const kb = partitionKey(b.topic, b.partition);
+    if (ka !== kb) return ka < kb ? -1 : 1;
+    const fa = BigInt(a.first);
+    const fb = BigInt(b.first);
+    return fa < fb ? -1 : fa > fb ? 1 : 0;
+  });
+  for (const c of commits) {
+    const key = partitionKey(c.topic, c.partition);
+    const next = BigInt(c.next);
+    if (next > (checkpoints.get(key) ?? 0n)) checkpoints.set(key, next);
   }
   const rewrites = await parseLog<RewriteEntry>(store, REWRITE_LOG, torn);
   const live = new Map<string, LakeFile>();
@@ -110,17 +140,23 @@ export async function readSnapshot(store: LakeStore): Promise<LakeSnapshot> {
     if (parsed) live.set(key, { key, tree: parsed.tree, bucket: parsed.bucket, rows });
   };
   for (const c of commits) c.files.forEach((key, i) => add(key, c.rows[i] ?? 0));
+  for (const f of flushes) f.files.forEach((key, i) => add(key, f.rows[i] ?? 0));
   for (const r of rewrites) {
     for (const key of r.removed) live.delete(key);
     r.added.forEach((key, i) => add(key, r.addedRows[i] ?? 0));
   }
   const files = [...live.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-  return { files, checkpoints, commits, rewrites, torn };
+  return { files, checkpoints, commits, flushes, rewrites, torn };
 }
 
 /** Appends the commit line of a flush (durable when this returns). */
 export async function appendCommit(store: LakeStore, entry: CommitEntry): Promise<void> {
   await store.appendLine(indexKey(entry.topic, entry.partition), JSON.stringify(entry));
+}
+
+/** Appends the line of a multi-partition flush (durable when this returns): its commit point. */
+export async function appendFlush(store: LakeStore, entry: FlushEntry): Promise<void> {
+  await store.appendLine(FLUSH_LOG, JSON.stringify(entry));
 }
 
 /** Appends a rewrite line (durable when this returns). */

@@ -5,6 +5,7 @@
  * commits Kafka offsets only after these calls returned.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Suffix of files being written; the recovery scan deletes leftovers. */
@@ -22,6 +23,20 @@ export function fsyncFile(path: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * {@link fsyncFile} on libuv's thread pool: a flush puts one file per hour bucket in
+ * place, and their fsyncs run side by side instead of one after another (on a backlog of
+ * 10 days they were 12 s of a 45 s run).
+ */
+export async function fsyncFileAsync(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

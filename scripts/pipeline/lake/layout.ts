@@ -4,10 +4,12 @@
  * files are live:
  *
  *   events/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first>-<last>.parquet   one flush
+ *   events/dt=YYYY-MM-DD/hour=HH/flush-<n>.parquet          one flush of several partitions
  *   events/dt=YYYY-MM-DD/hour=HH/rewrite-<n>.parquet        compaction / erasure output
  *   invalid/dt=YYYY-MM-DD/hour=HH/…                          same names, rejected records
  *   _index/<topic>+<partition>.ndjson     commit log of that partition (one line per flush)
  *   _index/_rewrites.ndjson               compactions, retention and erasure (one line each)
+ *   _index/_flushes.ndjson                flushes of several partitions at once (one line each)
  *
  * `first`/`last` are the Kafka offsets of the flushed range (zero-padded so names sort
  * by offset), which makes every flushed file traceable to the records it came from.
@@ -23,14 +25,31 @@ export type LakeTree = (typeof TREES)[number];
 /** The log of rewrites (compaction, retention, erasure). */
 export const REWRITE_LOG = `${INDEX_DIR}/_rewrites.ndjson`;
 
+/**
+ * The log of multi-partition flushes: the consumer writes what every partition buffered
+ * as one file per hour bucket and commits it with one line, so a backlog spanning days
+ * gives one file per hour per flush, not one per hour per partition.
+ */
+export const FLUSH_LOG = `${INDEX_DIR}/_flushes.ndjson`;
+
 /** Width of zero-padded offsets in file names (int64 fits in 19 digits). */
 const OFFSET_DIGITS = 19;
 const HOUR_MS = 3_600_000;
 
+/** Recent hour → bucket names: every event of a flush needs one, and they repeat. */
+const bucketNames = new Map<number, string>();
+
 /** An hour bucket: `dt=YYYY-MM-DD/hour=HH` of a UTC time. */
 export function hourBucket(ts: number): string {
-  const iso = new Date(ts).toISOString();
-  return `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+  const hour = Math.floor(ts / HOUR_MS);
+  let name = bucketNames.get(hour);
+  if (name === undefined) {
+    const iso = new Date(ts).toISOString();
+    name = `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+    if (bucketNames.size >= 10_000) bucketNames.clear();
+    bucketNames.set(hour, name);
+  }
+  return name;
 }
 
 /** Start (epoch ms) of a bucket `dt=YYYY-MM-DD/hour=HH`, or NaN. */
@@ -55,6 +74,11 @@ export function rewriteFileName(n: number): string {
   return `rewrite-${String(n).padStart(10, '0')}.parquet`;
 }
 
+/** The file name of multi-partition flush number `n` (flush log line). */
+export function flushFileName(n: number): string {
+  return `flush-${String(n).padStart(12, '0')}.parquet`;
+}
+
 /** What a part file name says about its origin. */
 export interface PartName {
   topic: string;
@@ -65,6 +89,7 @@ export interface PartName {
 
 const PART_NAME = /^(.+)\+(\d+)\+(\d+)-(\d+)\.parquet$/;
 const REWRITE_NAME = /^rewrite-\d{10}\.parquet$/;
+const FLUSH_NAME = /^flush-\d{12}\.parquet$/;
 
 /** Parses a part file name; null for anything else (temp files, rewrites, foreign files). */
 export function parsePartName(name: string): PartName | null {
@@ -75,7 +100,7 @@ export function parsePartName(name: string): PartName | null {
 
 /** Whether `name` is a file the lake writes (flush part or rewrite output): recovery may delete those, nothing else. */
 export function isLakeFileName(name: string): boolean {
-  return PART_NAME.test(name) || REWRITE_NAME.test(name);
+  return PART_NAME.test(name) || REWRITE_NAME.test(name) || FLUSH_NAME.test(name);
 }
 
 /** `<topic>+<partition>`: the key of per-partition state (index file, checkpoint). */

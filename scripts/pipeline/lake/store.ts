@@ -13,7 +13,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { appendLineDurable, fsyncDir, fsyncFile, replaceFileDurable, TEMP_SUFFIX } from './files';
+import { appendLineDurable, fsyncDir, fsyncFileAsync, replaceFileDurable, TEMP_SUFFIX } from './files';
 
 /** Storage of one lake: keys are `/`-separated paths relative to the lake root. */
 export interface LakeStore {
@@ -91,18 +91,18 @@ export class LocalStore implements LakeStore {
   async putFile(key: string, localFile: string): Promise<void> {
     const target = this.path(key);
     mkdirSync(dirname(target), { recursive: true });
-    fsyncFile(localFile);
+    await fsyncFileAsync(localFile);
     if (dirname(resolve(localFile)) === dirname(target) || sameDevice(localFile, dirname(target))) {
       renameSync(localFile, target);
     } else {
       // A staging dir on another file system: copy next to the target first, then rename.
       const temp = `${target}.${process.pid}${TEMP_SUFFIX}`;
       copyFileSync(localFile, temp);
-      fsyncFile(temp);
+      await fsyncFileAsync(temp);
       renameSync(temp, target);
       rmSync(localFile, { force: true });
     }
-    fsyncDir(dirname(target));
+    await fsyncFileAsync(dirname(target));
   }
 
   async appendLine(key: string, line: string): Promise<void> {

@@ -24,7 +24,9 @@ export function observeFreshness(metrics: PipelineMetrics, stage: FreshnessStage
   let list = stages.get(stage);
   if (!list) stages.set(stage, (list = []));
   list.push({ at, seconds });
-  if (list.length > WINDOW) list.splice(0, list.length - WINDOW);
+  // Trimmed in bulk: a splice per observation moved WINDOW entries per event and was the
+  // lake consumer's largest cost (8 s of 17 for 200,000 events).
+  if (list.length >= 2 * WINDOW) list.splice(0, list.length - WINDOW);
 }
 
 /** The edge receipt time in a canonical event's JSON, without parsing the whole event. */
@@ -56,6 +58,7 @@ export function freshnessPercentiles(
   now = Date.now(),
 ): { p50: number; p95: number; count: number } | null {
   const values = (recent.get(metrics)?.get(stage) ?? [])
+    .slice(-WINDOW)
     .filter((o) => now - o.at <= windowMs)
     .map((o) => o.seconds)
     .sort((a, b) => a - b);

@@ -13,7 +13,7 @@ import { eventRecord } from '../../../shared/kafka/records';
 import { auditLake } from '../../../scripts/pipeline/lake/audit';
 import { LakeLockedError } from '../../../scripts/pipeline/lake/lock';
 import { LakeWriter, type LakeRecord } from '../../../scripts/pipeline/lake/writer';
-import { indexKey, rewriteFileName } from '../../../scripts/pipeline/lake/layout';
+import { FLUSH_LOG, indexKey, rewriteFileName } from '../../../scripts/pipeline/lake/layout';
 import { applyRetention, compactLake, eraseUsers } from '../../../scripts/pipeline/lake/compact';
 import { loadLakeEvents, withLakeQuery } from '../../../scripts/pipeline/lake/read';
 import { readSnapshot } from '../../../scripts/pipeline/lake/commit-log';
@@ -101,6 +101,49 @@ describe('lake writer', () => {
     const audit = await auditLake(lake);
     expect(audit.problems).toEqual([]);
     expect(audit.distinctEvents).toBe(100);
+  });
+
+  it('writes several partitions as one file per hour bucket and one flush line, all or nothing, next to per-partition commits', async () => {
+    const lake = newLake();
+    let writer = await LakeWriter.open(lake);
+    // Partition 0 first by its own log, then partitions 0-2 together: both logs make one table.
+    await writer.flush(TOPIC, 0, records(0, 30));
+    const batches = (from: number, to: number) =>
+      [0, 1, 2].map((partition) => ({ topic: TOPIC, partition, records: records(from + partition * 60, to + partition * 60, from) }));
+    const group = (await writer.flushPartitions(batches(30, 60)))!;
+    expect(group.parts.map((p) => [p.partition, p.first, p.next, p.events])).toEqual([
+      [0, '30', '60', 30],
+      [1, '30', '60', 30],
+      [2, '30', '60', 30],
+    ]);
+    // One file per hour bucket for all three partitions.
+    const buckets = new Set(group.files.map((f) => f.split('/').slice(1, 3).join('/')));
+    expect(group.files).toHaveLength(buckets.size);
+    expect(group.files.every((f) => f.endsWith('/flush-000000000001.parquet'))).toBe(true);
+    // Redelivered ranges are skipped, re-sent event ids dropped, across partitions.
+    expect(await writer.flushPartitions(batches(40, 60))).toBeNull();
+    const again = (await writer.flushPartitions([{ topic: TOPIC, partition: 1, records: records(90, 120, 60) }]))!;
+    expect(again.parts[0]).toMatchObject({ events: 0, duplicates: 30, next: '90' });
+    // A crash between renaming the next flush's files and its line: the files go, the ranges are written again.
+    const next = (await writer.flushPartitions(batches(60, 90)))!;
+    writer.close();
+    const log = join(lake, FLUSH_LOG);
+    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    writeFileSync(log, `${lines.slice(0, -1).join('\n')}\n`);
+    writer = await LakeWriter.open(lake);
+    expect(writer.recovery.orphans.sort()).toEqual([...next.files].sort());
+    expect(writer.checkpoint(TOPIC, 0)).toBe(60n);
+    expect(writer.checkpoint(TOPIC, 1)).toBe(90n);
+    expect((await writer.flushPartitions(batches(60, 90)))!.files.every((f) => f.endsWith('/flush-000000000003.parquet'))).toBe(true);
+    writer.close();
+    const audit = await auditLake(lake, { eventIds: true });
+    expect(audit.problems).toEqual([]);
+    expect(audit.checkpoints).toEqual({ [`${TOPIC}+0`]: '90', [`${TOPIC}+1`]: '90', [`${TOPIC}+2`]: '78' });
+    expect(audit.commits).toBe(4);
+    expect(new Set(audit.eventIds)).toEqual(
+      new Set([...events.slice(0, 90), ...events.slice(90, 120), ...events.slice(150, 198)].map((e) => e.event_id)),
+    );
+    expect(audit.events).toBe(audit.distinctEvents);
   });
 
   it('allows one writer per lake and takes over the lock of a dead one', async () => {
