@@ -13,7 +13,7 @@ import { trainOnLake, type SqlTrainOptions } from '../train/sql/train-sql';
 import type { ModelArtifact } from '../train/train';
 import { predictionCount } from './protocol';
 import { tuneScoring } from '../train/tune';
-import { DEFAULT_TRAIN_PARAMS } from '../train/params';
+import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../train/params';
 import type { ScoringParams } from '../../../shared/scoring/params';
 import { ablations, scoreTestSessions, type EvaluationOptions, type EvaluationResult, type TestSession } from './evaluation';
 
@@ -36,6 +36,8 @@ export interface Holdout {
   test: TestSession[];
   split: number;
   trainSeconds: number;
+  /** The most distinct items of one training session (before the `maxSessionItems` cut). */
+  longestSession: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function holdout(lake: LakeLocation, split: number, options: SqlTra
   const started = performance.now();
   const trained = await trainOnLake(lake, { ...options, sessionsEndBefore: split, collectEvaluation: true });
   const trainSeconds = (performance.now() - started) / 1000;
-  const { trainItems, popular } = trained.evaluation!;
+  const { trainItems, popular, longestSession } = trained.evaluation!;
   const window = {
     fromTs: Math.max(options.fromTs ?? 0, split - TEST_LOOKBACK_MS),
     // The tuner's holdout ends where its training window does: never a view of later (test) days.
@@ -77,13 +79,36 @@ export async function holdout(lake: LakeLocation, split: number, options: SqlTra
     const steps = s.steps.filter((st) => trainItems.has(st.item));
     if (steps.length >= 2) test.push({ key: s.key, items: steps.map((st) => st.item), ts: steps.map((st) => st.ts), region: s.edgeRegion });
   }
-  return { twin: trained.artifact, popular, test, split, trainSeconds };
+  return { twin: trained.artifact, popular, test, split, trainSeconds, longestSession };
 }
 
 /** What {@link tuneOnLake} chose, or why it kept the defaults (the manifest's `scoring` and `tuning`). */
 export interface LakeTuning {
   scoring?: ScoringParams;
   tuning: Record<string, unknown>;
+  /** Training parameters the search changed (train with `{ ...params, ...training }`); empty when none. */
+  training?: Partial<TrainParams>;
+}
+
+/**
+ * The training settings the search tries, in order, each on top of the best so far:
+ * `next` rules over twice the steps (SR looks further ahead than the default), and
+ * sessions kept whole: the cap raised to the longest session, at most
+ * `tuneMaxSessionItems` (wholesale baskets: counting only their last lines loses most of
+ * their rules). Each costs one training of the validation twin; a step that changes
+ * nothing (no session over the cap) is not trained.
+ */
+function trainingSteps(p: TrainParams, longestSession: number): Array<Partial<TrainParams>> {
+  return [
+    { nextWindow: p.nextWindow * 2 },
+    { maxSessionItems: Math.max(p.maxSessionItems, Math.min(longestSession, p.tuneMaxSessionItems)) },
+  ];
+}
+
+/** hr@20 + mrr@20 of the tuned scoring on the "new" view of the validation (the tuner's objective). */
+function tunedObjective(report: Record<string, unknown>): number {
+  const metrics = (report.tuned as { new: { 'hr@20': number; 'mrr@20': number } }).new;
+  return metrics['hr@20'] + metrics['mrr@20'];
 }
 
 /**
@@ -112,8 +137,41 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
     const h = await holdout(lake, split, { ...options, params: { ...p, tunePasses: 0 }, toTs: last + 1 });
     const found = predictionCount(h.test);
     if (found >= p.tuneMinPredictions) {
-      const tuned = tuneScoring(h.test, h.twin, { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed });
-      return { scoring: tuned.scoring, tuning: { ...tuned.report, split: new Date(split).toISOString(), validation_days: days } };
+      const search = { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed };
+      let tuned = tuneScoring(h.test, h.twin, search);
+      let training: Partial<TrainParams> = {};
+      const tried: string[] = [];
+      if (p.tuneTraining > 0) {
+        // Training settings: a twin per setting on the same split, scored with its own tuned
+        // scoring; kept when it beats the best by more than two predictions' worth (as tune.ts).
+        const minGain = 2 / Math.max(Number((tuned.report.validation as { new_predictions: number }).new_predictions), 1);
+        for (const step of trainingSteps({ ...p, ...training }, h.longestSession)) {
+          const candidate = { ...training, ...step };
+          if (Object.entries(step).every(([key, value]) => ({ ...p, ...training })[key as keyof TrainParams] === value)) continue;
+          const twin = await holdout(lake, split, { ...options, params: { ...p, ...candidate, tunePasses: 0 }, toTs: last + 1 });
+          const result = tuneScoring(twin.test, twin.twin, search);
+          const gain = tunedObjective(result.report) - tunedObjective(tuned.report);
+          tried.push(
+            `${Object.entries(step)
+              .map(([key, value]) => `${key}=${value}`)
+              .join(' ')}: ${gain >= 0 ? '+' : ''}${gain.toFixed(4)}`,
+          );
+          if (gain > minGain) {
+            training = candidate;
+            tuned = result;
+          }
+        }
+      }
+      return {
+        scoring: tuned.scoring,
+        training,
+        tuning: {
+          ...tuned.report,
+          ...(p.tuneTraining > 0 ? { training, training_tried: tried } : {}),
+          split: new Date(split).toISOString(),
+          validation_days: days,
+        },
+      };
     }
     tried = `only ${found} validation predictions in the last ${days} days`;
   }
@@ -139,15 +197,19 @@ export async function evaluateLake(
     ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}),
     ...(options.params ? { params: options.params } : {}),
   };
-  const h = await holdout(lake, split, train);
-  // The twin is tuned like the published model, on its own training window only (never the test days).
+  // The twin is tuned like the published model, on its own training window only (never
+  // the test days), and trained with the training settings the search chose.
+  let tuned: LakeTuning | undefined;
+  let tuneSeconds = 0;
   if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses > 0) {
     const started = performance.now();
-    const tuned = await tuneOnLake(lake, { ...train, toTs: split });
-    h.trainSeconds += (performance.now() - started) / 1000;
-    if (tuned.scoring) h.twin.manifest.scoring = tuned.scoring;
-    h.twin.manifest.tuning = tuned.tuning;
+    tuned = await tuneOnLake(lake, { ...train, toTs: split });
+    tuneSeconds = (performance.now() - started) / 1000;
   }
+  const h = await holdout(lake, split, { ...train, params: { ...train.params, ...tuned?.training } });
+  h.trainSeconds += tuneSeconds;
+  if (tuned?.scoring) h.twin.manifest.scoring = tuned.scoring;
+  if (tuned) h.twin.manifest.tuning = tuned.tuning;
   return {
     scoring: h.twin.manifest.scoring,
     tuning: h.twin.manifest.tuning,

@@ -33,7 +33,7 @@ import { pathToFileURL } from 'node:url';
 import type { AdminClient } from '../../models/api';
 import type { ActivePointer } from '../../../shared/recs/registry/pointer';
 import { DEFAULT_TOLERANCE, runGate, type GateDecision, type GateTolerance } from '../evaluate/gate';
-import { holdout, newestEvent, tuneOnLake } from '../evaluate/lake-evaluation';
+import { holdout, newestEvent, tuneOnLake, type LakeTuning } from '../evaluate/lake-evaluation';
 import { lakeHours } from '../lake/read';
 import { startLakeConsumer } from '../lake/consumer';
 import { lakeHolder } from '../lake/lock';
@@ -45,7 +45,7 @@ import { addContentNeighbours, type CatalogReader } from '../content/add-content
 import { readCatalogTable } from '../content/catalog-table';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../train/params';
 import { trainOnLake } from '../train/sql/train-sql';
-import { buildState, foldState, lakeId, readStateMeta, type TunedScoring } from '../train/sql/state';
+import { buildState, foldState, lakeId, readStateMeta, type StateMeta, type TunedScoring } from '../train/sql/state';
 import { ValidationError } from '../train/validate';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -152,15 +152,23 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
     });
 
   const split = newest - testDays * DAY_MS;
-  const train = { fromTs, ...(options.params ? { params: options.params } : {}) };
+  const train: { fromTs: number; params?: Partial<TrainParams> } = { fromTs, ...(options.params ? { params: options.params } : {}) };
   let base: Omit<RetrainReport, 'outcome' | 'message' | 'seconds'> = { events: 0 };
   try {
+    // A fresh state is folded with the training settings its build chose (only the scoring
+    // is tuned again); otherwise the search may choose new ones for the rebuild.
+    const state = await foldableState(options, log);
+    const chosen = state?.tuned?.training;
+    if (chosen) train.params = { ...train.params, ...chosen };
+    const tuned = await tuneBeforeSplit(options, state ? { ...train, params: { ...train.params, tuneTraining: 0 } } : train, split, log);
+    // The training settings the search chose, for the twin and the published model alike.
+    if (tuned?.training && Object.keys(tuned.training).length > 0) train.params = { ...train.params, ...tuned.training };
+    if (tuned && chosen) tuned.training = chosen;
     const h = await holdout(options.lakeDir, split, train);
     const trainEvents = h.twin.manifest.source?.events ?? 0;
     log(
       `split ${new Date(split).toISOString()}: twin trained on ${trainEvents} events (${h.trainSeconds.toFixed(1)} s), ${h.test.length} test sessions`,
     );
-    const tuned = await tuneBeforeSplit(options, train, split, log);
     if (tuned) withTuning(h.twin, tuned);
     const gate = runGate(h.twin, live, h.popular, h.test, options.tolerance ?? DEFAULT_TOLERANCE);
     for (const reason of gate.reasons) log(`gate: ${reason}`);
@@ -169,7 +177,7 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
     if (gate.verdict === 'fail')
       return done({ ...base, outcome: 'gated', message: `refused: ${gate.reasons.filter((r) => !r.endsWith(': ok')).join('; ')}` });
 
-    const { model: trained, training } = await trainPublished(options, train, log, tuned);
+    const { model: trained, training } = await trainPublished(options, train, state !== null, tuned, log);
     const model = await addContentNeighbours(trained, options.catalog ?? null, log);
     base = {
       ...base,
@@ -194,13 +202,13 @@ async function tuneBeforeSplit(
   train: { fromTs: number; params?: Partial<TrainParams> },
   split: number,
   log: (line: string) => void,
-): Promise<TunedScoring | undefined> {
+): Promise<LakeTuning | undefined> {
   if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses <= 0) return undefined;
   const started = performance.now();
   const tuned = await tuneOnLake(options.lakeDir, { ...train, toTs: split });
   const changes = (tuned.tuning.changes as string[] | undefined)?.join(', ');
   log(
-    `tuning (${((performance.now() - started) / 1000).toFixed(1)} s): ${tuned.scoring ? `changed ${changes || 'nothing'}` : String(tuned.tuning.skipped)}`,
+    `tuning (${((performance.now() - started) / 1000).toFixed(1)} s): ${tuned.scoring ? `changed ${changes || 'nothing'}; training ${JSON.stringify(tuned.training ?? {})}` : String(tuned.tuning.skipped)}`,
   );
   return tuned;
 }
@@ -213,39 +221,49 @@ function withTuning(model: ModelArtifact, tuned: TunedScoring): ModelArtifact {
 }
 
 /**
+ * The saved state when this cycle may fold into it (fresh, of this lake, trained with
+ * this cycle's parameters plus the training settings its build's search chose), else
+ * null: no state, params changed, or older than rebuildAfterMs (the nightly rebuild).
+ */
+async function foldableState(options: RetrainOptions, log: (line: string) => void): Promise<StateMeta | null> {
+  if (!options.stateDir || !existsSync(join(options.stateDir, 'state.json'))) return null;
+  const meta = readStateMeta(options.stateDir);
+  const age = Date.now() - meta.builtAt;
+  // Against the parameters this cycle would train with (defaults included): a state of
+  // older defaults (e.g. without the session index) is rebuilt, not folded.
+  const sameParams =
+    JSON.stringify(meta.params) === JSON.stringify({ ...DEFAULT_TRAIN_PARAMS, ...options.params, ...meta.tuned?.training });
+  const sameLake = meta.lake === (await lakeId(options.lakeDir));
+  if (age < (options.rebuildAfterMs ?? DAY_MS) && sameParams && sameLake) return meta;
+  log(
+    `state ${!sameLake ? 'is of another lake' : sameParams ? `is ${(age / 3_600_000).toFixed(1)} h old` : 'has other parameters'}: full rebuild`,
+  );
+  return null;
+}
+
+/**
  * The model to publish, trained on the whole window: folded into the saved state when
- * there is a fresh one, else (no state, params changed, or older than rebuildAfterMs) a
- * full rebuild that saves a new state. It carries `tuned` (the cycle's tuning).
+ * {@link foldableState} found one, else a full rebuild (saving a new state when there is
+ * a state directory). It carries `tuned` (the cycle's tuning).
  */
 async function trainPublished(
   options: RetrainOptions,
   train: { fromTs: number; params?: Partial<TrainParams> },
+  fold: boolean,
+  tuned: LakeTuning | undefined,
   log: (line: string) => void,
-  tuned: TunedScoring | undefined,
 ): Promise<{ model: ModelArtifact; training: 'full' | 'fold' | 'rebuild' }> {
   const withTuned = tuned ? { tuned } : {};
   if (!options.stateDir) {
     const { artifact } = await trainOnLake(options.lakeDir, train);
     return { model: tuned ? withTuning(artifact, tuned) : artifact, training: 'full' };
   }
-  const stateDir = options.stateDir;
-  if (existsSync(join(stateDir, 'state.json'))) {
-    const meta = readStateMeta(stateDir);
-    const age = Date.now() - meta.builtAt;
-    // Against the parameters this cycle would train with (defaults included): a state of
-    // older defaults (e.g. without the session index) is rebuilt, not folded.
-    const sameParams = JSON.stringify(meta.params) === JSON.stringify({ ...DEFAULT_TRAIN_PARAMS, ...options.params });
-    const sameLake = meta.lake === (await lakeId(options.lakeDir));
-    if (age < (options.rebuildAfterMs ?? DAY_MS) && sameParams && sameLake) {
-      const folded = await foldState(options.lakeDir, stateDir, withTuned);
-      log(`incremental: folded ${folded.report.added} new events into the state (${folded.report.tailEvents} tail events re-counted)`);
-      return { model: folded.artifact, training: 'fold' };
-    }
-    log(
-      `state ${!sameLake ? 'is of another lake' : sameParams ? `is ${(age / 3_600_000).toFixed(1)} h old` : 'has other parameters'}: full rebuild`,
-    );
+  if (fold) {
+    const folded = await foldState(options.lakeDir, options.stateDir, withTuned);
+    log(`incremental: folded ${folded.report.added} new events into the state (${folded.report.tailEvents} tail events re-counted)`);
+    return { model: folded.artifact, training: 'fold' };
   }
-  const built = await buildState(options.lakeDir, stateDir, { ...train, ...withTuned });
+  const built = await buildState(options.lakeDir, options.stateDir, { ...train, ...withTuned });
   return { model: built.artifact, training: 'rebuild' };
 }
 

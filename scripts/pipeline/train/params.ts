@@ -45,6 +45,15 @@ export interface TrainParams {
   tuneMinPredictions: number;
   /** Tuning: seed of the validation sample. */
   tuneSeed: number;
+  /**
+   * Tuning over the lake (evaluate/lake-evaluation.ts `tuneOnLake`): 1 also searches the
+   * training settings (`nextWindow` doubled, then sessions kept whole: the cap raised to
+   * the longest session, at most `tuneMaxSessionItems`), each at the cost of one more
+   * training of the validation twin.
+   */
+  tuneTraining: number;
+  /** Tuning: the most distinct items per session the training search may keep (bounds its quadratic pair counting). */
+  tuneMaxSessionItems: number;
 }
 
 /** Defaults (measured in docs/evaluation.md). */
@@ -71,6 +80,8 @@ export const DEFAULT_TRAIN_PARAMS: TrainParams = {
   tuneMaxPredictions: 1500,
   tuneMinPredictions: 200,
   tuneSeed: 1,
+  tuneTraining: 1,
+  tuneMaxSessionItems: 600,
 };
 
 /** Numeric overrides of top-level parameters from `key=value` strings (CLI `--param`). */

@@ -24,10 +24,10 @@ import { parseArgs } from 'node:util';
 import { writeModelFiles } from '../../../shared/model/artifact';
 import { writeArtifactDir } from '../../models/files';
 import { DEFAULT_TRAIN_PARAMS, parseParamOverrides } from './params';
-import { tuneOnLake } from '../evaluate/lake-evaluation';
+import { tuneOnLake, type LakeTuning } from '../evaluate/lake-evaluation';
 import { openTrainingInput } from './input';
 import { trainOnLake } from './sql/train-sql';
-import { buildState, foldState, type TunedScoring } from './sql/state';
+import { buildState, foldState } from './sql/state';
 import { ValidationError, type Check } from './validate';
 import type { ModelArtifact } from './train';
 import { progressBar } from '../../lib/progress';
@@ -99,11 +99,13 @@ const options = {
  * `--param tunePasses=0` keeps the defaults): recorded in the manifest, and in the state
  * for the folds that follow a `--state` build.
  */
-async function tuned(): Promise<TunedScoring | undefined> {
+async function tuned(): Promise<LakeTuning | undefined> {
   if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses <= 0) return undefined;
   const started = performance.now();
   const result = await tuneOnLake(input.lake, options);
   process.stderr.write(`tuning (${((performance.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(result.tuning)}\n`);
+  // The model is trained with the training settings the search chose.
+  options.params = { ...options.params, ...result.training };
   return result;
 }
 
@@ -119,6 +121,7 @@ try {
     const tuning = await tuned();
     artifact = (await buildState(input.lake, values.state, { ...options, ...(tuning ? { tuned: tuning } : {}) })).artifact;
   } else {
+    const tuning = await tuned();
     const trained = await trainOnLake(input.lake, {
       ...options,
       engine: values.engine,
@@ -129,7 +132,6 @@ try {
     });
     artifact = trained.artifact;
     checks = trained.checks;
-    const tuning = await tuned();
     if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
     if (tuning) artifact.manifest.tuning = tuning.tuning;
   }

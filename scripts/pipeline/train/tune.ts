@@ -66,7 +66,7 @@ const knn = (name: keyof ScoringParams['knn'], values: readonly number[]): Dimen
   get: (p) => p.knn[name],
   set: (p, value) => ({ ...p, knn: { ...p.knn, [name]: value } }),
 });
-const top = (name: 'positionDecay' | 'contextItem', values: readonly number[]): Dimension => ({
+const top = (name: 'positionDecay' | 'contextItem' | 'currentSession', values: readonly number[]): Dimension => ({
   name,
   values,
   get: (p) => p[name],
@@ -83,6 +83,10 @@ const STRUCTURAL: readonly Dimension[] = [
   knn('neighbours', [25, 100, 400]),
   knn('positionLambda', [0.5, 1, 2]),
   knn('recencyDays', [1, 5, 1000]),
+  knn('itemLambda', [1, 2, 4]),
+  knn('sessionItems', [3, 5, 10]),
+  top('contextItem', [1, 3, 10]),
+  top('currentSession', [1, 2, 4]),
 ];
 
 /**

@@ -69,7 +69,7 @@ describe('quality gate', () => {
     expect(Date.parse(String(report.tuning?.split))).toBeLessThan(Date.parse(report.split!));
     expect(report.indexedItems).toBeGreaterThan(0);
     expect(logs.some((line) => line.startsWith('tuning ('))).toBe(true);
-  });
+  }, 300_000); // the twin, the tuning's twins (one per training setting) and the model (DuckDB)
 
   it('rebuilds the aggregate state on the first cycle and folds only new lake hours on the next', async () => {
     const lakeDir = mkdtempSync(join(tmpdir(), 'lake-fold-'));
@@ -103,7 +103,7 @@ describe('quality gate', () => {
     // The fold saw the same sessions as a full rebuild (list equality: train-sql.test.ts).
     expect(second.events).toBe(full.events);
     writer.close();
-  });
+  }, 300_000); // three cycles of trainings (DuckDB) on a shared machine
 
   it('refuses a lake whose window is mostly invalid records, keeping the live model', async () => {
     const lakeDir = mkdtempSync(join(tmpdir(), 'lake-bad-'));

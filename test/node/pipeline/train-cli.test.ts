@@ -75,7 +75,7 @@ describe('npm run train / evaluate', () => {
     expect(next.manifest.scoring).toEqual(base.manifest.scoring);
     // The fold's index covers what a full build's does (same sessions; list equality: train-sql.test.ts).
     expect([...(next.sessions?.keys() ?? [])].sort()).toEqual([...(built.sessions?.keys() ?? [])].sort());
-  });
+  }, 300_000); // three CLI runs, each training its tuning twins (DuckDB)
 
   it('exits 1 with the reason and writes nothing when no line is a valid event', () => {
     const file = join(dir, 'garbage.ndjson');

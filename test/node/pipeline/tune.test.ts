@@ -2,8 +2,9 @@
  * Tuning of the scoring parameters on a validation split of the training window: the
  * pipeline's (tuneOnLake: SQL twin over the lake) chooses what the reference trainer's
  * (trainState: in-memory, at a checkpoint of the same pass) chooses, and the same input
- * always gives the same parameters. On the shipped sample, with the evidence threshold
- * lowered so a validation split exists at all.
+ * always gives the same parameters; the lake's tuner also searches training settings,
+ * and keeps one only when the validation says so. On the shipped sample, with the
+ * evidence threshold lowered so a validation split exists at all.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +15,12 @@ import { loadEvents } from '../../../scripts/pipeline/train/load-events';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { trainState } from '../../../scripts/pipeline/train/train';
 import { tuneOnLake } from '../../../scripts/pipeline/evaluate/lake-evaluation';
+import { shopTraffic } from '../../../scripts/generate/traffic';
+import { writeImportLake } from './fixtures';
 
 const FILE = 'data/sample/events-retailrocket.ndjson';
-const PARAMS = { sessionIndexSize: 20, tunePasses: 1, tuneMinPredictions: 5, tuneMaxPredictions: 200 };
+/** The scoring search alone (the reference trainer does not search training settings). */
+const PARAMS = { sessionIndexSize: 20, tunePasses: 1, tuneMinPredictions: 5, tuneMaxPredictions: 200, tuneTraining: 0 };
 
 describe('scoring tuned on a validation split', () => {
   const dirs: string[] = [];
@@ -42,4 +46,24 @@ describe('scoring tuned on a validation split', () => {
     expect(first.scoring).toEqual(reference.scoring);
     expect(first.tuning).toEqual(reference.tuning);
   });
+
+  it('searches training settings on the validation twin: sessions cut to 2 items are kept whole, deterministically', async () => {
+    // Six days of generated shop traffic: sessions of several items, enough validation predictions.
+    const lake = mkdtempSync(join(tmpdir(), 'tune-'));
+    dirs.push(lake);
+    await writeImportLake(lake, [...shopTraffic({ events: 6000, seed: 5, days: 6, items: 300 })]);
+    const params = { tunePasses: 1, tuneMaxPredictions: 200, tuneMinPredictions: 100, maxSessionItems: 2, tuneMaxSessionItems: 30 };
+    const first = await tuneOnLake(lake, { params });
+    const second = await tuneOnLake(lake, { params });
+    expect(second).toEqual(first);
+    // Both steps were trained and scored on the validation split, and the report says what each gained.
+    expect(first.tuning.training_tried).toEqual([
+      expect.stringMatching(/^nextWindow=10: [+-]\d/),
+      expect.stringMatching(/^maxSessionItems=\d+: \+0\.\d/),
+    ]);
+    // Raised to the longest session (under the bound of 30), never beyond the bound.
+    expect(first.training?.maxSessionItems).toBeGreaterThan(2);
+    expect(first.training?.maxSessionItems).toBeLessThanOrEqual(30);
+    expect(first.tuning.training).toEqual(first.training);
+  }, 300_000); // six twin trainings (DuckDB) on a shared machine
 });

@@ -69,10 +69,12 @@ export interface StateMeta {
   tuned?: TunedScoring;
 }
 
-/** Scoring parameters chosen by the tuner (none when it kept the defaults) and its report. */
+/** Scoring parameters chosen by the tuner (none when it kept the defaults), its report, and the training settings it chose. */
 export interface TunedScoring {
   scoring?: ScoringParams;
   tuning: Record<string, unknown>;
+  /** Training parameters the search changed (the state's `params` include them). */
+  training?: Partial<TrainParams>;
 }
 
 const TABLES = ['item_sessions', 'pairs', 'pop', 'categories', 'tail'] as const;

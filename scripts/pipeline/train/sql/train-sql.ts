@@ -98,8 +98,8 @@ export async function inputFacts(duck: Duck, invalid: number): Promise<InputFact
   };
 }
 
-/** Items of the training sessions and the plain view-count ranking of their product views. */
-async function evaluationFacts(duck: Duck): Promise<{ trainItems: Set<string>; popular: string[] }> {
+/** Items of the training sessions, the plain view-count ranking of their product views, and the most distinct items of one session. */
+async function evaluationFacts(duck: Duck): Promise<{ trainItems: Set<string>; popular: string[]; longestSession: number }> {
   const trainItems = new Set<string>();
   for await (const rows of duck.chunks('SELECT DISTINCT item FROM t_session_steps'))
     for (const [item] of rows) trainItems.add(item as string);
@@ -109,7 +109,8 @@ async function evaluationFacts(duck: Duck): Promise<{ trainItems: Set<string>; p
      WHERE e.type = 'product_view' GROUP BY e.item_id ORDER BY n DESC, e.item_id`,
   ))
     for (const [item] of rows) popular.push(item as string);
-  return { trainItems, popular };
+  const longestSession = await duck.number('SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM t_session_items GROUP BY sid) s');
+  return { trainItems, popular, longestSession };
 }
 
 /** The sha256 of the input fingerprint table. */
@@ -126,7 +127,7 @@ export interface TrainResult {
   artifact: ModelArtifact;
   checks: Check[];
   /** With `collectEvaluation`: items of the training sessions, and product views per item, most viewed first (the POP baseline). */
-  evaluation?: { trainItems: Set<string>; popular: string[] };
+  evaluation?: { trainItems: Set<string>; popular: string[]; longestSession: number };
 }
 
 /**
