@@ -7,6 +7,7 @@
  */
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { withLakeQuery } from '../lake/read';
+import { DUCKDB } from '../train/sql/dialect';
 import type { LakeLocation } from '../lake/location';
 import { buildSessions } from '../train/sessions';
 import { trainOnLake, type SqlTrainOptions } from '../train/sql/train-sql';
@@ -55,11 +56,20 @@ export async function holdout(lake: LakeLocation, split: number, options: SqlTra
     // The tuner's holdout ends where its training window does: never a view of later (test) days.
     ...(options.toTs !== undefined ? { toTs: options.toTs } : {}),
   };
-  const views = await withLakeQuery(lake, { ...window, duck: { threads: 1 } }, (q) =>
-    q.duck.rows<{ event_id: string; user_id: string; session_id: string | null; ts: string; item_id: string; edge_region: string }>(
-      `SELECT event_id, user_id, session_id, ts, item_id, edge_region FROM events WHERE type = 'product_view' ORDER BY ts, event_id`,
-    ),
-  );
+  // A session's sequence: its product views, or every item step where the shop has no
+  // views (purchase lines: Online Retail), as protocol.ts's sequenceFilter.
+  const views = await withLakeQuery(lake, { ...window, duck: { threads: 1 } }, async (q) => {
+    const hasViews = (await q.duck.number(`SELECT count(*) FROM events WHERE type = 'product_view'`)) > 0;
+    const lines = DUCKDB.explode('events', ['event_id', 'user_id', 'session_id', 'ts', 'edge_region'], 'items', 'line');
+    return q.duck.rows<{ event_id: string; user_id: string; session_id: string | null; ts: string; item_id: string; edge_region: string }>(
+      hasViews
+        ? `SELECT event_id, user_id, session_id, ts, item_id, edge_region FROM events WHERE type = 'product_view' ORDER BY ts, event_id`
+        : `SELECT event_id || '#' || CAST(line AS VARCHAR) AS event_id, user_id, session_id, ts, item_id, edge_region FROM (
+             SELECT event_id, user_id, session_id, ts, item_id, edge_region, 1 AS line FROM events WHERE item_id IS NOT NULL
+             UNION ALL SELECT event_id, user_id, session_id, ts, line.item_id AS item_id, edge_region, line_no AS line FROM (${lines}) l
+           ) s ORDER BY ts, event_id, line`,
+    );
+  });
   const events = views.map(
     (v) =>
       ({

@@ -3,8 +3,10 @@
  * pipeline's (tuneOnLake: SQL twin over the lake) chooses what the reference trainer's
  * (trainState: in-memory, at a checkpoint of the same pass) chooses, and the same input
  * always gives the same parameters; the lake's tuner also searches training settings,
- * and keeps one only when the validation says so. On the shipped sample, with the
- * evidence threshold lowered so a validation split exists at all.
+ * and keeps one only when the validation says so; a shop without product views is
+ * validated on its purchase lines over the lake as in the reference protocol. On the
+ * shipped sample (evidence threshold lowered so a validation split exists at all) and on
+ * generated shop traffic.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,8 @@ import type { CanonicalEvent } from '../../../shared/schema/events';
 import { loadEvents } from '../../../scripts/pipeline/train/load-events';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { trainState } from '../../../scripts/pipeline/train/train';
-import { tuneOnLake } from '../../../scripts/pipeline/evaluate/lake-evaluation';
+import { holdout, tuneOnLake } from '../../../scripts/pipeline/evaluate/lake-evaluation';
+import { splitForEvaluation } from '../../../scripts/pipeline/evaluate/protocol';
 import { shopTraffic } from '../../../scripts/generate/traffic';
 import { writeImportLake } from './fixtures';
 
@@ -66,4 +69,18 @@ describe('scoring tuned on a validation split', () => {
     expect(first.training?.maxSessionItems).toBeLessThanOrEqual(30);
     expect(first.tuning.training).toEqual(first.training);
   }, 300_000); // six twin trainings (DuckDB) on a shared machine
+
+  it('evaluates a shop without product views on its purchase lines over the lake, as the reference protocol does', async () => {
+    // Purchases only (Online Retail's shape): the sequence is every item step, lines included.
+    const purchases = [...shopTraffic({ events: 6000, seed: 9, days: 6, items: 300 })].filter((e) => e.type === 'purchase');
+    expect(purchases.some((e) => 'items' in e && e.items.length > 1)).toBe(true);
+    const lake = mkdtempSync(join(tmpdir(), 'tune-'));
+    dirs.push(lake);
+    await writeImportLake(lake, purchases);
+    const reference = splitForEvaluation(purchases, 1);
+    expect(reference.test.length).toBeGreaterThan(0);
+    const split = reference.split;
+    const h = await holdout(lake, split, { params: { tunePasses: 0 } });
+    expect(h.test.map((t) => t.items)).toEqual(reference.test.map((t) => t.items));
+  }, 300_000);
 });
