@@ -108,12 +108,15 @@ export async function loadShards(
 ): Promise<ShardLookup> {
   const shards = new Map<number, NeighbourShard | null>();
   for (const item of items) shards.set(shardOf(item, manifest.shard_count), null);
-  await Promise.all(
-    [...shards.keys()].map(async (index) => {
-      const key = artifactKey('model', version, shardFile('neighbours', index));
-      shards.set(index, await loadJson(bucket, key, parseValidated.neighbourShard));
-    }),
-  );
+  // Shards already parsed are taken in place: only the others wait for R2.
+  const loads: Promise<void>[] = [];
+  for (const index of shards.keys()) {
+    const key = artifactKey('model', version, shardFile('neighbours', index));
+    const cached = cache.get(key) as NeighbourShard | undefined;
+    if (cached !== undefined) shards.set(index, cached);
+    else loads.push(loadJson(bucket, key, parseValidated.neighbourShard).then((shard) => void shards.set(index, shard)));
+  }
+  if (loads.length > 0) await Promise.all(loads);
   const shardFor = (itemId: string) => shards.get(shardOf(itemId, manifest.shard_count));
   return {
     neighboursOf: (itemId) => ownEntry(shardFor(itemId)?.items, itemId),
