@@ -95,7 +95,7 @@ describe('lake consumer across a broker restart', () => {
       lakeDir,
       groupId: 'lake-restart',
       // Long enough that fetched records are still buffered when the broker freezes.
-      flushIntervalMs: 3000,
+      flushIntervalMs: 5000,
       sessionTimeoutMs: 6000,
       lagIntervalMs: 1000,
       stallMs: 10_000,
@@ -121,7 +121,7 @@ describe('lake consumer across a broker restart', () => {
     const frozenAt = Date.now();
     try {
       // A Kafka commit waits for its request timeout (30 s) on a frozen broker; the lake must not.
-      await waitFor('the fetched events in the lake while the broker is frozen', () => written() === first.length + second.length, 12_000);
+      await waitFor('the fetched events in the lake while the broker is frozen', () => written() === first.length + second.length, 20_000);
     } finally {
       await sleep(Math.max(0, 3000 - (Date.now() - frozenAt)));
       // 2. The frozen broker dies, stays down until kafkajs gives up, and comes back on its data.
