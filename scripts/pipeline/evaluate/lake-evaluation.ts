@@ -102,17 +102,16 @@ export interface LakeTuning {
 
 /**
  * The training settings the search tries, in order, each on top of the best so far:
- * `next` rules over twice the steps (SR looks further ahead than the default), and
- * sessions kept whole: the cap raised to the longest session, at most
- * `tuneMaxSessionItems` (wholesale baskets: counting only their last lines loses most of
- * their rules). Each costs one training of the validation twin; a step that changes
- * nothing (no session over the cap) is not trained.
+ * sessions kept whole (the cap raised to the longest session, at most
+ * `tuneMaxSessionItems`: wholesale baskets counted by their last lines only lose most of
+ * their rules), then `next` rules over twice the steps (SR looks further ahead than the
+ * default; over whole baskets, not only their last lines, hence second). Each costs one
+ * training of the validation twin; a step that changes nothing (no session over the
+ * cap) is not trained.
  */
 function trainingSteps(p: TrainParams, longestSession: number): Array<Partial<TrainParams>> {
-  return [
-    { nextWindow: p.nextWindow * 2 },
-    { maxSessionItems: Math.max(p.maxSessionItems, Math.min(longestSession, p.tuneMaxSessionItems)) },
-  ];
+  const maxSessionItems = Math.max(p.maxSessionItems, Math.min(longestSession, p.tuneMaxSessionItems));
+  return [{ maxSessionItems }, { nextWindow: p.nextWindow * 2 }];
 }
 
 /** hr@20 + mrr@20 of the tuned scoring on the "new" view of the validation (the tuner's objective). */

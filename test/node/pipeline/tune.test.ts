@@ -61,8 +61,8 @@ describe('scoring tuned on a validation split', () => {
     expect(second).toEqual(first);
     // Both steps were trained and scored on the validation split, and the report says what each gained.
     expect(first.tuning.training_tried).toEqual([
-      expect.stringMatching(/^nextWindow=10: [+-]\d/),
       expect.stringMatching(/^maxSessionItems=\d+: \+0\.\d/),
+      expect.stringMatching(/^nextWindow=10: [+-]\d/),
     ]);
     // Raised to the longest session (under the bound of 30), never beyond the bound.
     expect(first.training?.maxSessionItems).toBeGreaterThan(2);
