@@ -16,27 +16,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRecord, groupByTopic } from '../../../shared/kafka/records';
-import { EVENT_TYPES, type CanonicalEvent, type EventType } from '../../../shared/schema/events';
+import type { CanonicalEvent } from '../../../shared/schema/events';
 import { startLakeConsumer, type LakeConsumer } from '../../../scripts/pipeline/lake/consumer';
 import { auditLake } from '../../../scripts/pipeline/lake/audit';
 import { startTestBroker, type TestBroker } from '../../../scripts/kafka/private-broker';
-import { canonical, clientEvent } from '../kafka/fixtures/events';
+import { canonicalEvents } from '../kafka/fixtures/events';
 
 const T0 = Date.UTC(2026, 10, 20, 9, 30);
 
-/** `n` canonical events of every type from 40 users (so every partition gets some). */
-function events(n: number, prefix: string): CanonicalEvent[] {
-  return Array.from({ length: n }, (_, i) =>
-    canonical(
-      clientEvent(
-        EVENT_TYPES[i % EVENT_TYPES.length] as EventType,
-        `evt-${prefix}-${String(i).padStart(5, '0')}`,
-        `u-${i % 40}`,
-        T0 + i * 1000,
-      ),
-    ),
-  );
-}
+/** `n` canonical events of every type from 40 users (so every partition gets some), a second apart. */
+const events = (n: number, prefix: string) => canonicalEvents(n, prefix, 40, (i) => T0 + i * 1000);
 
 function alive(pid: number): boolean {
   try {

@@ -12,29 +12,17 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRecord, groupByTopic, rejectedRecord, type KafkaRecord } from '../../../shared/kafka/records';
-import { EVENT_TYPES, type CanonicalEvent, type EventType } from '../../../shared/schema/events';
 import { startLakeConsumer } from '../../../scripts/pipeline/lake/consumer';
 import { auditLake } from '../../../scripts/pipeline/lake/audit';
 import { startTestBroker, type TestBroker } from '../../../scripts/kafka/private-broker';
-import { canonical, clientEvent, rejected } from '../kafka/fixtures/events';
+import { canonicalEvents, rejected } from '../kafka/fixtures/events';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'crashing-consumer.ts');
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 20, 9, 30);
 
 /** `n` canonical events over 4 hours, every type, 25 users. */
-function events(n: number, prefix: string): CanonicalEvent[] {
-  return Array.from({ length: n }, (_, i) =>
-    canonical(
-      clientEvent(
-        EVENT_TYPES[i % EVENT_TYPES.length] as EventType,
-        `evt-${prefix}-${String(i).padStart(5, '0')}`,
-        `u-${i % 25}`,
-        T0 + Math.floor((i / n) * 4 * HOUR),
-      ),
-    ),
-  );
-}
+const events = (n: number, prefix: string) => canonicalEvents(n, prefix, 25, (i) => T0 + Math.floor((i / n) * 4 * HOUR));
 
 async function produce(producer: Producer, records: KafkaRecord[]): Promise<void> {
   // Small sends so duplicates land in different fetches than their originals.
