@@ -125,6 +125,21 @@ export function rejectedRecord(record: RejectedEventRecord): KafkaRecord {
 }
 
 /**
+ * The headers of a catalog or placement change record (one set, so the replicator reads
+ * both topics alike): what happened, and the (version, changed_at, region) a consumer
+ * orders changes by, with the origin region's sequence number.
+ */
+function changeHeaders(change: Pick<CatalogChange, 'version' | 'seq' | 'region' | 'changed_at'>, deleted: boolean): Record<string, string> {
+  return {
+    op: deleted ? 'delete' : 'upsert',
+    version: String(change.version),
+    seq: String(change.seq),
+    region: change.region,
+    changed_at: String(change.changed_at),
+  };
+}
+
+/**
  * The record of one catalog change: the item (or a tombstone) keyed by its id, so every
  * change of an item lands in one partition and compaction keeps the latest. `version`
  * and `seq` travel as headers: consumers apply a record only when its version is newer.
@@ -134,13 +149,7 @@ export function catalogRecord(change: CatalogChange): KafkaRecord {
     topic: CATALOG_TOPIC,
     key: change.item_id,
     value: change.item === null ? null : JSON.stringify(change.item),
-    headers: {
-      op: change.item === null ? 'delete' : 'upsert',
-      version: String(change.version),
-      seq: String(change.seq),
-      region: change.region,
-      changed_at: String(change.changed_at),
-    },
+    headers: changeHeaders(change, change.item === null),
     timestamp: String(change.changed_at),
   };
 }
@@ -151,13 +160,7 @@ export function placementRecord(change: PlacementChange): KafkaRecord {
     topic: PLACEMENTS_TOPIC,
     key: change.name,
     value: change.placement === null ? null : JSON.stringify(change.placement),
-    headers: {
-      op: change.placement === null ? 'delete' : 'upsert',
-      version: String(change.version),
-      seq: String(change.seq),
-      region: change.region,
-      changed_at: String(change.changed_at),
-    },
+    headers: changeHeaders(change, change.placement === null),
     timestamp: String(change.changed_at),
   };
 }

@@ -25,13 +25,18 @@ const REPLICATE_MAX_BYTES = 2 * 1024 * 1024;
 
 const regionSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/);
 
+/** What a replicated item or placement change is ordered by (newer wins), one definition for both. */
+const orderingFields = {
+  version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  changed_at: z.number().int().min(0).max(8_640_000_000_000_000),
+  region: regionSchema,
+  seq: z.number().int().min(0).optional(),
+};
+
 const replicatedChangeSchema = z
   .strictObject({
     item_id: z.string().min(1).max(128),
-    version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    changed_at: z.number().int().min(0).max(8_640_000_000_000_000),
-    region: regionSchema,
-    seq: z.number().int().min(0).optional(),
+    ...orderingFields,
     item: catalogItemSchema.nullable(),
   })
   .refine((change) => change.item === null || change.item.item_id === change.item_id, {
@@ -41,10 +46,7 @@ const replicatedChangeSchema = z
 const replicatedPlacementSchema = z
   .strictObject({
     name: placementNameSchema,
-    version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    changed_at: z.number().int().min(0).max(8_640_000_000_000_000),
-    region: regionSchema,
-    seq: z.number().int().min(0).optional(),
+    ...orderingFields,
     placement: placementSchema.nullable(),
   })
   .refine((change) => change.placement === null || change.placement.name === change.name, {
