@@ -103,22 +103,14 @@ const replicate = adminRoute({
 
 export const adminCatalogReplicationRoutes = createRoutes().openapi(replicate, async (c) => {
   const body = c.get('body') as z.output<typeof replicateBodySchema>;
+  // The strict schemas let through only the change's own fields: what is missing is the
+  // origin's sequence number (optional on the wire) and the item in its canonical form.
   const changes: CatalogChange[] = body.changes.map((change) => ({
-    item_id: change.item_id,
-    version: change.version,
-    changed_at: change.changed_at,
-    region: change.region,
+    ...change,
     seq: change.seq ?? 0,
     item: change.item === null ? null : canonicalItem(change.item),
   }));
-  const placements: PlacementChange[] = body.placements.map((change) => ({
-    name: change.name,
-    version: change.version,
-    changed_at: change.changed_at,
-    region: change.region,
-    seq: change.seq ?? 0,
-    placement: change.placement,
-  }));
+  const placements: PlacementChange[] = body.placements.map((change) => ({ ...change, seq: change.seq ?? 0 }));
   try {
     return c.json(await catalogStub(c.env).replicate(changes, placements), 200);
   } catch (error) {
