@@ -14,7 +14,8 @@
  * ADMIN_TOKEN (env, else .dev.vars, which npm start creates).
  */
 import { parseArgs } from 'node:util';
-import { AdminApiError, CatalogClient, catalogTokenFromEnv } from './client';
+import { CatalogClient, catalogTokenFromEnv } from './client';
+import { printJson, runAdminCli } from '../models/admin-cli';
 import { importFeed } from './import';
 
 const USAGE = `usage: npm run catalog -- <import <file> [--batch n] [--concurrency n] [--dry-run] | get <id> |
@@ -35,7 +36,6 @@ async function main(): Promise<void> {
   const token = catalogTokenFromEnv();
   if (!token) throw new Error('set CATALOG_TOKEN or ADMIN_TOKEN (or run npm start once to create .dev.vars)');
   const client = new CatalogClient({ baseUrl, token });
-  const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
   switch (command) {
     case 'import': {
@@ -45,13 +45,13 @@ async function main(): Promise<void> {
         concurrency: Number(values.concurrency),
         dryRun: values['dry-run'],
       });
-      print(report);
+      printJson(report);
       if (report.rejected > 0) process.exitCode = 2;
       return;
     }
     case 'get':
       if (!first) throw new Error(USAGE);
-      return print(await client.get(first));
+      return printJson(await client.get(first));
     case 'set-stock': {
       if (!first || (second !== 'true' && second !== 'false')) throw new Error(USAGE);
       const result = await client.patch(first, { in_stock: second === 'true' });
@@ -71,14 +71,10 @@ async function main(): Promise<void> {
       console.log(`${first}: deleted`);
       return;
     case 'stats':
-      return print(await client.stats());
+      return printJson(await client.stats());
     default:
       throw new Error(USAGE);
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof AdminApiError) console.error(`error ${error.status}: ${JSON.stringify(error.body, null, 2)}`);
-  else console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
-});
+runAdminCli(main);

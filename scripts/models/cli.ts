@@ -19,7 +19,8 @@
  */
 import { parseArgs } from 'node:util';
 import { adminTokenFromEnv } from '../dev/dev-vars';
-import { AdminApiError, AdminClient } from './api';
+import { AdminClient } from './api';
+import { printJson, runAdminCli } from './admin-cli';
 import { readArtifactDir } from './files';
 import { seedDemo } from './seed-demo';
 import { fleetTargets } from './fleet-targets';
@@ -69,7 +70,6 @@ async function main(): Promise<void> {
   } else if (values.all) {
     client = new FleetAdminClient({ members: fleetTargets(), stateDir: values.state, modelsDir: values.models });
   }
-  const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
   const canary = share(values.canary);
 
   switch (command) {
@@ -78,30 +78,30 @@ async function main(): Promise<void> {
       const artifact = await readArtifactDir(arg);
       const bytes = [...artifact.files.values()].reduce((sum, text) => sum + text.length, 0);
       console.log(`uploading ${artifact.kind} ${artifact.version}: ${artifact.files.size} files, ${(bytes / 1024).toFixed(0)} KB`);
-      print(await client.upload(artifact.kind, artifact.version, artifact.files));
+      printJson(await client.upload(artifact.kind, artifact.version, artifact.files));
       if (values.activate || canary !== undefined) {
-        print(
+        printJson(
           artifact.kind === 'model' ? await client.activateModel(artifact.version, canary) : await client.activateCatalog(artifact.version),
         );
       }
       return;
     }
     case 'list':
-      return print(await client.list(arg === 'catalogs' ? 'catalog' : 'model'));
+      return printJson(await client.list(arg === 'catalogs' ? 'catalog' : 'model'));
     case 'active':
-      return print(await client.active());
+      return printJson(await client.active());
     case 'activate':
       if (!arg) throw new Error(USAGE);
-      return print(await client.activateModel(arg, canary));
+      return printJson(await client.activateModel(arg, canary));
     case 'activate-catalog':
       if (!arg) throw new Error(USAGE);
-      return print(await client.activateCatalog(arg));
+      return printJson(await client.activateCatalog(arg));
     case 'promote':
-      return print(await client.promote());
+      return printJson(await client.promote());
     case 'rollback':
-      return print(await client.rollback());
+      return printJson(await client.rollback());
     case 'canary-stop':
-      return print(await client.stopCanary());
+      return printJson(await client.stopCanary());
     case 'seed-demo':
       await seedDemo(baseUrl, token, { log: console.log });
       return;
@@ -113,8 +113,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof AdminApiError) console.error(`error ${error.status}: ${JSON.stringify(error.body, null, 2)}`);
-  else console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
-});
+runAdminCli(main);

@@ -13,7 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { adminTokenFromEnv } from '../dev/dev-vars';
-import { AdminApiError, AdminClient } from '../models/api';
+import { AdminClient } from '../models/api';
+import { printJson, runAdminCli } from '../models/admin-cli';
 
 const USAGE = 'usage: npm run placements -- <list | get <name> | put <name> <rules.json|-> | delete <name>>  [--url http://127.0.0.1:8787]';
 
@@ -23,30 +24,25 @@ async function main(): Promise<void> {
   const token = adminTokenFromEnv();
   if (!token) throw new Error('set ADMIN_TOKEN (or run npm start once to create .dev.vars)');
   const client = new AdminClient({ baseUrl: values.url ?? process.env.EDGE_URL ?? 'http://127.0.0.1:8787', token });
-  const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
   const path = (placement: string) => `/v1/admin/placements/${encodeURIComponent(placement)}`;
 
   switch (command) {
     case 'list':
-      return print(await client.call('GET', '/v1/admin/placements'));
+      return printJson(await client.call('GET', '/v1/admin/placements'));
     case 'get':
       if (!name) throw new Error(USAGE);
-      return print(await client.call('GET', path(name)));
+      return printJson(await client.call('GET', path(name)));
     case 'put': {
       if (!name || !file) throw new Error(USAGE);
       const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-      return print(await client.call('PUT', path(name), text));
+      return printJson(await client.call('PUT', path(name), text));
     }
     case 'delete':
       if (!name) throw new Error(USAGE);
-      return print(await client.call('DELETE', path(name)));
+      return printJson(await client.call('DELETE', path(name)));
     default:
       throw new Error(USAGE);
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof AdminApiError) console.error(`error ${error.status}: ${JSON.stringify(error.body, null, 2)}`);
-  else console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
-});
+runAdminCli(main);
