@@ -47,8 +47,29 @@ export interface RegionEdgePoint {
 /** One region's edge series, column-wise, aligned with `series.t` (null where it was not read). */
 export type RegionEdgeSeries = { region: string } & { [K in keyof RegionEdgePoint]: RegionEdgePoint[K][] };
 
+/** What recommendations earned: the attribution funnel's counts. */
+export interface FunnelCounts {
+  impressions: number;
+  clicks: number;
+  add_to_carts: number;
+  purchases: number;
+  revenue: number;
+}
+
+/** The funnel's rates, each 0 where its denominator is 0. */
+export interface FunnelRates {
+  /** Clicks per impression. */
+  ctr: number;
+  /** Add-to-carts per click (of the clicked item, within the attribution window). */
+  add_to_cart_rate: number;
+  /** Attributed purchases per click. */
+  conversion_rate: number;
+  /** Revenue per thousand impressions. */
+  rpm: number;
+}
+
 /** Attribution of one serving cell over the report window, with its rates. */
-export interface AttributionCell {
+export interface AttributionCell extends FunnelCounts, FunnelRates {
   region: string;
   placement: string;
   model_version: string;
@@ -56,20 +77,10 @@ export interface AttributionCell {
   variant: string;
   /** The currency of the revenue ('' without purchases, `mixed` when several). */
   currency: string;
-  impressions: number;
-  clicks: number;
-  add_to_carts: number;
-  purchases: number;
-  revenue: number;
-  ctr: number;
-  add_to_cart_rate: number;
-  conversion_rate: number;
-  /** Revenue per thousand impressions. */
-  rpm: number;
 }
 
 /** One variant of an experiment. */
-export interface VariantView {
+export interface VariantView extends FunnelCounts, FunnelRates {
   name: string;
   share: number;
   /** The variant's overrides (null: the placement's own). */
@@ -81,15 +92,6 @@ export interface VariantView {
    */
   serves: string;
   users: number;
-  impressions: number;
-  clicks: number;
-  add_to_carts: number;
-  purchases: number;
-  revenue: number;
-  ctr: number;
-  add_to_cart_rate: number;
-  conversion_rate: number;
-  rpm: number;
 }
 
 /** The controller's last decision on an experiment. */

@@ -17,7 +17,8 @@
  */
 import { z } from 'zod';
 import type { Experiment } from '../../../shared/recs/registry/experiment';
-import type { VariantSums } from '../ops/attribution/store';
+import { funnelRates, type VariantSums } from '../ops/attribution/store';
+import type { FunnelCounts, FunnelRates } from '../../../ops/dashboard/snapshot';
 import { ctrEstimate, msprt, srmTest, type SequentialTest, type SrmTest } from './stats';
 
 export const experimentPolicySchema = z.object({
@@ -79,24 +80,12 @@ export const CANARY_POLICY: ExperimentPolicy = {
 export type Action = 'continue' | 'promote' | 'rollback' | 'conclude';
 
 /** One variant's numbers. */
-export interface VariantReport {
+export interface VariantReport extends FunnelCounts, FunnelRates {
   name: string;
   share: number;
   model: string | null;
   strategy: string | null;
   users: number;
-  impressions: number;
-  clicks: number;
-  add_to_carts: number;
-  purchases: number;
-  revenue: number;
-  ctr: number;
-  /** Add-to-carts per click (of the clicked item, within the window). */
-  add_to_cart_rate: number;
-  /** Attributed purchases per click. */
-  conversion_rate: number;
-  /** Revenue per thousand impressions. */
-  rpm: number;
 }
 
 /** One treatment against the control. */
@@ -132,7 +121,6 @@ const EMPTY: Omit<VariantSums, 'variant'> = {
   impressions_clicks: 0,
 };
 
-const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 /** Per-variant report rows, in the experiment's variant order. */
@@ -150,10 +138,7 @@ export function variantReports(experiment: Experiment, sums: readonly VariantSum
       add_to_carts: s.add_to_carts,
       purchases: s.purchases,
       revenue: s.revenue,
-      ctr: ratio(s.clicks, s.impressions),
-      add_to_cart_rate: ratio(s.add_to_carts, s.clicks),
-      conversion_rate: ratio(s.purchases, s.clicks),
-      rpm: ratio(s.revenue * 1000, s.impressions),
+      ...funnelRates(s),
     };
   });
 }

@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AttributionRecord } from '../../../../shared/kafka/attribution';
+import type { FunnelCounts, FunnelRates } from '../../../../ops/dashboard/snapshot';
 
 /** Ids are kept past Kafka's retention of the topic (7 days), so any redelivery is recognised. */
 const SEEN_RETENTION_MS = 8 * 86_400_000;
@@ -33,12 +34,18 @@ export interface AggregateKey {
 }
 
 /** The counts of one aggregate. */
-export interface Counts {
-  impressions: number;
-  clicks: number;
-  add_to_carts: number;
-  purchases: number;
-  revenue: number;
+export type Counts = FunnelCounts;
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+
+/** The rates of an aggregate, derived on read (the one place they are computed). */
+export function funnelRates(counts: Counts): FunnelRates {
+  return {
+    ctr: ratio(counts.clicks, counts.impressions),
+    add_to_cart_rate: ratio(counts.add_to_carts, counts.clicks),
+    conversion_rate: ratio(counts.purchases, counts.clicks),
+    rpm: ratio(counts.revenue * 1000, counts.impressions),
+  };
 }
 
 /** One per-minute row. */
@@ -48,14 +55,9 @@ export interface MinuteRow extends AggregateKey, Counts {
 }
 
 /** Per-variant sums over users, what the experiment statistics need. */
-export interface VariantSums {
+export interface VariantSums extends Counts {
   variant: string;
   users: number;
-  impressions: number;
-  clicks: number;
-  add_to_carts: number;
-  purchases: number;
-  revenue: number;
   /** Σ impressions², Σ clicks², Σ impressions·clicks over users (delta-method variance). */
   impressions_sq: number;
   clicks_sq: number;

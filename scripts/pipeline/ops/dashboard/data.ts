@@ -16,7 +16,7 @@ import type { Placement } from '../../../../shared/recs/rules/placement';
 import type { ExperimentLog } from '../../experiments/log';
 import { readActive } from '../../publish/publish';
 import { publishHistory } from '../../publish/publish-store';
-import type { AttributionStore, MinuteRow } from '../attribution/store';
+import { funnelRates, type AttributionStore, type MinuteRow } from '../attribution/store';
 import type { Sampler } from './sampler';
 import type { SeriesPoint } from '../../../../ops/dashboard/snapshot';
 
@@ -32,8 +32,6 @@ export interface DashboardContext {
   /** The pipeline's metrics, for the fleet's per-region view (absent: no regions shown). */
   metrics?: PipelineMetrics;
 }
-
-const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
 
 /** Sums minute rows into cells (one per label set) with their rates. */
 export function attributionCells(rows: readonly MinuteRow[]): AttributionCell[] {
@@ -69,13 +67,7 @@ export function attributionCells(rows: readonly MinuteRow[]): AttributionCell[] 
     cells.set(key, cell);
   }
   return [...cells.values()]
-    .map((cell) => ({
-      ...cell,
-      ctr: ratio(cell.clicks, cell.impressions),
-      add_to_cart_rate: ratio(cell.add_to_carts, cell.clicks),
-      conversion_rate: ratio(cell.purchases, cell.clicks),
-      rpm: ratio(cell.revenue * 1000, cell.impressions),
-    }))
+    .map((cell) => ({ ...cell, ...funnelRates(cell) }))
     .sort((a, b) => b.impressions - a.impressions || b.clicks - a.clicks);
 }
 
