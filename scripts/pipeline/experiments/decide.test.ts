@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../lib/prng';
 import { canaryAsExperiment, variantOf, type Experiment } from '../../../shared/recs/registry/experiment';
-import type { VariantSums } from '../ops/attribution/store';
+import { emptyVariantSums, type VariantSums } from '../ops/attribution/store';
 import { CANARY_POLICY, decide, EXPERIMENT_POLICY } from './decide';
 
 const HOUR = 3_600_000;
@@ -26,18 +26,7 @@ function simulate(
     const impressions = 1 + Math.floor(random() * 10);
     let clicks = 0;
     for (let k = 0; k < impressions; k++) if (random() < ctrOf[variant]!) clicks++;
-    const s = sums.get(variant) ?? {
-      variant,
-      users: 0,
-      impressions: 0,
-      clicks: 0,
-      add_to_carts: 0,
-      purchases: 0,
-      revenue: 0,
-      impressions_sq: 0,
-      clicks_sq: 0,
-      impressions_clicks: 0,
-    };
+    const s = sums.get(variant) ?? emptyVariantSums(variant);
     s.users++;
     s.impressions += impressions;
     s.clicks += clicks;

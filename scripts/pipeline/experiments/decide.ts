@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import type { Experiment } from '../../../shared/recs/registry/experiment';
-import { funnelRates, type VariantSums } from '../ops/attribution/store';
+import { emptyVariantSums, funnelRates, type VariantSums } from '../ops/attribution/store';
 import type { FunnelCounts, FunnelRates } from '../../../ops/dashboard/snapshot';
 import { ctrEstimate, msprt, srmTest, type SequentialTest, type SrmTest } from './stats';
 
@@ -109,24 +109,12 @@ export interface Decision {
   policy: ExperimentPolicy;
 }
 
-const EMPTY: Omit<VariantSums, 'variant'> = {
-  users: 0,
-  impressions: 0,
-  clicks: 0,
-  add_to_carts: 0,
-  purchases: 0,
-  revenue: 0,
-  impressions_sq: 0,
-  clicks_sq: 0,
-  impressions_clicks: 0,
-};
-
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 /** Per-variant report rows, in the experiment's variant order. */
 export function variantReports(experiment: Experiment, sums: readonly VariantSums[]): VariantReport[] {
   return experiment.variants.map((variant) => {
-    const s = sums.find((row) => row.variant === variant.name) ?? { variant: variant.name, ...EMPTY };
+    const s = sums.find((row) => row.variant === variant.name) ?? emptyVariantSums(variant.name);
     return {
       name: variant.name,
       share: variant.share,
@@ -146,7 +134,7 @@ export function variantReports(experiment: Experiment, sums: readonly VariantSum
 /** Decides what to do with `experiment` now (see the module comment for the order of checks). */
 export function decide(experiment: Experiment, sums: readonly VariantSums[], ageMs: number, policy: ExperimentPolicy): Decision {
   const variants = variantReports(experiment, sums);
-  const sumsOf = (name: string) => sums.find((row) => row.variant === name) ?? { variant: name, ...EMPTY };
+  const sumsOf = (name: string) => sums.find((row) => row.variant === name) ?? emptyVariantSums(name);
   const [control, ...treatments] = experiment.variants;
   const controlCtr = ctrEstimate(sumsOf(control!.name));
   const alpha = policy.alpha / Math.max(1, treatments.length);

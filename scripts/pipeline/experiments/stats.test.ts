@@ -5,23 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../lib/prng';
-import type { VariantSums } from '../ops/attribution/store';
+import { emptyVariantSums, type VariantSums } from '../ops/attribution/store';
 import { ctrEstimate, logGamma, msprt, srmTest } from './stats';
 
 /** Accumulates per-user sums as the store does. */
 function sums(users: { impressions: number; clicks: number }[]): VariantSums {
-  const s: VariantSums = {
-    variant: 'x',
-    users: 0,
-    impressions: 0,
-    clicks: 0,
-    add_to_carts: 0,
-    purchases: 0,
-    revenue: 0,
-    impressions_sq: 0,
-    clicks_sq: 0,
-    impressions_clicks: 0,
-  };
+  const s: VariantSums = emptyVariantSums('x');
   for (const u of users) {
     s.users += 1;
     s.impressions += u.impressions;

@@ -64,6 +64,22 @@ export interface VariantSums extends Counts {
   impressions_clicks: number;
 }
 
+/** A variant's sums before any user was counted. */
+export function emptyVariantSums(variant: string): VariantSums {
+  return {
+    variant,
+    users: 0,
+    impressions: 0,
+    clicks: 0,
+    add_to_carts: 0,
+    purchases: 0,
+    revenue: 0,
+    impressions_sq: 0,
+    clicks_sq: 0,
+    impressions_clicks: 0,
+  };
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS seen (attribution_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_by_time ON seen (at);
