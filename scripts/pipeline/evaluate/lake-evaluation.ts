@@ -12,8 +12,8 @@ import type { LakeLocation } from '../lake/location';
 import { buildSessions } from '../train/sessions';
 import { trainOnLake, type SqlTrainOptions } from '../train/sql/train-sql';
 import type { ModelArtifact } from '../train/train';
-import { predictionCount } from './protocol';
-import { tuneScoring } from '../train/tune';
+import { foldSplits, predictionCount, type RankingMetrics } from './protocol';
+import { minGain, objective, tuneScoring, validationSpan, type ValidationFold } from '../train/tune';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../train/params';
 import type { ScoringParams } from '../../../shared/scoring/params';
 import { ablations, scoreTestSessions, type EvaluationOptions, type EvaluationResult, type TestSession } from './evaluation';
@@ -43,10 +43,15 @@ export interface Holdout {
 
 /**
  * Trains the twin on sessions of [fromTs, split) and builds the test sessions: product
- * view sessions starting at or after `split`, items unknown to training dropped, then
- * sessions shorter than 2 (evaluation.ts's rules).
+ * view sessions starting at or after `split` (and before `testEnd`), items unknown to
+ * training dropped, then sessions shorter than 2 (evaluation.ts's rules).
  */
-export async function holdout(lake: LakeLocation, split: number, options: SqlTrainOptions = {}): Promise<Holdout> {
+export async function holdout(
+  lake: LakeLocation,
+  split: number,
+  options: SqlTrainOptions = {},
+  testEnd = Number.POSITIVE_INFINITY,
+): Promise<Holdout> {
   const started = performance.now();
   const trained = await trainOnLake(lake, { ...options, sessionsEndBefore: split, collectEvaluation: true });
   const trainSeconds = (performance.now() - started) / 1000;
@@ -85,7 +90,7 @@ export async function holdout(lake: LakeLocation, split: number, options: SqlTra
   );
   const test: TestSession[] = [];
   for (const s of buildSessions(events, (e) => e.type === 'product_view')) {
-    if (s.start < split) continue;
+    if (s.start < split || s.start >= testEnd) continue;
     const steps = s.steps.filter((st) => trainItems.has(st.item));
     if (steps.length >= 2) test.push({ key: s.key, items: steps.map((st) => st.item), ts: steps.map((st) => st.ts), region: s.edgeRegion });
   }
@@ -114,20 +119,20 @@ function trainingSteps(p: TrainParams, longestSession: number): Array<Partial<Tr
   return [{ maxSessionItems }, { nextWindow: p.nextWindow * 2 }];
 }
 
-/** hr@20 + mrr@20 of the tuned scoring on the "new" view of the validation (the tuner's objective). */
+/** The tuner's objective of the tuned scoring on the "new" view of the validation. */
 function tunedObjective(report: Record<string, unknown>): number {
-  const metrics = (report.tuned as { new: { 'hr@20': number; 'mrr@20': number } }).new;
-  return metrics['hr@20'] + metrics['mrr@20'];
+  return objective((report.tuned as { new: RankingMetrics }).new);
 }
 
 /**
  * The scoring parameters of a model trained on the lake's events before `end` (default:
  * all of them), tuned as the reference trainer does (train.ts, tune.ts): the newest
  * `tuneValidationDays` of the window (doubled while they hold fewer than
- * `tuneMinPredictions` predictions, at most a quarter of the window) are validation, a
- * twin trained by SQL on the sessions that ended before them ranks them through the
- * serving code, and the coordinate search picks the parameters. Costs one more training
- * of the window's older part. Deterministic for the same lake and parameters.
+ * `tuneMinPredictions` predictions) and up to `tuneFolds` - 1 windows as long before it
+ * are validation (protocol.ts foldSplits); per window, a twin trained by SQL on the
+ * sessions that ended before it ranks it through the serving code, and the coordinate
+ * search picks the parameters on their pooled predictions. Costs one training per fold
+ * (and per fold and training setting tried). Deterministic for the same lake and parameters.
  */
 export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = {}): Promise<LakeTuning> {
   const p = { ...DEFAULT_TRAIN_PARAMS, ...options.params };
@@ -141,31 +146,47 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
   const last = Number(range[0].last);
   let tried = 'a window too short to hold out any day';
   for (let days = p.tuneValidationDays; ; days *= 2) {
-    const split = last - days * DAY_MS;
-    if (split - first < 3 * days * DAY_MS) return { tuning: { skipped: `${tried} (need ${p.tuneMinPredictions} predictions)` } };
-    const h = await holdout(lake, split, { ...options, params: { ...p, tunePasses: 0 }, toTs: last + 1 });
+    const splits = foldSplits(first, last, days, p.tuneFolds);
+    if (splits.length === 0) return { tuning: { skipped: `${tried} (need ${p.tuneMinPredictions} predictions)` } };
+    /** The validation folds of a training setting: one twin per window, each trained before it. */
+    const foldsFor = async (params: TrainParams, newest?: Holdout): Promise<ValidationFold[]> => {
+      const folds: ValidationFold[] = [];
+      for (const [k, split] of splits.entries()) {
+        const h =
+          k === 0 && newest
+            ? newest
+            : await holdout(
+                lake,
+                split,
+                { ...options, params: { ...params, tunePasses: 0 }, toTs: last + 1 },
+                k === 0 ? undefined : splits[k - 1],
+              );
+        folds.push({ sessions: h.test, model: h.twin });
+      }
+      return folds;
+    };
+    const h = await holdout(lake, splits[0]!, { ...options, params: { ...p, tunePasses: 0 }, toTs: last + 1 });
     const found = predictionCount(h.test);
     if (found >= p.tuneMinPredictions) {
       const search = { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed };
-      let tuned = tuneScoring(h.test, h.twin, search);
+      let tuned = tuneScoring(await foldsFor(p, h), search);
       let training: Partial<TrainParams> = {};
       const tried: string[] = [];
       if (p.tuneTraining > 0) {
-        // Training settings: a twin per setting on the same split, scored with its own tuned
+        // Training settings: twins per setting on the same folds, scored with their own tuned
         // scoring; kept when it beats the best by more than two predictions' worth (as tune.ts).
-        const minGain = 2 / Math.max(Number((tuned.report.validation as { new_predictions: number }).new_predictions), 1);
+        const gainNeeded = minGain(Number((tuned.report.validation as { new_predictions: number }).new_predictions));
         for (const step of trainingSteps({ ...p, ...training }, h.longestSession)) {
           const candidate = { ...training, ...step };
           if (Object.entries(step).every(([key, value]) => ({ ...p, ...training })[key as keyof TrainParams] === value)) continue;
-          const twin = await holdout(lake, split, { ...options, params: { ...p, ...candidate, tunePasses: 0 }, toTs: last + 1 });
-          const result = tuneScoring(twin.test, twin.twin, search);
+          const result = tuneScoring(await foldsFor({ ...p, ...candidate }), search);
           const gain = tunedObjective(result.report) - tunedObjective(tuned.report);
           tried.push(
             `${Object.entries(step)
               .map(([key, value]) => `${key}=${value}`)
               .join(' ')}: ${gain >= 0 ? '+' : ''}${gain.toFixed(4)}`,
           );
-          if (gain > minGain) {
+          if (gain > gainNeeded) {
             training = candidate;
             tuned = result;
           }
@@ -177,7 +198,7 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
         tuning: {
           ...tuned.report,
           ...(p.tuneTraining > 0 ? { training, training_tried: tried } : {}),
-          split: new Date(split).toISOString(),
+          ...validationSpan(splits.map((split) => ({ split }))),
           validation_days: days,
         },
       };

@@ -76,10 +76,15 @@ export function sequenceFilter(sorted: readonly CanonicalEvent[]): (e: Canonical
 }
 
 /** The test sessions of `sorted` after `split`, restricted to items in `known`. */
-function testSessionsAfter(sorted: readonly CanonicalEvent[], split: number, known: ReadonlySet<string>): TestSession[] {
+function testSessionsAfter(
+  sorted: readonly CanonicalEvent[],
+  split: number,
+  known: ReadonlySet<string>,
+  before = Number.POSITIVE_INFINITY,
+): TestSession[] {
   const test: TestSession[] = [];
   for (const s of buildSessions(sorted, sequenceFilter(sorted))) {
-    if (s.start < split) continue;
+    if (s.start < split || s.start >= before) continue;
     const steps = s.steps.filter((st) => known.has(st.item));
     if (steps.length >= 2) test.push({ key: s.key, items: steps.map((st) => st.item), ts: steps.map((st) => st.ts), region: s.edgeRegion });
   }
@@ -113,28 +118,56 @@ export function predictionCount(test: readonly TestSession[]): number {
   return test.reduce((sum, s) => sum + s.items.length - 1, 0);
 }
 
-/** A validation split of a training window, or why there is none. */
-export type ValidationPlan = { split: number; days: number; test: TestSession[] } | { skipped: string };
+/** One validation window: the sessions that start in [split, end), ranked by a model of what ended before `split`. */
+export interface ValidationWindow {
+  split: number;
+  end: number;
+  test: TestSession[];
+}
+
+/** The validation windows of a training window, newest first, or why there are none. */
+export type ValidationPlan = { days: number; folds: ValidationWindow[] } | { skipped: string };
 
 /**
- * The tuner's split of time-sorted, deduplicated training events: the newest `days`
- * (doubled while they hold fewer than `minPredictions` predictions, up to a quarter of
- * the window) are validation, what ended before them trains. The test days of an
+ * The splits of validation windows of `days` each, newest first: the newest window ends
+ * at `last`, up to `folds` of them. Each fold's model trains on at least three times its
+ * window (the rule a single window always had): the models tuned on must resemble the
+ * one trained. Empty when not even one fits.
+ */
+export function foldSplits(first: number, last: number, days: number, folds: number): number[] {
+  const splits: number[] = [];
+  for (let k = 1; k <= Math.max(folds, 1); k++) {
+    const split = last - k * days * DAY_MS;
+    if (split - first < 3 * days * DAY_MS) break;
+    splits.push(split);
+  }
+  return splits;
+}
+
+/**
+ * The tuner's validation of time-sorted, deduplicated training events: the newest
+ * `days` (doubled while they hold fewer than `minPredictions` predictions) are the first
+ * window, up to `folds` windows of that length before it the others (foldSplits); each
+ * window's sessions keep the items a model trained before it knows. The test days of an
  * evaluation are never in `sorted`: the evaluation hands the tuner its training part only.
  */
-export function planValidation(sorted: readonly CanonicalEvent[], days: number, minPredictions: number): ValidationPlan {
+export function planValidation(sorted: readonly CanonicalEvent[], days: number, minPredictions: number, folds = 1): ValidationPlan {
   if (sorted.length === 0) return { skipped: 'no events' };
   const first = sorted[0]!.ts;
   const last = sorted[sorted.length - 1]!.ts;
   const sessions = buildSessions(sorted);
+  const windowAt = (split: number, end: number): ValidationWindow => ({
+    split,
+    end,
+    test: testSessionsAfter(sorted, split, itemsBefore(sessions, split), end),
+  });
   let tried = 'a window too short to hold out any day';
   for (let d = days; ; d *= 2) {
-    const split = last - d * DAY_MS;
-    // Validation is at most a quarter of the window: the model tuned on must resemble the one trained.
-    if (split - first < 3 * d * DAY_MS) return { skipped: `${tried} (need ${minPredictions} predictions)` };
-    const test = testSessionsAfter(sorted, split, itemsBefore(sessions, split));
-    const found = predictionCount(test);
-    if (found >= minPredictions) return { split, days: d, test };
+    const splits = foldSplits(first, last, d, folds);
+    if (splits.length === 0) return { skipped: `${tried} (need ${minPredictions} predictions)` };
+    const newest = windowAt(splits[0]!, Number.POSITIVE_INFINITY);
+    const found = predictionCount(newest.test);
+    if (found >= minPredictions) return { days: d, folds: [newest, ...splits.slice(1).map((split, k) => windowAt(split, splits[k]!))] };
     tried = `only ${found} validation predictions in the last ${d} days`;
   }
 }

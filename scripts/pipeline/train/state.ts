@@ -71,7 +71,8 @@ function tailOf(sessions: ReturnType<typeof buildSessions>, toTs: number, events
 /**
  * A point part-way through a full rebuild: the sessions `include` accepts are counted
  * first, then `at` sees the state (the tuner trains its validation model there, without
- * a second pass over the events), then the rest are counted.
+ * a second pass over the events), then the rest are counted. Several checkpoints are
+ * visited in order, each including what the earlier ones did (older splits first).
  */
 export interface Checkpoint {
   include: (session: Session) => boolean;
@@ -86,7 +87,7 @@ export function buildState(
   events: readonly CanonicalEvent[],
   params: Partial<TrainParams> = {},
   progress?: (total: number) => Progress,
-  checkpoint?: Checkpoint,
+  checkpoints: readonly Checkpoint[] = [],
 ): TrainState {
   const sorted = sortAndDedupe(events);
   const stats = new ModelStats({ ...DEFAULT_TRAIN_PARAMS, ...params });
@@ -100,14 +101,16 @@ export function buildState(
     bar?.increment();
   };
   const state: TrainState = { stats, index, tail: [], inputHash: hashEvents(sorted) };
-  if (checkpoint) {
+  let pending: readonly Session[] = sessions;
+  for (const checkpoint of checkpoints) {
     const later: Session[] = [];
-    for (const s of sessions)
+    for (const s of pending)
       if (checkpoint.include(s)) count(s);
       else later.push(s);
     checkpoint.at(state);
-    for (const s of later) count(s);
-  } else for (const s of sessions) count(s);
+    pending = later;
+  }
+  for (const s of pending) count(s);
   bar?.stop();
   state.tail = tailOf(sessions, stats.toTs, sorted);
   return state;

@@ -20,7 +20,7 @@ import type { ModelStats } from './stats';
 import { buildState, type TrainState } from './state';
 import type { SessionIndex } from './session-index';
 import { sortAndDedupe } from './sessions';
-import { itemsQueried, tuneScoring } from './tune';
+import { itemsQueried, tuneScoring, validationSpan, type ValidationFold } from './tune';
 import { planValidation } from '../evaluate/protocol';
 import type { Progress } from '../../lib/progress';
 
@@ -54,22 +54,25 @@ export function trainState(
   const p: TrainParams = { ...DEFAULT_TRAIN_PARAMS, ...params };
   if (p.tunePasses <= 0) return buildState(events, p, progress);
   const sorted = sortAndDedupe(events);
-  const plan = planValidation(sorted, p.tuneValidationDays, p.tuneMinPredictions);
+  const plan = planValidation(sorted, p.tuneValidationDays, p.tuneMinPredictions, p.tuneFolds);
   if ('skipped' in plan) {
     const state = buildState(sorted, p, progress);
     state.tuning = { skipped: plan.skipped };
     return state;
   }
-  let tuned: ReturnType<typeof tuneScoring> | undefined;
-  const state = buildState(sorted, p, progress, {
-    include: (session) => session.end < plan.split,
-    at: (partial) => {
-      const model = buildArtifact(partial.stats, { inputHash: partial.inputHash, index: partial.index, only: itemsQueried(plan.test) });
-      tuned = tuneScoring(plan.test, model, { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed });
+  // One pass: each fold's model is taken at its split, oldest first.
+  const folds: ValidationFold[] = [];
+  const checkpoints = [...plan.folds].reverse().map((window) => ({
+    include: (session: { end: number }) => session.end < window.split,
+    at: (partial: TrainState) => {
+      const model = buildArtifact(partial.stats, { inputHash: partial.inputHash, index: partial.index, only: itemsQueried(window.test) });
+      folds.unshift({ sessions: window.test, model });
     },
-  });
-  state.scoring = tuned!.scoring;
-  state.tuning = { ...tuned!.report, split: new Date(plan.split).toISOString(), validation_days: plan.days };
+  }));
+  const state = buildState(sorted, p, progress, checkpoints);
+  const tuned = tuneScoring(folds, { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed });
+  state.scoring = tuned.scoring;
+  state.tuning = { ...tuned.report, ...validationSpan(plan.folds), validation_days: plan.days };
   return state;
 }
 

@@ -1,12 +1,14 @@
 /**
  * The evaluation protocol on a dataset small enough to check by hand: which sessions
- * train and test, which items and sessions are dropped, and HR/MRR/NDCG@20 of the
- * edge scoring and of the popularity baseline from ranks worked out below.
+ * train and test, which items and sessions are dropped, HR/MRR/NDCG@20 of the edge
+ * scoring and of the popularity baseline from ranks worked out below, and the tuner's
+ * validation windows (rolling-origin folds) carved from a training window.
  */
 import { describe, expect, it } from 'vitest';
 import { MetricSums, scoreTestSessions, splitForEvaluation } from '../../../scripts/pipeline/evaluate/evaluation';
 import type { ModelArtifact } from '../../../scripts/pipeline/train/train';
 import { DEFAULT_SCORING, SIGNALS, type ScoringParams } from '../../../shared/scoring/params';
+import { foldSplits, planValidation } from '../../../scripts/pipeline/evaluate/protocol';
 import { view } from './fixtures';
 
 const DAY = 86_400_000;
@@ -115,5 +117,43 @@ describe('scoreTestSessions', () => {
     sums.add(undefined);
     expect(sums.metrics()['hr@20']).toBe(0.5);
     expect(sums.metrics()['mrr@20']).toBeCloseTo((1 + 1 / 20) / 4, 10);
+  });
+});
+
+describe('validation folds', () => {
+  it('are consecutive windows, newest first, each leaving its model three times its length to train on', () => {
+    const last = T0 + 10 * DAY;
+    // 10 days: windows of 1 day end at day 10, 9, 8…; the k-th split is at day 10 - k, valid while ≥ 3 days of training remain.
+    expect(foldSplits(T0, last, 1, 3)).toEqual([last - DAY, last - 2 * DAY, last - 3 * DAY]);
+    expect(foldSplits(T0, last, 1, 20)).toEqual([1, 2, 3, 4, 5, 6, 7].map((k) => last - k * DAY));
+    expect(foldSplits(T0, last, 2, 5)).toEqual([last - 2 * DAY, last - 4 * DAY]);
+    // One fold is the single window of before; none when even it leaves too little.
+    expect(foldSplits(T0, last, 1, 1)).toEqual([last - DAY]);
+    expect(foldSplits(T0, T0 + 3 * DAY, 1, 3)).toEqual([]);
+  });
+
+  it('hold the sessions that start inside each window, with the items known before it', () => {
+    // Six days; a session a day, each viewing the item of the day before and a new one.
+    const events = [view('u0', 's0', 'x0', T0), view('u0', 's0', 'x1', T0 + 60_000)];
+    for (let d = 1; d <= 5; d++) {
+      const ts = T0 + d * DAY + 3_600_000;
+      events.push(view(`u${d}`, `s${d}`, `x${d}`, ts), view(`u${d}`, `s${d}`, `x${d + 1}`, ts + 60_000));
+    }
+    // Shoppers coming back to the first session's items every day: sessions with known items.
+    const revisits = [...events];
+    for (let d = 1; d <= 5; d++) {
+      const ts = T0 + d * DAY + 7_200_000;
+      revisits.push(view(`v${d}`, `r${d}`, 'x0', ts), view(`v${d}`, `r${d}`, 'x1', ts + 60_000));
+    }
+    const last = revisits[revisits.length - 1]!.ts;
+    const plan = planValidation(revisits, 1, 1, 3);
+    if ('skipped' in plan) throw new Error(plan.skipped);
+    expect(plan.days).toBe(1);
+    // Two folds fit (a third would leave its model under three days).
+    expect(plan.folds.map((f) => f.split)).toEqual([last - DAY, last - 2 * DAY]);
+    expect(plan.folds[1]!.end).toBe(plan.folds[0]!.split);
+    // Each window holds its own day's revisit; s4 and s5 lose their newest item (unknown
+    // before the window) and with it the second step.
+    expect(plan.folds.map((f) => f.test.map((t) => t.key.split('\u0001').pop()))).toEqual([['r5'], ['r4']]);
   });
 });

@@ -2,10 +2,12 @@
  * Training: byte-identical artifacts for the same input (in any order), every shard
  * under the size bound and where shardOf says, the learned neighbours make sense, and
  * the incremental update agrees with a full rebuild; the default model carries the
- * session index and the tuner's record.
+ * session index and the tuner's record, tuned on several validation windows, each
+ * ranked by a model taken at its split in the same pass.
  */
 import { describe, expect, it } from 'vitest';
-import { trainModel } from '../../../scripts/pipeline/train/train';
+import { trainModel, trainState } from '../../../scripts/pipeline/train/train';
+import { buildSessions } from '../../../scripts/pipeline/train/sessions';
 import { writeModelFiles } from '../../../shared/model/artifact';
 import { buildState, updateState, saveState, loadState } from '../../../scripts/pipeline/train/state';
 import { buildArtifact } from '../../../scripts/pipeline/train/train';
@@ -52,6 +54,35 @@ describe('trainModel', () => {
     const plain = trainModel(events, { params: { sessionIndexSize: 0, tunePasses: 0 } });
     expect(plain.sessions?.size ?? 0).toBe(0);
     expect(plain.manifest.tuning).toBeUndefined();
+  });
+
+  it('tunes on rolling-origin folds: one model per validation window, each taken at its split in one pass', () => {
+    const DAY = 86_400_000;
+    // Eight days: three one-day windows fit, each leaving its model at least three days.
+    const long = syntheticEvents(3000, 200, 8);
+    const state = trainState(long, { tuneMinPredictions: 50, tuneMaxPredictions: 300, tunePasses: 1 });
+    const tuning = state.tuning as { validation: { folds: number; new_predictions: number }; fold_splits: string[]; split: string };
+    expect(tuning.validation.folds).toBe(3);
+    const splits = tuning.fold_splits.map((iso) => Date.parse(iso));
+    expect(splits).toEqual([splits[0]!, splits[0]! - DAY, splits[0]! - 2 * DAY]);
+    expect(tuning.split).toBe(tuning.fold_splits[0]);
+    // One fold is the single window of before: fewer predictions pooled.
+    const one = trainState(long, { tuneMinPredictions: 50, tuneMaxPredictions: 300, tunePasses: 1, tuneFolds: 1 }).tuning as typeof tuning;
+    expect(one.validation.folds).toBe(1);
+    expect(one.fold_splits).toEqual([tuning.split]);
+    expect(tuning.validation.new_predictions).toBeGreaterThan(2 * one.validation.new_predictions);
+
+    // The checkpoints see, in order, exactly the sessions that ended before their split; then all are counted.
+    const sessions = buildSessions([...long].sort((a, b) => a.ts - b.ts));
+    const seen: number[] = [];
+    const at = (split: number) => ({
+      include: (s: { end: number }) => s.end < split,
+      at: (partial: { stats: { sessions: number } }) => seen.push(partial.stats.sessions),
+    });
+    const full = buildState(long, {}, undefined, [at(splits[2]!), at(splits[1]!), at(splits[0]!)]);
+    expect(seen).toEqual([splits[2]!, splits[1]!, splits[0]!].map((split) => sessions.filter((s) => s.end < split).length));
+    expect(seen[0]).toBeLessThan(seen[2]!);
+    expect(full.stats.sessions).toBe(buildState(long).stats.sessions);
   });
 
   it('learns the chains of the synthetic shoppers', () => {

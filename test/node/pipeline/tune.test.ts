@@ -1,8 +1,9 @@
 /**
- * Tuning of the scoring parameters on a validation split of the training window: the
- * pipeline's (tuneOnLake: SQL twin over the lake) chooses what the reference trainer's
- * (trainState: in-memory, at a checkpoint of the same pass) chooses, and the same input
- * always gives the same parameters; the lake's tuner also searches training settings,
+ * Tuning of the scoring parameters on validation windows of the training window
+ * (rolling-origin folds, pooled): the pipeline's (tuneOnLake: a SQL twin per fold over
+ * the lake) chooses what the reference trainer's (trainState: in-memory, at checkpoints
+ * of the same pass) chooses, and the same input always gives the same parameters; the
+ * search maximises NDCG@20 and never ends below where it started; the lake's tuner also searches training settings,
  * and keeps one only when the validation says so; a shop without product views is
  * validated on its purchase lines over the lake as in the reference protocol. On the
  * shipped sample (evidence threshold lowered so a validation split exists at all) and on
@@ -17,7 +18,8 @@ import { loadEvents } from '../../../scripts/pipeline/train/load-events';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { trainState } from '../../../scripts/pipeline/train/train';
 import { holdout, tuneOnLake } from '../../../scripts/pipeline/evaluate/lake-evaluation';
-import { splitForEvaluation } from '../../../scripts/pipeline/evaluate/protocol';
+import { splitForEvaluation, type RankingMetrics } from '../../../scripts/pipeline/evaluate/protocol';
+import { objective } from '../../../scripts/pipeline/train/tune';
 import { shopTraffic } from '../../../scripts/generate/traffic';
 import { writeImportLake } from './fixtures';
 
@@ -48,6 +50,26 @@ describe('scoring tuned on a validation split', () => {
     expect(second).toEqual(first);
     expect(first.scoring).toEqual(reference.scoring);
     expect(first.tuning).toEqual(reference.tuning);
+    // Eight days: three one-day folds, each with its own twin, pooled.
+    const tuning = first.tuning as {
+      validation: { folds: number };
+      fold_splits: string[];
+      default: { new: RankingMetrics };
+      tuned: { new: RankingMetrics };
+    };
+    expect(tuning.validation.folds).toBe(3);
+    expect(tuning.fold_splits).toHaveLength(3);
+    // The search only moves to a better objective on the same predictions.
+    expect(objective(tuning.tuned.new)).toBeGreaterThanOrEqual(objective(tuning.default.new));
+  });
+
+  it('ranks settings by NDCG@20: hits near the top outweigh more hits at the tail', () => {
+    // Of 10 predictions, one setting hits 3 at rank 1, the other 7 at rank 20: HR@20 + MRR@20
+    // prefers the second (0.735 against 0.6), NDCG@20 the first (0.3 against 0.16).
+    const top: RankingMetrics = { 'hr@20': 0.3, 'mrr@20': 0.3, 'ndcg@20': 0.3 };
+    const tail: RankingMetrics = { 'hr@20': 0.7, 'mrr@20': 0.035, 'ndcg@20': 0.7 / Math.log2(21) };
+    expect(tail['hr@20'] + tail['mrr@20']).toBeGreaterThan(top['hr@20'] + top['mrr@20']);
+    expect(objective(top)).toBeGreaterThan(objective(tail));
   });
 
   it('searches training settings on the validation twin: sessions cut to 2 items are kept whole, deterministically', async () => {
