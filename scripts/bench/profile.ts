@@ -9,16 +9,28 @@
  * is what a fast path removes. The sampler counts wall time, so on a loaded machine the
  * sampled totals exceed the /proc CPU: read the shares, and the /proc figure for CPU.
  *
- *   npm run bench:profile -- [--phase ingest|recs|recs-warm|health] [--requests 4000] [--kafka] [--top 25]
- *                            [--save profile.cpuprofile] [--json]
+ *   npm run bench:profile -- [--phase ingest|ingest-warm|recs|recs-warm|health] [--requests 4000] [--kafka] [--top 25]
+ *                            [--save profile.cpuprofile] [--perf] [--json]
  *
  * `--save` writes the Worker isolate's raw profile (open it in Chrome DevTools).
+ * `worker_split` charges the Worker isolate's samples to the edge, the user objects, the
+ * other objects, the queue consumer or the runtime (./profile-split.ts): all of them run
+ * in one isolate of one process here, so /proc alone cannot split them. `--perf` adds
+ * `native_split`: `perf record` of workerd over the same window, the process's real CPU
+ * by native stack (object start and eviction, SQLite commits, JavaScript, GC, kernel…),
+ * which V8's sampler (wall time, JavaScript frames only) does not show.
  *
- * `recs` is the storefront's mix (a third widgets, some unknown shoppers); `recs-warm`
- * only JSON recommendations for shoppers whose objects are loaded.
+ * `ingest` is the storefront's beacon batches (30 % from new shoppers, whose first batch
+ * creates their object; returning shoppers drawn at random, whose objects the runtime has
+ * usually evicted since their last batch); `ingest-warm` the same batches from
+ * {@link WARM_SHOPPERS} shoppers in turn, whose objects stay loaded: the difference is
+ * what starting objects costs. `recs` is the storefront's mix (a third widgets, some
+ * unknown shoppers); `recs-warm` only JSON recommendations for shoppers whose objects are loaded.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SourceMapConsumer } from 'source-map-js';
@@ -28,6 +40,7 @@ import { freePort } from '../lib/dev-worker';
 import { cpuTimeMs, loadAverage } from '../lib/proc';
 import { benchClient, inParallel } from './http';
 import { seedShop, ShopTraffic } from './shop';
+import { COMPONENTS, componentOf, NATIVE_CATEGORIES, nativeCategoryOf, type Component } from './profile-split';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,11 +49,14 @@ const { values: args } = parseArgs({
     kafka: { type: 'boolean', default: false },
     top: { type: 'string', default: '25' },
     save: { type: 'string' },
+    perf: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
 const REQUESTS = Math.min(100_000, Number(args.requests));
 const TOKEN = randomBytes(24).toString('base64url');
+/** Shoppers of `ingest-warm`: each sends a batch every second or two, well under the per-user rate limit. */
+const WARM_SHOPPERS = 100;
 const ROOT = join(import.meta.dirname, '..', '..');
 
 interface ProfileNode {
@@ -111,10 +127,17 @@ async function main(): Promise<void> {
                 const path = traffic.recommendation().path;
                 return () => client.get(path);
               })
-            : Array.from({ length: REQUESTS }, () => {
-                const body = traffic.batch().body;
-                return () => client.post('/v1/events', body);
-              });
+            : args.phase === 'ingest-warm'
+              ? Array.from({ length: REQUESTS }, (_, i) => {
+                  // The same batches from shoppers seen a second ago, so their objects are loaded.
+                  const batch = traffic.batch();
+                  const body = batch.body.replaceAll(batch.user, users[i % WARM_SHOPPERS]!);
+                  return () => client.post('/v1/events', body);
+                })
+              : Array.from({ length: REQUESTS }, () => {
+                  const body = traffic.batch().body;
+                  return () => client.post('/v1/events', body);
+                });
     // Warm-up, then profile every isolate of the process over the same workload.
     await inParallel(requests.slice(0, 500), 8, async (send) => void (await send()));
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as {
@@ -130,9 +153,11 @@ async function main(): Promise<void> {
       await session.send('Profiler.start');
     }
     const load = loadAverage();
+    const perf = args.perf ? startPerf(runtime.workerdPids()) : null;
     const cpu0 = cpuTimeMs(runtime.workerdPids());
     await inParallel(requests, 8, async (send) => void (await send()));
     const cpuMs = cpuTimeMs(runtime.workerdPids()) - cpu0;
+    const nativeSplit = perf ? await perf.stop(cpuMs) : undefined;
     const profiles = await Promise.all(
       sessions.map(async ({ id, session }) => ({ id, profile: (await session.send<{ profile: CpuProfile }>('Profiler.stop')).profile })),
     );
@@ -166,13 +191,13 @@ async function main(): Promise<void> {
     const byFunction = new Map<string, number>();
     const inclusiveByFile = new Map<string, number>();
     const inclusiveByFunction = new Map<string, number>();
+    const byComponent = new Map<Component, number>(COMPONENTS.map((component) => [component, 0]));
     const addOnce = (into: Map<string, number>, keys: Set<string>, ms: number) => {
       for (const key of keys) into.set(key, (into.get(key) ?? 0) + ms);
     };
     for (const { id, profile } of profiles) {
       const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
       for (const node of profile.nodes) for (const child of node.children ?? []) nodes.get(child)!.parent = node.id;
-      if (args.save && id.startsWith('core:user:')) writeFileSync(args.save, JSON.stringify(profile));
       let total = 0;
       profile.samples.forEach((sample, i) => {
         const frame = nodes.get(sample)!.callFrame;
@@ -186,23 +211,43 @@ async function main(): Promise<void> {
           byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
           const files = new Set<string>();
           const functions = new Set<string>();
+          const stack: string[] = [];
           for (let node = nodes.get(sample); node; node = node.parent === undefined ? undefined : nodes.get(node.parent)) {
             if (node.callFrame.functionName === '(root)') continue;
             const at = sourceOf(node.callFrame);
             files.add(at);
+            stack.push(at);
             functions.add(`${node.callFrame.functionName || '(anonymous)'} ${at}`);
           }
+          const component = componentOf(stack.reverse());
+          byComponent.set(component, byComponent.get(component)! + ms);
           addOnce(inclusiveByFile, files, ms);
           addOnce(inclusiveByFunction, functions, ms);
         }
       });
       if (total > 0) byIsolate[id] = Math.round(total);
+      // The Worker's isolate, not the idle one that only hosts the direct socket.
+      if (args.save && id.startsWith('core:user:') && total > 0) writeFileSync(args.save, JSON.stringify(profile));
     }
     const top = (entries: Map<string, number>) =>
       [...entries]
         .sort((a, b) => b[1] - a[1])
         .slice(0, Number(args.top))
         .map(([name, ms]) => ({ name, ms: Math.round(ms), per_request_us: Math.round((ms * 1000) / REQUESTS) }));
+    // The Worker isolate's sampled time by component, and the window's /proc CPU apportioned
+    // by those shares. The process also runs the runtime's own isolates (locally the queue
+    // broker and the rate limiter), which this leaves out; and the sampler counts wall
+    // time, so a loaded machine blurs the shares: read them with the load average.
+    const workerSampled = [...byComponent.values()].reduce((sum, ms) => sum + ms, 0);
+    const split = Object.fromEntries(
+      [...byComponent].map(([name, ms]) => [
+        name,
+        {
+          share: Math.round((ms / workerSampled) * 1000) / 1000,
+          sampled_per_request_us: Math.round((ms * 1000) / REQUESTS),
+        },
+      ]),
+    );
     const result = {
       phase: args.phase,
       requests: REQUESTS,
@@ -210,6 +255,8 @@ async function main(): Promise<void> {
       workerd_cpu_ms: Math.round(cpuMs),
       workerd_cpu_per_request_ms: Math.round((cpuMs / REQUESTS) * 1000) / 1000,
       sampled_ms_by_isolate: byIsolate,
+      worker_split: split,
+      ...(nativeSplit ? { native_split: nativeSplit } : {}),
       worker_self_time_by_file: top(byFile),
       worker_self_time_by_function: top(byFunction),
       worker_inclusive_time_by_file: top(inclusiveByFile),
@@ -220,6 +267,58 @@ async function main(): Promise<void> {
     await runtime?.dispose();
     await broker?.destroy();
   }
+}
+
+/**
+ * `perf record -g` of the workerd processes over the measured window (`--perf`): the
+ * process's CPU by native stack ({@link nativeCategoryOf}), as shares and as CPU per
+ * request. Needs Linux `perf` and permission to trace the processes.
+ */
+function startPerf(pids: number[]) {
+  const data = join(mkdtempSync(join(tmpdir(), 'bench-perf-')), 'perf.data');
+  const recorder = spawn('perf', ['record', '-F', '499', '-g', '-o', data, '-p', pids.join(',')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let errors = '';
+  recorder.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  // perf ends on the SIGINT that stops it, with its own status or by that signal.
+  const exited = new Promise<boolean>((resolve, reject) => {
+    recorder.on('error', reject);
+    recorder.on('exit', (code, signal) => resolve(code === 0 || signal === 'SIGINT'));
+  });
+  return {
+    /** @param cpuMs the window's /proc CPU, apportioned by sample count */
+    async stop(cpuMs: number): Promise<Record<string, { share: number; cpu_per_request_ms: number }>> {
+      recorder.kill('SIGINT');
+      if (!(await exited) || !existsSync(data)) throw new Error(`perf record failed: ${errors}`);
+      const script = spawnSync('perf', ['script', '-i', data, '-F', 'comm,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      rmSync(dirname(data), { recursive: true, force: true });
+      if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`);
+      const counts = new Map<string, number>(NATIVE_CATEGORIES.map((category) => [category, 0]));
+      let samples = 0;
+      for (const block of script.stdout.split(/\n\s*\n/)) {
+        const frames = block
+          .split('\n')
+          .slice(1)
+          .map((line) => /^\s*[0-9a-f]+\s+(.*?)\s+\((.*)\)$/.exec(line))
+          .filter((match) => match !== null);
+        if (frames.length === 0) continue;
+        const category = nativeCategoryOf(
+          frames.map((match) => match[1]!),
+          frames[0]![2]!.includes('kernel'),
+        );
+        counts.set(category, counts.get(category)! + 1);
+        samples += 1;
+      }
+      return Object.fromEntries(
+        [...counts].map(([category, n]) => [
+          category,
+          {
+            share: Math.round((n / samples) * 1000) / 1000,
+            cpu_per_request_ms: Math.round(((cpuMs * n) / samples / REQUESTS) * 1000) / 1000,
+          },
+        ]),
+      );
+    },
+  };
 }
 
 main().catch((error: unknown) => {
