@@ -8,8 +8,11 @@
  *   - the no-op floor: GET /v1/health;
  *   - ingest: the storefront's beacon batches (1-10 events, 70 % returning and 30 % new
  *     shoppers), until the queue consumer has forwarded everything to Kafka;
+ *   - the same number of batches from 200 shoppers in turn, whose objects stay loaded
+ *     (`cpu_ms.per_event_objects_loaded`): what the mix's object starts cost is the difference;
  *   - recommendations: JSON and widget HTML (a third), on home, product and cart pages,
- *     about 3 per 10 events of the ingest phase;
+ *     about 3 per 10 events of the ingest phase; then as many for those 200 shoppers
+ *     (`cpu_ms.per_recommendation_above_noop_objects_loaded`);
  *   - the same lists asked for with the page's events (`recommend` on POST /v1/events):
  *     one-event page views with and without a list, the list's cost being the difference.
  * Requests go to the Worker's own socket (`workerUrl`): on Cloudflare the static-asset
@@ -53,6 +56,8 @@ const EVENTS = Math.min(500_000, Number(args.events));
 const USERS = Math.min(10_000, Number(args.users));
 const CONCURRENCY = Math.min(64, Number(args.concurrency));
 const TOKEN = randomBytes(24).toString('base64url');
+/** Shoppers of the loaded-objects ingest phase: each sends a batch every second or two, under the per-user rate limit. */
+const WARM_SHOPPERS = 200;
 /** After the last request: long enough for any alarm an ingest scheduled (10 s) to have run. */
 const SETTLE_MS = 12_000;
 const log = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
@@ -246,10 +251,51 @@ async function main(): Promise<void> {
       true,
     );
 
+    // The same number of batches from a few shoppers in turn, whose objects stay loaded:
+    // the storefront mix above draws returning shoppers at random among USERS, so most of
+    // its batches start their object (evicted since that shopper's last batch) or create
+    // it (new shoppers). The difference is what starting objects costs.
+    log(`measuring ingest with loaded objects: ${batches.length} batches from ${WARM_SHOPPERS} shoppers in turn…`);
+    const loadedShoppers = users.slice(0, WARM_SHOPPERS);
+    // Its own generator, so the phases after this one draw what they drew before it existed.
+    const loadedTraffic = new ShopTraffic(users, `${runId}-l`, 3);
+    await inParallel(loadedShoppers, CONCURRENCY, async (user) => {
+      const batch = loadedTraffic.batch(1);
+      await client!.post('/v1/events', batch.body.replaceAll(batch.user, user));
+    });
+    let loadedEvents = 0;
+    const loadedBatches = batches.map((_, i) => {
+      const batch = loadedTraffic.batch();
+      loadedEvents += batch.events;
+      return batch.body.replaceAll(batch.user, loadedShoppers[i % loadedShoppers.length]!);
+    });
+    const loadedIngest = await measure(
+      worker,
+      admin,
+      ['ingest', 'queue', 'alarm'],
+      async () => {
+        let errors = 0;
+        await inParallel(loadedBatches, CONCURRENCY, async (body) => {
+          if ((await client!.post('/v1/events', body)).status !== 202) errors++;
+        });
+        return { requests: loadedBatches.length, errors, objectMs: [] };
+      },
+      true,
+    );
+
     const recCount = Math.round(events * 0.3);
     log(`measuring recommendations: ${recCount} requests (JSON and widgets)…`);
     const recPaths = Array.from({ length: recCount }, () => traffic.recommendation().path);
     const recs = await measure(worker, admin, ['recommend'], () => closedLoop(client!, recPaths), false);
+    // The same kinds of requests for the loaded-objects phase's shoppers: most of the mix's
+    // recommendations start their shopper's object too.
+    log(`measuring recommendations with loaded objects: ${recCount} requests from ${WARM_SHOPPERS} shoppers in turn…`);
+    await inParallel(loadedShoppers, CONCURRENCY, async (user) => void (await client!.get(loadedTraffic.recommendation(user).path)));
+    const loadedRecPaths = Array.from(
+      { length: recCount },
+      (_, i) => loadedTraffic.recommendation(loadedShoppers[i % loadedShoppers.length]).path,
+    );
+    const loadedRecs = await measure(worker, admin, ['recommend'], () => closedLoop(client!, loadedRecPaths), false);
 
     // The same lists asked for with the page's events (POST /v1/events with `recommend`):
     // pairs of phases of one-event page views, with and without the list, so the list's
@@ -298,14 +344,30 @@ async function main(): Promise<void> {
       accepted,
       batches: batches.length,
       recommendations: recs.requests,
-      errors: { ingest: ingest.errors, recommendations: recs.errors, recommendations_with_events: ridden.errors },
-      load_average: { floor: floor.load, ingest: ingest.load, recommendations: recs.load, recommendations_with_events: ridden.load },
+      errors: {
+        ingest: ingest.errors,
+        ingest_objects_loaded: loadedIngest.errors,
+        recommendations: recs.errors,
+        recommendations_objects_loaded: loadedRecs.errors,
+        recommendations_with_events: ridden.errors,
+      },
+      load_average: {
+        floor: floor.load,
+        ingest: ingest.load,
+        ingest_objects_loaded: loadedIngest.load,
+        recommendations: recs.load,
+        recommendations_objects_loaded: loadedRecs.load,
+        recommendations_with_events: ridden.load,
+      },
       cpu_ms: {
         noop_per_request: round3(floorPerRequest),
         per_event: round3(ingest.cpuMs / events),
+        // The same batches from shoppers whose objects are loaded (no object starts).
+        per_event_objects_loaded: round3(loadedIngest.cpuMs / loadedEvents),
         per_batch: round3(ingest.cpuMs / batches.length),
         per_recommendation: round3(recs.cpuMs / recs.requests),
         per_recommendation_above_noop: round3(recs.cpuMs / recs.requests - floorPerRequest),
+        per_recommendation_above_noop_objects_loaded: round3(loadedRecs.cpuMs / loadedRecs.requests - floorPerRequest),
         // What a list adds to the page view's POST /v1/events that carries it.
         per_recommendation_with_events: round3(ridden.cpuMs / recCount),
         page_view_without_list: round3(plainViews.cpuMs / plainViews.requests),
