@@ -6,7 +6,7 @@
  */
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { canonicalEventSchema } from '../../../shared/schema/events';
-import { rowToEvent } from './columns';
+import { EVENT_COLUMNS, rowToEvent } from './columns';
 import { readSnapshot, type LakeFile, type LakeSnapshot } from './commit-log';
 import { Duck, type DuckOptions } from './duckdb';
 import { bucketEnd, bucketStart, EVENTS_DIR, INVALID_DIR } from './layout';
@@ -48,9 +48,17 @@ export async function openLakeQuery(location: LakeLocation, options: LakeQueryOp
   const duck = options.reuse ?? (await Duck.open(options.duck));
   const paths = async (files: LakeFile[]): Promise<string[]> => Promise.all(files.map((f) => store.localPath(f.key)));
   const range = [Number.isFinite(fromTs) ? `ts >= ${fromTs}` : '', Number.isFinite(toTs) ? `ts < ${toTs}` : ''].filter(Boolean);
-  await duck.run(
-    `CREATE OR REPLACE VIEW events AS SELECT * FROM ${parquetSource(EVENTS_DIR, await paths(eventFiles))}${range.length > 0 ? ` WHERE ${range.join(' AND ')}` : ''}`,
-  );
+  const source = parquetSource(EVENTS_DIR, await paths(eventFiles));
+  const where = range.length > 0 ? ` WHERE ${range.join(' AND ')}` : '';
+  await duck.run(`CREATE OR REPLACE VIEW events AS SELECT * FROM ${source}${where}`);
+  // Files written before a column was added lack it (Parquet has no schema evolution of
+  // its own): the view adds it as NULL, so every reader sees the columns of columns.ts.
+  const present = new Set((await duck.rows<{ column_name: string }>('DESCRIBE events')).map((r) => r.column_name));
+  const missing = Object.entries(EVENT_COLUMNS).filter(([name]) => !present.has(name));
+  if (missing.length > 0)
+    await duck.run(
+      `CREATE OR REPLACE VIEW events AS SELECT *, ${missing.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} FROM ${source}${where}`,
+    );
   await duck.run(`CREATE OR REPLACE VIEW invalid AS SELECT * FROM ${parquetSource(INVALID_DIR, await paths(invalidFiles))}`);
   return { duck, store, snapshot, eventFiles, close: () => (options.reuse ? undefined : duck.close()) };
 }
