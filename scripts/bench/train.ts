@@ -52,7 +52,13 @@ if (values.child && values.out) {
   const { artifact } = await trainOnLake(values.child, {
     engine: values.engine === 'spark' ? 'spark' : 'duckdb',
     ...(values['memory-limit'] ? { memoryLimit: values['memory-limit'] } : {}),
-    onStep: (name, s) => (steps[name] = Number(s.toFixed(2))),
+    onStep: (name, s) => {
+      steps[name] = Number(s.toFixed(2));
+      // Live, so a long run shows where it is (and a killed one what it finished).
+      process.stderr.write(
+        `  ${name}: ${s.toFixed(1)} s (RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB, load ${loadavg()[0]!.toFixed(1)})\n`,
+      );
+    },
   });
   const t1 = performance.now();
   const files = writeModelFiles(artifact);

@@ -15,7 +15,7 @@ import type { Dialect } from './dialect';
 import { num } from './dialect';
 import { KINDS } from './kinds';
 import { latestCategories, popularityStatements } from './popularity';
-import { sessionStatements, type SignalRow } from './sessions';
+import { decodeItems, sessionStatements, type SignalRow } from './sessions';
 
 /** One step of the plan: `sql` (a SELECT) is materialised as table `name`. */
 export interface Statement {
@@ -38,10 +38,17 @@ export function statisticsStatements(
 ): Statement[] {
   return [
     ...sessionStatements(d, source, signals, params, range),
-    { name: 't_item_sessions', sql: `SELECT item, CAST(count(*) AS DOUBLE) AS n FROM t_items GROUP BY item` },
+    {
+      name: 't_item_sessions',
+      sql: decodeItems(`SELECT iid, CAST(count(*) AS DOUBLE) AS n FROM t_items GROUP BY iid`, [['iid', 'item'], 'n']),
+    },
     {
       name: 't_pairs',
-      sql: KINDS.map((k) => `SELECT '${k.kind}' AS kind, i, j, w FROM (${k.pairs(params)}) ${k.kind}_pairs`).join(' UNION ALL '),
+      // Counted over item numbers, then decoded once per pair (the state and the lists key by item id).
+      sql: decodeItems(
+        KINDS.map((k) => `SELECT '${k.kind}' AS kind, i, j, w FROM (${k.pairs(params)}) ${k.kind}_pairs`).join(' UNION ALL '),
+        ['kind', ['i', 'i'], ['j', 'j'], 'w'],
+      ),
     },
     ...popularityStatements(params.popularityHalfLifeDays),
     {

@@ -10,26 +10,33 @@
  */
 import { num } from './dialect';
 import type { Statement } from './plan';
+import { decodeItems } from './sessions';
 
 /** Popularity and category statements (after sessionStatements). */
 export function popularityStatements(halfLifeDays: number): Statement[] {
   const decay = `st.weight * pow(CAST(0.5 AS DOUBLE), CAST(m.ref_ts - st.ts AS DOUBLE) / ${num(halfLifeDays * 86_400_000)})`;
-  const steps = `SELECT st.item, s.edge_region, s.country, ${decay} AS w
+  const steps = `SELECT st.iid, s.edge_region, s.country, ${decay} AS w
                  FROM t_session_steps st JOIN t_sessions s ON s.sid = st.sid CROSS JOIN t_meta m`;
   return [
     {
       name: 't_pop',
-      sql: `SELECT 'global' AS scope, '' AS key, item, sum(w) AS w FROM (${steps}) x GROUP BY item
-            UNION ALL
-            SELECT 'region' AS scope, edge_region AS key, item, sum(w) AS w FROM (${steps}) x GROUP BY edge_region, item
-            UNION ALL
-            SELECT 'country' AS scope, country AS key, item, sum(w) AS w FROM (${steps}) x WHERE country IS NOT NULL GROUP BY country, item`,
+      sql: decodeItems(
+        `SELECT 'global' AS scope, '' AS key, iid, sum(w) AS w FROM (${steps}) x GROUP BY iid
+         UNION ALL
+         SELECT 'region' AS scope, edge_region AS key, iid, sum(w) AS w FROM (${steps}) x GROUP BY edge_region, iid
+         UNION ALL
+         SELECT 'country' AS scope, country AS key, iid, sum(w) AS w FROM (${steps}) x WHERE country IS NOT NULL GROUP BY country, iid`,
+        ['scope', 'key', ['iid', 'item'], 'w'],
+      ),
     },
     {
       name: 't_categories',
-      sql: `SELECT st.item, st.category_id AS category, s.end_ts, s.start_ts, s.skey, st.pos
-            FROM t_session_steps st JOIN t_sessions s ON s.sid = st.sid
-            WHERE st.category_id IS NOT NULL`,
+      sql: decodeItems(
+        `SELECT st.iid, st.category_id AS category, s.end_ts, s.start_ts, s.skey, st.pos
+         FROM t_session_steps st JOIN t_sessions s ON s.sid = st.sid
+         WHERE st.category_id IS NOT NULL`,
+        [['iid', 'item'], 'category', 'end_ts', 'start_ts', 'skey', 'pos'],
+      ),
     },
   ];
 }

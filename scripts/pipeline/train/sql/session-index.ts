@@ -8,6 +8,7 @@
  */
 import type { TrainParams } from '../params';
 import type { Statement } from './plan';
+import { decodeItems } from './sessions';
 
 /** Columns of t_session_index, in order. */
 export type SessionIndexRow = [item: string, skey: string, endTs: number, length: number, offset: number, other: string];
@@ -18,15 +19,18 @@ export function sessionIndexStatement(params: Pick<TrainParams, 'sessionIndexSiz
   const w = params.sessionIndexWindow;
   return {
     name: 't_session_index',
-    sql: `SELECT x.item, s.skey, s.end_ts, x.length, q.p - x.at AS offset_p, q.item AS other
-          FROM (
-            SELECT l.item, l.sid, l.at, n.length, rank() OVER (PARTITION BY l.item ORDER BY t.end_ts DESC) AS r
-            FROM (SELECT sid, item, max(p) AS at FROM t_seq GROUP BY sid, item) l
-            JOIN (SELECT sid, count(DISTINCT item) AS length FROM t_seq GROUP BY sid) n ON n.sid = l.sid
-            JOIN t_sessions t ON t.sid = l.sid
-          ) x
-          JOIN t_sessions s ON s.sid = x.sid
-          JOIN t_seq q ON q.sid = x.sid AND q.p BETWEEN x.at - ${w} AND x.at + ${w}
-          WHERE x.r <= ${m}`,
+    sql: decodeItems(
+      `SELECT x.iid, s.skey, s.end_ts, x.length, q.p - x.at AS offset_p, q.iid AS other_iid
+       FROM (
+         SELECT l.iid, l.sid, l.at, n.length, rank() OVER (PARTITION BY l.iid ORDER BY t.end_ts DESC) AS r
+         FROM (SELECT sid, iid, max(p) AS at FROM t_seq GROUP BY sid, iid) l
+         JOIN (SELECT sid, count(DISTINCT iid) AS length FROM t_seq GROUP BY sid) n ON n.sid = l.sid
+         JOIN t_sessions t ON t.sid = l.sid
+       ) x
+       JOIN t_sessions s ON s.sid = x.sid
+       JOIN t_seq q ON q.sid = x.sid AND q.p BETWEEN x.at - ${w} AND x.at + ${w}
+       WHERE x.r <= ${m}`,
+      [['iid', 'item'], 'skey', 'end_ts', 'length', 'offset_p', ['other_iid', 'other']],
+    ),
   };
 }

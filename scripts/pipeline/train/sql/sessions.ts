@@ -17,8 +17,12 @@
  *   `maxSessionItems` keeps the last ones to appear (positions renumbered after).
  *
  * Tables: t_link_edges (id → the id it logged in as), t_links (id → end of its chain),
- * t_input (the events in the window), t_steps, t_event_sessions, t_sessions, t_session_steps,
- * t_session_items, t_seq (sid, p, item), t_items (sid, item, purchased) and t_meta; sessions are numbered (sid).
+ * t_input (the events in the window), t_steps, t_item_dict (item → iid), t_gap_sessions,
+ * t_keyed_steps and t_event_sessions (views: steps and events with their session key), t_sessions, t_session_steps, t_session_items, t_seq (sid, p, iid), t_items (sid, iid,
+ * purchased) and t_meta. Sessions are numbered (sid) and items too (iid, dense in id
+ * order): from t_session_steps on, the per-session joins and group-bys hash integers,
+ * not strings (at 20M events the string keys were most of the cost); the statistics
+ * turn iid back into the item id (see {@link decodeItems}).
  */
 import { MAX_LINK_HOPS } from '../../../../shared/identity/links';
 import { lit, num, type Dialect } from './dialect';
@@ -113,14 +117,18 @@ export function sessionStatements(
             WHERE s.items_from = 'items'`,
     },
     {
-      name: 't_event_sessions',
-      // Events with a session_id: their own session, no window needed (the usual case, and
-      // 20M events through three windows is what ran out of memory); without: a new session
-      // after a gap, over the user's id-less events only.
-      sql: `SELECT event_id, ts, edge_region, country, user_id || ${SEP} || session_id AS skey
-            FROM (SELECT DISTINCT event_id, user_id, session_id, ts, edge_region, country FROM t_steps WHERE session_id IS NOT NULL) w
-            UNION ALL
-            SELECT event_id, ts, edge_region, country, user_id || ${SEP} || '#' || CAST(gap_start AS STRING) AS skey
+      name: 't_item_dict',
+      // Numbered in id order, so an integer comparison orders items as their ids do.
+      sql: `SELECT item, row_number() OVER (ORDER BY item) AS iid FROM (SELECT DISTINCT item FROM t_steps WHERE item IS NOT NULL) d`,
+    },
+    {
+      name: 't_gap_sessions',
+      // Events without a session_id: a new session after a gap, over the user's id-less
+      // events only (a window; rare in practice, so this table is small). Events with one
+      // are keyed by it where they are read (t_keyed_steps), with no table of their own:
+      // a table of every event, then joined back to the steps by event_id, was most of
+      // the session stage at 20M events.
+      sql: `SELECT event_id, user_id || ${SEP} || '#' || CAST(gap_start AS STRING) AS skey
             FROM (
               SELECT g.*, max(CASE WHEN opens = 1 THEN ts END) OVER (PARTITION BY user_id, run ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS gap_start
               FROM (
@@ -128,13 +136,25 @@ export function sessionStatements(
                 FROM (
                   SELECT e.*, CASE WHEN prev_ts IS NULL OR ts - prev_ts > ${params.gapMs} THEN 1 ELSE 0 END AS opens
                   FROM (
-                    SELECT event_id, user_id, ts, edge_region, country,
-                           lag(ts) OVER (PARTITION BY user_id ORDER BY ts, event_id) AS prev_ts
-                    FROM (SELECT DISTINCT event_id, user_id, ts, edge_region, country FROM t_steps WHERE session_id IS NULL) x
+                    SELECT event_id, user_id, ts, lag(ts) OVER (PARTITION BY user_id ORDER BY ts, event_id) AS prev_ts
+                    FROM (SELECT DISTINCT event_id, user_id, ts FROM t_steps WHERE session_id IS NULL) x
                   ) e
                 ) o
               ) g
             ) s`,
+    },
+    {
+      name: 't_keyed_steps',
+      view: true,
+      // Every step with its session key (a NULL session_id makes the concatenation NULL).
+      sql: `SELECT st.*, coalesce(st.user_id || ${SEP} || st.session_id, g.skey) AS skey
+            FROM t_steps st LEFT JOIN t_gap_sessions g ON g.event_id = st.event_id`,
+    },
+    {
+      name: 't_event_sessions',
+      view: true,
+      // Each event's session (the state's tail and the evaluation read it; training does not).
+      sql: `SELECT DISTINCT event_id, ts, edge_region, country, skey FROM t_keyed_steps`,
     },
     {
       name: 't_sessions',
@@ -142,11 +162,13 @@ export function sessionStatements(
       // The first event (by ts, then event_id) is the least of (ts, event_id, region, country) in
       // the same group-by: one aggregate, which spills, not a window over every event, and not a
       // join back to the events (each join a shuffle, the cost that made Spark slow on this step).
+      // Over steps, not events: an event's steps share its time, id, region and country, and
+      // its first line (line 1) counts it once.
       sql: `SELECT skey, start_ts, end_ts, events, first_event.edge_region AS edge_region, first_event.country AS country,
                    row_number() OVER (ORDER BY skey) AS sid
-            FROM (SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS events,
+            FROM (SELECT skey, min(ts) AS start_ts, max(ts) AS end_ts, CAST(sum(CASE WHEN line = 1 THEN 1 ELSE 0 END) AS BIGINT) AS events,
                          min(${d.struct({ ts: 'ts', event_id: 'event_id', edge_region: 'edge_region', country: 'country' })}) AS first_event
-                  FROM t_event_sessions
+                  FROM t_keyed_steps
                   GROUP BY skey${range.sessionsEndBefore !== undefined ? ` HAVING max(ts) < ${range.sessionsEndBefore}` : ''}) g`,
     },
     {
@@ -162,15 +184,15 @@ export function sessionStatements(
     },
     {
       name: 't_session_steps',
-      sql: `SELECT s.sid, st.item, st.signal, st.weight, st.ts, st.category_id,
+      sql: `SELECT s.sid, d.iid, st.signal, st.weight, st.ts, st.category_id,
                    row_number() OVER (PARTITION BY s.sid ORDER BY st.ts, st.event_id, st.line) AS pos
-            FROM t_steps st JOIN t_event_sessions es ON st.event_id = es.event_id JOIN t_sessions s ON s.skey = es.skey`,
+            FROM t_keyed_steps st JOIN t_item_dict d ON d.item = st.item JOIN t_sessions s ON s.skey = st.skey`,
     },
     {
       name: 't_session_items',
       // Distinct items of a session: where each first appears, and whether bought (a table: t_items reads it three times).
-      sql: `SELECT sid, item, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
-            FROM t_session_steps GROUP BY sid, item`,
+      sql: `SELECT sid, iid, min(pos) AS first_pos, max(CASE WHEN signal = 'purchase' THEN 1 ELSE 0 END) AS purchased
+            FROM t_session_steps GROUP BY sid, iid`,
     },
     {
       name: 't_items',
@@ -179,7 +201,7 @@ export function sessionStatements(
       // Only those sessions go through the window (a window over every session's items ran out
       // of memory at 20M events), and one join keeps the rows, not a union (on Spark a union
       // adds its branches' partitions to every later scan).
-      sql: `SELECT i.sid, i.item, i.purchased FROM t_session_items i
+      sql: `SELECT i.sid, i.iid, i.purchased FROM t_session_items i
             LEFT JOIN (
               SELECT sid, first_pos AS cutoff FROM (
                 SELECT i.sid, i.first_pos, row_number() OVER (PARTITION BY i.sid ORDER BY i.first_pos DESC) AS recency
@@ -192,10 +214,28 @@ export function sessionStatements(
     {
       name: 't_seq',
       // Consecutive repeats collapsed first, then items beyond the cap dropped, then renumbered.
-      sql: `SELECT c.sid, c.item, row_number() OVER (PARTITION BY c.sid ORDER BY c.pos) AS p
-            FROM (SELECT sid, item, pos, lag(item) OVER (PARTITION BY sid ORDER BY pos) AS prev_item FROM t_session_steps) c
-            JOIN t_items k ON k.sid = c.sid AND k.item = c.item
-            WHERE c.prev_item IS NULL OR c.prev_item <> c.item`,
+      sql: `SELECT c.sid, c.iid, row_number() OVER (PARTITION BY c.sid ORDER BY c.pos) AS p
+            FROM (SELECT sid, iid, pos, lag(iid) OVER (PARTITION BY sid ORDER BY pos) AS prev_iid FROM t_session_steps) c
+            JOIN t_items k ON k.sid = c.sid AND k.iid = c.iid
+            WHERE c.prev_iid IS NULL OR c.prev_iid <> c.iid`,
     },
   ];
+}
+
+/**
+ * `relation` with its integer item columns replaced by the item ids of t_item_dict:
+ * `columns` lists the output in order, a name kept as it is, a pair [iid column, output
+ * name] decoded. One join per decoded column, after the aggregation, so the dictionary
+ * (one row per item) is probed once per result row.
+ */
+export function decodeItems(relation: string, columns: ReadonlyArray<string | readonly [string, string]>): string {
+  let k = 0;
+  const joins: string[] = [];
+  const outs = columns.map((c) => {
+    if (typeof c === 'string') return `r.${c}`;
+    const d = `d${k++}`;
+    joins.push(`JOIN t_item_dict ${d} ON ${d}.iid = r.${c[0]}`);
+    return `${d}.item AS ${c[1]}`;
+  });
+  return `SELECT ${outs.join(', ')} FROM (${relation}) r ${joins.join(' ')}`;
 }

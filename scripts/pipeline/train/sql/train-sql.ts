@@ -101,7 +101,9 @@ export async function inputFacts(duck: Duck, invalid: number): Promise<InputFact
 /** Items of the training sessions, the plain view-count ranking of their product views, and the most distinct items of one session. */
 async function evaluationFacts(duck: Duck): Promise<{ trainItems: Set<string>; popular: string[]; longestSession: number }> {
   const trainItems = new Set<string>();
-  for await (const rows of duck.chunks('SELECT DISTINCT item FROM t_session_steps'))
+  for await (const rows of duck.chunks(
+    'SELECT d.item FROM (SELECT DISTINCT iid FROM t_session_steps) s JOIN t_item_dict d ON d.iid = s.iid',
+  ))
     for (const [item] of rows) trainItems.add(item as string);
   const popular: string[] = [];
   for await (const rows of duck.chunks(

@@ -7,8 +7,8 @@ import type { NeighbourKindSql } from './kind';
 
 export const boughtKind: NeighbourKindSql = {
   kind: 'bought',
-  pairs: () => `SELECT a.item AS i, b.item AS j, CAST(count(*) AS DOUBLE) AS w
-                FROM t_items a JOIN t_items b ON b.sid = a.sid AND b.item <> a.item
-                WHERE b.purchased = 1 GROUP BY a.item, b.item`,
+  pairs: () => `SELECT a.iid AS i, b.iid AS j, CAST(count(*) AS DOUBLE) AS w
+                FROM t_items a JOIN t_items b ON b.sid = a.sid AND b.iid <> a.iid
+                WHERE b.purchased = 1 GROUP BY a.iid, b.iid`,
   score: (p) => `w / (greatest(ni, 1) + ${num(p.shrink)})`,
 };

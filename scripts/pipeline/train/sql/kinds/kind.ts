@@ -8,7 +8,7 @@ import type { TrainParams } from '../../params';
 
 export interface NeighbourKindSql {
   kind: NeighbourKind;
-  /** SELECT i, j, w: the kind's pair weights summed over the sessions in t_seq / t_items. */
+  /** SELECT i, j, w: the kind's pair weights summed over the sessions in t_seq / t_items (i, j: item numbers, iid). */
   pairs(params: TrainParams): string;
   /** The score of a pair from its columns w (weight), ni and nj (sessions holding i and j). */
   score(params: TrainParams): string;
