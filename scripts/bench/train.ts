@@ -1,20 +1,26 @@
 /**
  * `npm run bench:train [-- --data /work/shared/data] [--lake <dir> ...] [--engine duckdb|spark]
- *    [--memory-limit 1500MB] [--reference]`: training time and peak memory (not a test).
+ *    [--memory-limit 1500MB] [--param key=value ...] [--reference]`: training time and peak
+ *    memory (not a test).
  *
  * Without --lake: the public datasets (RetailRocket, Online Retail), each imported once
  * into a lake cached in .bench/. With --lake: those lakes (e.g. made by
  * `npm run generate -- --events 20000000 --lake .bench/lake-20m`). Each is trained in a
  * fresh child process by the SQL training, so its peak RSS (Node and DuckDB, which live
  * in one process) is the training's own; `--reference` also runs the in-memory trainer
- * on the NDJSON for comparison. Prints the 1-minute load average: the machine is shared.
+ * on the NDJSON for comparison. The SQL training is `npm run train`'s: with the default
+ * parameters the scoring is tuned first (tuning-window.ts; `--param tunePasses=0` skips
+ * it) and the session index built. Prints the 1-minute load average and the CPU seconds
+ * of the child: the machine is shared.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { trainOnLake } from '../pipeline/train/sql/train-sql';
+import { trainOnLake, type SqlTrainOptions } from '../pipeline/train/sql/train-sql';
+import { tuneForTraining } from '../pipeline/train/tuning-window';
+import { parseParamOverrides } from '../pipeline/train/params';
 import { writeModelFiles } from '../../shared/model/artifact';
 import { writeArtifactDir } from '../models/files';
 import { loadEvents } from '../pipeline/train/load-events';
@@ -24,7 +30,11 @@ import { LocalStore } from '../pipeline/lake/store';
 
 interface ChildResult {
   events: number;
+  /** Tuning's share of train_s. */
+  tune_s: number;
   train_s: number;
+  /** User + system CPU seconds of the child. */
+  cpu_s: number;
   write_s: number;
   items: number;
   shards: number;
@@ -40,18 +50,33 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'duckdb' },
     'memory-limit': { type: 'string' },
     reference: { type: 'boolean', default: false },
+    param: { type: 'string', multiple: true, default: [] },
     child: { type: 'string' },
     'child-ndjson': { type: 'string' },
     out: { type: 'string' },
   },
 });
 
+function cpuSeconds(): number {
+  const { userCPUTime, systemCPUTime } = process.resourceUsage();
+  return (userCPUTime + systemCPUTime) / 1e6;
+}
+
 if (values.child && values.out) {
   const steps: Record<string, number> = {};
   const t0 = performance.now();
-  const { artifact } = await trainOnLake(values.child, {
-    engine: values.engine === 'spark' ? 'spark' : 'duckdb',
+  const options: SqlTrainOptions = {
+    params: parseParamOverrides(values.param),
     ...(values['memory-limit'] ? { memoryLimit: values['memory-limit'] } : {}),
+  };
+  // As npm run train: tuned first (on DuckDB), then trained with the settings it chose.
+  const tuning = await tuneForTraining(values.child, options);
+  const tuneSeconds = (performance.now() - t0) / 1000;
+  if (tuning) process.stderr.write(`  tuning: ${tuneSeconds.toFixed(1)} s ${JSON.stringify(tuning.tuning).slice(0, 300)}\n`);
+  const { artifact } = await trainOnLake(values.child, {
+    ...options,
+    params: { ...options.params, ...tuning?.training },
+    engine: values.engine === 'spark' ? 'spark' : 'duckdb',
     onStep: (name, s) => {
       steps[name] = Number(s.toFixed(2));
       // Live, so a long run shows where it is (and a killed one what it finished).
@@ -61,12 +86,16 @@ if (values.child && values.out) {
     },
   });
   const t1 = performance.now();
+  if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
+  if (tuning) artifact.manifest.tuning = tuning.tuning;
   const files = writeModelFiles(artifact);
   writeArtifactDir(values.out, files);
   const t2 = performance.now();
   const result: ChildResult = {
     events: (await readSnapshot(new LocalStore(values.child))).files.filter((f) => f.tree === 'events').reduce((n, f) => n + f.rows, 0),
+    tune_s: tuneSeconds,
     train_s: (t1 - t0) / 1000,
+    cpu_s: cpuSeconds(),
     write_s: (t2 - t1) / 1000,
     items: artifact.manifest.item_count,
     shards: files.size - 2,
@@ -85,7 +114,9 @@ if (values['child-ndjson'] && values.out) {
   writeArtifactDir(values.out, files);
   const result: ChildResult = {
     events: events.length,
+    tune_s: 0,
     train_s: (performance.now() - t0) / 1000,
+    cpu_s: cpuSeconds(),
     write_s: 0,
     items: model.manifest.item_count,
     shards: files.size - 2,
@@ -128,9 +159,13 @@ for (const r of runs) {
   const load = loadavg()[0]!.toFixed(1);
   process.stderr.write(`training ${r.name} (${values.engine}, load ${load})…\n`);
   const args = ['scripts/bench/train.ts', '--child', r.lake, '--out', join('.bench', 'model-out'), '--engine', values.engine];
+  for (const p of values.param) args.push('--param', p);
   if (values['memory-limit']) args.push('--memory-limit', values['memory-limit']);
   const out = execFileSync(tsx, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
-  rows.push([`${r.name} (SQL, ${values.engine}, load ${load})`, JSON.parse(out.trim().split('\n').pop()!) as ChildResult]);
+  rows.push([
+    `${r.name} (SQL, ${values.engine}, load ${load} → ${loadavg()[0]!.toFixed(1)})`,
+    JSON.parse(out.trim().split('\n').pop()!) as ChildResult,
+  ]);
   if (values.reference && r.ndjson) {
     const refLoad = loadavg()[0]!.toFixed(1);
     const ref = execFileSync(tsx, ['scripts/bench/train.ts', '--child-ndjson', r.ndjson, '--out', join('.bench', 'model-ref')], {
@@ -141,7 +176,7 @@ for (const r of runs) {
   }
 }
 
-const header = '| input | events | items | train s | write s | peak RSS MB | model MB | shards |';
+const header = '| input | events | items | train s (of which tuning) | CPU s | write s | peak RSS MB | model MB | shards |';
 process.stdout.write(
   `${header}\n|${header
     .split('|')
@@ -151,7 +186,7 @@ process.stdout.write(
 );
 for (const [name, r] of rows)
   process.stdout.write(
-    `| ${name} | ${r.events} | ${r.items} | ${r.train_s.toFixed(1)} | ${r.write_s.toFixed(1)} | ${r.max_rss_mb.toFixed(0)} | ${r.model_mb.toFixed(1)} | ${r.shards} |\n`,
+    `| ${name} | ${r.events} | ${r.items} | ${r.train_s.toFixed(1)} (${r.tune_s.toFixed(1)}) | ${r.cpu_s.toFixed(1)} | ${r.write_s.toFixed(1)} | ${r.max_rss_mb.toFixed(0)} | ${r.model_mb.toFixed(1)} | ${r.shards} |\n`,
   );
 process.stderr.write(
   `(${cpus().length} cores; slowest steps: ${rows

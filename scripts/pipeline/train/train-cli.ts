@@ -23,8 +23,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { writeModelFiles } from '../../../shared/model/artifact';
 import { writeArtifactDir } from '../../models/files';
-import { DEFAULT_TRAIN_PARAMS, parseParamOverrides } from './params';
-import { tuneOnLake, type LakeTuning } from '../evaluate/lake-evaluation';
+import { parseParamOverrides } from './params';
+import type { LakeTuning } from '../evaluate/lake-evaluation';
+import { tuneForTraining } from './tuning-window';
 import { openTrainingInput } from './input';
 import { trainOnLake } from './sql/train-sql';
 import { buildState, foldState } from './sql/state';
@@ -96,13 +97,14 @@ const options = {
 
 /**
  * Scoring tuned on a validation split carved from the end of the same window (DuckDB;
- * `--param tunePasses=0` keeps the defaults): recorded in the manifest, and in the state
- * for the folds that follow a `--state` build.
+ * `--param tunePasses=0` keeps the defaults; over 4M events, on the newest hours holding
+ * about that many: tuning-window.ts): recorded in the manifest, and in the state for
+ * the folds that follow a `--state` build.
  */
 async function tuned(): Promise<LakeTuning | undefined> {
-  if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses <= 0) return undefined;
   const started = performance.now();
-  const result = await tuneOnLake(input.lake, options);
+  const result = await tuneForTraining(input.lake, options);
+  if (!result) return undefined;
   process.stderr.write(`tuning (${((performance.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(result.tuning)}\n`);
   // The model is trained with the training settings the search chose.
   options.params = { ...options.params, ...result.training };

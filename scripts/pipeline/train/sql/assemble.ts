@@ -30,30 +30,45 @@ export interface TrainTables {
   counters: { sessions: number; events: number; fromTs: number | null; toTs: number | null };
   /** Identity of the input (sha256 hex). */
   inputHash: string;
-  /** Rows of t_session_index (session-index.ts), when the index is on. */
-  sessionIndex?: SessionIndexRow[];
+  /** Rows of t_session_index (session-index.ts), when the index is on, streamed with each item's rows together. */
+  sessionIndex?: AsyncIterable<SessionIndexRow[]>;
 }
 
-/** Postings per item from t_session_index rows: the in-memory index's order and cut (newest first, larger id on ties, m kept). */
-function sessionPostings(rows: readonly SessionIndexRow[], m: number, asOf: number): Map<string, SessionPosting[]> {
-  const byItem = new Map<string, Map<string, Entry & { at: Array<[number, string]> }>>();
-  for (const [item, skey, endTs, length, offset, other] of rows) {
-    let sessions = byItem.get(item);
-    if (!sessions) byItem.set(item, (sessions = new Map()));
-    let entry = sessions.get(skey);
-    if (!entry)
-      sessions.set(skey, (entry = { id: SessionIndex.idOf({ key: skey }), end: Number(endTs), length: Number(length), items: [], at: [] }));
-    entry.at.push([Number(offset), other]);
-  }
+/**
+ * Postings per item from t_session_index rows (each item's rows together): the in-memory
+ * index's order and cut (newest first, larger id on ties, m kept). One item's rows are
+ * held at a time, so memory is the postings kept, not the rows read.
+ */
+async function sessionPostings(chunks: AsyncIterable<SessionIndexRow[]>, m: number, asOf: number): Promise<Map<string, SessionPosting[]>> {
   const out = new Map<string, SessionPosting[]>();
-  for (const id of [...byItem.keys()].sort(byKey)) {
-    const entries = [...byItem.get(id)!.values()].sort(newestFirst).slice(0, m);
+  let item: string | undefined;
+  let sessions = new Map<string, Entry & { at: Array<[number, string]> }>();
+  const close = (): void => {
+    if (item === undefined) return;
+    const entries = [...sessions.values()].sort(newestFirst).slice(0, m);
     out.set(
-      id,
-      entries.map((e) => postingOf({ ...e, items: e.at.sort((a, b) => a[0] - b[0]).map(([, item]) => item) }, asOf)),
+      item,
+      entries.map((e) => postingOf({ ...e, items: e.at.sort((a, b) => a[0] - b[0]).map(([, other]) => other) }, asOf)),
     );
-  }
-  return out;
+  };
+  for await (const rows of chunks)
+    for (const [id, skey, endTs, length, offset, other] of rows) {
+      if (id !== item) {
+        close();
+        item = id;
+        sessions = new Map();
+      }
+      let entry = sessions.get(skey);
+      if (!entry)
+        sessions.set(
+          skey,
+          (entry = { id: SessionIndex.idOf({ key: skey }), end: Number(endTs), length: Number(length), items: [], at: [] }),
+        );
+      entry.at.push([Number(offset), other]);
+    }
+  close();
+  // Keys in JavaScript's order (the engine's ORDER BY only groups the rows).
+  return new Map([...out.keys()].sort(byKey).map((id) => [id, out.get(id)!]));
 }
 
 function round(x: number, digits: number): number {
@@ -121,6 +136,6 @@ export async function assembleArtifact(tables: TrainTables, params: TrainParams,
     },
     popularity,
     neighbours,
-    ...(tables.sessionIndex ? { sessions: sessionPostings(tables.sessionIndex, params.sessionIndexSize, asOf) } : {}),
+    ...(tables.sessionIndex ? { sessions: await sessionPostings(tables.sessionIndex, params.sessionIndexSize, asOf) } : {}),
   };
 }

@@ -187,7 +187,7 @@ async function artifactFromState(duck: Duck, params: TrainParams, meta: StateMet
     fromTs: meta.fromTs,
     toTs: meta.toTs,
   });
-  if (params.sessionIndexSize > 0) tables.sessionIndex = await readSessionIndex(duck, 's_session_index');
+  if (params.sessionIndexSize > 0) tables.sessionIndex = readSessionIndex(duck, 's_session_index');
   const artifact = await assembleArtifact(tables, params, version);
   if (meta.tuned?.scoring) artifact.manifest.scoring = meta.tuned.scoring;
   if (meta.tuned) artifact.manifest.tuning = meta.tuned.tuning;

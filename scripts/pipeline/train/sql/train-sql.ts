@@ -75,13 +75,21 @@ export async function readTables(duck: Duck, inputHash: string, known?: TrainTab
   };
 }
 
-/** The rows of a session index table (t_session_index, or the state's s_session_index). */
-export async function readSessionIndex(duck: Duck, table: string): Promise<SessionIndexRow[]> {
-  const out: SessionIndexRow[] = [];
-  for await (const rows of duck.chunks(`SELECT item, skey, end_ts, length, offset_p, other FROM ${table}`))
-    for (const [item, skey, end, length, offset, other] of rows)
-      out.push([String(item), String(skey), Number(end), Number(length), Number(offset), String(other)]);
-  return out;
+/**
+ * The rows of a session index table (t_session_index, or the state's s_session_index),
+ * streamed with each item's rows together: at 20M events the table has tens of millions
+ * of rows, which held at once in JavaScript were gigabytes.
+ */
+export async function* readSessionIndex(duck: Duck, table: string): AsyncGenerator<SessionIndexRow[]> {
+  for await (const rows of duck.chunks(`SELECT item, skey, end_ts, length, offset_p, other FROM ${table} ORDER BY item`))
+    yield rows.map(([item, skey, end, length, offset, other]) => [
+      String(item),
+      String(skey),
+      Number(end),
+      Number(length),
+      Number(offset),
+      String(other),
+    ]);
 }
 
 /** The validation facts of a finished statistics run (t_checks, t_meta, t_counters). */
@@ -151,7 +159,7 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   const lists = withIndex ? [...listStatements(params, FULL_BUILD), sessionIndexStatement(params)] : listStatements(params, FULL_BUILD);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
     const tables = await readTables(duck, await fingerprint(duck));
-    if (withIndex) tables.sessionIndex = await readSessionIndex(duck, 't_session_index');
+    if (withIndex) tables.sessionIndex = readSessionIndex(duck, 't_session_index');
     const artifact = await assembleArtifact(tables, params, options.version);
     return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
   };
