@@ -92,7 +92,7 @@ export const FULL_BUILD: StatisticsTables = { itemSessions: 't_item_sessions', p
  * category)` the engine defines) and t_pop_top (scope global | region | country |
  * category, key, item, w).
  */
-export function listStatements(params: TrainParams, from: StatisticsTables): Statement[] {
+export function listStatements(d: Dialect, params: TrainParams, from: StatisticsTables): Statement[] {
   // One pass over the pairs for every kind (a CASE picks the kind's score), not one join per kind.
   const scored = `SELECT kind, i, j, CASE kind ${KINDS.map((k) => `WHEN '${k.kind}' THEN ${k.score(params)}`).join(' ')} END AS score FROM (
               SELECT p.kind, p.i, p.j, p.w, ni.n AS ni, nj.n AS nj FROM ${from.pairs} p
@@ -114,7 +114,7 @@ export function listStatements(params: TrainParams, from: StatisticsTables): Sta
       name: 't_item_category',
       sql: `SELECT g.item, coalesce(e.category, k.category) AS category
             FROM (SELECT item FROM ${from.pop} WHERE scope = 'global') g
-            LEFT JOIN (${latestCategories(from.categories)}) e ON e.item = g.item
+            LEFT JOIN (${latestCategories(from.categories, d)}) e ON e.item = g.item
             LEFT JOIN catalog_categories k ON k.item = g.item
             WHERE coalesce(e.category, k.category) IS NOT NULL`,
     },

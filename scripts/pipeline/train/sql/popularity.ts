@@ -8,7 +8,7 @@
  * Tables: t_pop (scope 'global' | 'region' | 'country', key, item, w) and
  * t_categories (item, category, end_ts, start_ts, skey, pos).
  */
-import { num } from './dialect';
+import { num, type Dialect } from './dialect';
 import type { Statement } from './plan';
 import { decodeItems } from './sessions';
 
@@ -41,9 +41,15 @@ export function popularityStatements(halfLifeDays: number): Statement[] {
   ];
 }
 
-/** The latest category per item from a t_categories-shaped relation. */
-export function latestCategories(source: string): string {
-  return `SELECT item, category FROM (
-            SELECT item, category, row_number() OVER (PARTITION BY item ORDER BY end_ts DESC, start_ts DESC, skey DESC, pos DESC) AS r FROM ${source}
-          ) c WHERE r = 1`;
+/**
+ * The latest category per item from a t_categories-shaped relation: the greatest
+ * (end_ts, start_ts, skey, pos) of the item's rows, unique (pos is unique in a session),
+ * found by one group-by over a struct rather than a window sorting every row of every
+ * item (19 s of the lists at 20M events).
+ */
+export function latestCategories(source: string, d: Dialect): string {
+  return `SELECT item, latest.category AS category FROM (
+            SELECT item, max(${d.struct({ end_ts: 'end_ts', start_ts: 'start_ts', skey: 'skey', pos: 'pos', category: 'category' })}) AS latest
+            FROM ${source} GROUP BY item
+          ) c`;
 }

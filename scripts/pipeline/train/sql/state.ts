@@ -243,7 +243,7 @@ export async function buildState(
       lake: await lakeId(lake),
       ...(options.tuned ? { tuned: options.tuned } : {}),
     };
-    await session.run(listStatements(params, STATE_TABLES), options.onStep);
+    await session.run(listStatements(DUCKDB, params, STATE_TABLES), options.onStep);
     const artifact = await artifactFromState(duck, params, meta, options.version);
     await saveState(duck, stateDir, meta);
     return { artifact, meta };
@@ -297,7 +297,7 @@ export async function foldState(
     const tailEvents = await duck.number('SELECT count(*) FROM prev_tail');
     if (added === 0) {
       for (const table of tables) await duck.run(`CREATE OR REPLACE TEMP TABLE s_${table} AS SELECT * FROM prev_${table}`);
-      await session.run(listStatements(params, STATE_TABLES), options.onStep);
+      await session.run(listStatements(DUCKDB, params, STATE_TABLES), options.onStep);
       return {
         artifact: await artifactFromState(duck, params, meta, options.version),
         meta,
@@ -374,7 +374,7 @@ export async function foldState(
       inputHash,
       lastInput: added,
     };
-    await session.run(listStatements(params, STATE_TABLES), options.onStep);
+    await session.run(listStatements(DUCKDB, params, STATE_TABLES), options.onStep);
     const artifact = await artifactFromState(duck, params, next, options.version);
     await saveState(duck, stateDir, next);
     return { artifact, meta: next, report: { added, tailEvents, changed: true } };

@@ -156,7 +156,8 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
     statisticsStatements(d, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS }, split);
   // The session index is built from the build's sessions (t_seq); state.ts keeps and folds it for incremental training.
   const withIndex = params.sessionIndexSize > 0;
-  const lists = withIndex ? [...listStatements(params, FULL_BUILD), sessionIndexStatement(params)] : listStatements(params, FULL_BUILD);
+  const lists = (d: Dialect): Statement[] =>
+    withIndex ? [...listStatements(d, params, FULL_BUILD), sessionIndexStatement(params)] : listStatements(d, params, FULL_BUILD);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
     const tables = await readTables(duck, await fingerprint(duck));
     if (withIndex) tables.sessionIndex = readSessionIndex(duck, 't_session_index');
@@ -165,7 +166,7 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   };
   if (options.engine === 'spark') {
     const outputs = withIndex ? [...OUTPUT_TABLES, 't_session_index'] : OUTPUT_TABLES;
-    const run = await runOnSpark(lake, range, [...statistics(SPARK), ...lists], outputs, {
+    const run = await runOnSpark(lake, range, [...statistics(SPARK), ...lists(SPARK)], outputs, {
       ...options.spark,
       ...(options.catalogCategories ? { catalogCategories: options.catalogCategories } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
@@ -180,7 +181,7 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   try {
     await session.run(statistics(DUCKDB), options.onStep);
     const checks = checkInput(await inputFacts(session.duck, session.invalidRows + (options.extraInvalid ?? 0)), limits);
-    await session.run(lists, options.onStep);
+    await session.run(lists(DUCKDB), options.onStep);
     const result = await finish(session.duck, checks);
     if (options.collectEvaluation) result.evaluation = await evaluationFacts(session.duck);
     return result;
