@@ -39,7 +39,12 @@ export interface TrainTables {
  * index's order and cut (newest first, larger id on ties, m kept). One item's rows are
  * held at a time, so memory is the postings kept, not the rows read.
  */
-async function sessionPostings(chunks: AsyncIterable<SessionIndexRow[]>, m: number, asOf: number): Promise<Map<string, SessionPosting[]>> {
+async function sessionPostings(
+  chunks: AsyncIterable<SessionIndexRow[]>,
+  m: number,
+  asOf: number,
+  intern: (id: string) => string,
+): Promise<Map<string, SessionPosting[]>> {
   const out = new Map<string, SessionPosting[]>();
   let item: string | undefined;
   let sessions = new Map<string, Entry & { at: Array<[number, string]> }>();
@@ -64,11 +69,26 @@ async function sessionPostings(chunks: AsyncIterable<SessionIndexRow[]>, m: numb
           skey,
           (entry = { id: SessionIndex.idOf({ key: skey }), end: Number(endTs), length: Number(length), items: [], at: [] }),
         );
-      entry.at.push([Number(offset), other]);
+      entry.at.push([Number(offset), intern(other)]);
     }
   close();
   // Keys in JavaScript's order (the engine's ORDER BY only groups the rows).
   return new Map([...out.keys()].sort(byKey).map((id) => [id, out.get(id)!]));
+}
+
+/**
+ * One string per item id: every row read from the engine is a new string, and an item
+ * appears in up to topK lists per kind and in many postings (at 20M events, tens of
+ * millions of copies of 50 000 ids).
+ */
+function interner(): (id: string) => string {
+  const pool = new Map<string, string>();
+  return (id) => {
+    const kept = pool.get(id);
+    if (kept !== undefined) return kept;
+    pool.set(id, id);
+    return id;
+  };
 }
 
 function round(x: number, digits: number): number {
@@ -80,13 +100,14 @@ const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** Builds the artifact from the result tables. */
 export async function assembleArtifact(tables: TrainTables, params: TrainParams, version?: string): Promise<ModelArtifact> {
   const digits = params.scoreDigits;
+  const intern = interner();
   const kindOrder = new Map<string, number>(NEIGHBOUR_KINDS.map((k, i) => [k, i]));
   const collected = new Map<string, ItemNeighbours>();
   for await (const chunk of tables.neighbours) {
     for (const [kind, i, j, score] of chunk) {
       let entry = collected.get(i);
       if (!entry) collected.set(i, (entry = {}));
-      ((entry[kind as NeighbourKind] ??= []) as Array<[string, number]>).push([j, round(score, digits)]);
+      ((entry[kind as NeighbourKind] ??= []) as Array<[string, number]>).push([intern(j), round(score, digits)]);
     }
   }
   // Keys in sorted order, kinds in NEIGHBOUR_KINDS order (the serialised bytes depend on both).
@@ -136,6 +157,6 @@ export async function assembleArtifact(tables: TrainTables, params: TrainParams,
     },
     popularity,
     neighbours,
-    ...(tables.sessionIndex ? { sessions: await sessionPostings(tables.sessionIndex, params.sessionIndexSize, asOf) } : {}),
+    ...(tables.sessionIndex ? { sessions: await sessionPostings(tables.sessionIndex, params.sessionIndexSize, asOf, intern) } : {}),
   };
 }

@@ -38,6 +38,9 @@ export interface SqlTrainOptions extends TrainEngineOptions {
   onStep?: (name: string, seconds: number) => void;
 }
 
+/** DuckDB's memory limit while the artifact is assembled from its result tables. */
+const ASSEMBLY_MEMORY_LIMIT = '512MB';
+
 /** Reads the result tables of a finished plan. */
 export async function readTables(duck: Duck, inputHash: string, known?: TrainTables['counters']): Promise<TrainTables> {
   const [counters] = known
@@ -182,6 +185,11 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
     await session.run(statistics(DUCKDB), options.onStep);
     const checks = checkInput(await inputFacts(session.duck, session.invalidRows + (options.extraInvalid ?? 0)), limits);
     await session.run(lists(DUCKDB), options.onStep);
+    // The artifact is assembled in JavaScript next (at 20M events, gigabytes of lists and
+    // postings): DuckDB gives back its cache first (the tables are in the scratch file),
+    // keeping enough to sort the results it streams. Peak RSS is the sum of both. When it
+    // cannot evict that much it refuses and keeps its limit: slower to peak, not wrong.
+    await session.duck.run(`SET memory_limit = '${ASSEMBLY_MEMORY_LIMIT}'`).catch(() => undefined);
     const result = await finish(session.duck, checks);
     if (options.collectEvaluation) result.evaluation = await evaluationFacts(session.duck);
     return result;
