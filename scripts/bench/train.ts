@@ -70,7 +70,13 @@ if (values.child && values.out) {
     ...(values['memory-limit'] ? { memoryLimit: values['memory-limit'] } : {}),
   };
   // As npm run train: tuned first (on DuckDB), then trained with the settings it chose.
-  const tuning = await tuneForTraining(values.child, options);
+  const tuning = await tuneForTraining(values.child, {
+    ...options,
+    onStep: (name, s) => {
+      if (s >= 5)
+        process.stderr.write(`  (tuning) ${name}: ${s.toFixed(1)} s (RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB)\n`);
+    },
+  });
   const tuneSeconds = (performance.now() - t0) / 1000;
   if (tuning) process.stderr.write(`  tuning: ${tuneSeconds.toFixed(1)} s ${JSON.stringify(tuning.tuning).slice(0, 300)}\n`);
   const { artifact } = await trainOnLake(values.child, {
