@@ -18,7 +18,8 @@
  *
  * Tables: t_link_edges (id → the id it logged in as), t_links (id → end of its chain),
  * t_input (the events in the window), t_steps, t_item_dict (item → iid), t_gap_sessions,
- * t_keyed_steps and t_event_sessions (views: steps and events with their session key), t_sessions, t_session_steps, t_session_items, t_seq (sid, p, iid), t_items (sid, iid,
+ * t_keyed_steps (a view: the steps with their session key; the state's tail and the
+ * evaluation find an event's session there), t_sessions, t_session_steps, t_session_items, t_seq (sid, p, iid), t_items (sid, iid,
  * purchased) and t_meta. Sessions are numbered (sid) and items too (iid, dense in id
  * order): from t_session_steps on, the per-session joins and group-bys hash integers,
  * not strings (at 20M events the string keys were most of the cost); the statistics
@@ -149,12 +150,6 @@ export function sessionStatements(
       // Every step with its session key (a NULL session_id makes the concatenation NULL).
       sql: `SELECT st.*, coalesce(st.user_id || ${SEP} || st.session_id, g.skey) AS skey
             FROM t_steps st LEFT JOIN t_gap_sessions g ON g.event_id = st.event_id`,
-    },
-    {
-      name: 't_event_sessions',
-      view: true,
-      // Each event's session (the state's tail and the evaluation read it; training does not).
-      sql: `SELECT DISTINCT event_id, ts, edge_region, country, skey FROM t_keyed_steps`,
     },
     {
       name: 't_sessions',

@@ -136,7 +136,7 @@ function keepAsState(toTs: number | null): Statement[] {
  */
 function tailStatement(toTs: number | null): Statement {
   if (toTs === null) return { name: 's_tail', sql: `SELECT ${LAKE_COLUMNS} FROM fold_source WHERE false` };
-  const events = `SELECT es.event_id FROM t_event_sessions es JOIN t_sessions s ON s.skey = es.skey WHERE s.end_ts >= ${toTs - TAIL_MS}`;
+  const events = `SELECT es.event_id FROM t_keyed_steps es JOIN t_sessions s ON s.skey = es.skey WHERE s.end_ts >= ${toTs - TAIL_MS}`;
   // levels[k]: the ids k logins away from the tail's own.
   const levels = [`SELECT user_id FROM fold_source WHERE event_id IN (${events})`];
   for (let hop = 1; hop < MAX_LINK_HOPS; hop++) {

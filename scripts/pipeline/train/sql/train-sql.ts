@@ -118,7 +118,7 @@ async function evaluationFacts(duck: Duck): Promise<{ trainItems: Set<string>; p
     for (const [item] of rows) trainItems.add(item as string);
   const popular: string[] = [];
   for await (const rows of duck.chunks(
-    `SELECT e.item_id, count(*) AS n FROM t_input e JOIN t_event_sessions es ON es.event_id = e.event_id JOIN t_sessions s ON s.skey = es.skey
+    `SELECT e.item_id, count(*) AS n FROM t_input e JOIN (SELECT DISTINCT event_id, skey FROM t_keyed_steps) es ON es.event_id = e.event_id JOIN t_sessions s ON s.skey = es.skey
      WHERE e.type = 'product_view' GROUP BY e.item_id ORDER BY n DESC, e.item_id`,
   ))
     for (const [item] of rows) popular.push(item as string);
