@@ -68,16 +68,19 @@ export interface FunnelRates {
   rpm: number;
 }
 
-/** Attribution of one serving cell over the report window, with its rates. */
-export interface AttributionCell extends FunnelCounts, FunnelRates {
+/** What a serving cell is: where, which model and which experiment variant served ('' where none). */
+export interface ServingCellLabels {
   region: string;
   placement: string;
   model_version: string;
   experiment: string;
   variant: string;
-  /** The currency of the revenue ('' without purchases, `mixed` when several). */
+  /** The currency of the revenue ('' without purchases; on a report cell `mixed` when several). */
   currency: string;
 }
+
+/** Attribution of one serving cell over the report window, with its rates. */
+export interface AttributionCell extends ServingCellLabels, FunnelCounts, FunnelRates {}
 
 /** One variant of an experiment. */
 export interface VariantView extends FunnelCounts, FunnelRates {

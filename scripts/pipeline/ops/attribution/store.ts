@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AttributionRecord } from '../../../../shared/kafka/attribution';
-import type { FunnelCounts, FunnelRates } from '../../../../ops/dashboard/snapshot';
+import type { FunnelCounts, FunnelRates, ServingCellLabels } from '../../../../ops/dashboard/snapshot';
 
 /** Ids are kept past Kafka's retention of the topic (7 days), so any redelivery is recognised. */
 const SEEN_RETENTION_MS = 8 * 86_400_000;
@@ -24,14 +24,7 @@ const MINUTE_RETENTION_MS = 90 * 86_400_000;
 const PRUNE_INTERVAL_MS = 60_000;
 
 /** The labels of one aggregate row ('' where a record had none: no model, no experiment, no revenue). */
-export interface AggregateKey {
-  region: string;
-  placement: string;
-  model_version: string;
-  experiment: string;
-  variant: string;
-  currency: string;
-}
+export type AggregateKey = ServingCellLabels;
 
 /** The counts of one aggregate. */
 export type Counts = FunnelCounts;
