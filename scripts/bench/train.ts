@@ -7,7 +7,9 @@
  * into a lake cached in .bench/. With --lake: those lakes (e.g. made by
  * `npm run generate -- --events 20000000 --lake .bench/lake-20m`). Each is trained in a
  * fresh child process by the SQL training, so its peak RSS (Node and DuckDB, which live
- * in one process) is the training's own; `--reference` also runs the in-memory trainer
+ * in one process) is the training's own, and its tuning in a process of its own as
+ * `npm run train` does (peak: the larger of the training process and the two together
+ * while it waits for the tuning; CPU: both); `--reference` also runs the in-memory trainer
  * on the NDJSON for comparison. The SQL training is `npm run train`'s: with the default
  * parameters the scoring is tuned first (tuning-window.ts; `--param tunePasses=0` skips
  * it) and the session index built. Prints the 1-minute load average and the CPU seconds
@@ -19,7 +21,7 @@ import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { trainOnLake, type SqlTrainOptions } from '../pipeline/train/sql/train-sql';
-import { tuneForTraining } from '../pipeline/train/tuning-window';
+import { tuneInChildProcess } from '../pipeline/train/tune-process';
 import { parseParamOverrides } from '../pipeline/train/params';
 import { writeModelFiles } from '../../shared/model/artifact';
 import { writeArtifactDir } from '../models/files';
@@ -33,13 +35,16 @@ interface ChildResult {
   /** Tuning's share of train_s. */
   tune_s: number;
   train_s: number;
-  /** User + system CPU seconds of the child. */
+  /** User + system CPU seconds of the child (and of its tuning process). */
   cpu_s: number;
   write_s: number;
   items: number;
   shards: number;
   model_mb: number;
+  /** Peak RSS of the whole training: this process, or it and the tuning process while it waits for it. */
   max_rss_mb: number;
+  /** Peak RSS of the tuning process (0: none). */
+  tune_max_rss_mb: number;
   steps: Record<string, number>;
 }
 
@@ -69,14 +74,10 @@ if (values.child && values.out) {
     params: parseParamOverrides(values.param),
     ...(values['memory-limit'] ? { memoryLimit: values['memory-limit'] } : {}),
   };
-  // As npm run train: tuned first (on DuckDB), then trained with the settings it chose.
-  const tuning = await tuneForTraining(values.child, {
-    ...options,
-    onStep: (name, s) => {
-      if (s >= 5)
-        process.stderr.write(`  (tuning) ${name}: ${s.toFixed(1)} s (RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB)\n`);
-    },
-  });
+  // As npm run train: tuned first (on DuckDB, in a process of its own), then trained with the settings it chose.
+  const waitingRssMb = process.memoryUsage.rss() / 2 ** 20;
+  const tuned = await tuneInChildProcess(values.child, options, 5);
+  const tuning = tuned.tuning;
   const tuneSeconds = (performance.now() - t0) / 1000;
   if (tuning) process.stderr.write(`  tuning: ${tuneSeconds.toFixed(1)} s ${JSON.stringify(tuning.tuning).slice(0, 300)}\n`);
   const { artifact } = await trainOnLake(values.child, {
@@ -101,12 +102,14 @@ if (values.child && values.out) {
     events: (await readSnapshot(new LocalStore(values.child))).files.filter((f) => f.tree === 'events').reduce((n, f) => n + f.rows, 0),
     tune_s: tuneSeconds,
     train_s: (t1 - t0) / 1000,
-    cpu_s: cpuSeconds(),
+    cpu_s: cpuSeconds() + tuned.cpuSeconds,
     write_s: (t2 - t1) / 1000,
     items: artifact.manifest.item_count,
     shards: files.size - 2,
     model_mb: [...files.values()].reduce((s, t) => s + Buffer.byteLength(t), 0) / 1e6,
-    max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    // The two processes overlap only while this one waits for the tuner, at its RSS then.
+    max_rss_mb: Math.max(process.resourceUsage().maxRSS / 1024, waitingRssMb + tuned.maxRssMb),
+    tune_max_rss_mb: tuned.maxRssMb,
     steps,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -128,6 +131,7 @@ if (values['child-ndjson'] && values.out) {
     shards: files.size - 2,
     model_mb: [...files.values()].reduce((s, t) => s + Buffer.byteLength(t), 0) / 1e6,
     max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    tune_max_rss_mb: 0,
     steps: {},
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -182,7 +186,8 @@ for (const r of runs) {
   }
 }
 
-const header = '| input | events | items | train s (of which tuning) | CPU s | write s | peak RSS MB | model MB | shards |';
+const header =
+  '| input | events | items | train s (of which tuning) | CPU s | write s | peak RSS MB (tuning process) | model MB | shards |';
 process.stdout.write(
   `${header}\n|${header
     .split('|')
@@ -192,7 +197,7 @@ process.stdout.write(
 );
 for (const [name, r] of rows)
   process.stdout.write(
-    `| ${name} | ${r.events} | ${r.items} | ${r.train_s.toFixed(1)} (${r.tune_s.toFixed(1)}) | ${r.cpu_s.toFixed(1)} | ${r.write_s.toFixed(1)} | ${r.max_rss_mb.toFixed(0)} | ${r.model_mb.toFixed(1)} | ${r.shards} |\n`,
+    `| ${name} | ${r.events} | ${r.items} | ${r.train_s.toFixed(1)} (${r.tune_s.toFixed(1)}) | ${r.cpu_s.toFixed(1)} | ${r.write_s.toFixed(1)} | ${r.max_rss_mb.toFixed(0)} (${r.tune_max_rss_mb.toFixed(0)}) | ${r.model_mb.toFixed(1)} | ${r.shards} |\n`,
   );
 process.stderr.write(
   `(${cpus().length} cores; slowest steps: ${rows

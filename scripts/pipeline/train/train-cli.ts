@@ -25,7 +25,7 @@ import { writeModelFiles } from '../../../shared/model/artifact';
 import { writeArtifactDir } from '../../models/files';
 import { parseParamOverrides } from './params';
 import type { LakeTuning } from '../evaluate/lake-evaluation';
-import { tuneForTraining } from './tuning-window';
+import { tuneInChildProcess } from './tune-process';
 import { openTrainingInput } from './input';
 import { trainOnLake } from './sql/train-sql';
 import { buildState, foldState } from './sql/state';
@@ -99,13 +99,16 @@ const options = {
  * Scoring tuned on a validation split carved from the end of the same window (DuckDB;
  * `--param tunePasses=0` keeps the defaults; over 4M events, on the newest hours holding
  * about that many: tuning-window.ts): recorded in the manifest, and in the state for
- * the folds that follow a `--state` build.
+ * the folds that follow a `--state` build. In a process of its own (tune-process.ts),
+ * so the memory of its twins is given back before the training starts.
  */
 async function tuned(): Promise<LakeTuning | undefined> {
   const started = performance.now();
-  const result = await tuneForTraining(input.lake, options);
+  const { tuning: result, maxRssMb } = await tuneInChildProcess(input.lake, options, 1);
   if (!result) return undefined;
-  process.stderr.write(`tuning (${((performance.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(result.tuning)}\n`);
+  process.stderr.write(
+    `tuning (${((performance.now() - started) / 1000).toFixed(1)} s, max RSS ${maxRssMb.toFixed(0)} MB): ${JSON.stringify(result.tuning)}\n`,
+  );
   // The model is trained with the training settings the search chose.
   options.params = { ...options.params, ...result.training };
   return result;

@@ -1,0 +1,118 @@
+/**
+ * Tuning in a process of its own, before the training. The tuner trains validation twins
+ * (one per fold, and per training setting it tries) and ranks held-out sessions through
+ * them; once it returns they are garbage, but the V8 heap and the native allocator keep
+ * their pages: at 20 million events the training started at 2.1 GB RSS right after
+ * tuning, and that floor sat under every step after it, up to a 3.55 GB peak. A child
+ * process gives every page back when it exits, so the training starts small. What comes
+ * back is a few hundred bytes of JSON over IPC (scoring, training settings, report),
+ * the same {@link LakeTuning} the in-process call returns.
+ *
+ * The child is this module run as a script, with the parent's Node flags, which hold
+ * tsx's loader when the parent runs under tsx (`npm run train`, `bench:train`).
+ * Step lines go to the child's stderr, inherited. The lake is passed by name (a
+ * directory or an `s3://` URI, which the child opens with the same environment).
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LakeTuning } from '../evaluate/lake-evaluation';
+import { tuneForTraining } from './tuning-window';
+import type { SqlTrainOptions } from './sql/train-sql';
+import { ValidationError, type Check } from './validate';
+
+/** What {@link tuneInChildProcess} returns: the tuning, and what its process used. */
+export interface ChildTuning {
+  /** Undefined when `tunePasses` is 0 (as {@link tuneForTraining}). */
+  tuning: LakeTuning | undefined;
+  /** Peak RSS of the tuning process, MB. */
+  maxRssMb: number;
+  /** User + system CPU seconds of the tuning process. */
+  cpuSeconds: number;
+}
+
+/** The options a child can be given: data only (no callbacks, the catalog as entries). */
+interface ChildRequest {
+  lake: string;
+  options: Omit<SqlTrainOptions, 'onStep' | 'catalogCategories' | 'engine' | 'spark'>;
+  catalogCategories?: Array<[string, string]>;
+  /** Report steps of at least this many seconds on stderr (undefined: none). */
+  stepSeconds?: number;
+}
+
+/** The child's answer; a refused input's checks travel as data, so the parent throws the same ValidationError. */
+type ChildMessage = { ok: true; result: ChildTuning } | { ok: false; error: string; checks?: Check[] };
+
+const SELF = fileURLToPath(import.meta.url);
+
+/**
+ * {@link tuneForTraining} in a child process; step times of at least `stepSeconds`
+ * seconds are written to stderr as `  (tuning) name: s`. Rejects with a ValidationError
+ * when the input is refused (as in process), else with the child's error when tuning
+ * fails or the child dies.
+ */
+export function tuneInChildProcess(lake: string, options: SqlTrainOptions, stepSeconds?: number): Promise<ChildTuning> {
+  // The engine options name the training's engine; tuning always runs on DuckDB.
+  const { onStep: _onStep, catalogCategories, engine: _engine, spark: _spark, ...data } = options;
+  const request: ChildRequest = {
+    lake,
+    options: data,
+    ...(catalogCategories ? { catalogCategories: [...catalogCategories] } : {}),
+    ...(stepSeconds !== undefined ? { stepSeconds } : {}),
+  };
+  return new Promise((resolve, reject) => {
+    const child = fork(SELF, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: childExecArgv() });
+    let answer: ChildMessage | undefined;
+    child.on('message', (message: ChildMessage) => (answer = message));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (answer?.ok) resolve(answer.result);
+      else if (answer?.checks) reject(new ValidationError(answer.checks));
+      else reject(new Error(answer ? answer.error : `tuning process exited (${signal ?? `code ${code}`}) without an answer`));
+    });
+    child.send(request);
+  });
+}
+
+/**
+ * The parent's Node flags, with tsx's loader added where the parent has none of its own
+ * (a test runner that transforms TypeScript itself): the child is a .ts file.
+ */
+function childExecArgv(): string[] {
+  return process.execArgv.some((arg) => arg.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
+}
+
+function cpuSeconds(): number {
+  const { userCPUTime, systemCPUTime } = process.resourceUsage();
+  return (userCPUTime + systemCPUTime) / 1e6;
+}
+
+async function serve(request: ChildRequest): Promise<ChildMessage> {
+  try {
+    const { stepSeconds } = request;
+    const tuning = await tuneForTraining(request.lake, {
+      ...request.options,
+      ...(request.catalogCategories ? { catalogCategories: new Map(request.catalogCategories) } : {}),
+      ...(stepSeconds !== undefined
+        ? {
+            onStep: (name: string, s: number) => {
+              if (s >= stepSeconds)
+                process.stderr.write(
+                  `  (tuning) ${name}: ${s.toFixed(1)} s (RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB)\n`,
+                );
+            },
+          }
+        : {}),
+    });
+    return { ok: true, result: { tuning, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuSeconds: cpuSeconds() } };
+  } catch (error) {
+    if (error instanceof ValidationError) return { ok: false, error: error.message, checks: error.checks };
+    return { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  }
+}
+
+// Run as the child: one request, one answer, then exit (DuckDB's threads would keep it alive).
+if (process.argv[1] === SELF && process.send) {
+  process.once('message', (request: ChildRequest) => {
+    void serve(request).then((message) => process.send!(message, () => process.exit(0)));
+  });
+}

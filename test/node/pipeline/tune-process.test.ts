@@ -1,0 +1,57 @@
+/**
+ * Tuning in a process of its own (tune-process.ts), as `npm run train` and
+ * `bench:train` run it: the child chooses exactly what the in-process tuner chooses on
+ * the same lake (the parameters travel over IPC, nothing is lost or rounded), reports
+ * its own peak RSS and CPU, and a refused input comes back as the same ValidationError
+ * with its checks, so the CLI still exits 1 with the reason instead of crashing; any
+ * other failure rejects with the child's error.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { shopTraffic } from '../../../scripts/generate/traffic';
+import { tuneInChildProcess } from '../../../scripts/pipeline/train/tune-process';
+import { tuneForTraining } from '../../../scripts/pipeline/train/tuning-window';
+import { ValidationError } from '../../../scripts/pipeline/train/validate';
+import { writeImportLake } from './fixtures';
+
+/** A quick search (one pass, one fold), so both runs stay within seconds. */
+const PARAMS = { sessionIndexSize: 20, tunePasses: 1, tuneFolds: 1, tuneMinPredictions: 5, tuneMaxPredictions: 300, tuneTraining: 0 };
+
+describe('tuning in a child process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tune-process-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('returns what the in-process tuner returns, with the child’s own RSS and CPU', async () => {
+    const lake = join(dir, 'lake');
+    await writeImportLake(lake, [...shopTraffic({ events: 5000, seed: 11, days: 6, items: 300 })]);
+    const inProcess = await tuneForTraining(lake, { params: PARAMS });
+    expect(inProcess?.tuning).not.toHaveProperty('skipped');
+    expect(inProcess?.scoring).toBeDefined();
+
+    const steps: string[] = [];
+    const child = await tuneInChildProcess(lake, { params: PARAMS, onStep: (name) => steps.push(name) });
+    expect(child.tuning).toEqual(inProcess);
+    // The callback stays in this process: the child reports its steps on stderr instead.
+    expect(steps).toEqual([]);
+    expect(child.maxRssMb).toBeGreaterThan(30);
+    expect(child.cpuSeconds).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('gives back a refused input as the ValidationError the in-process tuner throws', async () => {
+    const lake = join(dir, 'lake');
+    const limits = { minItems: 1_000_000 };
+    const inProcess = await tuneForTraining(lake, { params: PARAMS, limits }).catch((error: unknown) => error);
+    expect(inProcess).toBeInstanceOf(ValidationError);
+    const child = await tuneInChildProcess(lake, { params: PARAMS, limits }).catch((error: unknown) => error);
+    expect(child).toBeInstanceOf(ValidationError);
+    expect((child as ValidationError).message).toBe((inProcess as ValidationError).message);
+    expect((child as ValidationError).checks).toEqual((inProcess as ValidationError).checks);
+  }, 120_000);
+
+  it('rejects with the child’s error, not hangs, when tuning fails', async () => {
+    // DuckDB refuses the setting when the tuner opens its database, inside the child.
+    await expect(tuneInChildProcess(join(dir, 'lake'), { params: PARAMS, memoryLimit: 'lots' })).rejects.toThrow(/Failed to set config/);
+  }, 60_000);
+});
