@@ -16,6 +16,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LakeTuning } from '../evaluate/lake-evaluation';
+import { DEFAULT_TRAIN_PARAMS } from './params';
 import { tuneForTraining } from './tuning-window';
 import type { SqlTrainOptions } from './sql/train-sql';
 import { ValidationError, type Check } from './validate';
@@ -51,6 +52,9 @@ const SELF = fileURLToPath(import.meta.url);
  * fails or the child dies.
  */
 export function tuneInChildProcess(lake: string, options: SqlTrainOptions, stepSeconds?: number): Promise<ChildTuning> {
+  // Nothing to tune: no process to start (tsx and DuckDB take a second or two to load).
+  if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses <= 0)
+    return Promise.resolve({ tuning: undefined, maxRssMb: 0, cpuSeconds: 0 });
   // The engine options name the training's engine; tuning always runs on DuckDB.
   const { onStep: _onStep, catalogCategories, engine: _engine, spark: _spark, ...data } = options;
   const request: ChildRequest = {

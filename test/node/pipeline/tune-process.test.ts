@@ -39,6 +39,13 @@ describe('tuning in a child process', () => {
     expect(child.cpuSeconds).toBeGreaterThan(0);
   }, 120_000);
 
+  it('starts no process when there is nothing to tune', async () => {
+    const child = await tuneInChildProcess(join(dir, 'lake'), { params: { ...PARAMS, tunePasses: 0 } });
+    // A child would report its own RSS and CPU.
+    expect(child).toEqual({ tuning: undefined, maxRssMb: 0, cpuSeconds: 0 });
+    expect(await tuneForTraining(join(dir, 'lake'), { params: { ...PARAMS, tunePasses: 0 } })).toBeUndefined();
+  });
+
   it('gives back a refused input as the ValidationError the in-process tuner throws', async () => {
     const lake = join(dir, 'lake');
     const limits = { minItems: 1_000_000 };
