@@ -95,7 +95,12 @@ if (values.child && values.out) {
   const t1 = performance.now();
   if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
   if (tuning) artifact.manifest.tuning = tuning.tuning;
+  // Where the assembly's memory goes: the artifact built, then its files' JSON beside it.
+  const rssMb = () => (process.memoryUsage.rss() / 2 ** 20).toFixed(0);
+  const heapMb = () => (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
+  process.stderr.write(`  artifact assembled: RSS ${rssMb()} MB, JS heap used ${heapMb()} MB\n`);
   const files = writeModelFiles(artifact);
+  process.stderr.write(`  files laid out: RSS ${rssMb()} MB, JS heap used ${heapMb()} MB\n`);
   writeArtifactDir(values.out, files);
   const t2 = performance.now();
   const result: ChildResult = {
