@@ -29,6 +29,7 @@ import { loadEvents } from '../pipeline/train/load-events';
 import { trainModel } from '../pipeline/train/train';
 import { readSnapshot } from '../pipeline/lake/commit-log';
 import { LocalStore } from '../pipeline/lake/store';
+import { ownCpuSeconds } from '../lib/proc';
 
 interface ChildResult {
   events: number;
@@ -61,11 +62,6 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-
-function cpuSeconds(): number {
-  const { userCPUTime, systemCPUTime } = process.resourceUsage();
-  return (userCPUTime + systemCPUTime) / 1e6;
-}
 
 if (values.child && values.out) {
   const steps: Record<string, number> = {};
@@ -107,7 +103,7 @@ if (values.child && values.out) {
     events: (await readSnapshot(new LocalStore(values.child))).files.filter((f) => f.tree === 'events').reduce((n, f) => n + f.rows, 0),
     tune_s: tuneSeconds,
     train_s: (t1 - t0) / 1000,
-    cpu_s: cpuSeconds() + tuned.cpuSeconds,
+    cpu_s: ownCpuSeconds() + tuned.cpuSeconds,
     write_s: (t2 - t1) / 1000,
     items: artifact.manifest.item_count,
     shards: files.size - 2,
@@ -130,7 +126,7 @@ if (values['child-ndjson'] && values.out) {
     events: events.length,
     tune_s: 0,
     train_s: (performance.now() - t0) / 1000,
-    cpu_s: cpuSeconds(),
+    cpu_s: ownCpuSeconds(),
     write_s: 0,
     items: model.manifest.item_count,
     shards: files.size - 2,

@@ -71,3 +71,9 @@ export function cpuTimeMs(pids: readonly number[]): number {
 export function loadAverage(): number {
   return Math.round(loadavg()[0]! * 100) / 100;
 }
+
+/** User + system CPU seconds this process has used (its children not counted). */
+export function ownCpuSeconds(): number {
+  const { userCPUTime, systemCPUTime } = process.resourceUsage();
+  return (userCPUTime + systemCPUTime) / 1e6;
+}

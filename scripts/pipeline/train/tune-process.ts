@@ -20,6 +20,7 @@ import { DEFAULT_TRAIN_PARAMS } from './params';
 import { tuneForTraining } from './tuning-window';
 import type { SqlTrainOptions } from './sql/train-sql';
 import { ValidationError, type Check } from './validate';
+import { ownCpuSeconds } from '../../lib/proc';
 
 /** What {@link tuneInChildProcess} returns: the tuning, and what its process used. */
 export interface ChildTuning {
@@ -85,11 +86,6 @@ function childExecArgv(): string[] {
   return process.execArgv.some((arg) => arg.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
 }
 
-function cpuSeconds(): number {
-  const { userCPUTime, systemCPUTime } = process.resourceUsage();
-  return (userCPUTime + systemCPUTime) / 1e6;
-}
-
 async function serve(request: ChildRequest): Promise<ChildMessage> {
   try {
     const { stepSeconds } = request;
@@ -107,7 +103,7 @@ async function serve(request: ChildRequest): Promise<ChildMessage> {
           }
         : {}),
     });
-    return { ok: true, result: { tuning, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuSeconds: cpuSeconds() } };
+    return { ok: true, result: { tuning, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuSeconds: ownCpuSeconds() } };
   } catch (error) {
     if (error instanceof ValidationError) return { ok: false, error: error.message, checks: error.checks };
     return { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
