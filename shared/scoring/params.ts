@@ -50,6 +50,31 @@ export const knnParamsSchema = z.object({
 });
 export type KnnParams = z.infer<typeof knnParamsSchema>;
 
+/** The signals a learned re-ranker weighs beyond the blend (reminders count through the blend only: see rerank.ts). */
+export const RERANK_SIGNALS = ['next', 'session', 'bought', 'last', 'sessionKnn', 'category'] as const satisfies readonly Signal[];
+/**
+ * Per signal, the re-ranker sees its normalised value x, √x, whether it is present
+ * (x > 0) and its reciprocal rank among the re-ranked candidates.
+ */
+export const RERANK_FEATURES_PER_SIGNAL = 4;
+/**
+ * Beyond the signals: the candidate's reciprocal rank in the blend, whether it shares the
+ * category of the item on screen, and the share of the session's items in its category.
+ */
+export const RERANK_CANDIDATE_FEATURES = 3;
+/** The re-ranker's weights: per signal first, then the candidate features. */
+export const RERANK_WEIGHT_COUNT = RERANK_SIGNALS.length * RERANK_FEATURES_PER_SIGNAL + RERANK_CANDIDATE_FEATURES;
+
+export const rerankParamsSchema = z.object({
+  /** The blend's best candidates re-ranked (at least 4 n: the pool the category caps draw from). */
+  depth: z.number().int().min(1).max(1000).default(100),
+  /** Weight of the blend's score in the re-ranker's logit (its temperature). */
+  blend: z.number().positive().max(1e4),
+  /** The feature weights, {@link RERANK_WEIGHT_COUNT} of them (rerank.ts lists the features). */
+  weights: z.array(z.number().min(-1e4).max(1e4)).length(RERANK_WEIGHT_COUNT),
+});
+export type RerankParams = z.infer<typeof rerankParamsSchema>;
+
 export const scoringParamsSchema = z.object({
   /** Weight of each signal in the sum (0: off). */
   signals: z
@@ -74,15 +99,26 @@ export const scoringParamsSchema = z.object({
   /** At most this many results per category before others get a turn (diversity). */
   maxPerCategory: z.number().int().min(1).max(100).default(DEFAULTS.maxPerCategory),
   knn: knnParamsSchema.prefault({}),
+  /**
+   * A re-ranker the tuner learned on validation folds (absent: the blend alone ranks).
+   * It re-orders the blend's best `depth` candidates by the blend plus non-linear
+   * evidence the weighted sum cannot express (how many signals agree, diminishing returns).
+   */
+  rerank: rerankParamsSchema.optional(),
 });
 export type ScoringParams = z.infer<typeof scoringParamsSchema>;
 
 /** The parameters of a model without tuned ones. */
 export const DEFAULT_SCORING: ScoringParams = scoringParamsSchema.parse({});
 
-/** `params` with some signals switched off (ablations): the rest unchanged. */
+/** `params` with some signals switched off (ablations), in the blend and in the re-ranker: the rest unchanged. */
 export function withoutSignals(params: ScoringParams, off: readonly Signal[]): ScoringParams {
   const signals = { ...params.signals };
   for (const signal of off) signals[signal] = 0;
-  return { ...params, signals };
+  if (!params.rerank) return { ...params, signals };
+  const weights = [...params.rerank.weights];
+  RERANK_SIGNALS.forEach((signal, k) => {
+    if (off.includes(signal)) weights.fill(0, k * RERANK_FEATURES_PER_SIGNAL, (k + 1) * RERANK_FEATURES_PER_SIGNAL);
+  });
+  return { ...params, signals, rerank: { ...params.rerank, weights } };
 }

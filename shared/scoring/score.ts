@@ -17,6 +17,7 @@ import { DEFAULT_SCORING, SIGNALS, type ScoringParams, type Signal } from './par
 import { sessionKnnVotesById } from './session-knn';
 import { beginRequest, compileList, idOf, itemCount, nameOf } from './item-ids';
 import { kthLargestInPlace } from './select-kth';
+import { rerankFeatures, rerankLogit, rerankReads, type RerankContext } from './rerank';
 
 /** One interaction of the shopper with an item: an event that touches it (see `itemsOf`). */
 export interface Interaction {
@@ -265,7 +266,7 @@ export function collectSignals(input: ScoringInput, all = false): SignalTable {
 /** {@link collectSignals}; unless `own`, the table is only valid until the next request. */
 function gather(input: ScoringInput, all: boolean, own: boolean): SignalTable {
   const params = input.params ?? DEFAULT_SCORING;
-  const wanted = (signal: Signal): boolean => all || params.signals[signal] > 0;
+  const wanted = (signal: Signal): boolean => all || params.signals[signal] > 0 || rerankReads(params, signal);
   const anchors = anchorWeights(input, params);
   const hideAnchors = !input.anchorsRankable;
   const blocked = (item: string): boolean => input.exclude.has(item) || (hideAnchors && anchors.has(item));
@@ -340,7 +341,8 @@ function gather(input: ScoringInput, all: boolean, own: boolean): SignalTable {
 }
 
 /**
- * Rank collected evidence: each signal divided by its maximum, weighted and summed; the
+ * Rank collected evidence: each signal divided by its maximum, weighted and summed (the
+ * blend), the best of it re-ordered by the learned re-ranker when the model has one; the
  * best `n` (diversified by category), then fallbacks. `input` supplies n, fallbacks,
  * exclusions and categories; `params` the weights (default: the input's).
  */
@@ -349,6 +351,27 @@ export function rankSignals(
   input: ScoringInput,
   params: ScoringParams = input.params ?? DEFAULT_SCORING,
 ): ScoredItem[] {
+  const scores = blendScores(table, params);
+  if (params.rerank) rerankTop(table, scores, input, params);
+  const ranked = rankPersonal(table, scores, input.n, params.maxPerCategory, input.categoryOf);
+  if (ranked.length >= input.n) return ranked;
+  const taken = new Set(ranked.map((r) => r.item_id));
+  for (const list of input.fallbacks) {
+    for (const [item_id, score] of list) {
+      if (ranked.length >= input.n) return ranked;
+      if (taken.has(item_id) || table.blocked(item_id)) continue;
+      taken.add(item_id);
+      ranked.push({ item_id, score, source: 'fallback' });
+    }
+  }
+  return ranked;
+}
+
+/**
+ * The blend: each signal divided by its maximum over the candidates, weighted, summed.
+ * Returns scratch (valid until the next call), one score per row of `table`.
+ */
+export function blendScores(table: SignalTable, params: ScoringParams): Float64Array {
   const scale = new Float64Array(SIGNAL_COUNT);
   SIGNALS.forEach((signal, s) => (scale[s] = table.max[s]! > 0 ? params.signals[signal] / table.max[s]! : 0));
   const { rows, values } = table;
@@ -362,19 +385,57 @@ export function rankSignals(
     if (factor === 0) continue;
     for (let row = 0, at = s; row < rows; row++, at += width) scores[row]! += factor * values[at]!;
   }
+  return scores;
+}
 
-  const ranked = rankPersonal(table, scores, input.n, params.maxPerCategory, input.categoryOf);
-  if (ranked.length >= input.n) return ranked;
-  const taken = new Set(ranked.map((r) => r.item_id));
-  for (const list of input.fallbacks) {
-    for (const [item_id, score] of list) {
-      if (ranked.length >= input.n) return ranked;
-      if (taken.has(item_id) || table.blocked(item_id)) continue;
-      taken.add(item_id);
-      ranked.push({ item_id, score, source: 'fallback' });
-    }
+/** How many of the blend's best candidates the re-ranker re-orders for a list of `n`. */
+export function rerankDepth(params: ScoringParams, n: number): number {
+  return Math.max(params.rerank?.depth ?? 0, n * 4, 16);
+}
+
+/**
+ * The rows the re-ranker re-orders: the blend's best {@link rerankDepth} with a positive
+ * score, best first (equal scores by id), and the score of the last of them.
+ */
+export function rerankRows(
+  table: Pick<SignalTable, 'rows' | 'id'>,
+  scores: Float64Array,
+  params: ScoringParams,
+  n: number,
+): { rows: number[]; cut: number } {
+  const depth = rerankDepth(params, n);
+  const cut = kthLargest(scores, table.rows, depth);
+  const rows: number[] = [];
+  for (let row = 0; row < table.rows; row++) if (scores[row]! > 0 && scores[row]! >= cut) rows.push(row);
+  rows.sort((a, b) => scores[b]! - scores[a]! || compareIds(table.id(a), table.id(b)));
+  // Ties at the cut can be thousands of rows (counts of sparse evidence): by id, as the
+  // blend's own order breaks them, only `depth` are re-ranked.
+  if (rows.length > depth) rows.length = depth;
+  return { rows, cut };
+}
+
+/** The request as the re-ranker's candidate features see it. */
+export function rerankContextOf(input: ScoringInput): RerankContext {
+  return { categoryOf: input.categoryOf, session: sessionSequence(input.sessionItems, input.contextItemId) };
+}
+
+/**
+ * The {@link rerankRows} re-ordered by the re-ranker's logit and lifted above every
+ * other row, which keep their blend order behind them (the category caps may reach them).
+ */
+function rerankTop(table: SignalTable, scores: Float64Array, input: ScoringInput, params: ScoringParams): void {
+  const rerank = params.rerank!;
+  const { rows, cut } = rerankRows(table, scores, params, input.n);
+  const features = rerankFeatures(rows, scores, table.values, table.max, table.id, rerankContextOf(input));
+  let lowest = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < rows.length; k++) {
+    const logit = rerankLogit(rerank, features, k);
+    scores[rows[k]!] = logit;
+    if (logit < lowest) lowest = logit;
   }
-  return ranked;
+  // Every other row scored below `cut` (or there is none when all positive rows are in).
+  const lift = (cut === Number.MIN_VALUE ? 0 : cut) + 1 - lowest;
+  for (let k = 0; k < rows.length; k++) scores[rows[k]!]! += lift;
 }
 
 /** Rank candidates for one user; always returns up to `n` items (fallbacks fill the rest). */
