@@ -82,16 +82,24 @@ function modelItems(model: ModelArtifact): Set<string> {
   return items;
 }
 
-/** The ablations: each signal off alone, then all of them (the model's popularity lists only). */
-const ABLATIONS: ReadonlyArray<[string, readonly Signal[]]> = [
-  ['without session-kNN', ['sessionKnn']],
-  ['without next', ['next']],
-  ['without last-item rules', ['last']],
-  ['without session co-occurrence', ['session']],
-  ['without bought', ['bought']],
-  ['without category popularity', ['category']],
-  ['without reminders', ['remind']],
-  ['popularity only', SIGNALS],
+/**
+ * The ablations: the learned re-ranker off, each signal off alone (in the blend and the
+ * re-ranker), then all of them (the model's popularity lists only).
+ */
+const ABLATIONS: ReadonlyArray<[string, (scoring: ScoringParams) => ScoringParams]> = [
+  ['without re-ranker', ({ rerank: _rerank, ...scoring }) => scoring],
+  ...(
+    [
+      ['without session-kNN', ['sessionKnn']],
+      ['without next', ['next']],
+      ['without last-item rules', ['last']],
+      ['without session co-occurrence', ['session']],
+      ['without bought', ['bought']],
+      ['without category popularity', ['category']],
+      ['without reminders', ['remind']],
+      ['popularity only', SIGNALS],
+    ] as ReadonlyArray<[string, readonly Signal[]]>
+  ).map(([name, off]): [string, (scoring: ScoringParams) => ScoringParams] => [name, (scoring) => withoutSignals(scoring, off)]),
 ];
 
 /** Run the whole protocol on `events`. */
@@ -124,8 +132,8 @@ export function ablations(
 ): Record<string, { all: RankingMetrics; new: RankingMetrics }> {
   const scoring = options.scoring ?? servingModelOf(model).scoring;
   return Object.fromEntries(
-    ABLATIONS.map(([name, off]) => {
-      const r = scoreViews(model, test, { ...options, scoring: withoutSignals(scoring, off) });
+    ABLATIONS.map(([name, ablate]) => {
+      const r = scoreViews(model, test, { ...options, scoring: ablate(scoring) });
       return [name, { all: r.all, new: stripCount(r.new) }];
     }),
   );

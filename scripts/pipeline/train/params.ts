@@ -61,6 +61,12 @@ export interface TrainParams {
   tuneTraining: number;
   /** Tuning: the most distinct items per session the training search may keep (bounds its quadratic pair counting). */
   tuneMaxSessionItems: number;
+  /**
+   * Tuning: 1 learns a re-ranker of the blend's best candidates on the validation
+   * predictions (kept only when it ranks held-out predictions better; tune.ts), 0 serves
+   * the blend alone.
+   */
+  tuneRerank: number;
 }
 
 /** Defaults (measured in docs/evaluation.md). */
@@ -92,6 +98,7 @@ export const DEFAULT_TRAIN_PARAMS: TrainParams = {
   tuneSeed: 1,
   tuneTraining: 1,
   tuneMaxSessionItems: 600,
+  tuneRerank: 1,
 };
 
 /** Numeric overrides of top-level parameters from `key=value` strings (CLI `--param`). */

@@ -70,7 +70,12 @@ export function trainState(
     },
   }));
   const state = buildState(sorted, p, progress, checkpoints);
-  const tuned = tuneScoring(folds, { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed });
+  const tuned = tuneScoring(folds, {
+    passes: p.tunePasses,
+    maxPredictions: p.tuneMaxPredictions,
+    seed: p.tuneSeed,
+    rerank: p.tuneRerank > 0,
+  });
   state.scoring = tuned.scoring;
   state.tuning = { ...tuned.report, ...validationSpan(plan.folds), validation_days: plan.days };
   return state;

@@ -34,6 +34,7 @@ import {
 import { scoringInputFor } from '../../../shared/recs/serving/select';
 import { DEFAULT_SCORING, type ScoringParams } from '../../../shared/scoring/params';
 import { collectSignals, rankSignals, type ScoringInput, type SignalTable } from '../../../shared/scoring/score';
+import { RERANK_FIT_DEFAULTS, RERANK_L2_GRID, fitRerank, type RerankCase, type RerankFit } from './rerank-fit';
 
 /** Work budget and sample of one tuning run. */
 export interface TuneOptions {
@@ -42,6 +43,8 @@ export interface TuneOptions {
   /** Validation predictions scored per setting at most (whole sessions, sampled by `seed`). */
   maxPredictions: number;
   seed: number;
+  /** Whether to learn a re-ranker of the blend (kept only if it wins on held-out predictions). */
+  rerank: boolean;
 }
 
 /** What the tuner chose and what it saw (the manifest's `tuning`). */
@@ -154,6 +157,8 @@ export function validationSpan(windows: ReadonlyArray<{ split: number }>): { spl
 /** One validation prediction with its scorer input per view. */
 interface Case {
   target: string;
+  /** The validation session it comes from (the re-ranker's cross-fitting splits by session). */
+  session: number;
   repeat: boolean;
   inputs: { new: ScoringInput; all: ScoringInput };
 }
@@ -239,17 +244,25 @@ function best(metrics: readonly RankingMetrics[], current: number, minGain: numb
 export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptions): TuneResult {
   const cases: Case[] = [];
   let sessionCount = 0;
+  let sessionNumber = 0;
   let ofSessions = 0;
   for (const fold of folds) {
     const sessions = sample(fold.sessions, options.maxPredictions, options.seed);
     sessionCount += sessions.length;
     ofSessions += fold.sessions.length;
     const serving = servingModelOf(fold.model, DEFAULT_SCORING);
-    for (const session of sessions)
+    for (const session of sessions) {
+      sessionNumber++;
       for (let i = 1; i < session.items.length; i++) {
         const inputFor = (showViewed: boolean) => scoringInputFor(predictionInput(session, i, { context: 'product', showViewed }), serving);
-        cases.push({ target: session.items[i]!, repeat: isRepeat(session, i), inputs: { new: inputFor(false), all: inputFor(true) } });
+        cases.push({
+          target: session.items[i]!,
+          session: sessionNumber,
+          repeat: isRepeat(session, i),
+          inputs: { new: inputFor(false), all: inputFor(true) },
+        });
       }
+    }
   }
 
   let current = DEFAULT_SCORING;
@@ -295,6 +308,15 @@ export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptio
     if (!changed) break;
   }
 
+  const rerank = options.rerank ? learnRerank(fresh, weighed, current, minGain(fresh.length)) : null;
+  if (rerank?.kept) {
+    current = { ...current, rerank: rerank.kept.rerank };
+    // Its held-out metrics, not those on the predictions it was fitted to: what the
+    // report says and what training settings are compared by is then no flattery.
+    known.new = rerank.heldOut;
+    trail.push('rerank');
+  }
+
   // Reminders: on the "all" view's evidence (every prediction counts there).
   const all = collectAll(cases, 'all', current);
   const allEvidence: Evidence = all ? (_c, at) => all[at]! : collect('all');
@@ -316,8 +338,69 @@ export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptio
       passes,
       settings_scored: settingsScored,
       changes: trail,
+      ...(rerank ? { rerank: rerank.report } : {}),
       default: { new: round4(before.new), all: round4(beforeAll) },
       tuned: { new: round4(after.new), all: round4(after.all) },
+    },
+  };
+}
+
+/**
+ * Fit the re-ranker on half the validation sessions and rank the other half with it,
+ * both ways round (cross-fitting: it never scores a prediction it learned from), for each
+ * L2 penalty of the grid; the penalty is chosen on those held-out rankings like any
+ * other parameter. The re-ranker is kept, then fitted on every session, only if its
+ * held-out rankings beat the blend's by more than `gain`.
+ */
+function learnRerank(
+  fresh: readonly Case[],
+  evidenceOf: Evidence,
+  params: ScoringParams,
+  gain: number,
+): { kept: RerankFit | null; heldOut: RankingMetrics; report: Record<string, unknown> } {
+  const rerankCase = (c: Case, at: number): RerankCase => ({ table: evidenceOf(c, at, params), input: c.inputs.new, target: c.target });
+  const halves = [0, 1].map((half) => ({
+    learn: fresh.flatMap((c, at) => (c.session % 2 === half ? [] : [rerankCase(c, at)])),
+    judge: fresh.flatMap((c, at) => (c.session % 2 === half ? [at] : [])),
+  }));
+  const rankAt = (at: number, scoring: ScoringParams) =>
+    rankOf(
+      rankSignals(evidenceOf(fresh[at]!, at, params), fresh[at]!.inputs.new, scoring).map((item) => item.item_id),
+      fresh[at]!.target,
+    );
+  const blend = new MetricSums();
+  for (const { judge } of halves) for (const at of judge) blend.add(rankAt(at, params));
+
+  /** Held-out metrics of the re-ranker with penalty `l2`; null when a half has nothing to learn from. */
+  const crossFit = (l2: number): RankingMetrics | null => {
+    const held = new MetricSums();
+    for (const { learn, judge } of halves) {
+      const fit = fitRerank(learn, params, { ...RERANK_FIT_DEFAULTS, l2 });
+      if (!fit) return null;
+      const scoring = { ...params, rerank: fit.rerank };
+      for (const at of judge) held.add(rankAt(at, scoring));
+    }
+    return held.metrics();
+  };
+  const tried = RERANK_L2_GRID.map(crossFit);
+  if (tried.some((m) => m === null))
+    return { kept: null, heldOut: blend.metrics(), report: { kept: false, reason: 'a half has no prediction within the re-ranked rows' } };
+  const metrics = tried as RankingMetrics[];
+  const chosen = best(metrics, 0, gain);
+  const l2 = RERANK_L2_GRID[chosen]!;
+  const keep = objective(metrics[chosen]!) > objective(blend.metrics()) + gain;
+  const kept = keep ? fitRerank(fresh.map(rerankCase), params, { ...RERANK_FIT_DEFAULTS, l2 }) : null;
+  return {
+    kept,
+    heldOut: metrics[chosen]!,
+    report: {
+      kept: kept !== null,
+      held_out: {
+        blend: round4(blend.metrics()),
+        ...Object.fromEntries(RERANK_L2_GRID.map((penalty, k) => [`l2=${penalty}`, round4(metrics[k]!)])),
+      },
+      l2,
+      ...(kept ? { examples: kept.examples, loss: kept.loss } : {}),
     },
   };
 }

@@ -20,6 +20,7 @@ import { trainState } from '../../../scripts/pipeline/train/train';
 import { holdout, tuneOnLake } from '../../../scripts/pipeline/evaluate/lake-evaluation';
 import { splitForEvaluation, type RankingMetrics } from '../../../scripts/pipeline/evaluate/protocol';
 import { objective } from '../../../scripts/pipeline/train/tune';
+import { RERANK_L2_GRID } from '../../../scripts/pipeline/train/rerank-fit';
 import { shopTraffic } from '../../../scripts/generate/traffic';
 import { writeImportLake } from './fixtures';
 
@@ -61,6 +62,13 @@ describe('scoring tuned on a validation split', () => {
     expect(tuning.fold_splits).toHaveLength(3);
     // The search only moves to a better objective on the same predictions.
     expect(objective(tuning.tuned.new)).toBeGreaterThanOrEqual(objective(tuning.default.new));
+    // The re-ranker was fitted and judged on held-out halves, its penalty chosen from the grid;
+    // kept only if it beat the blend there (then it is in the scoring the model serves).
+    const rerank = (first.tuning as { rerank: { kept: boolean; l2: number; held_out: Record<string, RankingMetrics> } }).rerank;
+    expect(RERANK_L2_GRID).toContain(rerank.l2);
+    expect(Object.keys(rerank.held_out)).toEqual(['blend', ...RERANK_L2_GRID.map((l2) => `l2=${l2}`)]);
+    expect(first.scoring?.rerank !== undefined).toBe(rerank.kept);
+    if (rerank.kept) expect(objective(rerank.held_out[`l2=${rerank.l2}`]!)).toBeGreaterThan(objective(rerank.held_out.blend!));
   });
 
   it('ranks settings by NDCG@20: hits near the top outweigh more hits at the tail', () => {
