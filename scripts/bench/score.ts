@@ -13,18 +13,38 @@
  * quantiles are reported over all calls and over the calls no GC pause overlapped, with
  * the GC count and pause time: what the scoring costs and what the collector adds.
  * Load average printed beside the figures.
+ *
+ * Scored with a learned re-ranker (the one the tuner fitted on RetailRocket, every
+ * weight non-zero so every signal is collected), as a tuned model serves;
+ * `--blend-only` measures the blend without it.
  */
 import { itemsToLoad, scoreCandidates, type Interaction, type ScoringInput } from '../../shared/scoring/score';
 import type { ItemNeighbours, ScoredList, SessionPosting } from '../../shared/model/format';
-import { DEFAULT_SCORING } from '../../shared/scoring/params';
+import { DEFAULT_SCORING, type ScoringParams } from '../../shared/scoring/params';
 import { prng } from '../lib/prng';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 const { values: args } = parseArgs({
-  options: { 'warmup-ms': { type: 'string', default: '3000' }, 'measure-ms': { type: 'string', default: '15000' } },
+  options: {
+    'warmup-ms': { type: 'string', default: '3000' },
+    'measure-ms': { type: 'string', default: '15000' },
+    'blend-only': { type: 'boolean', default: false },
+  },
 });
+
+/** The re-ranker `npm run evaluate` learned on RetailRocket (docs/evaluation.md, round 6). */
+const RETAILROCKET_RERANK: NonNullable<ScoringParams['rerank']> = {
+  depth: 100,
+  blend: 1.31898,
+  weights: [
+    -0.0182064, 0.0830237, 0.127159, -0.120355, 0.0359834, 0.114773, 0.208403, -0.0684316, -0.0548837, -0.0609883, -0.0713867, -0.0560277,
+    -0.0123169, 0.0720511, 0.0892085, -0.107807, 0.0751149, 0.161896, 0.147366, -0.0154481, -0.0360789, 0.116964, 0.222527, -0.147002,
+    -0.0735107, 0.345575, 0.203504,
+  ],
+};
+const scoring: ScoringParams = args['blend-only'] ? DEFAULT_SCORING : { ...DEFAULT_SCORING, rerank: RETAILROCKET_RERANK };
 
 const rand = prng(11);
 const types = ['product_view', 'product_view', 'product_view', 'add_to_cart', 'purchase'] as const;
@@ -76,7 +96,7 @@ const input: ScoringInput = {
   exclude: new Set(['i1', 'i2']),
   // 40 categories, as in a small shop; one dominant category is the slow (full sort) path.
   categoryOf: category,
-  params: DEFAULT_SCORING,
+  params: scoring,
 };
 const run = (showViewed: boolean) => {
   itemsToLoad(input);
@@ -134,7 +154,7 @@ const load = loadavg()
   .map((x) => x.toFixed(2))
   .join(' ');
 console.log(
-  `scoreCandidates (500 events, 10 anchors × 3 kinds × 100 neighbours, session-kNN × 100 postings, 40 categories), CPU per call:\n` +
+  `scoreCandidates (500 events, 10 anchors × 3 kinds × 100 neighbours, session-kNN × 100 postings, 40 categories, ${args['blend-only'] ? 'blend only' : 're-ranker of depth 100'}), CPU per call:\n` +
     `  all ${perCallMs.length} calls:        ${quantiles(perCallMs)}\n` +
     `  ${clean.length} calls without GC: ${quantiles(clean)}\n` +
     `  GC: ${pauses.length} pauses, ${gcMs.toFixed(1)} ms in total (${((gcMs / perCallMs.length) * 1000).toFixed(1)} µs per call), overlapping ${perCallMs.length - clean.length} calls\n` +
