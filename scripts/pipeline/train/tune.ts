@@ -203,18 +203,20 @@ function scoreSettings(
 /** Evidence for a case under a setting: collected, or taken from a cache. */
 type Evidence = (c: Case, at: number, params: ScoringParams) => SignalTable;
 
-/** Every case's evidence under `params`; null when it would exceed {@link MAX_CACHED_ROWS}. */
-function collectAll(cases: readonly Case[], view: 'new' | 'all', params: ScoringParams): SignalTable[] | null {
+/** Every case's evidence under `params`; null when it would exceed `budget` rows. */
+function collectAll(cases: readonly Case[], view: 'new' | 'all', params: ScoringParams, budget = MAX_CACHED_ROWS): SignalTable[] | null {
   const tables: SignalTable[] = [];
   let rows = 0;
   for (const c of cases) {
     const table = collectSignals({ ...c.inputs[view], params }, true);
     rows += table.rows;
-    if (rows > MAX_CACHED_ROWS) return null;
+    if (rows > budget) return null;
     tables.push(table);
   }
   return tables;
 }
+
+const cachedRows = (tables: readonly SignalTable[]): number => tables.reduce((sum, table) => sum + table.rows, 0);
 
 /** Two predictions' worth of the objective (a hit at rank 1 is worth 1 / n): noise, not evidence. */
 export const minGain = (predictions: number): number => 2 / Math.max(predictions, 1);
@@ -246,16 +248,24 @@ export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptio
   let sessionCount = 0;
   let sessionNumber = 0;
   let ofSessions = 0;
+  /**
+   * The predictions of the validation sessions the sample left out: the weight search
+   * scores every setting on every case, so it is bounded by the sample; the re-ranker
+   * needs one collection per case and learns better from more of them.
+   */
+  const spare: Case[] = [];
   for (const fold of folds) {
     const sessions = sample(fold.sessions, options.maxPredictions, options.seed);
     sessionCount += sessions.length;
     ofSessions += fold.sessions.length;
     const serving = servingModelOf(fold.model, DEFAULT_SCORING);
-    for (const session of sessions) {
+    const sampled = new Set(sessions);
+    for (const session of [...sessions, ...(options.rerank ? fold.sessions.filter((s) => !sampled.has(s)) : [])]) {
       sessionNumber++;
+      const into = sampled.has(session) ? cases : spare;
       for (let i = 1; i < session.items.length; i++) {
         const inputFor = (showViewed: boolean) => scoringInputFor(predictionInput(session, i, { context: 'product', showViewed }), serving);
-        cases.push({
+        into.push({
           target: session.items[i]!,
           session: sessionNumber,
           repeat: isRepeat(session, i),
@@ -308,7 +318,17 @@ export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptio
     if (!changed) break;
   }
 
-  const rerank = options.rerank ? learnRerank(fresh, weighed, current, minGain(fresh.length)) : null;
+  let rerank: ReturnType<typeof learnRerank> | null = null;
+  if (options.rerank) {
+    // The sample's evidence and the spare sessions', if both fit the memory bound together.
+    const spareFresh = spare.filter((c) => !c.repeat);
+    const spareTables = cached ? collectAll(spareFresh, 'new', current, MAX_CACHED_ROWS - cachedRows(cached)) : null;
+    const learnFrom = spareTables ? [...fresh, ...spareFresh] : fresh;
+    const evidence: Evidence = spareTables
+      ? (c, at, params) => (at < fresh.length ? weighed(c, at, params) : spareTables[at - fresh.length]!)
+      : weighed;
+    rerank = learnRerank(learnFrom, fresh.length, evidence, current, minGain(learnFrom.length));
+  }
   if (rerank?.kept) {
     current = { ...current, rerank: rerank.kept.rerank };
     // Its held-out metrics, not those on the predictions it was fitted to: what the
@@ -350,51 +370,70 @@ export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptio
  * both ways round (cross-fitting: it never scores a prediction it learned from), for each
  * L2 penalty of the grid; the penalty is chosen on those held-out rankings like any
  * other parameter. The re-ranker is kept, then fitted on every session, only if its
- * held-out rankings beat the blend's by more than `gain`.
+ * held-out rankings beat the blend's by more than `gain`. The first `sampled` cases are
+ * the weight search's: `heldOut` is the chosen penalty's metrics on those, comparable
+ * with what the search reported.
  */
 function learnRerank(
-  fresh: readonly Case[],
+  cases: readonly Case[],
+  sampled: number,
   evidenceOf: Evidence,
   params: ScoringParams,
   gain: number,
 ): { kept: RerankFit | null; heldOut: RankingMetrics; report: Record<string, unknown> } {
   const rerankCase = (c: Case, at: number): RerankCase => ({ table: evidenceOf(c, at, params), input: c.inputs.new, target: c.target });
   const halves = [0, 1].map((half) => ({
-    learn: fresh.flatMap((c, at) => (c.session % 2 === half ? [] : [rerankCase(c, at)])),
-    judge: fresh.flatMap((c, at) => (c.session % 2 === half ? [at] : [])),
+    learn: cases.flatMap((c, at) => (c.session % 2 === half ? [] : [rerankCase(c, at)])),
+    judge: cases.flatMap((c, at) => (c.session % 2 === half ? [at] : [])),
   }));
   const rankAt = (at: number, scoring: ScoringParams) =>
     rankOf(
-      rankSignals(evidenceOf(fresh[at]!, at, params), fresh[at]!.inputs.new, scoring).map((item) => item.item_id),
-      fresh[at]!.target,
+      rankSignals(evidenceOf(cases[at]!, at, params), cases[at]!.inputs.new, scoring).map((item) => item.item_id),
+      cases[at]!.target,
     );
   const blend = new MetricSums();
-  for (const { judge } of halves) for (const at of judge) blend.add(rankAt(at, params));
+  const blendSampled = new MetricSums();
+  for (const { judge } of halves)
+    for (const at of judge) {
+      const rank = rankAt(at, params);
+      blend.add(rank);
+      if (at < sampled) blendSampled.add(rank);
+    }
 
-  /** Held-out metrics of the re-ranker with penalty `l2`; null when a half has nothing to learn from. */
-  const crossFit = (l2: number): RankingMetrics | null => {
+  /** Held-out metrics of the re-ranker with penalty `l2` (all cases, the sample's); null when a half has nothing to learn from. */
+  const crossFit = (l2: number): { all: RankingMetrics; sampled: RankingMetrics } | null => {
     const held = new MetricSums();
+    const heldSampled = new MetricSums();
     for (const { learn, judge } of halves) {
       const fit = fitRerank(learn, params, { ...RERANK_FIT_DEFAULTS, l2 });
       if (!fit) return null;
       const scoring = { ...params, rerank: fit.rerank };
-      for (const at of judge) held.add(rankAt(at, scoring));
+      for (const at of judge) {
+        const rank = rankAt(at, scoring);
+        held.add(rank);
+        if (at < sampled) heldSampled.add(rank);
+      }
     }
-    return held.metrics();
+    return { all: held.metrics(), sampled: heldSampled.metrics() };
   };
   const tried = RERANK_L2_GRID.map(crossFit);
   if (tried.some((m) => m === null))
-    return { kept: null, heldOut: blend.metrics(), report: { kept: false, reason: 'a half has no prediction within the re-ranked rows' } };
-  const metrics = tried as RankingMetrics[];
+    return {
+      kept: null,
+      heldOut: blendSampled.metrics(),
+      report: { kept: false, reason: 'a half has no prediction within the re-ranked rows' },
+    };
+  const metrics = (tried as Array<{ all: RankingMetrics; sampled: RankingMetrics }>).map((m) => m.all);
   const chosen = best(metrics, 0, gain);
   const l2 = RERANK_L2_GRID[chosen]!;
   const keep = objective(metrics[chosen]!) > objective(blend.metrics()) + gain;
-  const kept = keep ? fitRerank(fresh.map(rerankCase), params, { ...RERANK_FIT_DEFAULTS, l2 }) : null;
+  const kept = keep ? fitRerank(cases.map(rerankCase), params, { ...RERANK_FIT_DEFAULTS, l2 }) : null;
   return {
     kept,
-    heldOut: metrics[chosen]!,
+    heldOut: kept ? tried[chosen]!.sampled : blendSampled.metrics(),
     report: {
       kept: kept !== null,
+      predictions: cases.length,
       held_out: {
         blend: round4(blend.metrics()),
         ...Object.fromEntries(RERANK_L2_GRID.map((penalty, k) => [`l2=${penalty}`, round4(metrics[k]!)])),
