@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { trainOnLake, type SqlTrainOptions } from '../pipeline/train/sql/train-sql';
 import { tuneInChildProcess } from '../pipeline/train/tune-process';
 import { parseParamOverrides } from '../pipeline/train/params';
-import { writeModelFiles } from '../../shared/model/artifact';
+import { modelFileEntries, writeModelFiles } from '../../shared/model/artifact';
 import { writeArtifactDir } from '../models/files';
 import { loadEvents } from '../pipeline/train/load-events';
 import { trainModel } from '../pipeline/train/train';
@@ -91,13 +91,13 @@ if (values.child && values.out) {
   const t1 = performance.now();
   if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
   if (tuning) artifact.manifest.tuning = tuning.tuning;
-  // Where the assembly's memory goes: the artifact built, then its files' JSON beside it.
+  // Where the assembly's memory goes: the artifact built, then after its files are written.
   const rssMb = () => (process.memoryUsage.rss() / 2 ** 20).toFixed(0);
   const heapMb = () => (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
   process.stderr.write(`  artifact assembled: RSS ${rssMb()} MB, JS heap used ${heapMb()} MB\n`);
-  const files = writeModelFiles(artifact);
-  process.stderr.write(`  files laid out: RSS ${rssMb()} MB, JS heap used ${heapMb()} MB\n`);
-  writeArtifactDir(values.out, files);
+  // Written shard by shard, as npm run train does.
+  const written = writeArtifactDir(values.out, modelFileEntries(artifact));
+  process.stderr.write(`  files written: RSS ${rssMb()} MB, JS heap used ${heapMb()} MB\n`);
   const t2 = performance.now();
   const result: ChildResult = {
     events: (await readSnapshot(new LocalStore(values.child))).files.filter((f) => f.tree === 'events').reduce((n, f) => n + f.rows, 0),
@@ -106,8 +106,8 @@ if (values.child && values.out) {
     cpu_s: ownCpuSeconds() + tuned.cpuSeconds,
     write_s: (t2 - t1) / 1000,
     items: artifact.manifest.item_count,
-    shards: files.size - 2,
-    model_mb: [...files.values()].reduce((s, t) => s + Buffer.byteLength(t), 0) / 1e6,
+    shards: written.files - 2,
+    model_mb: written.bytes / 1e6,
     // The two processes overlap only while this one waits for the tuner, at its RSS then.
     max_rss_mb: Math.max(process.resourceUsage().maxRSS / 1024, waitingRssMb + tuned.maxRssMb),
     tune_max_rss_mb: tuned.maxRssMb,

@@ -31,10 +31,19 @@ export async function readArtifactDir(dir: string): Promise<ArtifactDir> {
   return { kind: parsed.kind, version: parsed.manifest.version, files };
 }
 
-/** Write an artifact's files into `dir` (created if missing). */
-export function writeArtifactDir(dir: string, files: ArtifactFiles): void {
+/**
+ * Write an artifact's files into `dir` (created if missing), each as it comes: given
+ * `modelFileEntries`, no more than one shard's text is held at a time. Returns how many
+ * files and bytes were written.
+ */
+export function writeArtifactDir(dir: string, files: Iterable<[string, string]>): { files: number; bytes: number } {
+  let count = 0;
+  let bytes = 0;
   for (const [path, text] of files) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
+    count++;
+    bytes += Buffer.byteLength(text);
   }
+  return { files: count, bytes };
 }

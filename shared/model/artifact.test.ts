@@ -3,6 +3,7 @@ import {
   ARTIFACT_LIMITS,
   filesOf,
   memorySource,
+  modelFileEntries,
   modelManifestOf,
   parseManifest,
   parseValidated,
@@ -12,7 +13,7 @@ import {
   type ArtifactFiles,
   type ModelContent,
 } from './artifact';
-import { MAX_SHARD_BYTES, type CatalogItem, type ItemNeighbours, type Popularity } from './format';
+import { MAX_SHARD_BYTES, type CatalogItem, type ItemNeighbours, type Popularity, type SessionPosting } from './format';
 import { shardOf } from './shard';
 
 const popularity: Popularity = { global: [['i1', 3]], by_region: { eu: [['i2', 1]] }, by_category: {}, item_category: { i1: 'a' } };
@@ -68,6 +69,47 @@ describe('writeModelFiles', () => {
     const fits = shards.every((items, shard) => bytes(JSON.stringify({ shard, items })) <= maxShardBytes);
     expect(fits && fewer >= Math.ceil((total * 1.25) / maxShardBytes)).toBe(false);
   });
+
+  it('chooses the count that building and measuring every candidate layout would (sizes measured exactly, not estimated)', () => {
+    // Two sections, non-ASCII ids (UTF-8 bytes, not characters) and integer-like ids (which
+    // JSON orders before the rest): every way a measured size could drift from the text's.
+    const content = model(200);
+    const neighbours = new Map(content.neighbours);
+    neighbours.set('é-1', { next: [['i1', 0.5]] });
+    neighbours.set('12345', { session: [['é-1', 0.25]] });
+    const sessions = new Map<string, SessionPosting[]>([...neighbours.keys()].slice(0, 50).map((id, k) => [id, [[k, 1, 1, [id, 'é-1']]]]));
+    const rich: ModelContent = { ...content, neighbours, sessions };
+    /** The layout rule by brute force: lay out each count, serialise, measure. */
+    const reference = (maxBytes: number): number => {
+      const ids = [...new Set([...neighbours.keys(), ...sessions.keys()])];
+      let total = 0;
+      for (const id of ids) {
+        for (const [section, value] of [
+          [neighbours, neighbours.get(id)],
+          [sessions, sessions.get(id)],
+        ] as const)
+          if (section.has(id)) total += bytes(JSON.stringify(id)) + bytes(JSON.stringify(value)) + 1;
+        total += 3;
+      }
+      for (let count = Math.max(1, Math.ceil((total * 1.25) / maxBytes)); ; count++) {
+        const shards = Array.from({ length: count }, () => ({
+          items: {} as Record<string, unknown>,
+          sessions: {} as Record<string, unknown>,
+        }));
+        for (const [id, value] of neighbours) shards[shardOf(id, count)]!.items[id] = value;
+        for (const [id, value] of sessions) shards[shardOf(id, count)]!.sessions[id] = value;
+        if (shards.every((parts, shard) => bytes(JSON.stringify({ shard, ...parts })) <= maxBytes)) return count;
+      }
+    };
+    for (let maxShardBytes = 4000; maxShardBytes <= 6000; maxShardBytes += 11) {
+      const files = writeModelFiles(rich, { maxShardBytes });
+      expect(parseValidated.modelManifest(textOf(files, 'manifest.json')).shard_count, `bound ${maxShardBytes}`).toBe(
+        reference(maxShardBytes),
+      );
+    }
+    // One file at a time gives the same files in the same order.
+    expect([...modelFileEntries(rich, { maxShardBytes: 9000 })]).toEqual([...writeModelFiles(rich, { maxShardBytes: 9000 })]);
+  }, 30_000); // 180 layouts, each also built by brute force
 
   it('keeps small models in one shard unless asked for more', () => {
     expect(parseValidated.modelManifest(textOf(writeModelFiles(model(10)), 'manifest.json')).shard_count).toBe(1);

@@ -87,49 +87,94 @@ export interface ShardOptions {
  * value}, …}`: catalogs have one section (`items`), models two (`items`, the neighbour
  * lists, and `sessions`, the session index), an item's entries always in the same shard.
  * Entries go in sorted id order, so the bytes do not depend on the input order.
- * Returns the shard texts.
+ *
+ * {@link planShards} chooses the count from each entry's exact JSON length, measured
+ * once, so no candidate layout is built; this yields the shard texts one at a time, so
+ * a caller that writes each as it comes never holds more than one (at 50,000 items with
+ * the session index the texts are 0.45 GB).
  */
-function layOutShards(kind: ArtifactKind, sections: Record<string, ReadonlyMap<string, unknown>>, options: ShardOptions): string[] {
+function* layOutShards(plan: ShardPlan, sections: Record<string, ReadonlyMap<string, unknown>>): Generator<string, void, undefined> {
+  for (let shard = 0; shard < plan.count; shard++) {
+    const parts = Object.fromEntries(plan.names.map((name) => [name, {} as Record<string, unknown>]));
+    for (const id of plan.idsOf[shard]!)
+      for (const name of plan.names) {
+        const value = sections[name]!.get(id);
+        if (value !== undefined) parts[name]![id] = value;
+      }
+    yield JSON.stringify({ shard, ...parts });
+  }
+}
+
+/** How a content is laid out ({@link planShards}): its sections, the shard count, each shard's ids in order. */
+interface ShardPlan {
+  names: string[];
+  count: number;
+  idsOf: string[][];
+}
+
+function planShards(kind: ArtifactKind, sections: Record<string, ReadonlyMap<string, unknown>>, options: ShardOptions): ShardPlan {
   const maxBytes = options.maxShardBytes ?? MAX_SHARD_BYTES;
   if (maxBytes > MAX_SHARD_BYTES) throw new Error(`maxShardBytes ${maxBytes} is above the format's ${MAX_SHARD_BYTES}`);
   // Empty sections other than `items` are left out: a model without a session index has the bytes it always had.
   const names = Object.keys(sections).filter((name) => name === 'items' || sections[name]!.size > 0);
   const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const ids = [...new Set(names.flatMap((name) => [...sections[name]!.keys()]))].sort(byId);
+  // Per id and section: the bytes of `"id":value` (0 when absent).
+  const entryBytes = names.map(() => new Float64Array(ids.length));
   let total = 0;
   // The smallest shard holding one item: if that does not fit, no shard count will.
   const alone = utf8Bytes(JSON.stringify({ shard: 0, ...Object.fromEntries(names.map((name) => [name, {}])) }));
-  for (const id of ids) {
+  ids.forEach((id, at) => {
     let needs = alone;
-    for (const name of names) {
+    names.forEach((name, n) => {
       const value = sections[name]!.get(id);
-      // `"id":value`, the separating comma counted in the spread estimate only.
-      if (value !== undefined) needs += utf8Bytes(JSON.stringify(id)) + utf8Bytes(JSON.stringify(value)) + 1;
-    }
+      if (value === undefined) return;
+      const bytes = utf8Bytes(JSON.stringify(id)) + 1 + utf8Bytes(JSON.stringify(value));
+      entryBytes[n]![at] = bytes;
+      // The separating comma counted in the spread estimate only.
+      needs += bytes;
+    });
     total += needs - alone + 3;
     if (needs > maxBytes) throw new Error(`${kind} item ${id} alone needs ${needs} bytes, more than a shard's ${maxBytes}`);
-  }
+  });
   const start = Math.max(options.minShards ?? 1, Math.ceil((total * 1.25) / maxBytes), 1);
   for (let count = start; count <= ARTIFACT_LIMITS.maxShards; count++) {
-    const shards = Array.from({ length: count }, () => Object.fromEntries(names.map((name) => [name, {} as Record<string, unknown>])));
-    for (const id of ids)
-      for (const name of names) {
-        const value = sections[name]!.get(id);
-        if (value !== undefined) shards[shardOf(id, count)]![name]![id] = value;
-      }
-    const texts = shards.map((parts, shard) => JSON.stringify({ shard, ...parts }));
-    if (texts.every((text) => utf8Bytes(text) <= maxBytes)) return texts;
+    // Exact text length of each shard: `{"shard":i,"items":{e,e},"sessions":{e}}`.
+    const bytes = Array.from({ length: count }, (_, shard) =>
+      utf8Bytes(JSON.stringify({ shard, ...Object.fromEntries(names.map((name) => [name, {}])) })),
+    );
+    const entries = names.map(() => new Int32Array(count));
+    const shardOfId = new Int32Array(ids.length);
+    ids.forEach((id, at) => {
+      const shard = shardOf(id, count);
+      shardOfId[at] = shard;
+      names.forEach((_, n) => {
+        const size = entryBytes[n]![at]!;
+        if (size === 0) return;
+        bytes[shard]! += size + (entries[n]![shard]! > 0 ? 1 : 0);
+        entries[n]![shard]!++;
+      });
+    });
+    if (bytes.every((size) => size <= maxBytes)) {
+      const idsOf = Array.from({ length: count }, () => [] as string[]);
+      ids.forEach((id, at) => idsOf[shardOfId[at]!]!.push(id));
+      return { names, count, idsOf };
+    }
   }
   throw new Error(`cannot fit the ${kind} into ${ARTIFACT_LIMITS.maxShards} shards of ${maxBytes} bytes`);
 }
 
 /** Throw if a written file would be refused by finalize for its size. */
 function checkSizes(files: ArtifactFiles): ArtifactFiles {
-  for (const [file, text] of files) {
-    const bytes = utf8Bytes(text);
-    if (bytes > maxBytesOf(file)) throw new Error(`${file}: ${bytes} bytes, limit ${maxBytesOf(file)}`);
-  }
+  for (const [file, text] of files) checked(file, text);
   return files;
+}
+
+/** `[file, text]`, if finalize would accept the file's size; else throws. */
+function checked(file: string, text: string): [string, string] {
+  const bytes = utf8Bytes(text);
+  if (bytes > maxBytesOf(file)) throw new Error(`${file}: ${bytes} bytes, limit ${maxBytesOf(file)}`);
+  return [file, text];
 }
 
 /**
@@ -158,18 +203,28 @@ export function modelManifestOf(
  * manifest is invalid or a file would exceed its limit.
  */
 export function writeModelFiles(model: ModelContent, options: ShardOptions = {}): ArtifactFiles {
-  const texts = layOutShards('model', { items: model.neighbours, sessions: model.sessions ?? new Map() }, options);
-  const files: ArtifactFiles = new Map();
-  const names = texts.map((_, index) => shardFile('neighbours', index));
-  texts.forEach((text, index) => files.set(names[index]!, text));
-  files.set(POPULARITY_FILE, JSON.stringify(model.popularity));
+  return new Map(modelFileEntries(model, options));
+}
+
+/**
+ * {@link writeModelFiles} one file at a time, `[path, text]` in write order: a caller
+ * that writes each file as it comes (a training job's output directory) never holds
+ * every shard's text at once. Each is checked against its limit before it is yielded.
+ */
+export function* modelFileEntries(model: ModelContent, options: ShardOptions = {}): Generator<[string, string], void, undefined> {
+  const sections = { items: model.neighbours, sessions: model.sessions ?? new Map() };
+  const plan = planShards('model', sections, options);
+  const names = Array.from({ length: plan.count }, (_, index) => shardFile('neighbours', index));
+  // The manifest first (an invalid one throws before anything is written), yielded last.
   const manifest: ModelManifest = modelManifestSchema.parse({
     ...model.manifest,
-    shard_count: texts.length,
+    shard_count: plan.count,
     files: { neighbours: names, popularity: POPULARITY_FILE },
   });
-  files.set(MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
-  return checkSizes(files);
+  let index = 0;
+  for (const text of layOutShards(plan, sections)) yield checked(names[index++]!, text);
+  yield checked(POPULARITY_FILE, JSON.stringify(model.popularity));
+  yield checked(MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 /** What a catalog version is called when the caller does not name it: its time and a hash of its shards. */
@@ -189,7 +244,8 @@ export async function writeCatalogFiles(
   meta: { createdAt: string; version?: string },
   options: ShardOptions = {},
 ): Promise<ArtifactFiles> {
-  const texts = layOutShards('catalog', { items: new Map(Object.entries(items)) }, options);
+  const sections = { items: new Map(Object.entries(items)) };
+  const texts = [...layOutShards(planShards('catalog', sections, options), sections)];
   const files: ArtifactFiles = new Map();
   texts.forEach((text, index) => files.set(shardFile('catalog', index), text));
   const manifest: CatalogManifest = catalogManifestSchema.parse({

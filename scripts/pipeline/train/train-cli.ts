@@ -21,7 +21,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { writeModelFiles } from '../../../shared/model/artifact';
+import { modelFileEntries } from '../../../shared/model/artifact';
 import { writeArtifactDir } from '../../models/files';
 import { parseParamOverrides } from './params';
 import type { LakeTuning } from '../evaluate/lake-evaluation';
@@ -150,11 +150,11 @@ try {
 }
 input.cleanup();
 
-const files = writeModelFiles(artifact);
-writeArtifactDir(values.out, files);
-const bytes = [...files.values()].reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+// Shard by shard: the texts of a large model are never all in memory at once.
+const written = writeArtifactDir(values.out, modelFileEntries(artifact));
+const bytes = written.bytes;
 for (const c of checks) process.stderr.write(`  check ${c.name}: ${c.value} (${c.limit}) ok\n`);
 process.stderr.write(
-  `model ${artifact.manifest.version}: ${artifact.manifest.item_count} items, ${files.size - 2} shards, ${(bytes / 1e6).toFixed(1)} MB → ${values.out}` +
+  `model ${artifact.manifest.version}: ${artifact.manifest.item_count} items, ${written.files - 2} shards, ${(bytes / 1e6).toFixed(1)} MB → ${values.out}` +
     ` (${artifact.manifest.source?.events ?? 0} events in ${artifact.manifest.source?.sessions ?? 0} sessions, ${values.engine}, ${((performance.now() - started) / 1000).toFixed(1)} s, max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)\n`,
 );
