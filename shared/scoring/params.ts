@@ -66,7 +66,7 @@ export const RERANK_CANDIDATE_FEATURES = 3;
 export const RERANK_WEIGHT_COUNT = RERANK_SIGNALS.length * RERANK_FEATURES_PER_SIGNAL + RERANK_CANDIDATE_FEATURES;
 
 export const rerankParamsSchema = z.object({
-  /** The blend's best candidates re-ranked (at least 4 n: the pool the category caps draw from). */
+  /** The blend's best candidates re-ranked, whatever n is asked for (the rest keep the blend's order behind them). */
   depth: z.number().int().min(1).max(1000).default(100),
   /** Weight of the blend's score in the re-ranker's logit (its temperature). */
   blend: z.number().positive().max(1e4),

@@ -388,10 +388,15 @@ export function blendScores(table: SignalTable, params: ScoringParams): Float64A
   return scores;
 }
 
-/** How many of the blend's best candidates the re-ranker re-orders for a list of `n`. */
-export function rerankDepth(params: ScoringParams, n: number): number {
-  return Math.max(params.rerank?.depth ?? 0, n * 4, 16);
+/**
+ * How many of the blend's best candidates the re-ranker re-orders: the model's depth,
+ * whatever list length is asked for. The edge over-fetches (rank.ts asks for several
+ * times the shown n), so a depth tied to n would re-rank rows the tuner never fitted on.
+ */
+export function rerankDepth(params: ScoringParams): number {
+  return params.rerank?.depth ?? DEFAULT_RERANK_DEPTH;
 }
+const DEFAULT_RERANK_DEPTH = 100;
 
 /**
  * The rows the re-ranker re-orders: the blend's best {@link rerankDepth} with a positive
@@ -401,9 +406,8 @@ export function rerankRows(
   table: Pick<SignalTable, 'rows' | 'id'>,
   scores: Float64Array,
   params: ScoringParams,
-  n: number,
 ): { rows: number[]; cut: number } {
-  const depth = rerankDepth(params, n);
+  const depth = rerankDepth(params);
   const cut = kthLargest(scores, table.rows, depth);
   const rows: number[] = [];
   for (let row = 0; row < table.rows; row++) if (scores[row]! > 0 && scores[row]! >= cut) rows.push(row);
@@ -425,7 +429,7 @@ export function rerankContextOf(input: ScoringInput): RerankContext {
  */
 function rerankTop(table: SignalTable, scores: Float64Array, input: ScoringInput, params: ScoringParams): void {
   const rerank = params.rerank!;
-  const { rows, cut } = rerankRows(table, scores, params, input.n);
+  const { rows, cut } = rerankRows(table, scores, params);
   const features = rerankFeatures(rows, scores, table.values, table.max, table.id, rerankContextOf(input));
   let lowest = Number.POSITIVE_INFINITY;
   for (let k = 0; k < rows.length; k++) {

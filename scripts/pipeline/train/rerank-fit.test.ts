@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '../../lib/prng';
 import { DEFAULT_SCORING, RERANK_FEATURES_PER_SIGNAL, RERANK_SIGNALS, SIGNALS, type ScoringParams } from '../../../shared/scoring/params';
 import { rankSignals, type ScoringInput, type SignalTable } from '../../../shared/scoring/score';
-import { fitRerank, type RerankCase } from './rerank-fit';
+import { fitRerank, rerankExample, type RerankCase, type RerankExample } from './rerank-fit';
 
 const NEXT = SIGNALS.indexOf('next');
 const CATEGORY = SIGNALS.indexOf('category');
@@ -34,6 +34,10 @@ function cases(count: number, seed: number): RerankCase[] {
   });
 }
 
+/** The examples of the cases whose next item is among the 100 re-ranked rows. */
+const examplesOf = (of: readonly RerankCase[]): RerankExample[] =>
+  of.map((c) => rerankExample(c, params, 100)).filter((example): example is RerankExample => example !== null);
+
 const mrr = (test: readonly RerankCase[], scoring: ScoringParams): number =>
   test.reduce((sum, { table, target }) => {
     const rank = rankSignals(table, input, scoring).findIndex((item) => item.item_id === target);
@@ -42,7 +46,7 @@ const mrr = (test: readonly RerankCase[], scoring: ScoringParams): number =>
 
 describe('fitRerank', () => {
   it('learns evidence the blend does not weigh, and ranks unseen cases better with it', () => {
-    const fit = fitRerank(cases(300, 1), params);
+    const fit = fitRerank(examplesOf(cases(300, 1)));
     expect(fit).not.toBeNull();
     expect(fit!.examples).toBe(300);
     expect(fit!.loss.end).toBeLessThan(fit!.loss.start);
@@ -55,8 +59,14 @@ describe('fitRerank', () => {
   });
 
   it('is deterministic, and learns nothing when no target is among the re-ranked rows', () => {
-    expect(fitRerank(cases(100, 3), params)).toEqual(fitRerank(cases(100, 3), params));
+    expect(fitRerank(examplesOf(cases(100, 3)))).toEqual(fitRerank(examplesOf(cases(100, 3))));
     const unreachable = cases(50, 4).map((c) => ({ ...c, target: 'elsewhere' }));
-    expect(fitRerank(unreachable, params)).toBeNull();
+    expect(unreachable.map((c) => rerankExample(c, params, 100))).toEqual(unreachable.map(() => null));
+    expect(fitRerank(examplesOf(unreachable))).toBeNull();
+    // The target's row is its place in the blend's order: the example a fit starts from.
+    const [first] = cases(1, 5);
+    const example = rerankExample(first!, params, 100)!;
+    const blendOrder = rankSignals(first!.table, input, params).map((item) => item.item_id);
+    expect(example.target).toBe(blendOrder.indexOf(first!.target));
   });
 });

@@ -7,10 +7,12 @@
  * a fixed start, so the same input gives the same weights; a small L2 penalty keeps
  * features that rarely fire from taking large weights.
  *
- * Interface: evidence tables and targets in, the re-ranker's parameters out. Whether
- * to keep it is the tuner's call (tune.ts scores it on predictions it was not fitted on).
+ * Interface: one {@link rerankExample} per prediction (its features, computed once and
+ * reused by every fit), then {@link fitRerank} on any subset of them; the re-ranker's
+ * parameters out. Whether to keep it is the tuner's call (tune.ts scores it on
+ * predictions it was not fitted on).
  */
-import { RERANK_WEIGHT_COUNT, type RerankParams, type ScoringParams } from '../../../shared/scoring/params';
+import { RERANK_WEIGHT_COUNT, rerankParamsSchema, type RerankParams, type ScoringParams } from '../../../shared/scoring/params';
 import { RERANK_WIDTH, rerankFeatures } from '../../../shared/scoring/rerank';
 import { blendScores, rerankContextOf, rerankRows, type ScoringInput, type SignalTable } from '../../../shared/scoring/score';
 
@@ -24,8 +26,7 @@ export interface RerankCase {
 
 /** Optimisation settings (the defaults are what the tuner uses). */
 export interface RerankFitOptions {
-  /** Length of the list asked for (sets the depth with the model's `rerank.depth`). */
-  n: number;
+  /** The blend's best candidates re-ranked (`rerank.depth`). */
   depth: number;
   /** Adam steps at most (it stops earlier once the loss no longer moves). */
   steps: number;
@@ -33,7 +34,7 @@ export interface RerankFitOptions {
   l2: number;
 }
 
-export const RERANK_FIT_DEFAULTS: RerankFitOptions = { n: 20, depth: 100, steps: 300, learningRate: 0.05, l2: 0.03 };
+export const RERANK_FIT_DEFAULTS: RerankFitOptions = { depth: 100, steps: 300, learningRate: 0.05, l2: 0.03 };
 
 /**
  * The L2 penalties the tuner tries, the default first: it moves off the default only when
@@ -51,7 +52,25 @@ export interface RerankFit {
   loss: { start: number; end: number };
 }
 
-/** The training set: per example, its rows' features (row-major) and the target's row. */
+/** One prediction as the fit sees it: its re-ranked rows' features (row-major) and the next item's row. */
+export interface RerankExample {
+  features: Float64Array;
+  target: number;
+}
+
+/**
+ * The example of one prediction, or null when its next item is not among the rows a
+ * re-ranker of `depth` re-orders (such a prediction cannot teach it anything).
+ */
+export function rerankExample({ table, input, target }: RerankCase, params: ScoringParams, depth: number): RerankExample | null {
+  const scores = blendScores(table, params);
+  const { rows } = rerankRows(table, scores, { ...params, rerank: { depth, blend: 1, weights: [] } });
+  const hit = rows.findIndex((row) => table.id(row) === target);
+  if (hit < 0) return null;
+  return { features: rerankFeatures(rows, scores, table.values, table.max, table.id, rerankContextOf(input)), target: hit };
+}
+
+/** The training set: every example's rows one after the other. */
 interface Examples {
   features: Float64Array;
   /** Example e's rows are [start[e], start[e + 1]). */
@@ -59,29 +78,17 @@ interface Examples {
   target: Int32Array;
 }
 
-function examplesOf(cases: readonly RerankCase[], params: ScoringParams, options: RerankFitOptions): Examples {
-  const chunks: Float64Array[] = [];
-  const starts: number[] = [0];
-  const targets: number[] = [];
-  let total = 0;
-  const withDepth: ScoringParams = { ...params, rerank: { depth: options.depth, blend: 1, weights: [] } };
-  for (const { table, input, target } of cases) {
-    const scores = blendScores(table, params);
-    const { rows } = rerankRows(table, scores, withDepth, options.n);
-    const hit = rows.findIndex((row) => table.id(row) === target);
-    if (hit < 0) continue;
-    chunks.push(rerankFeatures(rows, scores, table.values, table.max, table.id, rerankContextOf(input)));
-    total += rows.length;
-    starts.push(total);
-    targets.push(hit);
-  }
-  const features = new Float64Array(total * RERANK_WIDTH);
+function concatenate(examples: readonly RerankExample[]): Examples {
+  const total = examples.reduce((sum, example) => sum + example.features.length, 0);
+  const features = new Float64Array(total);
+  const start = new Int32Array(examples.length + 1);
   let offset = 0;
-  for (const chunk of chunks) {
-    features.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { features, start: Int32Array.from(starts), target: Int32Array.from(targets) };
+  examples.forEach((example, e) => {
+    features.set(example.features, offset);
+    offset += example.features.length;
+    start[e + 1] = offset / RERANK_WIDTH;
+  });
+  return { features, start, target: Int32Array.from(examples, (example) => example.target) };
 }
 
 /**
@@ -130,17 +137,15 @@ function lossOf(examples: Examples, theta: Float64Array, l2: number, gradient?: 
   return count === 0 ? 0 : loss / count + penalty;
 }
 
-/**
- * Fit the re-ranker of `params`'s blend on `cases`; null when none of them has its next
- * item among the re-ranked rows.
- */
-export function fitRerank(
-  cases: readonly RerankCase[],
-  params: ScoringParams,
-  options: RerankFitOptions = RERANK_FIT_DEFAULTS,
-): RerankFit | null {
-  const examples = examplesOf(cases, params, options);
-  if (examples.target.length === 0) return null;
+/** The largest blend factor and weight magnitude the manifest's schema accepts (rerankParamsSchema). */
+const MAX_LOG_BLEND = Math.log(1e4);
+const MIN_LOG_BLEND = Math.log(1e-6);
+const MAX_WEIGHT = 1e4;
+
+/** Fit the re-ranker on `examples` (see {@link rerankExample}); null when there are none. */
+export function fitRerank(examples: readonly RerankExample[], options: RerankFitOptions = RERANK_FIT_DEFAULTS): RerankFit | null {
+  if (examples.length === 0) return null;
+  const set = concatenate(examples);
   const theta = new Float64Array(RERANK_WIDTH);
   // Start from the blend alone at the temperature that fits best (a coarse grid), so the
   // weights only learn what the blend lacks.
@@ -148,7 +153,7 @@ export function fitRerank(
   for (const factor of [0.5, 1, 2, 5, 10, 20, 50]) {
     const trial = new Float64Array(RERANK_WIDTH);
     trial[0] = Math.log(factor);
-    const loss = lossOf(examples, trial, options.l2);
+    const loss = lossOf(set, trial, options.l2);
     if (loss < bestStart) {
       bestStart = loss;
       theta[0] = trial[0]!;
@@ -160,7 +165,7 @@ export function fitRerank(
   const [beta1, beta2, epsilon] = [0.9, 0.999, 1e-8];
   let previous = Number.POSITIVE_INFINITY;
   for (let step = 1; step <= options.steps; step++) {
-    const loss = lossOf(examples, theta, options.l2, gradient);
+    const loss = lossOf(set, theta, options.l2, gradient);
     // Converged (the loss moves in its seventh decimal): more steps only cost time.
     if (Math.abs(previous - loss) < 1e-7) break;
     previous = loss;
@@ -171,13 +176,16 @@ export function fitRerank(
       const unbiasedSecond = second[f]! / (1 - beta2 ** step);
       theta[f]! -= (options.learningRate * unbiasedFirst) / (Math.sqrt(unbiasedSecond) + epsilon);
     }
+    // Within what a manifest may carry (a fit the schema refused would fail the build after training).
+    theta[0] = Math.max(MIN_LOG_BLEND, Math.min(theta[0]!, MAX_LOG_BLEND));
+    for (let f = 1; f < RERANK_WIDTH; f++) theta[f] = Math.max(-MAX_WEIGHT, Math.min(MAX_WEIGHT, theta[f]!));
   }
   const round = (x: number) => Number(x.toPrecision(6));
-  const weights = Array.from(theta.subarray(1), round);
-  if (weights.length !== RERANK_WEIGHT_COUNT) throw new Error('re-ranker width mismatch');
-  return {
-    rerank: { depth: options.depth, blend: round(Math.exp(theta[0]!)), weights },
-    examples: examples.target.length,
-    loss: { start: round(bestStart), end: round(lossOf(examples, theta, options.l2)) },
-  };
+  const rerank = rerankParamsSchema.parse({
+    depth: options.depth,
+    blend: round(Math.exp(theta[0]!)),
+    weights: Array.from(theta.subarray(1), round),
+  });
+  if (rerank.weights.length !== RERANK_WEIGHT_COUNT) throw new Error('re-ranker width mismatch');
+  return { rerank, examples: examples.length, loss: { start: round(bestStart), end: round(lossOf(set, theta, options.l2)) } };
 }

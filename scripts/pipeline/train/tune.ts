@@ -34,7 +34,7 @@ import {
 import { scoringInputFor } from '../../../shared/recs/serving/select';
 import { DEFAULT_SCORING, type ScoringParams } from '../../../shared/scoring/params';
 import { collectSignals, rankSignals, type ScoringInput, type SignalTable } from '../../../shared/scoring/score';
-import { RERANK_FIT_DEFAULTS, RERANK_L2_GRID, fitRerank, type RerankCase, type RerankFit } from './rerank-fit';
+import { RERANK_FIT_DEFAULTS, RERANK_L2_GRID, fitRerank, rerankExample, type RerankExample, type RerankFit } from './rerank-fit';
 
 /** Work budget and sample of one tuning run. */
 export interface TuneOptions {
@@ -331,8 +331,9 @@ export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptio
   }
   if (rerank?.kept) {
     current = { ...current, rerank: rerank.kept.rerank };
-    // Its held-out metrics, not those on the predictions it was fitted to: what the
-    // report says and what training settings are compared by is then no flattery.
+    // Its held-out metrics, not those on the predictions it was fitted to, so the report
+    // and the comparison of training settings are not flattered by the fit (only a little,
+    // by the choice of the best of three penalties on the same held-out rankings).
     known.new = rerank.heldOut;
     trail.push('rerank');
   }
@@ -381,9 +382,13 @@ function learnRerank(
   params: ScoringParams,
   gain: number,
 ): { kept: RerankFit | null; heldOut: RankingMetrics; report: Record<string, unknown> } {
-  const rerankCase = (c: Case, at: number): RerankCase => ({ table: evidenceOf(c, at, params), input: c.inputs.new, target: c.target });
+  // Each prediction's features once (they do not depend on the fit): every fit below
+  // reuses them, and without the evidence cache no table outlives its example.
+  const examples = cases.map((c, at) =>
+    rerankExample({ table: evidenceOf(c, at, params), input: c.inputs.new, target: c.target }, params, RERANK_FIT_DEFAULTS.depth),
+  );
   const halves = [0, 1].map((half) => ({
-    learn: cases.flatMap((c, at) => (c.session % 2 === half ? [] : [rerankCase(c, at)])),
+    learn: examples.filter((example, at): example is RerankExample => example !== null && cases[at]!.session % 2 !== half),
     judge: cases.flatMap((c, at) => (c.session % 2 === half ? [at] : [])),
   }));
   const rankAt = (at: number, scoring: ScoringParams) =>
@@ -405,7 +410,7 @@ function learnRerank(
     const held = new MetricSums();
     const heldSampled = new MetricSums();
     for (const { learn, judge } of halves) {
-      const fit = fitRerank(learn, params, { ...RERANK_FIT_DEFAULTS, l2 });
+      const fit = fitRerank(learn, { ...RERANK_FIT_DEFAULTS, l2 });
       if (!fit) return null;
       const scoring = { ...params, rerank: fit.rerank };
       for (const at of judge) {
@@ -427,7 +432,12 @@ function learnRerank(
   const chosen = best(metrics, 0, gain);
   const l2 = RERANK_L2_GRID[chosen]!;
   const keep = objective(metrics[chosen]!) > objective(blend.metrics()) + gain;
-  const kept = keep ? fitRerank(cases.map(rerankCase), params, { ...RERANK_FIT_DEFAULTS, l2 }) : null;
+  const kept = keep
+    ? fitRerank(
+        examples.filter((example): example is RerankExample => example !== null),
+        { ...RERANK_FIT_DEFAULTS, l2 },
+      )
+    : null;
   return {
     kept,
     heldOut: kept ? tried[chosen]!.sampled : blendSampled.metrics(),
