@@ -79,8 +79,8 @@ describe('writeModelFiles', () => {
     neighbours.set('12345', { session: [['é-1', 0.25]] });
     const sessions = new Map<string, SessionPosting[]>([...neighbours.keys()].slice(0, 50).map((id, k) => [id, [[k, 1, 1, [id, 'é-1']]]]));
     const rich: ModelContent = { ...content, neighbours, sessions };
-    /** The layout rule by brute force: lay out each count, serialise, measure. */
-    const reference = (maxBytes: number): number => {
+    /** The layout rule by brute force: lay out each count, serialise, measure; the shard texts. */
+    const reference = (maxBytes: number): string[] => {
       const ids = [...new Set([...neighbours.keys(), ...sessions.keys()])];
       let total = 0;
       for (const id of ids) {
@@ -91,25 +91,38 @@ describe('writeModelFiles', () => {
           if (section.has(id)) total += bytes(JSON.stringify(id)) + bytes(JSON.stringify(value)) + 1;
         total += 3;
       }
+      const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       for (let count = Math.max(1, Math.ceil((total * 1.25) / maxBytes)); ; count++) {
         const shards = Array.from({ length: count }, () => ({
           items: {} as Record<string, unknown>,
           sessions: {} as Record<string, unknown>,
         }));
-        for (const [id, value] of neighbours) shards[shardOf(id, count)]!.items[id] = value;
-        for (const [id, value] of sessions) shards[shardOf(id, count)]!.sessions[id] = value;
-        if (shards.every((parts, shard) => bytes(JSON.stringify({ shard, ...parts })) <= maxBytes)) return count;
+        for (const id of sorted) {
+          if (neighbours.has(id)) shards[shardOf(id, count)]!.items[id] = neighbours.get(id);
+          if (sessions.has(id)) shards[shardOf(id, count)]!.sessions[id] = sessions.get(id);
+        }
+        const texts = shards.map((parts, shard) => JSON.stringify({ shard, ...parts }));
+        if (texts.every((text) => bytes(text) <= maxBytes)) return texts;
       }
     };
     for (let maxShardBytes = 4000; maxShardBytes <= 6000; maxShardBytes += 11) {
       const files = writeModelFiles(rich, { maxShardBytes });
       expect(parseValidated.modelManifest(textOf(files, 'manifest.json')).shard_count, `bound ${maxShardBytes}`).toBe(
-        reference(maxShardBytes),
+        reference(maxShardBytes).length,
       );
     }
-    // One file at a time gives the same files in the same order.
-    expect([...modelFileEntries(rich, { maxShardBytes: 9000 })]).toEqual([...writeModelFiles(rich, { maxShardBytes: 9000 })]);
+    // One file at a time, and the very texts brute force gives, in order.
+    const entries = [...modelFileEntries(rich, { maxShardBytes: 9000 })];
+    expect(entries.filter(([file]) => file.startsWith('neighbours/')).map(([, text]) => text)).toEqual(reference(9000));
+    expect(entries.map(([file]) => file).slice(-2)).toEqual(['popularity.json', 'manifest.json']);
   }, 30_000); // 180 layouts, each also built by brute force
+
+  it('refuses an oversized popularity file before yielding any shard, so nothing is written', () => {
+    const content = model(50);
+    const global = Array.from({ length: 400_000 }, (_, k): [string, number] => [`item-number-${k}`, k]);
+    const entries = modelFileEntries({ ...content, popularity: { ...popularity, global } });
+    expect(() => entries.next()).toThrow(/popularity\.json: \d+ bytes, limit/);
+  });
 
   it('keeps small models in one shard unless asked for more', () => {
     expect(parseValidated.modelManifest(textOf(writeModelFiles(model(10)), 'manifest.json')).shard_count).toBe(1);

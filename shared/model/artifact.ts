@@ -215,16 +215,20 @@ export function* modelFileEntries(model: ModelContent, options: ShardOptions = {
   const sections = { items: model.neighbours, sessions: model.sessions ?? new Map() };
   const plan = planShards('model', sections, options);
   const names = Array.from({ length: plan.count }, (_, index) => shardFile('neighbours', index));
-  // The manifest first (an invalid one throws before anything is written), yielded last.
+  // The manifest first (an invalid one throws before anything is yielded), yielded last.
   const manifest: ModelManifest = modelManifestSchema.parse({
     ...model.manifest,
     shard_count: plan.count,
     files: { neighbours: names, popularity: POPULARITY_FILE },
   });
+  // Checked before any shard is yielded, so a caller writing as it goes writes nothing
+  // when one of them is over its limit (they are small; shards are checked by the plan).
+  const popularity = checked(POPULARITY_FILE, JSON.stringify(model.popularity));
+  const manifestFile = checked(MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
   let index = 0;
   for (const text of layOutShards(plan, sections)) yield checked(names[index++]!, text);
-  yield checked(POPULARITY_FILE, JSON.stringify(model.popularity));
-  yield checked(MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
+  yield popularity;
+  yield manifestFile;
 }
 
 /** What a catalog version is called when the caller does not name it: its time and a hash of its shards. */
