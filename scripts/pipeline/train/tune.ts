@@ -249,9 +249,9 @@ export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptio
   let sessionNumber = 0;
   let ofSessions = 0;
   /**
-   * The predictions of the validation sessions the sample left out: the weight search
-   * scores every setting on every case, so it is bounded by the sample; the re-ranker
-   * needs one collection per case and learns better from more of them.
+   * The predictions of validation sessions the sample left out (up to as many again): the
+   * weight search scores every setting on every case, so it is bounded by the sample; the
+   * re-ranker needs one collection per case and learns better from more of them.
    */
   const spare: Case[] = [];
   for (const fold of folds) {
@@ -260,7 +260,16 @@ export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptio
     ofSessions += fold.sessions.length;
     const serving = servingModelOf(fold.model, DEFAULT_SCORING);
     const sampled = new Set(sessions);
-    for (const session of [...sessions, ...(options.rerank ? fold.sessions.filter((s) => !sampled.has(s)) : [])]) {
+    // As many predictions again at most, sampled the same way: at scale a fold holds tens
+    // of thousands of sessions, and each case keeps its requests.
+    const others = options.rerank
+      ? sample(
+          fold.sessions.filter((s) => !sampled.has(s)),
+          options.maxPredictions,
+          options.seed + 1,
+        )
+      : [];
+    for (const session of [...sessions, ...others]) {
       sessionNumber++;
       const into = sampled.has(session) ? cases : spare;
       for (let i = 1; i < session.items.length; i++) {
