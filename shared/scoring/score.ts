@@ -389,33 +389,16 @@ export function blendScores(table: SignalTable, params: ScoringParams): Float64A
 }
 
 /**
- * How many of the blend's best candidates the re-ranker re-orders: the model's depth,
- * whatever list length is asked for. The edge over-fetches (rank.ts asks for several
- * times the shown n), so a depth tied to n would re-rank rows the tuner never fitted on.
+ * The rows the re-ranker re-orders: the blend's best `depth` (the model's, whatever n a
+ * request asks for: the edge over-fetches, and must re-rank the rows the tuner fitted
+ * on), best first as {@link topRows} orders them. Ties at the cut can be thousands of
+ * rows (counts of sparse evidence): by id, as the blend's own order breaks them, only
+ * `depth` are kept.
  */
-export function rerankDepth(params: ScoringParams): number {
-  return params.rerank?.depth ?? DEFAULT_RERANK_DEPTH;
-}
-const DEFAULT_RERANK_DEPTH = 100;
-
-/**
- * The rows the re-ranker re-orders: the blend's best {@link rerankDepth} with a positive
- * score, best first (equal scores by id), and the score of the last of them.
- */
-export function rerankRows(
-  table: Pick<SignalTable, 'rows' | 'id'>,
-  scores: Float64Array,
-  params: ScoringParams,
-): { rows: number[]; cut: number } {
-  const depth = rerankDepth(params);
-  const cut = kthLargest(scores, table.rows, depth);
-  const rows: number[] = [];
-  for (let row = 0; row < table.rows; row++) if (scores[row]! > 0 && scores[row]! >= cut) rows.push(row);
-  rows.sort((a, b) => scores[b]! - scores[a]! || compareIds(table.id(a), table.id(b)));
-  // Ties at the cut can be thousands of rows (counts of sparse evidence): by id, as the
-  // blend's own order breaks them, only `depth` are re-ranked.
+export function rerankRows(table: Pick<SignalTable, 'rows' | 'id'>, scores: Float64Array, depth: number): number[] {
+  const rows = topRows(table, scores, depth);
   if (rows.length > depth) rows.length = depth;
-  return { rows, cut };
+  return rows;
 }
 
 /** The request as the re-ranker's candidate features see it. */
@@ -429,7 +412,10 @@ export function rerankContextOf(input: ScoringInput): RerankContext {
  */
 function rerankTop(table: SignalTable, scores: Float64Array, input: ScoringInput, params: ScoringParams): void {
   const rerank = params.rerank!;
-  const { rows, cut } = rerankRows(table, scores, params);
+  const rows = rerankRows(table, scores, rerank.depth);
+  if (rows.length === 0) return;
+  // Every other row scores at most what the last re-ranked one did in the blend.
+  const floor = scores[rows[rows.length - 1]!]!;
   const features = rerankFeatures(rows, scores, table.values, table.max, table.id, rerankContextOf(input));
   let lowest = Number.POSITIVE_INFINITY;
   for (let k = 0; k < rows.length; k++) {
@@ -437,8 +423,7 @@ function rerankTop(table: SignalTable, scores: Float64Array, input: ScoringInput
     scores[rows[k]!] = logit;
     if (logit < lowest) lowest = logit;
   }
-  // Every other row scored below `cut` (or there is none when all positive rows are in).
-  const lift = (cut === Number.MIN_VALUE ? 0 : cut) + 1 - lowest;
+  const lift = floor + 1 - lowest;
   for (let k = 0; k < rows.length; k++) scores[rows[k]!]! += lift;
 }
 

@@ -64,7 +64,7 @@ export interface RerankExample {
  */
 export function rerankExample({ table, input, target }: RerankCase, params: ScoringParams, depth: number): RerankExample | null {
   const scores = blendScores(table, params);
-  const { rows } = rerankRows(table, scores, { ...params, rerank: { depth, blend: 1, weights: [] } });
+  const rows = rerankRows(table, scores, depth);
   const hit = rows.findIndex((row) => table.id(row) === target);
   if (hit < 0) return null;
   return { features: rerankFeatures(rows, scores, table.values, table.max, table.id, rerankContextOf(input)), target: hit };
