@@ -7,6 +7,7 @@ import {
   modelManifestOf,
   parseManifest,
   parseValidated,
+  utf8Bytes,
   validateArtifact,
   writeCatalogFiles,
   writeModelFiles,
@@ -14,6 +15,7 @@ import {
   type ModelContent,
 } from './artifact';
 import { MAX_SHARD_BYTES, type CatalogItem, type ItemNeighbours, type Popularity, type SessionPosting } from './format';
+import { JsonValueMap } from './json-values';
 import { shardOf } from './shard';
 
 const popularity: Popularity = { global: [['i1', 3]], by_region: { eu: [['i2', 1]] }, by_category: {}, item_category: { i1: 'a' } };
@@ -77,6 +79,8 @@ describe('writeModelFiles', () => {
     const neighbours = new Map(content.neighbours);
     neighbours.set('é-1', { next: [['i1', 0.5]] });
     neighbours.set('12345', { session: [['é-1', 0.25]] });
+    // Array indices order numerically ('9' before '10'); '007' and 2^32 - 1 are not indices.
+    for (const id of ['9', '10', '0', '007', '4294967295', '4294967294']) neighbours.set(id, { next: [['i1', 0.125]] });
     const sessions = new Map<string, SessionPosting[]>([...neighbours.keys()].slice(0, 50).map((id, k) => [id, [[k, 1, 1, [id, 'é-1']]]]));
     const rich: ModelContent = { ...content, neighbours, sessions };
     /** The layout rule by brute force: lay out each count, serialise, measure; the shard texts. */
@@ -111,10 +115,22 @@ describe('writeModelFiles', () => {
         reference(maxShardBytes).length,
       );
     }
-    // One file at a time, and the very texts brute force gives, in order.
-    const entries = [...modelFileEntries(rich, { maxShardBytes: 9000 })];
-    expect(entries.filter(([file]) => file.startsWith('neighbours/')).map(([, text]) => text)).toEqual(reference(9000));
-    expect(entries.map(([file]) => file).slice(-2)).toEqual(['popularity.json', 'manifest.json']);
+    // One file at a time, and the very texts brute force gives, in order, whether the model is
+    // objects or kept as JSON text (what the SQL trainer assembles). At the format's bound one
+    // shard holds every id, so the order of the integer-like keys shows.
+    const asText = (map: ReadonlyMap<string, unknown>) =>
+      new JsonValueMap([...map].map(([id, value]) => [id, JSON.stringify(value)] as const));
+    const textual: ModelContent = {
+      ...rich,
+      neighbours: asText(neighbours) as ModelContent['neighbours'],
+      sessions: asText(sessions) as ModelContent['sessions'],
+    };
+    for (const content of [rich, textual])
+      for (const maxShardBytes of [9000, MAX_SHARD_BYTES]) {
+        const entries = [...modelFileEntries(content, { maxShardBytes })];
+        expect(entries.filter(([file]) => file.startsWith('neighbours/')).map(([, text]) => text)).toEqual(reference(maxShardBytes));
+        expect(entries.map(([file]) => file).slice(-2)).toEqual(['popularity.json', 'manifest.json']);
+      }
   }, 30_000); // 180 layouts, each also built by brute force
 
   it('refuses an oversized popularity file before yielding any shard, so nothing is written', () => {
@@ -242,5 +258,26 @@ describe('parseManifest', () => {
   it('tells the kind by the format field and refuses anything else', () => {
     expect(parseManifest(textOf(writeModelFiles(model(2)), 'manifest.json')).kind).toBe('model');
     expect(() => parseManifest('{"format":"zip"}')).toThrow(/format is "zip"/);
+  });
+});
+
+describe('utf8Bytes', () => {
+  it('counts what TextEncoder encodes: ASCII, 2- and 3-byte characters, surrogate pairs and lone surrogates', () => {
+    const encoded = (text: string) => new TextEncoder().encode(text).byteLength;
+    for (const text of [
+      '',
+      'plain',
+      'é',
+      'ß€',
+      '日本語',
+      '😀',
+      'a😀b',
+      '\ud800',
+      '\udc00x',
+      'x\ud800',
+      '\ud800\ud800\udc00',
+      '\u07ff\u0800',
+    ])
+      expect(utf8Bytes(text), JSON.stringify(text)).toBe(encoded(text));
   });
 });

@@ -25,10 +25,12 @@ import {
   type CatalogShard,
   type ItemNeighbours,
   type ModelManifest,
+  type NeighbourKind,
   type NeighbourShard,
   type Popularity,
   type SessionPosting,
 } from './format';
+import { jsonTextOf } from './json-values';
 import { shardFile, shardOf } from './shard';
 
 /** The two artifact kinds: a model (neighbours + popularity) and a catalog. */
@@ -58,7 +60,27 @@ export function maxBytesOf(file: string): number {
 }
 
 const encoder = new TextEncoder();
-const utf8Bytes = (text: string) => encoder.encode(text).byteLength;
+
+/**
+ * The UTF-8 length of `text` as TextEncoder would encode it (a lone surrogate as the
+ * 3-byte U+FFFD), counted without encoding: a model's shards are checked one by one, and
+ * an encoded copy of each (2 MB, outside the heap until the next full GC) piled up to
+ * hundreds of megabytes while a 50,000-item model was written.
+ */
+export function utf8Bytes(text: string): number {
+  let bytes = text.length;
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && at + 1 < text.length && (text.charCodeAt(at + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair: two UTF-16 units, four bytes.
+      bytes += 2;
+      at++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
 
 // --- writing -------------------------------------------------------------------------
 
@@ -95,14 +117,40 @@ export interface ShardOptions {
  */
 function* layOutShards(plan: ShardPlan, sections: Record<string, ReadonlyMap<string, unknown>>): Generator<string, void, undefined> {
   for (let shard = 0; shard < plan.count; shard++) {
-    const parts = Object.fromEntries(plan.names.map((name) => [name, {} as Record<string, unknown>]));
-    for (const id of plan.idsOf[shard]!)
-      for (const name of plan.names) {
-        const value = sections[name]!.get(id);
-        if (value !== undefined) parts[name]![id] = value;
+    const ids = inObjectKeyOrder(plan.idsOf[shard]!);
+    // The text JSON.stringify({shard, items: {…}, sessions: {…}}) gives, from each entry's
+    // own text (a JsonValueMap's values are never objects), joined once: one string of the
+    // shard's size, not one per section and another for the whole.
+    const pieces: string[] = [`{"shard":${shard}`];
+    for (const name of plan.names) {
+      pieces.push(`,${JSON.stringify(name)}:{`);
+      let first = true;
+      for (const id of ids) {
+        const text = jsonTextOf(sections[name]!, id);
+        if (text === undefined) continue;
+        pieces.push(`${first ? '' : ','}${JSON.stringify(id)}:`, text);
+        first = false;
       }
-    yield JSON.stringify({ shard, ...parts });
+      pieces.push('}');
+    }
+    pieces.push('}');
+    yield pieces.join('');
   }
+}
+
+/** Keys JavaScript orders as array indices (an object lists them first, in numeric order). */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
+const isArrayIndex = (key: string): boolean => ARRAY_INDEX.test(key) && Number(key) < 2 ** 32 - 1;
+
+/**
+ * `ids` (sorted) in the order an object's own keys take, which JSON.stringify writes:
+ * array indices first in numeric order, then the rest as given. Shards have always been
+ * written through objects, so RetailRocket's numeric ids keep the bytes they had.
+ */
+function inObjectKeyOrder(ids: readonly string[]): readonly string[] {
+  const indices = ids.filter(isArrayIndex);
+  if (indices.length === 0) return ids;
+  return [...indices.sort((a, b) => Number(a) - Number(b)), ...ids.filter((id) => !isArrayIndex(id))];
 }
 
 /** How a content is laid out ({@link planShards}): its sections, the shard count, each shard's ids in order. */
@@ -127,9 +175,9 @@ function planShards(kind: ArtifactKind, sections: Record<string, ReadonlyMap<str
   ids.forEach((id, at) => {
     let needs = alone;
     names.forEach((name, n) => {
-      const value = sections[name]!.get(id);
-      if (value === undefined) return;
-      const bytes = utf8Bytes(JSON.stringify(id)) + 1 + utf8Bytes(JSON.stringify(value));
+      const text = jsonTextOf(sections[name]!, id);
+      if (text === undefined) return;
+      const bytes = utf8Bytes(JSON.stringify(id)) + 1 + utf8Bytes(text);
       entryBytes[n]![at] = bytes;
       // The separating comma counted in the spread estimate only.
       needs += bytes;
@@ -187,13 +235,28 @@ export function modelManifestOf(
   neighbours: ReadonlyMap<string, ItemNeighbours>,
 ): ModelContent['manifest'] {
   const entries = [...neighbours.values()];
+  const kinds = NEIGHBOUR_KINDS.filter((kind) => entries.some((entry) => entry[kind] !== undefined));
+  return modelManifestFields(version, createdAt, kinds, neighbours.size);
+}
+
+/**
+ * {@link modelManifestOf} from what an assembler counted as it went (the kinds present,
+ * in any order, and the item count), for a model whose lists are never objects.
+ */
+export function modelManifestFields(
+  version: string,
+  createdAt: string,
+  kinds: Iterable<NeighbourKind>,
+  itemCount: number,
+): ModelContent['manifest'] {
+  const present = new Set(kinds);
   return {
     format: MODEL_FORMAT,
     format_version: FORMAT_VERSION,
     version,
     created_at: createdAt,
-    kinds: NEIGHBOUR_KINDS.filter((kind) => entries.some((entry) => entry[kind] !== undefined)),
-    item_count: neighbours.size,
+    kinds: NEIGHBOUR_KINDS.filter((kind) => present.has(kind)),
+    item_count: itemCount,
   };
 }
 
