@@ -6,7 +6,9 @@
  * version from the newest session end and a hash of parameters and input.
  */
 import { createHash } from 'node:crypto';
-import { modelManifestOf } from '../../../../shared/model/artifact';
+import { modelManifestFields } from '../../../../shared/model/artifact';
+import { JsonValueMap } from '../../../../shared/model/json-values';
+import { SpilledTexts } from './spilled-texts';
 import {
   NEIGHBOUR_KINDS,
   type ItemNeighbours,
@@ -36,24 +38,25 @@ export interface TrainTables {
 
 /**
  * Postings per item from t_session_index rows (each item's rows together): the in-memory
- * index's order and cut (newest first, larger id on ties, m kept). One item's rows are
- * held at a time, so memory is the postings kept, not the rows read.
+ * index's order and cut (newest first, larger id on ties, m kept), each item's postings
+ * kept as their JSON text. One item's rows are held at a time, so memory is the postings
+ * kept, not the rows read.
  */
 async function sessionPostings(
   chunks: AsyncIterable<SessionIndexRow[]>,
   m: number,
   asOf: number,
-  intern: (id: string) => string,
-): Promise<Map<string, SessionPosting[]>> {
-  const out = new Map<string, SessionPosting[]>();
+  spillDir?: string,
+): Promise<JsonValueMap<SessionPosting[]>> {
+  const out = new SpilledTexts(spillDir);
   let item: string | undefined;
   let sessions = new Map<string, Entry & { at: Array<[number, string]> }>();
   const close = (): void => {
     if (item === undefined) return;
     const entries = [...sessions.values()].sort(newestFirst).slice(0, m);
-    out.set(
+    out.add(
       item,
-      entries.map((e) => postingOf({ ...e, items: e.at.sort((a, b) => a[0] - b[0]).map(([, other]) => other) }, asOf)),
+      JSON.stringify(entries.map((e) => postingOf({ ...e, items: e.at.sort((a, b) => a[0] - b[0]).map(([, other]) => other) }, asOf))),
     );
   };
   for await (const rows of chunks)
@@ -69,26 +72,52 @@ async function sessionPostings(
           skey,
           (entry = { id: SessionIndex.idOf({ key: skey }), end: Number(endTs), length: Number(length), items: [], at: [] }),
         );
-      entry.at.push([Number(offset), intern(other)]);
+      entry.at.push([Number(offset), other]);
     }
   close();
   // Keys in JavaScript's order (the engine's ORDER BY only groups the rows).
-  return new Map([...out.keys()].sort(byKey).map((id) => [id, out.get(id)!]));
+  return new JsonValueMap(out.seal(byKey));
 }
 
 /**
- * One string per item id: every row read from the engine is a new string, and an item
- * appears in up to topK lists per kind and in many postings (at 20M events, tens of
- * millions of copies of 50 000 ids).
+ * Each item's neighbour lists as the JSON text of its entry (kinds in NEIGHBOUR_KINDS
+ * order, scores rounded here), from rows in (i, kind, score desc, j) order: the bytes
+ * `JSON.stringify` gives the same entry as objects, without making the objects (at 20M
+ * events, 15 million pairs: 1.6 GB of heap as arrays, 0.3 GB as text).
  */
-function interner(): (id: string) => string {
-  const pool = new Map<string, string>();
-  return (id) => {
-    const kept = pool.get(id);
-    if (kept !== undefined) return kept;
-    pool.set(id, id);
-    return id;
+async function neighbourTexts(
+  chunks: AsyncIterable<Array<[string, string, string, number]>>,
+  digits: number,
+  spillDir?: string,
+): Promise<{ neighbours: JsonValueMap<ItemNeighbours>; kinds: Set<NeighbourKind> }> {
+  const out = new SpilledTexts(spillDir);
+  const kinds = new Set<NeighbourKind>();
+  let item: string | undefined;
+  let lists = new Map<string, string[]>();
+  const close = (): void => {
+    if (item === undefined) return;
+    const parts: string[] = [];
+    for (const kind of NEIGHBOUR_KINDS) {
+      const list = lists.get(kind);
+      if (!list) continue;
+      kinds.add(kind);
+      parts.push(`"${kind}":[${list.join(',')}]`);
+    }
+    out.add(item, `{${parts.join(',')}}`);
   };
+  for await (const chunk of chunks)
+    for (const [kind, i, j, score] of chunk) {
+      if (i !== item) {
+        close();
+        item = i;
+        lists = new Map();
+      }
+      let list = lists.get(kind);
+      if (!list) lists.set(kind, (list = []));
+      list.push(`[${JSON.stringify(j)},${JSON.stringify(round(score, digits))}]`);
+    }
+  close();
+  return { neighbours: new JsonValueMap(out.seal(byKey)), kinds };
 }
 
 function round(x: number, digits: number): number {
@@ -97,28 +126,19 @@ function round(x: number, digits: number): number {
 
 const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Builds the artifact from the result tables. */
-export async function assembleArtifact(tables: TrainTables, params: TrainParams, version?: string): Promise<ModelArtifact> {
+/**
+ * Builds the artifact from the result tables. Its neighbour lists and session postings are
+ * JSON texts in files under `spillDir` (default: the system's temporary directory), read
+ * back when the artifact is written or an item is asked for (spilled-texts.ts).
+ */
+export async function assembleArtifact(
+  tables: TrainTables,
+  params: TrainParams,
+  version?: string,
+  spillDir?: string,
+): Promise<ModelArtifact> {
   const digits = params.scoreDigits;
-  const intern = interner();
-  const kindOrder = new Map<string, number>(NEIGHBOUR_KINDS.map((k, i) => [k, i]));
-  const collected = new Map<string, ItemNeighbours>();
-  for await (const chunk of tables.neighbours) {
-    for (const [kind, i, j, score] of chunk) {
-      let entry = collected.get(i);
-      if (!entry) collected.set(i, (entry = {}));
-      ((entry[kind as NeighbourKind] ??= []) as Array<[string, number]>).push([intern(j), round(score, digits)]);
-    }
-  }
-  // Keys in sorted order, kinds in NEIGHBOUR_KINDS order (the serialised bytes depend on both).
-  const neighbours = new Map<string, ItemNeighbours>();
-  for (const id of [...collected.keys()].sort(byKey)) {
-    const entry = collected.get(id)!;
-    const ordered: ItemNeighbours = {};
-    for (const kind of [...(Object.keys(entry) as NeighbourKind[])].sort((a, b) => kindOrder.get(a)! - kindOrder.get(b)!))
-      ordered[kind] = entry[kind]!;
-    neighbours.set(id, ordered);
-  }
+  const { neighbours, kinds } = await neighbourTexts(tables.neighbours, digits, spillDir);
 
   const lists = new Map<string, Map<string, Array<[string, number]>>>();
   for (const [scope, key, item, w] of tables.popTop) {
@@ -151,12 +171,12 @@ export async function assembleArtifact(tables: TrainTables, params: TrainParams,
   return {
     manifest: {
       // Created at the newest session end, not the wall clock: the same input gives the same bytes.
-      ...modelManifestOf(version ?? `${stamp}-${paramsHash.slice(0, 8)}`, new Date(asOf).toISOString(), neighbours),
+      ...modelManifestFields(version ?? `${stamp}-${paramsHash.slice(0, 8)}`, new Date(asOf).toISOString(), kinds, neighbours.size),
       source: { events: tables.counters.events, sessions: tables.counters.sessions, from_ts: tables.counters.fromTs ?? 0, to_ts: asOf },
       params: { ...params, input_sha256: tables.inputHash },
     },
     popularity,
     neighbours,
-    ...(tables.sessionIndex ? { sessions: await sessionPostings(tables.sessionIndex, params.sessionIndexSize, asOf, intern) } : {}),
+    ...(tables.sessionIndex ? { sessions: await sessionPostings(tables.sessionIndex, params.sessionIndexSize, asOf, spillDir) } : {}),
   };
 }

@@ -180,7 +180,13 @@ export interface StateTrainOptions extends TrainEngineOptions {
 }
 
 /** Lists and artifact from the s_* tables, with the state's session index and tuned scoring. */
-async function artifactFromState(duck: Duck, params: TrainParams, meta: StateMeta, version?: string): Promise<ModelArtifact> {
+async function artifactFromState(
+  duck: Duck,
+  params: TrainParams,
+  meta: StateMeta,
+  version?: string,
+  spillDir?: string,
+): Promise<ModelArtifact> {
   const tables = await readTables(duck, meta.inputHash, {
     sessions: meta.sessions,
     events: meta.events,
@@ -188,7 +194,7 @@ async function artifactFromState(duck: Duck, params: TrainParams, meta: StateMet
     toTs: meta.toTs,
   });
   if (params.sessionIndexSize > 0) tables.sessionIndex = readSessionIndex(duck, 's_session_index');
-  const artifact = await assembleArtifact(tables, params, version);
+  const artifact = await assembleArtifact(tables, params, version, spillDir);
   if (meta.tuned?.scoring) artifact.manifest.scoring = meta.tuned.scoring;
   if (meta.tuned) artifact.manifest.tuning = meta.tuned.tuning;
   return artifact;
@@ -244,7 +250,7 @@ export async function buildState(
       ...(options.tuned ? { tuned: options.tuned } : {}),
     };
     await session.run(listStatements(DUCKDB, params, STATE_TABLES), options.onStep);
-    const artifact = await artifactFromState(duck, params, meta, options.version);
+    const artifact = await artifactFromState(duck, params, meta, options.version, options.tempDir);
     await saveState(duck, stateDir, meta);
     return { artifact, meta };
   } finally {
@@ -299,7 +305,7 @@ export async function foldState(
       for (const table of tables) await duck.run(`CREATE OR REPLACE TEMP TABLE s_${table} AS SELECT * FROM prev_${table}`);
       await session.run(listStatements(DUCKDB, params, STATE_TABLES), options.onStep);
       return {
-        artifact: await artifactFromState(duck, params, meta, options.version),
+        artifact: await artifactFromState(duck, params, meta, options.version, options.tempDir),
         meta,
         report: { added: 0, tailEvents, changed: false },
       };
@@ -375,7 +381,7 @@ export async function foldState(
       lastInput: added,
     };
     await session.run(listStatements(DUCKDB, params, STATE_TABLES), options.onStep);
-    const artifact = await artifactFromState(duck, params, next, options.version);
+    const artifact = await artifactFromState(duck, params, next, options.version, options.tempDir);
     await saveState(duck, stateDir, next);
     return { artifact, meta: next, report: { added, tailEvents, changed: true } };
   } finally {

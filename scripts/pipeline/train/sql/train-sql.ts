@@ -164,7 +164,7 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
     const tables = await readTables(duck, await fingerprint(duck));
     if (withIndex) tables.sessionIndex = readSessionIndex(duck, 't_session_index');
-    const artifact = await assembleArtifact(tables, params, options.version);
+    const artifact = await assembleArtifact(tables, params, options.version, options.tempDir);
     return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
   };
   if (options.engine === 'spark') {
