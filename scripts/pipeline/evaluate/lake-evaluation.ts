@@ -21,6 +21,8 @@ import { ablations, scoreTestSessions, type EvaluationOptions, type EvaluationRe
 const DAY_MS = 86_400_000;
 /** How far before the split test events are read, so a session that began before it is recognised as such. */
 const TEST_LOOKBACK_MS = 2 * DAY_MS;
+/** The geo of a test event (sessions do not read it), one object for all of them. */
+const NO_GEO = Object.freeze({ country: null, colo: null, region: null, continent: null });
 
 /** The newest event time of the lake (from `fromTs` on), or null when it holds none. */
 export async function newestEvent(lake: LakeLocation, fromTs?: number): Promise<number | null> {
@@ -62,32 +64,40 @@ export async function holdout(
     ...(options.toTs !== undefined ? { toTs: options.toTs } : {}),
   };
   // A session's sequence: its product views, or every item step where the shop has no
-  // views (purchase lines: Online Retail), as protocol.ts's sequenceFilter.
-  const views = await withLakeQuery(lake, { ...window, duck: { threads: 1 } }, async (q) => {
+  // views (purchase lines: Online Retail), as protocol.ts's sequenceFilter. Only users with
+  // a step in [split, testEnd) can have a test session, and a user's sessions depend on
+  // that user's events alone (no identify events are read), so the others are left in
+  // the lake; the rest are streamed into compact events, not held as rows and objects both
+  // (at 20M events the window's views were most of the tuning process's peak).
+  const testUsers = `ts >= ${split}${Number.isFinite(testEnd) ? ` AND ts < ${testEnd}` : ''}`;
+  const events = await withLakeQuery(lake, { ...window, duck: { threads: 1 } }, async (q) => {
     const hasViews = (await q.duck.number(`SELECT count(*) FROM events WHERE type = 'product_view'`)) > 0;
     const lines = DUCKDB.explode('events', ['event_id', 'user_id', 'session_id', 'ts', 'edge_region'], 'items', 'line');
-    return q.duck.rows<{ event_id: string; user_id: string; session_id: string | null; ts: string; item_id: string; edge_region: string }>(
-      hasViews
-        ? `SELECT event_id, user_id, session_id, ts, item_id, edge_region FROM events WHERE type = 'product_view' ORDER BY ts, event_id`
-        : `SELECT event_id || '#' || CAST(line AS VARCHAR) AS event_id, user_id, session_id, ts, item_id, edge_region FROM (
-             SELECT event_id, user_id, session_id, ts, item_id, edge_region, 1 AS line FROM events WHERE item_id IS NOT NULL
-             UNION ALL SELECT event_id, user_id, session_id, ts, line.item_id AS item_id, edge_region, line_no AS line FROM (${lines}) l
-           ) s ORDER BY ts, event_id, line`,
-    );
+    const steps = hasViews
+      ? `SELECT event_id, user_id, session_id, ts, item_id, edge_region, 1 AS line FROM events WHERE type = 'product_view'`
+      : `SELECT event_id || '#' || CAST(line AS VARCHAR) AS event_id, user_id, session_id, ts, item_id, edge_region, line FROM (
+           SELECT event_id, user_id, session_id, ts, item_id, edge_region, 1 AS line FROM events WHERE item_id IS NOT NULL
+           UNION ALL SELECT event_id, user_id, session_id, ts, line.item_id AS item_id, edge_region, line_no AS line FROM (${lines}) l
+         ) s`;
+    const out: CanonicalEvent[] = [];
+    for await (const rows of q.duck.chunks(
+      `WITH steps AS (${steps})
+       SELECT event_id, user_id, session_id, ts, item_id, edge_region FROM steps
+       WHERE user_id IN (SELECT user_id FROM steps WHERE ${testUsers}) ORDER BY ts, event_id, line`,
+    ))
+      for (const [eventId, userId, sessionId, ts, itemId, edgeRegion] of rows)
+        out.push({
+          event_id: eventId,
+          type: 'product_view',
+          user_id: userId,
+          ...(sessionId !== null ? { session_id: sessionId } : {}),
+          ts: Number(ts),
+          item_id: itemId,
+          edge_region: edgeRegion,
+          geo: NO_GEO,
+        } as unknown as CanonicalEvent);
+    return out;
   });
-  const events = views.map(
-    (v) =>
-      ({
-        event_id: v.event_id,
-        type: 'product_view',
-        user_id: v.user_id,
-        ...(v.session_id !== null ? { session_id: v.session_id } : {}),
-        ts: Number(v.ts),
-        item_id: v.item_id,
-        edge_region: v.edge_region,
-        geo: { country: null, colo: null, region: null, continent: null },
-      }) as unknown as CanonicalEvent,
-  );
   const test: TestSession[] = [];
   for (const s of buildSessions(events, (e) => e.type === 'product_view')) {
     if (s.start < split || s.start >= testEnd) continue;
