@@ -29,7 +29,7 @@ import { loadEvents } from '../pipeline/train/load-events';
 import { trainModel } from '../pipeline/train/train';
 import { readSnapshot } from '../pipeline/lake/commit-log';
 import { LocalStore } from '../pipeline/lake/store';
-import { ownCpuSeconds } from '../lib/proc';
+import { ownCpuSeconds, peakRssByPhase } from '../lib/proc';
 
 interface ChildResult {
   events: number;
@@ -63,6 +63,16 @@ const { values } = parseArgs({
   },
 });
 
+/** RSS and JS heap in use now, MB. */
+const rssMb = () => (process.memoryUsage.rss() / 2 ** 20).toFixed(0);
+const heapMb = () => (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
+const peaks = peakRssByPhase();
+/** `peak N MB, `: the peak RSS since the last call, so the log says which step reached the training's peak. */
+function peakSinceLast(): string {
+  const peak = peaks.sincePrevious();
+  return peak === null ? '' : `peak ${peak.toFixed(0)} MB, `;
+}
+
 if (values.child && values.out) {
   const steps: Record<string, number> = {};
   const t0 = performance.now();
@@ -83,21 +93,17 @@ if (values.child && values.out) {
     onStep: (name, s) => {
       steps[name] = Number(s.toFixed(2));
       // Live, so a long run shows where it is (and a killed one what it finished).
-      process.stderr.write(
-        `  ${name}: ${s.toFixed(1)} s (RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB, load ${loadavg()[0]!.toFixed(1)})\n`,
-      );
+      process.stderr.write(`  ${name}: ${s.toFixed(1)} s (RSS ${rssMb()} MB, ${peakSinceLast()}load ${loadavg()[0]!.toFixed(1)})\n`);
     },
   });
   const t1 = performance.now();
   if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
   if (tuning) artifact.manifest.tuning = tuning.tuning;
-  // Where the assembly's memory goes: the artifact built, then after its files are written.
-  const rssMb = () => (process.memoryUsage.rss() / 2 ** 20).toFixed(0);
-  const heapMb = () => (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
-  process.stderr.write(`  artifact assembled: RSS ${rssMb()} MB, JS heap used ${heapMb()} MB\n`);
+  // Where the assembly's memory goes: the artifact built (after the last step), then its files written.
+  process.stderr.write(`  artifact assembled: RSS ${rssMb()} MB, ${peakSinceLast()}JS heap used ${heapMb()} MB\n`);
   // Written shard by shard, as npm run train does.
   const written = writeArtifactDir(values.out, modelFileEntries(artifact));
-  process.stderr.write(`  files written: RSS ${rssMb()} MB, JS heap used ${heapMb()} MB\n`);
+  process.stderr.write(`  files written: RSS ${rssMb()} MB, ${peakSinceLast()}JS heap used ${heapMb()} MB\n`);
   const t2 = performance.now();
   const result: ChildResult = {
     events: (await readSnapshot(new LocalStore(values.child))).files.filter((f) => f.tree === 'events').reduce((n, f) => n + f.rows, 0),
@@ -109,7 +115,7 @@ if (values.child && values.out) {
     shards: written.files - 2,
     model_mb: written.bytes / 1e6,
     // The two processes overlap only while this one waits for the tuner, at its RSS then.
-    max_rss_mb: Math.max(process.resourceUsage().maxRSS / 1024, waitingRssMb + tuned.maxRssMb),
+    max_rss_mb: Math.max(peaks.overall(), waitingRssMb + tuned.maxRssMb),
     tune_max_rss_mb: tuned.maxRssMb,
     steps,
   };

@@ -3,7 +3,7 @@
  * have used. Benchmarks measure the Worker's cost as CPU time of the workerd processes,
  * which a busy machine (other helpers, the load generator) moves far less than latency.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux we run). */
@@ -76,4 +76,53 @@ export function loadAverage(): number {
 export function ownCpuSeconds(): number {
   const { userCPUTime, systemCPUTime } = process.resourceUsage();
   return (userCPUTime + systemCPUTime) / 1e6;
+}
+
+/**
+ * This process's peak RSS since it started or since the last {@link resetPeakRss}, MB
+ * (`VmHWM` of /proc/self/status); null where /proc is missing.
+ */
+export function peakRssMb(): number | null {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) / 1024;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts {@link peakRssMb} over from the current RSS (writes 5 to /proc/self/clear_refs),
+ * so a benchmark can say which step reached a process's peak, not only what the peak
+ * was. False where the kernel does not allow it; the peak then counts from the start.
+ */
+export function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Peak RSS phase by phase: {@link PeakRss.sincePrevious} ends a phase, {@link PeakRss.overall} covers them all. */
+export interface PeakRss {
+  /** The peak RSS (MB) since the previous call (or the start), then starts the peak over; null without /proc. */
+  sincePrevious(): number | null;
+  /** The largest peak of the process so far, MB (getrusage's own figure starts over with every phase). */
+  overall(): number;
+}
+
+/** A {@link PeakRss} of this process. */
+export function peakRssByPhase(): PeakRss {
+  let overall = 0;
+  return {
+    sincePrevious() {
+      const peak = peakRssMb();
+      if (peak === null) return null;
+      overall = Math.max(overall, peak);
+      return resetPeakRss() ? peak : null;
+    },
+    overall: () => Math.max(overall, peakRssMb() ?? 0, process.resourceUsage().maxRSS / 1024),
+  };
 }

@@ -20,7 +20,7 @@ import { DEFAULT_TRAIN_PARAMS } from './params';
 import { tuneForTraining } from './tuning-window';
 import type { SqlTrainOptions } from './sql/train-sql';
 import { ValidationError, type Check } from './validate';
-import { ownCpuSeconds } from '../../lib/proc';
+import { ownCpuSeconds, peakRssByPhase } from '../../lib/proc';
 
 /** What {@link tuneInChildProcess} returns: the tuning, and what its process used. */
 export interface ChildTuning {
@@ -87,6 +87,9 @@ function childExecArgv(): string[] {
 }
 
 async function serve(request: ChildRequest): Promise<ChildMessage> {
+  // Which phase reaches the peak: a step is reported when it is slow or sets a new peak.
+  const peaks = peakRssByPhase();
+  let reported = 0;
   try {
     const { stepSeconds } = request;
     const tuning = await tuneForTraining(request.lake, {
@@ -95,15 +98,21 @@ async function serve(request: ChildRequest): Promise<ChildMessage> {
       ...(stepSeconds !== undefined
         ? {
             onStep: (name: string, s: number) => {
-              if (s >= stepSeconds)
+              const peak = peaks.sincePrevious();
+              if (s >= stepSeconds || (peak ?? 0) > reported)
                 process.stderr.write(
-                  `  (tuning) ${name}: ${s.toFixed(1)} s (RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB)\n`,
+                  `  (tuning) ${name}: ${s.toFixed(1)} s (RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB${peak === null ? '' : `, peak ${peak.toFixed(0)} MB`})\n`,
                 );
+              reported = Math.max(reported, peak ?? 0);
             },
           }
         : {}),
     });
-    return { ok: true, result: { tuning, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuSeconds: ownCpuSeconds() } };
+    if (stepSeconds !== undefined) {
+      const peak = peaks.sincePrevious();
+      if (peak !== null) process.stderr.write(`  (tuning) after the last step (search): peak ${peak.toFixed(0)} MB\n`);
+    }
+    return { ok: true, result: { tuning, maxRssMb: peaks.overall(), cpuSeconds: ownCpuSeconds() } };
   } catch (error) {
     if (error instanceof ValidationError) return { ok: false, error: error.message, checks: error.checks };
     return { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
