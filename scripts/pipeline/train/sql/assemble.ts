@@ -19,7 +19,7 @@ import {
 } from '../../../../shared/model/format';
 import type { TrainParams } from '../params';
 import type { ModelArtifact } from '../train';
-import { SessionIndex, newestFirst, postingOf, type Entry } from '../session-index';
+import { newestFirst, postingOf, type Entry } from '../session-index';
 import type { SessionIndexRow } from './session-index';
 
 /** What the engine hands over: rows of the result tables. */
@@ -50,7 +50,7 @@ async function sessionPostings(
 ): Promise<JsonValueMap<SessionPosting[]>> {
   const out = new SpilledTexts(spillDir);
   let item: string | undefined;
-  let sessions = new Map<string, Entry & { at: Array<[number, string]> }>();
+  let sessions = new Map<number, Entry & { at: Array<[number, string]> }>();
   const close = (): void => {
     if (item === undefined) return;
     const entries = [...sessions.values()].sort(newestFirst).slice(0, m);
@@ -60,19 +60,15 @@ async function sessionPostings(
     );
   };
   for await (const rows of chunks)
-    for (const [id, skey, endTs, length, offset, other] of rows) {
+    for (const [id, session, sessionId, endTs, length, offset, other] of rows) {
       if (id !== item) {
         close();
         item = id;
         sessions = new Map();
       }
-      let entry = sessions.get(skey);
-      if (!entry)
-        sessions.set(
-          skey,
-          (entry = { id: SessionIndex.idOf({ key: skey }), end: Number(endTs), length: Number(length), items: [], at: [] }),
-        );
-      entry.at.push([Number(offset), other]);
+      let entry = sessions.get(session);
+      if (!entry) sessions.set(session, (entry = { id: sessionId, end: endTs, length, items: [], at: [] }));
+      entry.at.push([offset, other]);
     }
   close();
   // Keys in JavaScript's order (the engine's ORDER BY only groups the rows).

@@ -10,8 +10,19 @@ import type { TrainParams } from '../params';
 import type { Statement } from './plan';
 import { decodeItems } from './sessions';
 
-/** Columns of t_session_index, in order. */
-export type SessionIndexRow = [item: string, skey: string, endTs: number, length: number, offset: number, other: string];
+/**
+ * A row of a session index table as read back (train-sql.ts readSessionIndex): the
+ * session as a number within that read and the id its postings carry (a hash of its key).
+ */
+export type SessionIndexRow = [
+  item: string,
+  session: number,
+  sessionId: number,
+  endTs: number,
+  length: number,
+  offset: number,
+  other: string,
+];
 
 /** The statement building t_session_index (only planned when the index is on: `sessionIndexSize` > 0). */
 export function sessionIndexStatement(params: Pick<TrainParams, 'sessionIndexSize' | 'sessionIndexWindow'>): Statement {

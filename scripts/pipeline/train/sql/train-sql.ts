@@ -14,6 +14,8 @@ import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
 import { FULL_BUILD, listStatements, statisticsStatements, type Statement } from './plan';
 import { signalRows } from './signals';
 import { sessionIndexStatement, type SessionIndexRow } from './session-index';
+import { SessionIndex } from '../session-index';
+import { NEIGHBOUR_KINDS } from '../../../../shared/model/format';
 import type { Duck } from '../../lake/duckdb';
 import { checkInput, checkModel, DEFAULT_LIMITS, type Check, type InputFacts, type ValidationLimits } from '../validate';
 
@@ -41,6 +43,42 @@ export interface SqlTrainOptions extends TrainEngineOptions {
 /** DuckDB's memory limit while the artifact is assembled from its result tables. */
 const ASSEMBLY_MEMORY_LIMIT = '512MB';
 
+/**
+ * Numbers the distinct strings of `values` (a one-column relation) in DuckDB, as the
+ * temporary table `name` (value, n: 0… in value order), and reads each string once: a
+ * result that repeats a few distinct ids millions of times is read back as integers
+ * (strings cost about 1 µs each through the client, integers a fraction of that).
+ */
+async function numberedStrings(duck: Duck, name: string, values: string): Promise<string[]> {
+  await duck.run(
+    `CREATE OR REPLACE TEMP TABLE ${name} AS SELECT v AS value, CAST(row_number() OVER (ORDER BY v) - 1 AS INTEGER) AS n FROM (${values}) u(v)`,
+  );
+  const strings: string[] = [];
+  for await (const rows of duck.chunks(`SELECT n, value FROM ${name}`)) for (const [n, value] of rows) strings[Number(n)] = String(value);
+  return strings;
+}
+
+/**
+ * t_neighbours as (kind, i, j, score) in (i, kind in NEIGHBOUR_KINDS order, score desc, j)
+ * order, streamed; read as integers ({@link numberedStrings}: at 20M events, 15 million
+ * rows of three strings).
+ */
+async function* readNeighbours(duck: Duck): AsyncGenerator<Array<[string, string, string, number]>> {
+  const items = await numberedStrings(duck, 'r_neighbour_items', 'SELECT i FROM t_neighbours UNION SELECT j FROM t_neighbours');
+  const kindNumber = `CASE x.kind ${NEIGHBOUR_KINDS.map((kind, k) => `WHEN '${kind}' THEN ${k}`).join(' ')} END`;
+  try {
+    // Numbered in id order, so ordering by number orders by id.
+    for await (const rows of duck.chunks(
+      `SELECT ${kindNumber} AS k, a.n, b.n, x.score FROM t_neighbours x
+       JOIN r_neighbour_items a ON a.value = x.i JOIN r_neighbour_items b ON b.value = x.j
+       ORDER BY a.n, k, x.score DESC, b.n`,
+    ))
+      yield rows.map(([k, i, j, score]) => [NEIGHBOUR_KINDS[Number(k)]!, items[Number(i)]!, items[Number(j)]!, Number(score)]);
+  } finally {
+    await duck.run('DROP TABLE IF EXISTS r_neighbour_items');
+  }
+}
+
 /** Reads the result tables of a finished plan. */
 export async function readTables(duck: Duck, inputHash: string, known?: TrainTables['counters']): Promise<TrainTables> {
   const [counters] = known
@@ -55,12 +93,7 @@ export async function readTables(duck: Duck, inputHash: string, known?: TrainTab
     : await duck.rows<{ sessions: string; events: string; from_ts: string | null; to_ts: string | null }>('SELECT * FROM t_counters');
   const num = (v: string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
   return {
-    neighbours: (async function* () {
-      for await (const rows of duck.chunks(
-        `SELECT kind, i, j, score FROM t_neighbours ORDER BY i, CASE kind WHEN 'session' THEN 0 WHEN 'next' THEN 1 ELSE 2 END, score DESC, j`,
-      ))
-        yield rows as Array<[string, string, string, number]>;
-    })(),
+    neighbours: readNeighbours(duck),
     popTop: (await duck.rows<{ scope: string; key: string; item: string; w: number }>('SELECT scope, key, item, w FROM t_pop_top')).map(
       (r) => [r.scope, r.key, r.item, Number(r.w)],
     ),
@@ -82,17 +115,38 @@ export async function readTables(duck: Duck, inputHash: string, known?: TrainTab
  * The rows of a session index table (t_session_index, or the state's s_session_index),
  * streamed with each item's rows together: at 20M events the table has tens of millions
  * of rows, which held at once in JavaScript were gigabytes.
+ *
+ * Strings are most of the cost of reading rows back (about 1 µs each through the client,
+ * integers a fraction of that), and the table repeats a few distinct ones tens of
+ * millions of times (at 20M events, 40 million rows of three strings took two minutes).
+ * So DuckDB numbers the items and the sessions, their strings are read once each, and
+ * the rows come back as integers.
  */
 export async function* readSessionIndex(duck: Duck, table: string): AsyncGenerator<SessionIndexRow[]> {
-  for await (const rows of duck.chunks(`SELECT item, skey, end_ts, length, offset_p, other FROM ${table} ORDER BY item`))
-    yield rows.map(([item, skey, end, length, offset, other]) => [
-      String(item),
-      String(skey),
-      Number(end),
-      Number(length),
-      Number(offset),
-      String(other),
-    ]);
+  const items = await numberedStrings(duck, 'r_index_items', `SELECT item FROM ${table} UNION SELECT other FROM ${table}`);
+  try {
+    // Each session's id (a hash of its key) by its number: the keys themselves are not kept.
+    const sessionIds = Uint32Array.from(await numberedStrings(duck, 'r_index_sessions', `SELECT DISTINCT skey FROM ${table}`), (key) =>
+      SessionIndex.idOf({ key }),
+    );
+    for await (const rows of duck.chunks(
+      `SELECT i.n, s.n, x.end_ts, x.length, x.offset_p, o.n FROM ${table} x
+       JOIN r_index_items i ON i.value = x.item JOIN r_index_items o ON o.value = x.other JOIN r_index_sessions s ON s.value = x.skey
+       ORDER BY i.n`,
+    ))
+      yield rows.map(([item, session, end, length, offset, other]) => [
+        items[Number(item)]!,
+        Number(session),
+        sessionIds[Number(session)]!,
+        Number(end),
+        Number(length),
+        Number(offset),
+        items[Number(other)]!,
+      ]);
+  } finally {
+    await duck.run('DROP TABLE IF EXISTS r_index_items');
+    await duck.run('DROP TABLE IF EXISTS r_index_sessions');
+  }
 }
 
 /** The validation facts of a finished statistics run (t_checks, t_meta, t_counters). */
