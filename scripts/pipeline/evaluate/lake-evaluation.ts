@@ -10,6 +10,7 @@ import { withLakeQuery } from '../lake/read';
 import { DUCKDB } from '../train/sql/dialect';
 import type { LakeLocation } from '../lake/location';
 import { buildSessions } from '../train/sessions';
+import { closeJsonValues } from '../../../shared/model/json-values';
 import { trainOnLake, type SqlTrainOptions } from '../train/sql/train-sql';
 import type { ModelArtifact } from '../train/train';
 import { foldSplits, predictionCount, type RankingMetrics } from './protocol';
@@ -155,65 +156,77 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
   const first = Number(range[0].first);
   const last = Number(range[0].last);
   let tried = 'a window too short to hold out any day';
-  for (let days = p.tuneValidationDays; ; days *= 2) {
-    const splits = foldSplits(first, last, days, p.tuneFolds);
-    if (splits.length === 0) return { tuning: { skipped: `${tried} (need ${p.tuneMinPredictions} predictions)` } };
-    /** The validation folds of a training setting: one twin per window, each trained before it. */
-    const foldsFor = async (params: TrainParams, newest?: Holdout): Promise<ValidationFold[]> => {
-      const folds: ValidationFold[] = [];
-      for (const [k, split] of splits.entries()) {
-        const h =
-          k === 0 && newest
-            ? newest
-            : await holdout(
-                lake,
-                split,
-                { ...options, params: { ...params, tunePasses: 0 }, toTs: last + 1 },
-                k === 0 ? undefined : splits[k - 1],
-              );
-        folds.push({ sessions: h.test, model: h.twin });
-      }
-      return folds;
-    };
-    const h = await holdout(lake, splits[0]!, { ...options, params: { ...p, tunePasses: 0 }, toTs: last + 1 });
-    const found = predictionCount(h.test);
-    if (found >= p.tuneMinPredictions) {
-      const search = { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed, rerank: p.tuneRerank > 0 };
-      let tuned = tuneScoring(await foldsFor(p, h), search);
-      let training: Partial<TrainParams> = {};
-      const tried: string[] = [];
-      if (p.tuneTraining > 0) {
-        // Training settings: twins per setting on the same folds, scored with their own tuned
-        // scoring; kept when it beats the best by more than two predictions' worth (as tune.ts).
-        const gainNeeded = minGain(Number((tuned.report.validation as { new_predictions: number }).new_predictions));
-        for (const step of trainingSteps({ ...p, ...training }, h.longestSession)) {
-          const candidate = { ...training, ...step };
-          if (Object.entries(step).every(([key, value]) => ({ ...p, ...training })[key as keyof TrainParams] === value)) continue;
-          const result = tuneScoring(await foldsFor({ ...p, ...candidate }), search);
-          const gain = tunedObjective(result.report) - tunedObjective(tuned.report);
-          tried.push(
-            `${Object.entries(step)
-              .map(([key, value]) => `${key}=${value}`)
-              .join(' ')}: ${gain >= 0 ? '+' : ''}${gain.toFixed(4)}`,
-          );
-          if (gain > gainNeeded) {
-            training = candidate;
-            tuned = result;
+  // Every twin trained here is done with once the search returns: their spill files are given back then.
+  const twins: ModelArtifact[] = [];
+  try {
+    return await searchOnLake();
+  } finally {
+    for (const twin of twins) closeJsonValues(twin.neighbours, twin.sessions);
+  }
+
+  async function searchOnLake(): Promise<LakeTuning> {
+    for (let days = p.tuneValidationDays; ; days *= 2) {
+      const splits = foldSplits(first, last, days, p.tuneFolds);
+      if (splits.length === 0) return { tuning: { skipped: `${tried} (need ${p.tuneMinPredictions} predictions)` } };
+      /** The validation folds of a training setting: one twin per window, each trained before it. */
+      const foldsFor = async (params: TrainParams, newest?: Holdout): Promise<ValidationFold[]> => {
+        const folds: ValidationFold[] = [];
+        for (const [k, split] of splits.entries()) {
+          const h =
+            k === 0 && newest
+              ? newest
+              : await holdout(
+                  lake,
+                  split,
+                  { ...options, params: { ...params, tunePasses: 0 }, toTs: last + 1 },
+                  k === 0 ? undefined : splits[k - 1],
+                );
+          if (h !== newest) twins.push(h.twin);
+          folds.push({ sessions: h.test, model: h.twin });
+        }
+        return folds;
+      };
+      const h = await holdout(lake, splits[0]!, { ...options, params: { ...p, tunePasses: 0 }, toTs: last + 1 });
+      twins.push(h.twin);
+      const found = predictionCount(h.test);
+      if (found >= p.tuneMinPredictions) {
+        const search = { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed, rerank: p.tuneRerank > 0 };
+        let tuned = tuneScoring(await foldsFor(p, h), search);
+        let training: Partial<TrainParams> = {};
+        const tried: string[] = [];
+        if (p.tuneTraining > 0) {
+          // Training settings: twins per setting on the same folds, scored with their own tuned
+          // scoring; kept when it beats the best by more than two predictions' worth (as tune.ts).
+          const gainNeeded = minGain(Number((tuned.report.validation as { new_predictions: number }).new_predictions));
+          for (const step of trainingSteps({ ...p, ...training }, h.longestSession)) {
+            const candidate = { ...training, ...step };
+            if (Object.entries(step).every(([key, value]) => ({ ...p, ...training })[key as keyof TrainParams] === value)) continue;
+            const result = tuneScoring(await foldsFor({ ...p, ...candidate }), search);
+            const gain = tunedObjective(result.report) - tunedObjective(tuned.report);
+            tried.push(
+              `${Object.entries(step)
+                .map(([key, value]) => `${key}=${value}`)
+                .join(' ')}: ${gain >= 0 ? '+' : ''}${gain.toFixed(4)}`,
+            );
+            if (gain > gainNeeded) {
+              training = candidate;
+              tuned = result;
+            }
           }
         }
+        return {
+          scoring: tuned.scoring,
+          training,
+          tuning: {
+            ...tuned.report,
+            ...(p.tuneTraining > 0 ? { training, training_tried: tried } : {}),
+            ...validationSpan(splits.map((split) => ({ split }))),
+            validation_days: days,
+          },
+        };
       }
-      return {
-        scoring: tuned.scoring,
-        training,
-        tuning: {
-          ...tuned.report,
-          ...(p.tuneTraining > 0 ? { training, training_tried: tried } : {}),
-          ...validationSpan(splits.map((split) => ({ split }))),
-          validation_days: days,
-        },
-      };
+      tried = `only ${found} validation predictions in the last ${days} days`;
     }
-    tried = `only ${found} validation predictions in the last ${days} days`;
   }
 }
 

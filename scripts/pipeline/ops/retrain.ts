@@ -38,6 +38,7 @@ import { lakeHours } from '../lake/read';
 import { startLakeConsumer } from '../lake/consumer';
 import { lakeHolder } from '../lake/lock';
 import type { PipelineMetrics } from './metrics-pipeline';
+import { closeJsonValues } from '../../../shared/model/json-values';
 import { adminClient, adminTokenFromEnv, publishModel, readActive, type PublishResult } from '../publish/publish';
 import { modelDir, readModelDir } from '../publish/publish-store';
 import type { ModelArtifact } from '../train/train';
@@ -154,6 +155,9 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
   const split = newest - testDays * DAY_MS;
   const train: { fromTs: number; params?: Partial<TrainParams> } = { fromTs, ...(options.params ? { params: options.params } : {}) };
   let base: Omit<RetrainReport, 'outcome' | 'message' | 'seconds'> = { events: 0 };
+  // The cycle's models, whose texts the SQL trainer spilled to disk (0.4 GB each at 20M
+  // events): given back when the cycle ends, not whenever the daemon next collects garbage.
+  const models: ModelArtifact[] = [];
   try {
     // A fresh state is folded with the training settings its build chose (only the scoring
     // is tuned again); otherwise the search may choose new ones for the rebuild.
@@ -165,6 +169,7 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
     if (tuned?.training && Object.keys(tuned.training).length > 0) train.params = { ...train.params, ...tuned.training };
     if (tuned && chosen) tuned.training = chosen;
     const h = await holdout(options.lakeDir, split, train);
+    models.push(h.twin);
     const trainEvents = h.twin.manifest.source?.events ?? 0;
     log(
       `split ${new Date(split).toISOString()}: twin trained on ${trainEvents} events (${h.trainSeconds.toFixed(1)} s), ${h.test.length} test sessions`,
@@ -178,6 +183,7 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
       return done({ ...base, outcome: 'gated', message: `refused: ${gate.reasons.filter((r) => !r.endsWith(': ok')).join('; ')}` });
 
     const { model: trained, training } = await trainPublished(options, train, state !== null, tuned, log);
+    models.push(trained);
     const model = await addContentNeighbours(trained, options.catalog ?? null, log);
     base = {
       ...base,
@@ -190,6 +196,8 @@ export async function retrainOnce(options: RetrainOptions): Promise<RetrainRepor
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     return done({ ...base, outcome: 'refused', message: error.message });
+  } finally {
+    for (const model of models) closeJsonValues(model.neighbours, model.sessions);
   }
 }
 

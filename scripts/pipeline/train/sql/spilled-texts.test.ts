@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JsonValueMap } from '../../../../shared/model/json-values';
+import { JsonValueMap, closeJsonValues } from '../../../../shared/model/json-values';
 import { SpilledTexts } from './spilled-texts';
 
 describe('SpilledTexts', () => {
@@ -41,6 +41,21 @@ describe('SpilledTexts', () => {
     expect(() => store.add('a', '2')).toThrow(/added twice/);
     store.seal();
     expect(() => store.add('b', '3')).toThrow(/after seal/);
+  });
+
+  it('gives its file back on close: its descriptor is closed, and a read after is an error, not stale text', () => {
+    const fdsOpen = () => readdirSync('/proc/self/fd').length;
+    const before = fdsOpen();
+    const store = new SpilledTexts(dir());
+    store.add('a', '[1]');
+    const map = new JsonValueMap<unknown>(store.seal());
+    expect(fdsOpen()).toBe(before + 1);
+    expect(map.get('a')).toEqual([1]);
+    closeJsonValues(map, new Map([['plain', 1]]), undefined);
+    expect(fdsOpen()).toBe(before);
+    expect(() => store.textOf('a')).toThrow(/read after close/);
+    expect(() => store.add('b', '2')).toThrow();
+    expect(() => map.close()).not.toThrow();
   });
 
   it('backs a JsonValueMap that reads like the same map in memory', () => {

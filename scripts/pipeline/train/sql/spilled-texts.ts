@@ -7,8 +7,9 @@
  * writer then reads each entry once, in shard order.
  *
  * The file is unlinked as soon as it is created: nothing is left on disk when the process
- * ends however it ends, and the space is given back when the store is garbage (its
- * descriptor is closed by a finalizer), so the retrain loop does not accumulate models.
+ * ends however it ends, and the space is given back by {@link SpilledTexts.close} (through
+ * `JsonValueMap.close`: the retrain loop closes each cycle's models), or failing that
+ * when the store is garbage (a finalizer closes its descriptor).
  */
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,18 +36,19 @@ export class SpilledTexts implements JsonTextStore {
   #pendingBytes = 0;
   #end = 0;
   #sealed = false;
+  #closed = false;
 
   /** A store in a new file under `dir` (default: the system's temporary directory). */
   constructor(dir = tmpdir()) {
     const path = join(dir, `model-texts-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
     this.#fd = openSync(path, 'wx+');
     unlinkSync(path);
-    closeOnCollect.register(this, this.#fd);
+    closeOnCollect.register(this, this.#fd, this);
   }
 
   /** Appends `text` as the value of `id` (each id once; not after {@link seal}). */
   add(id: string, text: string): void {
-    if (this.#sealed) throw new Error('SpilledTexts: add after seal');
+    if (this.#sealed || this.#closed) throw new Error('SpilledTexts: add after seal');
     if (this.#at.has(id)) throw new Error(`SpilledTexts: ${id} added twice`);
     const bytes = Buffer.byteLength(text);
     this.#at.set(id, { offset: this.#end + this.#pendingBytes, bytes });
@@ -73,6 +75,7 @@ export class SpilledTexts implements JsonTextStore {
   }
 
   textOf(id: string): string | undefined {
+    if (this.#closed) throw new Error('SpilledTexts: read after close');
     const at = this.#at.get(id);
     if (at === undefined) return undefined;
     if (!this.#sealed) this.#flush();
@@ -88,6 +91,14 @@ export class SpilledTexts implements JsonTextStore {
 
   keys(): IterableIterator<string> {
     return this.#order.values();
+  }
+
+  /** Closes the file, which gives its space back (the finalizer's work, done now). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeOnCollect.unregister(this);
+    closeSync(this.#fd);
   }
 
   /** Bytes of text the file holds. */

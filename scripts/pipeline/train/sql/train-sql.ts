@@ -64,9 +64,10 @@ async function numberedStrings(duck: Duck, name: string, values: string): Promis
  * rows of three strings).
  */
 async function* readNeighbours(duck: Duck): AsyncGenerator<Array<[string, string, string, number]>> {
-  const items = await numberedStrings(duck, 'r_neighbour_items', 'SELECT i FROM t_neighbours UNION SELECT j FROM t_neighbours');
-  const kindNumber = `CASE x.kind ${NEIGHBOUR_KINDS.map((kind, k) => `WHEN '${kind}' THEN ${k}`).join(' ')} END`;
+  // A kind outside the format's list is an error, not a list under another kind's name.
+  const kindNumber = `CASE x.kind ${NEIGHBOUR_KINDS.map((kind, k) => `WHEN '${kind}' THEN ${k}`).join(' ')} ELSE error('unknown neighbour kind ' || x.kind) END`;
   try {
+    const items = await numberedStrings(duck, 'r_neighbour_items', 'SELECT i FROM t_neighbours UNION SELECT j FROM t_neighbours');
     // Numbered in id order, so ordering by number orders by id.
     for await (const rows of duck.chunks(
       `SELECT ${kindNumber} AS k, a.n, b.n, x.score FROM t_neighbours x
@@ -123,8 +124,8 @@ export async function readTables(duck: Duck, inputHash: string, known?: TrainTab
  * the rows come back as integers.
  */
 export async function* readSessionIndex(duck: Duck, table: string): AsyncGenerator<SessionIndexRow[]> {
-  const items = await numberedStrings(duck, 'r_index_items', `SELECT item FROM ${table} UNION SELECT other FROM ${table}`);
   try {
+    const items = await numberedStrings(duck, 'r_index_items', `SELECT item FROM ${table} UNION SELECT other FROM ${table}`);
     // Each session's id (a hash of its key) by its number: the keys themselves are not kept.
     const sessionIds = Uint32Array.from(await numberedStrings(duck, 'r_index_sessions', `SELECT DISTINCT skey FROM ${table}`), (key) =>
       SessionIndex.idOf({ key }),
