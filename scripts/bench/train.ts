@@ -101,8 +101,8 @@ if (values.child && values.out) {
   const t1 = performance.now();
   if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
   if (tuning) artifact.manifest.tuning = tuning.tuning;
-  // Where the assembly's memory goes: the artifact built (after the last step), then its files written.
-  // After the last step: the checks' queries, reading the result tables back and the assembly.
+  // Where the time and memory go after the last SQL step (the checks' queries, reading the
+  // result tables back, the assembly), then while the files are written.
   const sinceSteps = ((t1 - lastStepEnd) / 1000).toFixed(1);
   process.stderr.write(`  artifact assembled: ${sinceSteps} s, RSS ${rssMb()} MB, ${peakSinceLast()}JS heap used ${heapMb()} MB\n`);
   // Written shard by shard, as npm run train does.
