@@ -6,7 +6,8 @@
  *
  * Two phases, so incremental training can merge state in between:
  * - statistics: the additive sufficient statistics of the sessions in the input
- *   (t_item_sessions, t_pairs, t_pop, t_categories, t_counters);
+ *   (t_item_sessions, t_pairs, t_pop, t_categories, t_counters; t_near is the near
+ *   pairs of each session the kinds count from);
  * - lists: scores, top-K neighbours per item and kind, top-N popularity, from tables
  *   shaped like the statistics (`s_*` names given by the caller).
  */
@@ -14,6 +15,7 @@ import type { TrainParams } from '../params';
 import type { Dialect } from './dialect';
 import { num } from './dialect';
 import { KINDS } from './kinds';
+import { nearPairsStatement } from './kinds/window';
 import { latestCategories, popularityStatements } from './popularity';
 import { decodeItems, sessionStatements, type SignalRow } from './sessions';
 
@@ -27,6 +29,12 @@ export interface Statement {
 
 /** Pair weights at or below this are float residue of take-backs, treated as absent (as PAIR_EPSILON). */
 export const PAIR_EPSILON = 1e-9;
+
+/** `t_near` over the widest window a kind reads, or nothing when no kind reads near pairs. */
+function nearPairs(params: TrainParams): Statement[] {
+  const windows = KINDS.flatMap((k) => (k.nearWindow ? [k.nearWindow(params)] : []));
+  return windows.length > 0 ? [nearPairsStatement(Math.max(...windows))] : [];
+}
 
 /** The statistics statements: t_input … t_counters. */
 export function statisticsStatements(
@@ -42,6 +50,7 @@ export function statisticsStatements(
       name: 't_item_sessions',
       sql: decodeItems(`SELECT iid, CAST(count(*) AS DOUBLE) AS n FROM t_items GROUP BY iid`, [['iid', 'item'], 'n']),
     },
+    ...nearPairs(params),
     {
       name: 't_pairs',
       // Counted over item numbers, then decoded once per pair (the state and the lists key by item id).

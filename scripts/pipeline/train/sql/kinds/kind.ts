@@ -8,8 +8,13 @@ import type { TrainParams } from '../../params';
 
 export interface NeighbourKindSql {
   kind: NeighbourKind;
-  /** SELECT i, j, w: the kind's pair weights summed over the sessions in t_seq / t_items (i, j: item numbers, iid). */
+  /**
+   * SELECT i, j, w: the kind's pair weights summed over the sessions in t_seq / t_items /
+   * t_near (i, j: item numbers, iid).
+   */
   pairs(params: TrainParams): string;
+  /** How many steps apart the near pairs it reads from t_near (window.ts) may be; absent when it reads none. */
+  nearWindow?(params: TrainParams): number;
   /** The score of a pair from its columns w (weight), ni and nj (sessions holding i and j). */
   score(params: TrainParams): string;
 }

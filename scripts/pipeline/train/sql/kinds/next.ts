@@ -5,12 +5,16 @@
  */
 import { num } from '../dialect';
 import type { NeighbourKindSql } from './kind';
-import { nearPairs } from './window';
+import { NEAR_PAIRS } from './window';
 
 export const nextKind: NeighbourKindSql = {
   kind: 'next',
+  nearWindow: (p) => p.nextWindow,
+  // A near pair (lo, hi) is the rule lo → hi where hi came after lo (d_fwd), hi → lo where lo did (d_bwd).
   pairs: (p) => `SELECT i, j, sum(w) AS w FROM (
-                   SELECT sid, i, j, max(CAST(1 AS DOUBLE) / d) AS w FROM (${nearPairs(p.nextWindow)}) n GROUP BY sid, i, j
-                 ) per_session GROUP BY i, j`,
+                   SELECT lo AS i, hi AS j, CAST(1 AS DOUBLE) / d_fwd AS w FROM ${NEAR_PAIRS} WHERE d_fwd <= ${p.nextWindow}
+                   UNION ALL
+                   SELECT hi AS i, lo AS j, CAST(1 AS DOUBLE) / d_bwd AS w FROM ${NEAR_PAIRS} WHERE d_bwd <= ${p.nextWindow}
+                 ) rules GROUP BY i, j`,
   score: (p) => `w / (greatest(ni, 1) + ${num(p.shrink)})`,
 };

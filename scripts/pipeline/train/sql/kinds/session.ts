@@ -7,16 +7,15 @@
  */
 import { num } from '../dialect';
 import type { NeighbourKindSql } from './kind';
-import { nearPairs } from './window';
+import { NEAR_PAIRS } from './window';
 
 export const sessionKind: NeighbourKindSql = {
   kind: 'session',
-  // Near pairs once, as unordered pairs (lo, hi) with their closest distance per session; then both directions.
-  pairs: (p) => `SELECT CASE WHEN dir = 0 THEN lo ELSE hi END AS i, CASE WHEN dir = 0 THEN hi ELSE lo END AS j, sum(w) AS w
-                 FROM (SELECT sid, least(i, j) AS lo, greatest(i, j) AS hi, max(CAST(1 AS DOUBLE) / d) AS w
-                       FROM (${nearPairs(p.sessionWindow)}) n GROUP BY sid, least(i, j), greatest(i, j)) u
-                 CROSS JOIN (SELECT 0 AS dir UNION ALL SELECT 1 AS dir) dirs
-                 GROUP BY CASE WHEN dir = 0 THEN lo ELSE hi END, CASE WHEN dir = 0 THEN hi ELSE lo END`,
+  nearWindow: (p) => p.sessionWindow,
+  // Summed once per unordered pair (lo, hi), then given in both directions.
+  pairs: (p) => `SELECT CASE WHEN dir = 0 THEN lo ELSE hi END AS i, CASE WHEN dir = 0 THEN hi ELSE lo END AS j, w
+                 FROM (SELECT lo, hi, sum(CAST(1 AS DOUBLE) / d) AS w FROM ${NEAR_PAIRS} WHERE d <= ${p.sessionWindow} GROUP BY lo, hi) u
+                 CROSS JOIN (SELECT 0 AS dir UNION ALL SELECT 1 AS dir) dirs`,
   score: (p) =>
     `w / (pow(greatest(ni, 1), ${num(p.similarityAlpha)}) * pow(greatest(nj, 1), ${num(1 - p.similarityAlpha)}) + ${num(p.shrink)})`,
 };
