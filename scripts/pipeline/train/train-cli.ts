@@ -34,7 +34,7 @@ import type { ModelArtifact } from './train';
 import { progressBar } from '../../lib/progress';
 
 const USAGE =
-  'usage: npm run train -- --events <lake|s3://…|file|dir> --out <dir> [--engine duckdb|spark] [--master url] [--from iso] [--to iso] [--version v] [--catalog json] [--state dir [--fold]] [--memory-limit 2GB] [--threads N] [--param key=value]\n';
+  'usage: npm run train -- --events <lake|s3://…|file|dir> --out <dir> [--engine duckdb|spark] [--master url] [--spark-lake-uri uri] [--spark-checkpoint-dir uri] [--from iso] [--to iso] [--version v] [--catalog json] [--state dir [--fold]] [--memory-limit 2GB] [--threads N] [--param key=value]\n';
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'duckdb' },
     master: { type: 'string' },
     'spark-lake-uri': { type: 'string' },
+    'spark-checkpoint-dir': { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     version: { type: 'string' },
@@ -133,6 +134,7 @@ try {
       spark: {
         ...(values.master ? { master: values.master } : {}),
         ...(values['spark-lake-uri'] ? { lakeUri: values['spark-lake-uri'] } : {}),
+        ...(values['spark-checkpoint-dir'] ? { checkpointDir: values['spark-checkpoint-dir'] } : {}),
       },
     });
     artifact = trained.artifact;

@@ -58,6 +58,7 @@ describe('training on Spark', () => {
       // The input fingerprint is computed the same way on both engines.
       expect(spark.artifact.manifest.version).toBe(duck.artifact.manifest.version);
     },
-    900_000,
+    // About 50 s here (a JVM and a Spark job per statement); 15 minutes before the steps were checkpointed.
+    300_000,
   );
 });

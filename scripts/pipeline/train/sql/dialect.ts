@@ -1,16 +1,15 @@
 /**
  * The SQL of training is written once and run on DuckDB (embedded, the default) or on
- * Apache Spark (local or a cluster). This is the whole difference between the two: how
- * an intermediate result is materialised, how a purchase's lines become rows, and how a
- * struct is spelled.
+ * Apache Spark (local or a cluster). This is the whole difference between the two in
+ * the SQL: how a purchase's lines become rows, a hash, and how a struct is spelled. How a
+ * step is kept for the next is each engine's (engine-duckdb.ts: a table of the scratch
+ * file; spark/job.py: a checkpointed table).
  * Everything else (window functions, joins, pow, greatest, ||, chr) is the same text.
  */
 
 /** An SQL engine's spelling of the few things that differ. */
 export interface Dialect {
   readonly name: 'duckdb' | 'spark';
-  /** A statement that computes `select` once and keeps it as `name` for later statements. */
-  materialize(name: string, select: string): string;
   /**
    * Rows of `source` with one row per element of its array column `array`, as columns
    * `<alias>` (the element) and `<alias>_no` (1-based position), plus `columns` of the source.
@@ -22,10 +21,9 @@ export interface Dialect {
   struct(fields: Readonly<Record<string, string>>): string;
 }
 
-/** DuckDB: tables of the session's database (engine-duckdb.ts: a scratch file, evictable under the memory limit), unnest with subscripts. */
+/** DuckDB: unnest with subscripts, struct_pack. */
 export const DUCKDB: Dialect = {
   name: 'duckdb',
-  materialize: (name, select) => `CREATE OR REPLACE TABLE ${name} AS ${select}`,
   explode: (source, columns, array, alias) =>
     `SELECT ${columns.join(', ')}, unnest(${array}) AS ${alias}, generate_subscripts(${array}, 1) AS ${alias}_no FROM ${source}`,
   hash60: (expr) => `CAST('0x' || substr(md5(${expr}), 1, 15) AS BIGINT)`,
@@ -35,10 +33,9 @@ export const DUCKDB: Dialect = {
       .join(', ')})`,
 };
 
-/** Spark SQL: cached temp views (computed eagerly once), posexplode (0-based, hence + 1). */
+/** Spark SQL: posexplode (0-based, hence + 1), named_struct. */
 export const SPARK: Dialect = {
   name: 'spark',
-  materialize: (name, select) => `CACHE TABLE ${name} AS ${select}`,
   explode: (source, columns, array, alias) =>
     `SELECT ${columns.join(', ')}, ${alias}, ${alias}_pos + 1 AS ${alias}_no FROM ${source} LATERAL VIEW posexplode(${array}) x AS ${alias}_pos, ${alias}`,
   hash60: (expr) => `CAST(conv(substr(md5(${expr}), 1, 15), 16, 10) AS BIGINT)`,

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { Duck, sqlString, type DuckOptions } from '../../lake/duckdb';
 import { openLakeQuery } from '../../lake/read';
 import type { LakeLocation } from '../../lake/location';
-import { DUCKDB } from './dialect';
 import { bucketEnd, bucketStart, INVALID_DIR } from '../../lake/layout';
 import type { Statement } from './plan';
 
@@ -81,7 +80,7 @@ export async function openDuckSession(
     async run(statements, onStep) {
       for (const { name, sql, view } of statements) {
         const started = performance.now();
-        await duck.run(view ? `CREATE OR REPLACE VIEW ${name} AS ${sql}` : DUCKDB.materialize(name, sql));
+        await duck.run(`CREATE OR REPLACE ${view ? 'VIEW' : 'TABLE'} ${name} AS ${sql}`);
         onStep?.(name, (performance.now() - started) / 1000);
       }
     },

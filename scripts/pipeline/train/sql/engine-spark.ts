@@ -30,6 +30,12 @@ export interface SparkOptions {
    * are appended to. Default: local copies (local mode on this machine).
    */
   lakeUri?: string;
+  /**
+   * Where each step's table is checkpointed (a cluster's HDFS or object store, e.g.
+   * `s3a://bucket/checkpoints`): a lost executor's part is read back, not the job failed.
+   * Default: local checkpoints (executors' memory and disk), right for local mode.
+   */
+  checkpointDir?: string;
 }
 
 /** The project's Python with pyspark, or a clear error. */
@@ -105,6 +111,7 @@ export async function runOnSpark(
     base_path: basePath,
     empty_schema: [...Object.entries(EVENT_COLUMNS).map(([name, type]) => `${name} ${sparkType(type)}`), 'dt DATE', 'hour INT'].join(', '),
     where,
+    checkpoint_dir: options.checkpointDir ?? null,
     catalog,
     statements,
     outputs,
