@@ -24,24 +24,39 @@ export type SessionIndexRow = [
   other: string,
 ];
 
-/** The statement building t_session_index (only planned when the index is on: `sessionIndexSize` > 0). */
+/**
+ * The statement building t_session_index (only planned when the index is on:
+ * `sessionIndexSize` > 0): rows (iid, sid, skey, end_ts, length, offset_p, other_iid),
+ * items and sessions as their numbers. The full build reads it back as integers
+ * (train-sql.ts readNumberedSessionIndex); the state keeps it with item ids
+ * ({@link decodedSessionIndex}), since item numbers are only valid within one build.
+ */
 export function sessionIndexStatement(params: Pick<TrainParams, 'sessionIndexSize' | 'sessionIndexWindow'>): Statement {
   const m = params.sessionIndexSize;
   const w = params.sessionIndexWindow;
   return {
     name: 't_session_index',
-    sql: decodeItems(
-      `SELECT x.iid, s.skey, s.end_ts, x.length, q.p - x.at AS offset_p, q.iid AS other_iid
-       FROM (
-         SELECT l.iid, l.sid, l.at, n.length, rank() OVER (PARTITION BY l.iid ORDER BY t.end_ts DESC) AS r
-         FROM (SELECT sid, iid, max(p) AS at FROM t_seq GROUP BY sid, iid) l
-         JOIN (SELECT sid, count(DISTINCT iid) AS length FROM t_seq GROUP BY sid) n ON n.sid = l.sid
-         JOIN t_sessions t ON t.sid = l.sid
-       ) x
-       JOIN t_sessions s ON s.sid = x.sid
-       JOIN t_seq q ON q.sid = x.sid AND q.p BETWEEN x.at - ${w} AND x.at + ${w}
-       WHERE x.r <= ${m}`,
-      [['iid', 'item'], 'skey', 'end_ts', 'length', 'offset_p', ['other_iid', 'other']],
-    ),
+    sql: `SELECT x.iid, x.sid, s.skey, s.end_ts, x.length, q.p - x.at AS offset_p, q.iid AS other_iid
+          FROM (
+            SELECT l.iid, l.sid, l.at, n.length, rank() OVER (PARTITION BY l.iid ORDER BY t.end_ts DESC) AS r
+            FROM (SELECT sid, iid, max(p) AS at FROM t_seq GROUP BY sid, iid) l
+            JOIN (SELECT sid, count(DISTINCT iid) AS length FROM t_seq GROUP BY sid) n ON n.sid = l.sid
+            JOIN t_sessions t ON t.sid = l.sid
+          ) x
+          JOIN t_sessions s ON s.sid = x.sid
+          JOIN t_seq q ON q.sid = x.sid AND q.p BETWEEN x.at - ${w} AND x.at + ${w}
+          WHERE x.r <= ${m}`,
   };
+}
+
+/** The rows of a numbered session index `table` with item ids: (item, skey, end_ts, length, offset_p, other), the state's form. */
+export function decodedSessionIndex(table: string): string {
+  return decodeItems(`SELECT iid, skey, end_ts, length, offset_p, other_iid FROM ${table}`, [
+    ['iid', 'item'],
+    'skey',
+    'end_ts',
+    'length',
+    'offset_p',
+    ['other_iid', 'other'],
+  ]);
 }

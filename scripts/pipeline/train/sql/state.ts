@@ -38,7 +38,7 @@ import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
 import { PAIR_EPSILON, listStatements, statisticsStatements, type Statement } from './plan';
 import { fingerprint, readSessionIndex, readTables } from './train-sql';
 import { signalRows } from './signals';
-import { sessionIndexStatement } from './session-index';
+import { decodedSessionIndex, sessionIndexStatement } from './session-index';
 import type { ScoringParams } from '../../../../shared/scoring/params';
 
 /** Sessions that ended this close to the newest event are kept raw: they may continue. */
@@ -234,7 +234,11 @@ export async function buildState(
     );
     const c = await counters(duck);
     await session.run(keepAsState(c.toTs), options.onStep);
-    if (params.sessionIndexSize > 0) await session.run([{ ...sessionIndexStatement(params), name: 's_session_index' }], options.onStep);
+    if (params.sessionIndexSize > 0)
+      await session.run(
+        [sessionIndexStatement(params), { name: 's_session_index', sql: decodedSessionIndex('t_session_index') }],
+        options.onStep,
+      );
     const meta: StateMeta = {
       format: STATE_FORMAT,
       params,
@@ -397,6 +401,6 @@ export async function foldState(
 function indexFoldStatements(params: TrainParams): Statement[] {
   const rows = `SELECT * FROM prev_session_index
                   WHERE skey NOT IN (SELECT skey FROM o_skeys) AND skey NOT IN (SELECT skey FROM t_sessions)
-                UNION ALL SELECT * FROM t_session_index`;
+                UNION ALL ${decodedSessionIndex('t_session_index')}`;
   return [sessionIndexStatement(params), { name: 's_session_index', sql: newestSessionRows(rows, params.sessionIndexSize) }];
 }

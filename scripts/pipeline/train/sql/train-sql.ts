@@ -113,8 +113,9 @@ export async function readTables(duck: Duck, inputHash: string, known?: TrainTab
 }
 
 /**
- * The rows of a session index table (t_session_index, or the state's s_session_index),
- * streamed with each item's rows together: at 20M events the table has tens of millions
+ * The rows of a session index table with item ids (the state's s_session_index; a full
+ * build's numbered t_session_index has {@link readNumberedSessionIndex}), streamed with
+ * each item's rows together: at 20M events the table has tens of millions
  * of rows, which held at once in JavaScript were gigabytes.
  *
  * Strings are most of the cost of reading rows back (about 1 µs each through the client,
@@ -148,6 +149,33 @@ export async function* readSessionIndex(duck: Duck, table: string): AsyncGenerat
     await duck.run('DROP TABLE IF EXISTS r_index_items');
     await duck.run('DROP TABLE IF EXISTS r_index_sessions');
   }
+}
+
+/**
+ * The rows of a numbered session index (t_session_index of a full build: items and
+ * sessions as numbers, session-index.ts) in the same shape as {@link readSessionIndex},
+ * each item's rows together. Nothing is numbered here: the items are t_item_dict's (one
+ * string per item), each session's id is hashed once from its key, and the rows (at 20M
+ * events, 40 million) come as integers without a join.
+ */
+export async function* readNumberedSessionIndex(duck: Duck, table: string): AsyncGenerator<SessionIndexRow[]> {
+  const items: string[] = [];
+  for await (const rows of duck.chunks('SELECT iid, item FROM t_item_dict'))
+    for (const [iid, item] of rows) items[Number(iid)] = String(item);
+  // Session numbers are dense (row_number over every session), so an array indexed by them.
+  const sessionIds = new Uint32Array(Math.max(0, await duck.number(`SELECT coalesce(max(sid), 0) FROM ${table}`)) + 1);
+  for await (const rows of duck.chunks(`SELECT sid, min(skey) FROM ${table} GROUP BY sid`))
+    for (const [sid, key] of rows) sessionIds[Number(sid)] = SessionIndex.idOf({ key: String(key) });
+  for await (const rows of duck.chunks(`SELECT iid, sid, end_ts, length, offset_p, other_iid FROM ${table} ORDER BY iid`))
+    yield rows.map(([item, session, end, length, offset, other]) => [
+      items[Number(item)]!,
+      Number(session),
+      sessionIds[Number(session)]!,
+      Number(end),
+      Number(length),
+      Number(offset),
+      items[Number(other)]!,
+    ]);
 }
 
 /** The validation facts of a finished statistics run (t_checks, t_meta, t_counters). */
@@ -218,12 +246,12 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
     withIndex ? [...listStatements(d, params, FULL_BUILD), sessionIndexStatement(params)] : listStatements(d, params, FULL_BUILD);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
     const tables = await readTables(duck, await fingerprint(duck));
-    if (withIndex) tables.sessionIndex = readSessionIndex(duck, 't_session_index');
+    if (withIndex) tables.sessionIndex = readNumberedSessionIndex(duck, 't_session_index');
     const artifact = await assembleArtifact(tables, params, options.version, options.tempDir);
     return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
   };
   if (options.engine === 'spark') {
-    const outputs = withIndex ? [...OUTPUT_TABLES, 't_session_index'] : OUTPUT_TABLES;
+    const outputs = withIndex ? [...OUTPUT_TABLES, 't_session_index', 't_item_dict'] : OUTPUT_TABLES;
     const run = await runOnSpark(lake, range, [...statistics(SPARK), ...lists(SPARK)], outputs, {
       ...options.spark,
       ...(options.catalogCategories ? { catalogCategories: options.catalogCategories } : {}),
