@@ -32,15 +32,20 @@ export interface TrainTables {
   counters: { sessions: number; events: number; fromTs: number | null; toTs: number | null };
   /** Identity of the input (sha256 hex). */
   inputHash: string;
-  /** Rows of t_session_index (session-index.ts), when the index is on, streamed with each item's rows together. */
+  /**
+   * Rows of the session index (session-index.ts), when the index is on, streamed in (item,
+   * session, offset) order: each item's rows together, each session's within them by position.
+   */
   sessionIndex?: AsyncIterable<SessionIndexRow[]>;
 }
 
 /**
- * Postings per item from t_session_index rows (each item's rows together): the in-memory
- * index's order and cut (newest first, larger id on ties, m kept), each item's postings
- * kept as their JSON text. One item's rows are held at a time, so memory is the postings
- * kept, not the rows read.
+ * Postings per item from session index rows in (item, session, offset) order (each
+ * item's rows together, each session's within them, its window items in position
+ * order): the in-memory index's order and cut (newest first, larger id on ties, m kept),
+ * each item's postings kept as their JSON text. One item's rows are held at a time, so
+ * memory is the postings kept, not the rows read; the order lets each row be appended
+ * where it belongs, with no lookup or sort per row (at 20M events, 40 million rows).
  */
 async function sessionPostings(
   chunks: AsyncIterable<SessionIndexRow[]>,
@@ -50,25 +55,34 @@ async function sessionPostings(
 ): Promise<JsonValueMap<SessionPosting[]>> {
   const out = new SpilledTexts(spillDir);
   let item: string | undefined;
-  let sessions = new Map<number, Entry & { at: Array<[number, string]> }>();
+  let entries: Entry[] = [];
+  let entry: Entry | undefined;
+  let entrySession = 0;
   const close = (): void => {
     if (item === undefined) return;
-    const entries = [...sessions.values()].sort(newestFirst).slice(0, m);
     out.add(
       item,
-      JSON.stringify(entries.map((e) => postingOf({ ...e, items: e.at.sort((a, b) => a[0] - b[0]).map(([, other]) => other) }, asOf))),
+      JSON.stringify(
+        entries
+          .sort(newestFirst)
+          .slice(0, m)
+          .map((e) => postingOf(e, asOf)),
+      ),
     );
   };
   for await (const rows of chunks)
-    for (const [id, session, sessionId, endTs, length, offset, other] of rows) {
+    for (const [id, session, sessionId, endTs, length, , other] of rows) {
       if (id !== item) {
         close();
         item = id;
-        sessions = new Map();
+        entries = [];
+        entry = undefined;
       }
-      let entry = sessions.get(session);
-      if (!entry) sessions.set(session, (entry = { id: sessionId, end: endTs, length, items: [], at: [] }));
-      entry.at.push([offset, other]);
+      if (entry === undefined || session !== entrySession) {
+        entries.push((entry = { id: sessionId, end: endTs, length, items: [] }));
+        entrySession = session;
+      }
+      entry.items.push(other);
     }
   close();
   // Keys in JavaScript's order (the engine's ORDER BY only groups the rows).

@@ -46,18 +46,17 @@ export function statisticsStatements(
 ): Statement[] {
   return [
     ...sessionStatements(d, source, signals, params, range),
+    // These two stay keyed by item number (iid, in columns named as the state's), so a full
+    // build's lists are scored, ranked and read back on integers; the state keeps them with
+    // item ids (decodedItemSessions, decodedPairs), since numbers hold within one build only.
     {
       name: 't_item_sessions',
-      sql: decodeItems(`SELECT iid, CAST(count(*) AS DOUBLE) AS n FROM t_items GROUP BY iid`, [['iid', 'item'], 'n']),
+      sql: `SELECT iid AS item, CAST(count(*) AS DOUBLE) AS n FROM t_items GROUP BY iid`,
     },
     ...nearPairs(params),
     {
       name: 't_pairs',
-      // Counted over item numbers, then decoded once per pair (the state and the lists key by item id).
-      sql: decodeItems(
-        KINDS.map((k) => `SELECT '${k.kind}' AS kind, i, j, w FROM (${k.pairs(params)}) ${k.kind}_pairs`).join(' UNION ALL '),
-        ['kind', ['i', 'i'], ['j', 'j'], 'w'],
-      ),
+      sql: KINDS.map((k) => `SELECT '${k.kind}' AS kind, i, j, w FROM (${k.pairs(params)}) ${k.kind}_pairs`).join(' UNION ALL '),
     },
     ...popularityStatements(params.popularityHalfLifeDays),
     {
@@ -84,7 +83,21 @@ export function statisticsStatements(
   ];
 }
 
-/** Names of the tables the list statements read (the statistics, or merged state). */
+/** t_item_sessions with item ids: (item, n). */
+export function decodedItemSessions(table: string): string {
+  return decodeItems(`SELECT item AS iid, n FROM ${table}`, [['iid', 'item'], 'n']);
+}
+
+/** t_pairs with item ids: (kind, i, j, w). */
+export function decodedPairs(table: string): string {
+  return decodeItems(`SELECT kind, i, j, w FROM ${table}`, ['kind', ['i', 'i'], ['j', 'j'], 'w']);
+}
+
+/**
+ * Names of the tables the list statements read (the statistics, or merged state). Their
+ * item columns are all item numbers (a full build's statistics: t_neighbours comes out
+ * numbered) or all item ids (the state's).
+ */
 export interface StatisticsTables {
   itemSessions: string;
   pairs: string;
@@ -92,7 +105,7 @@ export interface StatisticsTables {
   categories: string;
 }
 
-/** The statistics tables of a full build. */
+/** The statistics tables of a full build (pairs and item sessions by item number). */
 export const FULL_BUILD: StatisticsTables = { itemSessions: 't_item_sessions', pairs: 't_pairs', pop: 't_pop', categories: 't_categories' };
 
 /**

@@ -35,7 +35,7 @@ import type { ModelArtifact } from '../train';
 import { assembleArtifact } from './assemble';
 import { DUCKDB, num } from './dialect';
 import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
-import { PAIR_EPSILON, listStatements, statisticsStatements, type Statement } from './plan';
+import { PAIR_EPSILON, decodedItemSessions, decodedPairs, listStatements, statisticsStatements, type Statement } from './plan';
 import { fingerprint, readSessionIndex, readTables } from './train-sql';
 import { signalRows } from './signals';
 import { decodedSessionIndex, sessionIndexStatement } from './session-index';
@@ -113,11 +113,16 @@ export function readStateMeta(dir: string): StateMeta {
   return meta;
 }
 
+/** The additive statistics of the last run with item ids (the state's keys), by state table name. */
+function withItemIds(): { item_sessions: string; pairs: string; pop: string } {
+  return { item_sessions: decodedItemSessions('t_item_sessions'), pairs: decodedPairs('t_pairs'), pop: 'SELECT * FROM t_pop' };
+}
+
 /** Statements that keep the statistics of the last run as the state tables s_*. */
 function keepAsState(toTs: number | null): Statement[] {
   return [
-    { name: 's_item_sessions', sql: 'SELECT * FROM t_item_sessions' },
-    { name: 's_pairs', sql: `SELECT * FROM t_pairs WHERE w > ${num(PAIR_EPSILON)}` },
+    { name: 's_item_sessions', sql: decodedItemSessions('t_item_sessions') },
+    { name: 's_pairs', sql: `SELECT * FROM (${decodedPairs('t_pairs')}) p WHERE w > ${num(PAIR_EPSILON)}` },
     { name: 's_pop', sql: 'SELECT * FROM t_pop' },
     {
       name: 's_categories',
@@ -187,7 +192,7 @@ async function artifactFromState(
   version?: string,
   spillDir?: string,
 ): Promise<ModelArtifact> {
-  const tables = await readTables(duck, meta.inputHash, {
+  const tables = await readTables(duck, meta.inputHash, false, {
     sessions: meta.sessions,
     events: meta.events,
     fromTs: meta.fromTs,
@@ -334,7 +339,7 @@ export async function foldState(
     await duck.run(`CREATE OR REPLACE VIEW fold_source AS SELECT * FROM prev_tail`);
     await session.run(statisticsStatements(DUCKDB, 'fold_source', signals, sessionParams, { refTs }), options.onStep);
     const old = await counters(duck);
-    for (const t of ['item_sessions', 'pairs', 'pop']) await duck.run(`CREATE OR REPLACE TEMP TABLE o_${t} AS SELECT * FROM t_${t}`);
+    for (const [t, sql] of Object.entries(withItemIds())) await duck.run(`CREATE OR REPLACE TEMP TABLE o_${t} AS ${sql}`);
     await duck.run('CREATE OR REPLACE TEMP TABLE o_skeys AS SELECT skey FROM t_sessions');
 
     // Tail + new events, counted as sessions.
@@ -343,11 +348,11 @@ export async function foldState(
     const merged = await counters(duck);
     const decay = meta.refTs === null ? 1 : 0.5 ** ((refTs - meta.refTs) / (params.popularityHalfLifeDays * DAY_MS));
     const toTs = Math.max(meta.toTs ?? Number.NEGATIVE_INFINITY, merged.toTs ?? Number.NEGATIVE_INFINITY);
-    const merge = (table: string, keys: string[], value: string, prevFactor: string): string => {
+    const merge = (table: keyof ReturnType<typeof withItemIds>, keys: string[], value: string, prevFactor: string): string => {
       const cols = keys.join(', ');
       return `SELECT ${cols}, sum(v) AS ${value}, sum(CASE WHEN v > 0 THEN v ELSE 0 END) AS added FROM (
                 SELECT ${cols}, ${value} * ${prevFactor} AS v FROM prev_${table}
-                UNION ALL SELECT ${cols}, ${value} AS v FROM t_${table}
+                UNION ALL SELECT ${cols}, ${value} AS v FROM (${withItemIds()[table]}) c
                 UNION ALL SELECT ${cols}, -${value} AS v FROM o_${table}
               ) x GROUP BY ${cols}`;
     };

@@ -58,30 +58,59 @@ async function numberedStrings(duck: Duck, name: string, values: string): Promis
   return strings;
 }
 
+/** A column of a {@link Duck.columnChunks} chunk. */
+type Column = { getItem(row: number): unknown };
+
+/** t_item_dict as an array: the item id of each item number. */
+async function itemDictionary(duck: Duck): Promise<string[]> {
+  const items: string[] = [];
+  for await (const rows of duck.chunks('SELECT iid, item FROM t_item_dict'))
+    for (const [iid, item] of rows) items[Number(iid)] = String(item);
+  return items;
+}
+
 /**
  * t_neighbours as (kind, i, j, score) in (i, kind in NEIGHBOUR_KINDS order, score desc, j)
- * order, streamed; read as integers ({@link numberedStrings}: at 20M events, 15 million
- * rows of three strings).
+ * order, streamed, read as integers. A full build's lists are keyed by item number
+ * (`numbered`: t_item_dict gives the ids); the state's by item id, which are numbered here
+ * first ({@link numberedStrings}: at 20M events, 15 million rows of three strings).
+ * Either way the numbers follow the ids' order, so ordering by number orders by id.
  */
-async function* readNeighbours(duck: Duck): AsyncGenerator<Array<[string, string, string, number]>> {
+async function* readNeighbours(duck: Duck, numbered: boolean): AsyncGenerator<Array<[string, string, string, number]>> {
   // A kind outside the format's list is an error, not a list under another kind's name.
   const kindNumber = `CASE x.kind ${NEIGHBOUR_KINDS.map((kind, k) => `WHEN '${kind}' THEN ${k}`).join(' ')} ELSE error('unknown neighbour kind ' || x.kind) END`;
   try {
-    const items = await numberedStrings(duck, 'r_neighbour_items', 'SELECT i FROM t_neighbours UNION SELECT j FROM t_neighbours');
-    // Numbered in id order, so ordering by number orders by id.
-    for await (const rows of duck.chunks(
-      `SELECT ${kindNumber} AS k, a.n, b.n, x.score FROM t_neighbours x
-       JOIN r_neighbour_items a ON a.value = x.i JOIN r_neighbour_items b ON b.value = x.j
-       ORDER BY a.n, k, x.score DESC, b.n`,
-    ))
-      yield rows.map(([k, i, j, score]) => [NEIGHBOUR_KINDS[Number(k)]!, items[Number(i)]!, items[Number(j)]!, Number(score)]);
+    const items = numbered
+      ? await itemDictionary(duck)
+      : await numberedStrings(duck, 'r_neighbour_items', 'SELECT i FROM t_neighbours UNION SELECT j FROM t_neighbours');
+    const lists = numbered
+      ? `SELECT ${kindNumber} AS k, x.i AS i, x.j AS j, x.score FROM t_neighbours x`
+      : `SELECT ${kindNumber} AS k, a.n AS i, b.n AS j, x.score FROM t_neighbours x
+         JOIN r_neighbour_items a ON a.value = x.i JOIN r_neighbour_items b ON b.value = x.j`;
+    for await (const { rowCount, columns } of duck.columnChunks(
+      `SELECT CAST(k AS INTEGER), CAST(i AS INTEGER), CAST(j AS INTEGER), CAST(score AS DOUBLE) FROM (${lists}) l ORDER BY i, k, score DESC, j`,
+    )) {
+      const [k, i, j, score] = columns as [Column, Column, Column, Column];
+      const rows = new Array<[string, string, string, number]>(rowCount);
+      for (let r = 0; r < rowCount; r++)
+        rows[r] = [
+          NEIGHBOUR_KINDS[k.getItem(r) as number]!,
+          items[i.getItem(r) as number]!,
+          items[j.getItem(r) as number]!,
+          score.getItem(r) as number,
+        ];
+      yield rows;
+    }
   } finally {
     await duck.run('DROP TABLE IF EXISTS r_neighbour_items');
   }
 }
 
-/** Reads the result tables of a finished plan. */
-export async function readTables(duck: Duck, inputHash: string, known?: TrainTables['counters']): Promise<TrainTables> {
+/**
+ * Reads the result tables of a finished plan: a full build's (`numbered`: its lists keyed
+ * by item number, listStatements over FULL_BUILD) or the state's (keyed by item id).
+ */
+export async function readTables(duck: Duck, inputHash: string, numbered: boolean, known?: TrainTables['counters']): Promise<TrainTables> {
   const [counters] = known
     ? [
         {
@@ -94,7 +123,7 @@ export async function readTables(duck: Duck, inputHash: string, known?: TrainTab
     : await duck.rows<{ sessions: string; events: string; from_ts: string | null; to_ts: string | null }>('SELECT * FROM t_counters');
   const num = (v: string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
   return {
-    neighbours: readNeighbours(duck),
+    neighbours: readNeighbours(duck, numbered),
     popTop: (await duck.rows<{ scope: string; key: string; item: string; w: number }>('SELECT scope, key, item, w FROM t_pop_top')).map(
       (r) => [r.scope, r.key, r.item, Number(r.w)],
     ),
@@ -114,9 +143,9 @@ export async function readTables(duck: Duck, inputHash: string, known?: TrainTab
 
 /**
  * The rows of a session index table with item ids (the state's s_session_index; a full
- * build's numbered t_session_index has {@link readNumberedSessionIndex}), streamed with
- * each item's rows together: at 20M events the table has tens of millions
- * of rows, which held at once in JavaScript were gigabytes.
+ * build's numbered t_session_index has {@link readNumberedSessionIndex}), streamed in
+ * (item, session, offset) order (assemble.ts's sessionPostings): at 20M events the table
+ * has tens of millions of rows, which held at once in JavaScript were gigabytes.
  *
  * Strings are most of the cost of reading rows back (about 1 µs each through the client,
  * integers a fraction of that), and the table repeats a few distinct ones tens of
@@ -134,7 +163,7 @@ export async function* readSessionIndex(duck: Duck, table: string): AsyncGenerat
     for await (const rows of duck.chunks(
       `SELECT i.n, s.n, x.end_ts, x.length, x.offset_p, o.n FROM ${table} x
        JOIN r_index_items i ON i.value = x.item JOIN r_index_items o ON o.value = x.other JOIN r_index_sessions s ON s.value = x.skey
-       ORDER BY i.n`,
+       ORDER BY i.n, s.n, x.offset_p`,
     ))
       yield rows.map(([item, session, end, length, offset, other]) => [
         items[Number(item)]!,
@@ -153,29 +182,38 @@ export async function* readSessionIndex(duck: Duck, table: string): AsyncGenerat
 
 /**
  * The rows of a numbered session index (t_session_index of a full build: items and
- * sessions as numbers, session-index.ts) in the same shape as {@link readSessionIndex},
- * each item's rows together. Nothing is numbered here: the items are t_item_dict's (one
+ * sessions as numbers, session-index.ts) in the same shape and order as
+ * {@link readSessionIndex}. Nothing is numbered here: the items are t_item_dict's (one
  * string per item), each session's id is hashed once from its key, and the rows (at 20M
  * events, 40 million) come as integers without a join.
  */
 export async function* readNumberedSessionIndex(duck: Duck, table: string): AsyncGenerator<SessionIndexRow[]> {
-  const items: string[] = [];
-  for await (const rows of duck.chunks('SELECT iid, item FROM t_item_dict'))
-    for (const [iid, item] of rows) items[Number(iid)] = String(item);
+  const items = await itemDictionary(duck);
   // Session numbers are dense (row_number over every session), so an array indexed by them.
   const sessionIds = new Uint32Array(Math.max(0, await duck.number(`SELECT coalesce(max(sid), 0) FROM ${table}`)) + 1);
   for await (const rows of duck.chunks(`SELECT sid, min(skey) FROM ${table} GROUP BY sid`))
     for (const [sid, key] of rows) sessionIds[Number(sid)] = SessionIndex.idOf({ key: String(key) });
-  for await (const rows of duck.chunks(`SELECT iid, sid, end_ts, length, offset_p, other_iid FROM ${table} ORDER BY iid`))
-    yield rows.map(([item, session, end, length, offset, other]) => [
-      items[Number(item)]!,
-      Number(session),
-      sessionIds[Number(session)]!,
-      Number(end),
-      Number(length),
-      Number(offset),
-      items[Number(other)]!,
-    ]);
+  // Read by column, as doubles and integers (exact: session numbers and times are far below 2^53).
+  for await (const { rowCount, columns } of duck.columnChunks(
+    `SELECT CAST(iid AS INTEGER), CAST(sid AS DOUBLE), CAST(end_ts AS DOUBLE), CAST(length AS INTEGER), CAST(offset_p AS INTEGER), CAST(other_iid AS INTEGER)
+     FROM ${table} ORDER BY iid, sid, offset_p`,
+  )) {
+    const [item, session, end, length, offset, other] = columns as [Column, Column, Column, Column, Column, Column];
+    const rows = new Array<SessionIndexRow>(rowCount);
+    for (let r = 0; r < rowCount; r++) {
+      const sid = session.getItem(r) as number;
+      rows[r] = [
+        items[item.getItem(r) as number]!,
+        sid,
+        sessionIds[sid]!,
+        end.getItem(r) as number,
+        length.getItem(r) as number,
+        offset.getItem(r) as number,
+        items[other.getItem(r) as number]!,
+      ];
+    }
+    yield rows;
+  }
 }
 
 /** The validation facts of a finished statistics run (t_checks, t_meta, t_counters). */
@@ -215,8 +253,16 @@ export async function fingerprint(duck: Duck): Promise<string> {
   return createHash('sha256').update(JSON.stringify(row)).digest('hex');
 }
 
-/** Result tables a model is assembled from (and the facts it is validated with). */
-export const OUTPUT_TABLES = ['t_neighbours', 't_pop_top', 't_item_category', 't_counters', 't_fingerprint', 't_checks'] as const;
+/** Result tables a model is assembled from (and the facts it is validated with; t_item_dict names the numbered items). */
+export const OUTPUT_TABLES = [
+  't_neighbours',
+  't_pop_top',
+  't_item_category',
+  't_counters',
+  't_fingerprint',
+  't_checks',
+  't_item_dict',
+] as const;
 
 /** A trained model and the checks it passed. */
 export interface TrainResult {
@@ -245,13 +291,13 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   const lists = (d: Dialect): Statement[] =>
     withIndex ? [...listStatements(d, params, FULL_BUILD), sessionIndexStatement(params)] : listStatements(d, params, FULL_BUILD);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
-    const tables = await readTables(duck, await fingerprint(duck));
+    const tables = await readTables(duck, await fingerprint(duck), true);
     if (withIndex) tables.sessionIndex = readNumberedSessionIndex(duck, 't_session_index');
     const artifact = await assembleArtifact(tables, params, options.version, options.tempDir);
     return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
   };
   if (options.engine === 'spark') {
-    const outputs = withIndex ? [...OUTPUT_TABLES, 't_session_index', 't_item_dict'] : OUTPUT_TABLES;
+    const outputs = withIndex ? [...OUTPUT_TABLES, 't_session_index'] : OUTPUT_TABLES;
     const run = await runOnSpark(lake, range, [...statistics(SPARK), ...lists(SPARK)], outputs, {
       ...options.spark,
       ...(options.catalogCategories ? { catalogCategories: options.catalogCategories } : {}),
