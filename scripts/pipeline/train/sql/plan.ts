@@ -58,7 +58,7 @@ export function statisticsStatements(
       name: 't_pairs',
       sql: KINDS.map((k) => `SELECT '${k.kind}' AS kind, i, j, w FROM (${k.pairs(params)}) ${k.kind}_pairs`).join(' UNION ALL '),
     },
-    ...popularityStatements(params.popularityHalfLifeDays),
+    ...popularityStatements(d, params.popularityHalfLifeDays),
     {
       name: 't_fingerprint',
       // Order-independent identity of the input: count, time range and xor of per-event hashes.
