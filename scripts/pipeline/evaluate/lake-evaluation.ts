@@ -81,22 +81,28 @@ export async function holdout(
            UNION ALL SELECT event_id, user_id, session_id, ts, line.item_id AS item_id, edge_region, line_no AS line FROM (${lines}) l
          ) s`;
     const out: CanonicalEvent[] = [];
-    for await (const rows of q.duck.chunks(
+    // Sessions are cut from the order the rows come in, so no event id is read (it only
+    // breaks ties in that order), and the rows are read by column.
+    for await (const { rowCount, columns } of q.duck.columnChunks(
       `WITH steps AS (${steps})
-       SELECT event_id, user_id, session_id, ts, item_id, edge_region FROM steps
+       SELECT user_id, session_id, CAST(ts AS DOUBLE), item_id, edge_region FROM steps
        WHERE user_id IN (SELECT user_id FROM steps WHERE ${testUsers}) ORDER BY ts, event_id, line`,
-    ))
-      for (const [eventId, userId, sessionId, ts, itemId, edgeRegion] of rows)
+    )) {
+      const [userId, sessionId, ts, itemId, edgeRegion] = columns as Array<{ getItem(row: number): unknown }>;
+      for (let r = 0; r < rowCount; r++) {
+        const session = sessionId!.getItem(r);
         out.push({
-          event_id: eventId,
+          event_id: '',
           type: 'product_view',
-          user_id: userId,
-          ...(sessionId !== null ? { session_id: sessionId } : {}),
-          ts: Number(ts),
-          item_id: itemId,
-          edge_region: edgeRegion,
+          user_id: userId!.getItem(r),
+          ...(session !== null ? { session_id: session } : {}),
+          ts: ts!.getItem(r),
+          item_id: itemId!.getItem(r),
+          edge_region: edgeRegion!.getItem(r),
           geo: NO_GEO,
         } as unknown as CanonicalEvent);
+      }
+    }
     return out;
   });
   const test: TestSession[] = [];
