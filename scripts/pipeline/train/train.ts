@@ -10,6 +10,7 @@
  * the validation asks about is built there and tuned, then the rest is counted, so
  * tuning costs a partial artifact and the search, not a second pass over the events.
  */
+import { byScoreThenId, roundedList } from './scored-lists';
 import { createHash } from 'node:crypto';
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { NEIGHBOUR_KINDS, type ItemNeighbours, type Popularity, type ScoredList } from '../../../shared/model/format';
@@ -92,19 +93,15 @@ export function artifactOf(state: TrainState, options: TrainOptions = {}): Model
   });
 }
 
-/** Round to `digits` significant digits (stable bytes, smaller JSON). */
-function round(x: number, digits: number): number {
-  return Number(x.toPrecision(digits));
-}
-
-function byScoreThenId(a: [string, number], b: [string, number]): number {
-  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
-}
-
-/** Top `n` of a score map as a rounded, sorted list (positive scores only). */
+/** Top `n` of a score map as a rounded, sorted list (positive scores only; scored-lists.ts). */
 function topList(scores: Iterable<[string, number]>, n: number, digits: number): ScoredList {
-  const list = [...scores].filter(([, s]) => s > 0).sort(byScoreThenId);
-  return list.slice(0, n).map(([id, s]) => [id, round(s, digits)]);
+  return roundedList(
+    [...scores]
+      .filter(([, s]) => s > 0)
+      .sort(byScoreThenId)
+      .slice(0, n),
+    digits,
+  );
 }
 
 /** What {@link buildArtifact} adds to the statistics. */

@@ -1,8 +1,9 @@
 /**
  * The result tables of the training SQL (t_neighbours, t_pop_top, t_item_category,
  * t_counters) → the model artifact, exactly as the in-memory trainer lays it out: lists
- * sorted by score then id, scores rounded to `scoreDigits` significant digits here (in
- * JavaScript, so the bytes match whatever engine computed the scores), keys sorted,
+ * cut by exact score, rounded to `scoreDigits` significant digits and ordered by rounded
+ * score then id (../scored-lists.ts, in JavaScript, so the bytes match whatever engine
+ * computed the scores), keys sorted,
  * version from the newest session end and a hash of parameters and input.
  */
 import { createHash } from 'node:crypto';
@@ -18,6 +19,7 @@ import {
   type SessionPosting,
 } from '../../../../shared/model/format';
 import type { TrainParams } from '../params';
+import { byScoreThenId, roundedList } from '../scored-lists';
 import type { ModelArtifact } from '../train';
 import { newestFirst, postingOf, type Entry } from '../session-index';
 import type { SessionIndexRow } from './session-index';
@@ -103,7 +105,7 @@ async function neighbourTexts(
   const out = new SpilledTexts(spillDir);
   const kinds = new Set<NeighbourKind>();
   let item: string | undefined;
-  let lists = new Map<string, string[]>();
+  let lists = new Map<string, Array<[string, number]>>();
   const close = (): void => {
     if (item === undefined) return;
     const parts: string[] = [];
@@ -111,7 +113,8 @@ async function neighbourTexts(
       const list = lists.get(kind);
       if (!list) continue;
       kinds.add(kind);
-      parts.push(`"${kind}":[${list.join(',')}]`);
+      const texts = roundedList(list, digits).map(([j, score]) => `[${JSON.stringify(j)},${JSON.stringify(score)}]`);
+      parts.push(`"${kind}":[${texts.join(',')}]`);
     }
     out.add(item, `{${parts.join(',')}}`);
   };
@@ -124,14 +127,10 @@ async function neighbourTexts(
       }
       let list = lists.get(kind);
       if (!list) lists.set(kind, (list = []));
-      list.push(`[${JSON.stringify(j)},${JSON.stringify(round(score, digits))}]`);
+      list.push([j, score]);
     }
   close();
   return { neighbours: new JsonValueMap(out.seal(byKey)), kinds };
-}
-
-function round(x: number, digits: number): number {
-  return Number(x.toPrecision(digits));
 }
 
 const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -158,8 +157,7 @@ export async function assembleArtifact(
     if (!list) scoped.set(key, (list = []));
     list.push([item, w]);
   }
-  const top = (list: Array<[string, number]>): ScoredList =>
-    list.sort((a, b) => b[1] - a[1] || byKey(a[0], b[0])).map(([id, w]) => [id, round(w, digits)]);
+  const top = (list: Array<[string, number]>): ScoredList => roundedList(list.sort(byScoreThenId), digits);
   const scope = (name: string): Record<string, ScoredList> => {
     const scoped = lists.get(name) ?? new Map<string, Array<[string, number]>>();
     return Object.fromEntries([...scoped.keys()].sort(byKey).map((key) => [key, top(scoped.get(key)!)]));
