@@ -114,16 +114,18 @@ export function readStateMeta(dir: string): StateMeta {
 }
 
 /** The additive statistics of the last run with item ids (the state's keys), by state table name. */
-function withItemIds(): { item_sessions: string; pairs: string; pop: string } {
-  return { item_sessions: decodedItemSessions('t_item_sessions'), pairs: decodedPairs('t_pairs'), pop: 'SELECT * FROM t_pop' };
-}
+const WITH_ITEM_IDS = {
+  item_sessions: decodedItemSessions('t_item_sessions'),
+  pairs: decodedPairs('t_pairs'),
+  pop: 'SELECT * FROM t_pop',
+} as const;
 
 /** Statements that keep the statistics of the last run as the state tables s_*. */
 function keepAsState(toTs: number | null): Statement[] {
   return [
-    { name: 's_item_sessions', sql: decodedItemSessions('t_item_sessions') },
-    { name: 's_pairs', sql: `SELECT * FROM (${decodedPairs('t_pairs')}) p WHERE w > ${num(PAIR_EPSILON)}` },
-    { name: 's_pop', sql: 'SELECT * FROM t_pop' },
+    { name: 's_item_sessions', sql: WITH_ITEM_IDS.item_sessions },
+    { name: 's_pairs', sql: `SELECT * FROM (${WITH_ITEM_IDS.pairs}) p WHERE w > ${num(PAIR_EPSILON)}` },
+    { name: 's_pop', sql: WITH_ITEM_IDS.pop },
     {
       name: 's_categories',
       sql: `SELECT item, category, end_ts, start_ts, skey, pos FROM (
@@ -192,7 +194,7 @@ async function artifactFromState(
   version?: string,
   spillDir?: string,
 ): Promise<ModelArtifact> {
-  const tables = await readTables(duck, meta.inputHash, false, {
+  const tables = await readTables(duck, meta.inputHash, undefined, {
     sessions: meta.sessions,
     events: meta.events,
     fromTs: meta.fromTs,
@@ -339,7 +341,7 @@ export async function foldState(
     await duck.run(`CREATE OR REPLACE VIEW fold_source AS SELECT * FROM prev_tail`);
     await session.run(statisticsStatements(DUCKDB, 'fold_source', signals, sessionParams, { refTs }), options.onStep);
     const old = await counters(duck);
-    for (const [t, sql] of Object.entries(withItemIds())) await duck.run(`CREATE OR REPLACE TEMP TABLE o_${t} AS ${sql}`);
+    for (const [t, sql] of Object.entries(WITH_ITEM_IDS)) await duck.run(`CREATE OR REPLACE TEMP TABLE o_${t} AS ${sql}`);
     await duck.run('CREATE OR REPLACE TEMP TABLE o_skeys AS SELECT skey FROM t_sessions');
 
     // Tail + new events, counted as sessions.
@@ -348,11 +350,11 @@ export async function foldState(
     const merged = await counters(duck);
     const decay = meta.refTs === null ? 1 : 0.5 ** ((refTs - meta.refTs) / (params.popularityHalfLifeDays * DAY_MS));
     const toTs = Math.max(meta.toTs ?? Number.NEGATIVE_INFINITY, merged.toTs ?? Number.NEGATIVE_INFINITY);
-    const merge = (table: keyof ReturnType<typeof withItemIds>, keys: string[], value: string, prevFactor: string): string => {
+    const merge = (table: keyof typeof WITH_ITEM_IDS, keys: string[], value: string, prevFactor: string): string => {
       const cols = keys.join(', ');
       return `SELECT ${cols}, sum(v) AS ${value}, sum(CASE WHEN v > 0 THEN v ELSE 0 END) AS added FROM (
                 SELECT ${cols}, ${value} * ${prevFactor} AS v FROM prev_${table}
-                UNION ALL SELECT ${cols}, ${value} AS v FROM (${withItemIds()[table]}) c
+                UNION ALL SELECT ${cols}, ${value} AS v FROM (${WITH_ITEM_IDS[table]}) c
                 UNION ALL SELECT ${cols}, -${value} AS v FROM o_${table}
               ) x GROUP BY ${cols}`;
     };
