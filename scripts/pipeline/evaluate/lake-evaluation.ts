@@ -88,7 +88,7 @@ export async function holdout(
        SELECT user_id, session_id, CAST(ts AS DOUBLE), item_id, edge_region FROM steps
        WHERE user_id IN (SELECT user_id FROM steps WHERE ${testUsers}) ORDER BY ts, event_id, line`,
     )) {
-      const [userId, sessionId, ts, itemId, edgeRegion] = columns as Array<{ getItem(row: number): unknown }>;
+      const [userId, sessionId, ts, itemId, edgeRegion] = columns;
       for (let r = 0; r < rowCount; r++) {
         const session = sessionId!.getItem(r);
         out.push({

@@ -75,7 +75,7 @@ export class Duck {
    * column's items is about three times faster than {@link chunks}, which builds each row
    * and asks every value's type (5M rows of six integers: 1.3 s against 3.8 s).
    */
-  async *columnChunks(sql: string): AsyncGenerator<{ rowCount: number; columns: Array<{ getItem(row: number): unknown }> }> {
+  async *columnChunks(sql: string): AsyncGenerator<{ rowCount: number; columns: DuckColumn[] }> {
     const result = await this.connection.stream(sql);
     for (;;) {
       const chunk = await result.fetchChunk();
@@ -95,6 +95,11 @@ export class Duck {
     this.connection.closeSync();
     this.instance.closeSync();
   }
+}
+
+/** A column of a {@link Duck.columnChunks} chunk: its value in a row (null when absent). */
+export interface DuckColumn {
+  getItem(row: number): unknown;
 }
 
 /** A SQL string literal. */

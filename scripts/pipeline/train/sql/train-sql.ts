@@ -16,7 +16,7 @@ import { signalRows } from './signals';
 import { sessionIndexStatement, type SessionIndexRow } from './session-index';
 import { SessionIndex } from '../session-index';
 import { NEIGHBOUR_KINDS } from '../../../../shared/model/format';
-import type { Duck } from '../../lake/duckdb';
+import type { Duck, DuckColumn } from '../../lake/duckdb';
 import { checkInput, checkModel, DEFAULT_LIMITS, type Check, type InputFacts, type ValidationLimits } from '../validate';
 
 /** A training run over the lake. */
@@ -58,11 +58,8 @@ async function numberedStrings(duck: Duck, name: string, values: string): Promis
   return strings;
 }
 
-/** A column of a {@link Duck.columnChunks} chunk. */
-type Column = { getItem(row: number): unknown };
-
-/** t_item_dict as an array: the item id of each item number. */
-async function itemDictionary(duck: Duck): Promise<string[]> {
+/** t_item_dict as an array: the item id of each item number (a full build's lists and index are keyed by them). */
+export async function itemDictionary(duck: Duck): Promise<string[]> {
   const items: string[] = [];
   for await (const rows of duck.chunks('SELECT iid, item FROM t_item_dict'))
     for (const [iid, item] of rows) items[Number(iid)] = String(item);
@@ -71,26 +68,26 @@ async function itemDictionary(duck: Duck): Promise<string[]> {
 
 /**
  * t_neighbours as (kind, i, j, score) in (i, kind in NEIGHBOUR_KINDS order, score desc, j)
- * order, streamed, read as integers. A full build's lists are keyed by item number
- * (`numbered`: t_item_dict gives the ids); the state's by item id, which are numbered here
- * first ({@link numberedStrings}: at 20M events, 15 million rows of three strings).
- * Either way the numbers follow the ids' order, so ordering by number orders by id.
+ * order, streamed, read as integers. A full build's lists are keyed by item number, named
+ * by `dictionary` ({@link itemDictionary}); the state's (no dictionary) by item id, which
+ * are numbered here first ({@link numberedStrings}: at 20M events, 15 million rows of
+ * three strings). Either way the numbers follow the ids' order, so ordering by number
+ * orders by id.
  */
-async function* readNeighbours(duck: Duck, numbered: boolean): AsyncGenerator<Array<[string, string, string, number]>> {
+async function* readNeighbours(duck: Duck, dictionary?: string[]): AsyncGenerator<Array<[string, string, string, number]>> {
   // A kind outside the format's list is an error, not a list under another kind's name.
   const kindNumber = `CASE x.kind ${NEIGHBOUR_KINDS.map((kind, k) => `WHEN '${kind}' THEN ${k}`).join(' ')} ELSE error('unknown neighbour kind ' || x.kind) END`;
   try {
-    const items = numbered
-      ? await itemDictionary(duck)
-      : await numberedStrings(duck, 'r_neighbour_items', 'SELECT i FROM t_neighbours UNION SELECT j FROM t_neighbours');
-    const lists = numbered
+    const items =
+      dictionary ?? (await numberedStrings(duck, 'r_neighbour_items', 'SELECT i FROM t_neighbours UNION SELECT j FROM t_neighbours'));
+    const lists = dictionary
       ? `SELECT ${kindNumber} AS k, x.i AS i, x.j AS j, x.score FROM t_neighbours x`
       : `SELECT ${kindNumber} AS k, a.n AS i, b.n AS j, x.score FROM t_neighbours x
          JOIN r_neighbour_items a ON a.value = x.i JOIN r_neighbour_items b ON b.value = x.j`;
     for await (const { rowCount, columns } of duck.columnChunks(
       `SELECT CAST(k AS INTEGER), CAST(i AS INTEGER), CAST(j AS INTEGER), CAST(score AS DOUBLE) FROM (${lists}) l ORDER BY i, k, score DESC, j`,
     )) {
-      const [k, i, j, score] = columns as [Column, Column, Column, Column];
+      const [k, i, j, score] = columns as [DuckColumn, DuckColumn, DuckColumn, DuckColumn];
       const rows = new Array<[string, string, string, number]>(rowCount);
       for (let r = 0; r < rowCount; r++)
         rows[r] = [
@@ -107,10 +104,16 @@ async function* readNeighbours(duck: Duck, numbered: boolean): AsyncGenerator<Ar
 }
 
 /**
- * Reads the result tables of a finished plan: a full build's (`numbered`: its lists keyed
- * by item number, listStatements over FULL_BUILD) or the state's (keyed by item id).
+ * Reads the result tables of a finished plan: a full build's (its lists keyed by item
+ * number, named by `dictionary`: listStatements over FULL_BUILD) or the state's (keyed by
+ * item id: no dictionary).
  */
-export async function readTables(duck: Duck, inputHash: string, numbered: boolean, known?: TrainTables['counters']): Promise<TrainTables> {
+export async function readTables(
+  duck: Duck,
+  inputHash: string,
+  dictionary: string[] | undefined,
+  known?: TrainTables['counters'],
+): Promise<TrainTables> {
   const [counters] = known
     ? [
         {
@@ -123,7 +126,7 @@ export async function readTables(duck: Duck, inputHash: string, numbered: boolea
     : await duck.rows<{ sessions: string; events: string; from_ts: string | null; to_ts: string | null }>('SELECT * FROM t_counters');
   const num = (v: string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
   return {
-    neighbours: readNeighbours(duck, numbered),
+    neighbours: readNeighbours(duck, dictionary),
     popTop: (await duck.rows<{ scope: string; key: string; item: string; w: number }>('SELECT scope, key, item, w FROM t_pop_top')).map(
       (r) => [r.scope, r.key, r.item, Number(r.w)],
     ),
@@ -142,63 +145,18 @@ export async function readTables(duck: Duck, inputHash: string, numbered: boolea
 }
 
 /**
- * The rows of a session index table with item ids (the state's s_session_index; a full
- * build's numbered t_session_index has {@link readNumberedSessionIndex}), streamed in
- * (item, session, offset) order (assemble.ts's sessionPostings): at 20M events the table
- * has tens of millions of rows, which held at once in JavaScript were gigabytes.
- *
- * Strings are most of the cost of reading rows back (about 1 µs each through the client,
- * integers a fraction of that), and the table repeats a few distinct ones tens of
- * millions of times (at 20M events, 40 million rows of three strings took two minutes).
- * So DuckDB numbers the items and the sessions, their strings are read once each, and
- * the rows come back as integers.
+ * Session index rows from `relation`, whose columns (item, session, end_ts, length,
+ * offset_p, other) hold items and sessions as numbers: in (item, session, offset) order
+ * (assemble.ts's sessionPostings), read by column, each number named by `items` and each
+ * session's posting id by `sessionIds`.
  */
-export async function* readSessionIndex(duck: Duck, table: string): AsyncGenerator<SessionIndexRow[]> {
-  try {
-    const items = await numberedStrings(duck, 'r_index_items', `SELECT item FROM ${table} UNION SELECT other FROM ${table}`);
-    // Each session's id (a hash of its key) by its number: the keys themselves are not kept.
-    const sessionIds = Uint32Array.from(await numberedStrings(duck, 'r_index_sessions', `SELECT DISTINCT skey FROM ${table}`), (key) =>
-      SessionIndex.idOf({ key }),
-    );
-    for await (const rows of duck.chunks(
-      `SELECT i.n, s.n, x.end_ts, x.length, x.offset_p, o.n FROM ${table} x
-       JOIN r_index_items i ON i.value = x.item JOIN r_index_items o ON o.value = x.other JOIN r_index_sessions s ON s.value = x.skey
-       ORDER BY i.n, s.n, x.offset_p`,
-    ))
-      yield rows.map(([item, session, end, length, offset, other]) => [
-        items[Number(item)]!,
-        Number(session),
-        sessionIds[Number(session)]!,
-        Number(end),
-        Number(length),
-        Number(offset),
-        items[Number(other)]!,
-      ]);
-  } finally {
-    await duck.run('DROP TABLE IF EXISTS r_index_items');
-    await duck.run('DROP TABLE IF EXISTS r_index_sessions');
-  }
-}
-
-/**
- * The rows of a numbered session index (t_session_index of a full build: items and
- * sessions as numbers, session-index.ts) in the same shape and order as
- * {@link readSessionIndex}. Nothing is numbered here: the items are t_item_dict's (one
- * string per item), each session's id is hashed once from its key, and the rows (at 20M
- * events, 40 million) come as integers without a join.
- */
-export async function* readNumberedSessionIndex(duck: Duck, table: string): AsyncGenerator<SessionIndexRow[]> {
-  const items = await itemDictionary(duck);
-  // Session numbers are dense (row_number over every session), so an array indexed by them.
-  const sessionIds = new Uint32Array(Math.max(0, await duck.number(`SELECT coalesce(max(sid), 0) FROM ${table}`)) + 1);
-  for await (const rows of duck.chunks(`SELECT sid, min(skey) FROM ${table} GROUP BY sid`))
-    for (const [sid, key] of rows) sessionIds[Number(sid)] = SessionIndex.idOf({ key: String(key) });
-  // Read by column, as doubles and integers (exact: session numbers and times are far below 2^53).
+async function* indexRows(duck: Duck, relation: string, items: string[], sessionIds: Uint32Array): AsyncGenerator<SessionIndexRow[]> {
+  // Doubles and integers (exact: session numbers and times are far below 2^53).
   for await (const { rowCount, columns } of duck.columnChunks(
-    `SELECT CAST(iid AS INTEGER), CAST(sid AS DOUBLE), CAST(end_ts AS DOUBLE), CAST(length AS INTEGER), CAST(offset_p AS INTEGER), CAST(other_iid AS INTEGER)
-     FROM ${table} ORDER BY iid, sid, offset_p`,
+    `SELECT CAST(item AS INTEGER), CAST(session AS DOUBLE), CAST(end_ts AS DOUBLE), CAST(length AS INTEGER), CAST(offset_p AS INTEGER), CAST(other AS INTEGER)
+     FROM (${relation}) r ORDER BY item, session, offset_p`,
   )) {
-    const [item, session, end, length, offset, other] = columns as [Column, Column, Column, Column, Column, Column];
+    const [item, session, end, length, offset, other] = columns as [DuckColumn, DuckColumn, DuckColumn, DuckColumn, DuckColumn, DuckColumn];
     const rows = new Array<SessionIndexRow>(rowCount);
     for (let r = 0; r < rowCount; r++) {
       const sid = session.getItem(r) as number;
@@ -214,6 +172,57 @@ export async function* readNumberedSessionIndex(duck: Duck, table: string): Asyn
     }
     yield rows;
   }
+}
+
+/**
+ * The rows of a session index table with item ids (the state's s_session_index; a full
+ * build's numbered t_session_index has {@link readNumberedSessionIndex}), streamed as
+ * {@link indexRows}: at 20M events the table has tens of millions of rows, which held at
+ * once in JavaScript were gigabytes.
+ *
+ * Strings are most of the cost of reading rows back (about 1 µs each through the client,
+ * integers a fraction of that), and the table repeats a few distinct ones tens of
+ * millions of times (at 20M events, 40 million rows of three strings took two minutes).
+ * So DuckDB numbers the items and the sessions, their strings are read once each, and
+ * the rows come back as integers.
+ */
+export async function* readSessionIndex(duck: Duck, table: string): AsyncGenerator<SessionIndexRow[]> {
+  try {
+    const items = await numberedStrings(duck, 'r_index_items', `SELECT item FROM ${table} UNION SELECT other FROM ${table}`);
+    // Each session's id (a hash of its key) by its number: the keys themselves are not kept.
+    const sessionIds = Uint32Array.from(await numberedStrings(duck, 'r_index_sessions', `SELECT DISTINCT skey FROM ${table}`), (key) =>
+      SessionIndex.idOf({ key }),
+    );
+    yield* indexRows(
+      duck,
+      `SELECT i.n AS item, s.n AS session, x.end_ts, x.length, x.offset_p, o.n AS other FROM ${table} x
+       JOIN r_index_items i ON i.value = x.item JOIN r_index_items o ON o.value = x.other JOIN r_index_sessions s ON s.value = x.skey`,
+      items,
+      sessionIds,
+    );
+  } finally {
+    await duck.run('DROP TABLE IF EXISTS r_index_items');
+    await duck.run('DROP TABLE IF EXISTS r_index_sessions');
+  }
+}
+
+/**
+ * The rows of a numbered session index (t_session_index of a full build: items and
+ * sessions as numbers, session-index.ts), as {@link readSessionIndex}'s. Nothing is
+ * numbered here: `dictionary` names the items ({@link itemDictionary}), each session's id
+ * is hashed once from its key, and the rows (at 20M events, 40 million) need no join.
+ */
+export async function* readNumberedSessionIndex(duck: Duck, table: string, dictionary: string[]): AsyncGenerator<SessionIndexRow[]> {
+  // Session numbers are dense (row_number over every session), so an array indexed by them.
+  const sessionIds = new Uint32Array(Math.max(0, await duck.number(`SELECT coalesce(max(sid), 0) FROM ${table}`)) + 1);
+  for await (const rows of duck.chunks(`SELECT sid, min(skey) FROM ${table} GROUP BY sid`))
+    for (const [sid, key] of rows) sessionIds[Number(sid)] = SessionIndex.idOf({ key: String(key) });
+  yield* indexRows(
+    duck,
+    `SELECT iid AS item, sid AS session, end_ts, length, offset_p, other_iid AS other FROM ${table}`,
+    dictionary,
+    sessionIds,
+  );
 }
 
 /** The validation facts of a finished statistics run (t_checks, t_meta, t_counters). */
@@ -291,8 +300,9 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   const lists = (d: Dialect): Statement[] =>
     withIndex ? [...listStatements(d, params, FULL_BUILD), sessionIndexStatement(params)] : listStatements(d, params, FULL_BUILD);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
-    const tables = await readTables(duck, await fingerprint(duck), true);
-    if (withIndex) tables.sessionIndex = readNumberedSessionIndex(duck, 't_session_index');
+    const dictionary = await itemDictionary(duck);
+    const tables = await readTables(duck, await fingerprint(duck), dictionary);
+    if (withIndex) tables.sessionIndex = readNumberedSessionIndex(duck, 't_session_index', dictionary);
     const artifact = await assembleArtifact(tables, params, options.version, options.tempDir);
     return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
   };
