@@ -10,7 +10,7 @@
  * in one process) is the training's own, and its tuning in a process of its own as
  * `npm run train` does (peak: the larger of the training process and the two together
  * while it waits for the tuning; CPU: both); `--reference` also runs the in-memory trainer
- * on the NDJSON for comparison. The SQL training is `npm run train`'s: with the default
+ * on the NDJSON for comparison, with the same `--param`s (its time includes its tuning). The SQL training is `npm run train`'s: with the default
  * parameters the scoring is tuned first (tuning-window.ts; `--param tunePasses=0` skips
  * it) and the session index built. Prints the 1-minute load average and the CPU seconds
  * of the child: the machine is shared.
@@ -129,7 +129,11 @@ if (values.child && values.out) {
 if (values['child-ndjson'] && values.out) {
   const t0 = performance.now();
   const { events } = await loadEvents(values['child-ndjson']);
-  const model = trainModel(events.sort((a, b) => a.ts - b.ts || (a.event_id < b.event_id ? -1 : 1)));
+  // The same parameters as the SQL child, so both do the same work (tuning included or not).
+  const model = trainModel(
+    events.sort((a, b) => a.ts - b.ts || (a.event_id < b.event_id ? -1 : 1)),
+    { params: parseParamOverrides(values.param) },
+  );
   const files = writeModelFiles(model);
   writeArtifactDir(values.out, files);
   const result: ChildResult = {
@@ -189,7 +193,9 @@ for (const r of runs) {
   ]);
   if (values.reference && r.ndjson) {
     const refLoad = loadavg()[0]!.toFixed(1);
-    const ref = execFileSync(tsx, ['scripts/bench/train.ts', '--child-ndjson', r.ndjson, '--out', join('.bench', 'model-ref')], {
+    const refArgs = ['scripts/bench/train.ts', '--child-ndjson', r.ndjson, '--out', join('.bench', 'model-ref')];
+    for (const p of values.param) refArgs.push('--param', p);
+    const ref = execFileSync(tsx, refArgs, {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -61,6 +61,21 @@ function resolvedLinks(): string {
   return `SELECT l1.anonymous_id, coalesce(${ends.join(', ')}) AS customer_id FROM t_link_edges l1 ${joins.join(' ')}`;
 }
 
+/** The lake's columns the statements read from the source (the DuckDB engine copies only these of a small input). */
+export const SOURCE_COLUMNS = [
+  'event_id',
+  'type',
+  'user_id',
+  'session_id',
+  'ts',
+  'item_id',
+  'category_id',
+  'items',
+  'edge_region',
+  'geo',
+  'anonymous_id',
+] as const;
+
 /** A VALUES relation of the signal table (portable: a UNION ALL of literals). */
 function signalsRelation(signals: readonly SignalRow[]): string {
   return signals

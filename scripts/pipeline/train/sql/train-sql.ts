@@ -13,6 +13,7 @@ import { runOnSpark, type SparkOptions } from './engine-spark';
 import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
 import { FULL_BUILD, listStatements, statisticsStatements, type Statement } from './plan';
 import { signalRows } from './signals';
+import { SOURCE_COLUMNS } from './sessions';
 import { sessionIndexStatement, type SessionIndexRow } from './session-index';
 import { SessionIndex } from '../session-index';
 import { NEIGHBOUR_KINDS } from '../../../../shared/model/format';
@@ -319,7 +320,7 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
       run.close();
     }
   }
-  const session = await openDuckSession(lake, range, options);
+  const session = await openDuckSession(lake, range, { ...options, copyInput: SOURCE_COLUMNS });
   try {
     await session.run(statistics(DUCKDB), options.onStep);
     const checks = checkInput(await inputFacts(session.duck, session.invalidRows + (options.extraInvalid ?? 0)), limits);
