@@ -2,7 +2,8 @@
  * Throughput check of the lake consumer (not a test): a private broker, N events of
  * synthetic shop traffic (npm run generate's model, over `days` days) produced like the
  * forwarder does, then the time for a fresh consumer group to make them durable in an
- * empty lake (Parquet), peak RSS and the dedup ids held (bounded), and an audit.
+ * empty lake (Parquet), peak RSS (overall and per quarter of the drain: bounded memory
+ * is a flat profile) and the dedup ids held (bounded), and an audit.
  * `npm run bench:lake -- [N] [days]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { auditLake } from '../pipeline/lake/audit';
 import { startTestBroker } from '../kafka/private-broker';
 import { shopTraffic } from '../generate/traffic';
 import { loadavg } from 'node:os';
+import { progressBar } from '../lib/progress';
 
 const target = Number(process.argv[2] ?? 100_000);
 const days = Number(process.argv[3] ?? 10);
@@ -25,16 +27,19 @@ try {
   await producer.connect();
   let batch = [];
   let produced = 0;
+  const bar = progressBar('producing', target);
   for (const event of shopTraffic({ events: target, days, seed: 9 })) {
     batch.push(eventRecord(event));
     if (batch.length === 2000) {
       await producer.sendBatch({ topicMessages: groupByTopic(batch) });
       produced += batch.length;
       batch = [];
+      bar.update(produced);
     }
   }
   if (batch.length > 0) await producer.sendBatch({ topicMessages: groupByTopic(batch) });
   produced += batch.length;
+  bar.stop();
   await producer.disconnect();
   const rssBefore = process.memoryUsage().rss;
   const load = loadavg()[0]!;
@@ -42,14 +47,18 @@ try {
   // CPU of this process while it consumes (kafkajs, validation, dedup, DuckDB threads): the machine is shared, wall time is not.
   const cpuBefore = process.cpuUsage();
   const consumer = await startLakeConsumer({ brokers: broker.brokers, lakeDir, groupId: 'bench', flushRecords: 20_000, log: () => {} });
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
+  // RSS through the drain, so bounded memory shows as a flat profile and not only as one peak.
+  const rssSamples: number[] = [];
+  const sampler = setInterval(() => rssSamples.push(process.memoryUsage().rss), 500);
   await consumer.drain(3_600_000);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const loadAfter = loadavg()[0]!;
   clearInterval(sampler);
+  const peakRss = Math.max(0, ...rssSamples);
+  const quarter = Math.max(1, Math.ceil(rssSamples.length / 4));
+  const peakRssMbByQuarter = [0, 1, 2, 3].map((q) => Math.round(Math.max(0, ...rssSamples.slice(q * quarter, (q + 1) * quarter)) / 1e6));
   const dedupIds = consumer.writer.dedupIdsHeld;
   await consumer.stop();
   const audit = await auditLake(lakeDir);
@@ -63,6 +72,7 @@ try {
       eventsPerCpuSecond: Math.round(produced / cpuSeconds),
       rssBeforeMb: Math.round(rssBefore / 1e6),
       peakRssMb: Math.round(peakRss / 1e6),
+      peakRssMbByQuarter,
       dedupIdsHeld: dedupIds,
       loadAverage: [Number(load.toFixed(1)), Number(loadAfter.toFixed(1))],
       files: audit.files,
