@@ -10,10 +10,10 @@
  * in one process) is the training's own, and its tuning in a process of its own as
  * `npm run train` does (peak: the larger of the training process and the two together
  * while it waits for the tuning; CPU: both); `--reference` also runs the in-memory trainer
- * on the NDJSON for comparison, with the same `--param`s (its time includes its tuning). The SQL training is `npm run train`'s: with the default
- * parameters the scoring is tuned first (tuning-window.ts; `--param tunePasses=0` skips
- * it) and the session index built. Prints the 1-minute load average and the CPU seconds
- * of the child: the machine is shared.
+ * on the NDJSON for comparison, with the same `--param`s (its time includes its tuning).
+ * The SQL training is `npm run train`'s: with the default parameters the scoring is tuned
+ * first (tuning-window.ts; `--param tunePasses=0` skips it) and the session index built.
+ * Prints the 1-minute load average and the CPU seconds of the child: the machine is shared.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
