@@ -1,8 +1,7 @@
 /**
  * The SQL of training is written once and run on DuckDB (embedded, the default) or on
  * Apache Spark (local or a cluster). This is the whole difference between the two in
- * the SQL: how a purchase's lines become rows, a hash, how a struct is spelled, and how the
- * best rows of each group are picked (the same rows, by a faster plan on DuckDB). How a
+ * the SQL: how a purchase's lines become rows, a hash, and how a struct is spelled. How a
  * step is kept for the next is each engine's (engine-duckdb.ts: a table of the scratch
  * file; spark/job.py: a checkpointed table).
  * Everything else (window functions, joins, pow, greatest, ||, chr) is the same text.
@@ -20,20 +19,6 @@ export interface Dialect {
   hash60(expr: string): string;
   /** A struct of named fields (in order: structs compare field by field, so `min` of one picks a row by its leading fields). */
   struct(fields: Readonly<Record<string, string>>): string;
-  /**
-   * The `n` rows of each group of `partition` with the highest `score`, ties broken by the
-   * smallest `item` (exactly, so both engines keep the same rows), as columns
-   * `partition…, item, score` of `source` (a query whose rows are unique by partition and item).
-   */
-  top(source: string, partition: readonly string[], item: string, score: string, n: number): string;
-}
-
-/** `row_number()` over each group in the order of `top`, kept up to `n` (plain SQL: both engines). */
-function topByRowNumber(source: string, partition: readonly string[], item: string, score: string, n: number): string {
-  const columns = [...partition, item, score].join(', ');
-  return `SELECT ${columns} FROM (
-            SELECT ${columns}, row_number() OVER (PARTITION BY ${partition.join(', ')} ORDER BY ${score} DESC, ${item}) AS r FROM (${source}) ranked
-          ) t WHERE r <= ${n}`;
 }
 
 /** DuckDB: unnest with subscripts, struct_pack. */
@@ -46,18 +31,6 @@ export const DUCKDB: Dialect = {
     `struct_pack(${Object.entries(fields)
       .map(([name, expr]) => `${name} := ${expr}`)
       .join(', ')})`,
-  // A window sorts every row of its groups; here a group-by first finds each group's n-th
-  // best score (DuckDB's max(x, n) keeps a heap of n), and only the rows at or above it
-  // (n per group, plus ties at the cut) are sorted: the top 100 of Online Retail's 5.3
-  // million scored pairs in 1.1 s instead of 2.2 s. (DuckDB rewrites a window top-n into
-  // such a group-by by itself only when the order has one key; the tie-break is a second.)
-  top: (source, partition, item, score, n) => {
-    const on = partition.map((column) => `c.${column} = s.${column}`).join(' AND ');
-    const cut = `SELECT ${partition.join(', ')}, list_min(max(${score}, ${n})) AS nth FROM top_source GROUP BY ${partition.join(', ')}`;
-    // The source is read twice: computed once.
-    return `WITH top_source AS MATERIALIZED (${source})
-            ${topByRowNumber(`SELECT s.* FROM top_source s JOIN (${cut}) c ON ${on} AND s.${score} >= c.nth`, partition, item, score, n)}`;
-  },
 };
 
 /** Spark SQL: posexplode (0-based, hence + 1), named_struct. */
@@ -70,7 +43,6 @@ export const SPARK: Dialect = {
     `named_struct(${Object.entries(fields)
       .map(([name, expr]) => `${lit(name)}, ${expr}`)
       .join(', ')})`,
-  top: topByRowNumber,
 };
 
 /** The dialect of an engine name. */

@@ -128,7 +128,9 @@ export function listStatements(d: Dialect, params: TrainParams, from: Statistics
   return [
     {
       name: 't_neighbours',
-      sql: d.top(`SELECT * FROM (${scored}) s WHERE score > 0`, ['kind', 'i'], 'j', 'score', params.topK),
+      sql: `SELECT kind, i, j, score FROM (
+              SELECT kind, i, j, score, row_number() OVER (PARTITION BY kind, i ORDER BY score DESC, j) AS r FROM (${scored}) s WHERE score > 0
+            ) t WHERE r <= ${params.topK}`,
     },
     {
       name: 't_item_category',
