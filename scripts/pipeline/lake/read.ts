@@ -32,6 +32,13 @@ export interface LakeQueryOptions {
   duck?: DuckOptions;
   /** An engine to reuse (not closed by `close`). */
   reuse?: Duck;
+  /**
+   * Read these columns of the events into a table once (when the files hold at most
+   * `maxRows` rows), and let `events` read that table: for a session that scans its input
+   * several times. Read straight from the files, not through the view, so the files'
+   * schemas are read once (the `events` view binding them is a pass over every footer).
+   */
+  copy?: { columns: readonly string[]; maxRows: number };
 }
 
 /**
@@ -48,13 +55,30 @@ export async function openLakeQuery(location: LakeLocation, options: LakeQueryOp
   const duck = options.reuse ?? (await Duck.open(options.duck));
   const paths = async (files: LakeFile[]): Promise<string[]> => Promise.all(files.map((f) => store.localPath(f.key)));
   const range = [Number.isFinite(fromTs) ? `ts >= ${fromTs}` : '', Number.isFinite(toTs) ? `ts < ${toTs}` : ''].filter(Boolean);
-  const source = parquetSource(EVENTS_DIR, await paths(eventFiles));
-  const where = range.length > 0 ? ` WHERE ${range.join(' AND ')}` : '';
+  let source = parquetSource(EVENTS_DIR, await paths(eventFiles));
+  let where = range.length > 0 ? ` WHERE ${range.join(' AND ')}` : '';
+  let wanted = Object.entries(EVENT_COLUMNS);
+  const copy = options.copy && eventFiles.reduce((n, f) => n + f.rows, 0) <= options.copy.maxRows ? options.copy.columns : undefined;
+  if (copy) {
+    // Columns of the list that no file has yet are added below, as for the view.
+    const chosen = copy.map((name) => `'${name}'`).join(', ');
+    await duck.run(`CREATE OR REPLACE TABLE lake_events AS SELECT COLUMNS(c -> c IN (${chosen})) FROM ${source}${where}`);
+    [source, where] = ['lake_events', ''];
+    wanted = wanted.filter(([name]) => copy.includes(name));
+  }
   await duck.run(`CREATE OR REPLACE VIEW events AS SELECT * FROM ${source}${where}`);
   // Files written before a column was added lack it (Parquet has no schema evolution of
   // its own): the view adds it as NULL, so every reader sees the columns of columns.ts.
-  const present = new Set((await duck.rows<{ column_name: string }>('DESCRIBE events')).map((r) => r.column_name));
-  const missing = Object.entries(EVENT_COLUMNS).filter(([name]) => !present.has(name));
+  // The catalog has the view's columns from its creation; DESCRIBE would bind it again,
+  // reading every file's footer once more (0.5 s over Online Retail's 2,898 hourly files).
+  const present = new Set(
+    (
+      await duck.rows<{ column_name: string }>(
+        `SELECT column_name FROM duckdb_columns() WHERE table_name = 'events' AND database_name = current_database() AND schema_name = current_schema()`,
+      )
+    ).map((r) => r.column_name),
+  );
+  const missing = wanted.filter(([name]) => !present.has(name));
   if (missing.length > 0)
     await duck.run(
       `CREATE OR REPLACE VIEW events AS SELECT *, ${missing.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} FROM ${source}${where}`,

@@ -4,7 +4,7 @@
  * survives a round trip through a Parquet file unchanged, and producer-form events
  * (the published JSON Schema, no enrichment) are accepted with default enrichment.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,9 +13,13 @@ import { clientEventSchema, enrichmentSchema, EVENT_TYPES, type EventType } from
 import { EVENT_COLUMNS } from '../../../scripts/pipeline/lake/columns';
 import { normalizeEvent } from '../../../scripts/pipeline/lake/normalize';
 import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
-import { loadLakeEvents } from '../../../scripts/pipeline/lake/read';
+import { loadLakeEvents, openLakeQuery } from '../../../scripts/pipeline/lake/read';
+import { readSnapshot } from '../../../scripts/pipeline/lake/commit-log';
+import { Duck, sqlString } from '../../../scripts/pipeline/lake/duckdb';
+import { LocalStore } from '../../../scripts/pipeline/lake/store';
 import { eventRecord } from '../../../shared/kafka/records';
 import { canonical, clientEvent } from '../kafka/fixtures/events';
+import type { CanonicalEvent } from '../../../shared/schema/events';
 
 /** Top-level keys of a zod object schema, and of the nested objects the lake stores as structs. */
 function keysOf(schema: z.ZodObject): string[] {
@@ -45,6 +49,63 @@ describe('lake columns', () => {
       const { events: read, invalid } = await loadLakeEvents(dir);
       expect(invalid).toBe(0);
       expect(read).toEqual(events.sort((a, b) => a.ts - b.ts));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('read as NULL where a file predates them, through the view and through the copy training reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lake-cols-'));
+    try {
+      const events = [
+        canonical(clientEvent('rec_impression', 'evt-cols-old', 'u-1', Date.UTC(2026, 5, 1, 10))),
+        {
+          ...canonical(clientEvent('rec_impression', 'evt-cols-new', 'u-2', Date.UTC(2026, 5, 1, 11))),
+          placement: 'home',
+        } as CanonicalEvent,
+      ];
+      const writer = await LakeWriter.open(dir);
+      for (const [i, e] of events.entries()) {
+        const record = eventRecord(e);
+        await writer.flush(record.topic, 0, [{ offset: BigInt(i), key: record.key, value: record.value, timestamp: e.received_at }]);
+      }
+      writer.close();
+      // The older hour's file as a writer from before `placement` and `anonymous_id` wrote it.
+      const store = new LocalStore(dir);
+      const old = (await readSnapshot(store)).files.find((f) => f.tree === 'events' && f.bucket.endsWith('hour=10'))!;
+      const path = await store.localPath(old.key);
+      const duck = await Duck.open({ memoryLimit: '256MB' });
+      await duck.run(
+        `COPY (SELECT * EXCLUDE (placement, anonymous_id) FROM read_parquet(${sqlString(path)})) TO ${sqlString(`${path}.old`)} (FORMAT parquet)`,
+      );
+      duck.close();
+      renameSync(`${path}.old`, path);
+
+      const placement = 'home';
+      for (const copy of [undefined, { columns: ['event_id', 'ts', 'placement', 'anonymous_id'], maxRows: 10 }]) {
+        const q = await openLakeQuery(dir, copy ? { copy } : {});
+        try {
+          // The columns of columns.ts (or of the copy), those the files lack added once.
+          const names = (await q.duck.rows<{ column_name: string }>('DESCRIBE events')).map((r) => r.column_name);
+          expect(names.sort()).toEqual((copy ? [...copy.columns] : [...Object.keys(EVENT_COLUMNS), 'dt', 'hour']).sort());
+          expect(await q.duck.rows('SELECT event_id, placement, anonymous_id FROM events ORDER BY ts')).toEqual([
+            { event_id: 'evt-cols-old', placement: null, anonymous_id: null },
+            { event_id: 'evt-cols-new', placement, anonymous_id: null },
+          ]);
+        } finally {
+          q.close();
+        }
+      }
+      // Only the old file in range: no file has the columns, the view still does.
+      const q = await openLakeQuery(dir, {
+        toTs: Date.UTC(2026, 5, 1, 11),
+        copy: { columns: ['event_id', 'ts', 'placement'], maxRows: 10 },
+      });
+      try {
+        expect(await q.duck.rows('SELECT event_id, placement FROM events')).toEqual([{ event_id: 'evt-cols-old', placement: null }]);
+      } finally {
+        q.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

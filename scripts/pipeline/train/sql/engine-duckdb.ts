@@ -71,11 +71,11 @@ export async function openDuckSession(
     ...(options.threads ? { threads: options.threads } : {}),
   });
   try {
-    const query = await openLakeQuery(lake, { ...range, reuse: duck });
-    if (options.copyInput && query.eventFiles.reduce((n, f) => n + f.rows, 0) <= COPY_INPUT_MAX_EVENTS) {
-      await duck.run(`CREATE TABLE lake_events AS SELECT ${options.copyInput.join(', ')} FROM events`);
-      await duck.run('CREATE OR REPLACE VIEW events AS SELECT * FROM lake_events');
-    }
+    const query = await openLakeQuery(lake, {
+      ...range,
+      reuse: duck,
+      ...(options.copyInput ? { copy: { columns: options.copyInput, maxRows: COPY_INPUT_MAX_EVENTS } } : {}),
+    });
     const fromTs = range.fromTs ?? Number.NEGATIVE_INFINITY;
     const toTs = range.toTs ?? Number.POSITIVE_INFINITY;
     invalidRows = query.snapshot.files
