@@ -23,7 +23,10 @@ import { decodeItems, sessionStatements, type SignalRow } from './sessions';
 export interface Statement {
   name: string;
   sql: string;
-  /** A projection of the source, cheaper to re-read than to keep: DuckDB defines a view (Spark still caches it). */
+  /**
+   * Cheaper to compute where it is read than to keep (a projection of the source, or a
+   * step read once): DuckDB defines a view (Spark still caches it).
+   */
   view?: boolean;
 }
 
@@ -56,6 +59,9 @@ export function statisticsStatements(
     ...nearPairs(params),
     {
       name: 't_pairs',
+      // Read once, by t_neighbours (or the state's merge): computed inside it rather than
+      // written and read back (27M rows at 20M events: 32 s for both steps before, 28 s now).
+      view: true,
       sql: KINDS.map((k) => `SELECT '${k.kind}' AS kind, i, j, w FROM (${k.pairs(params)}) ${k.kind}_pairs`).join(' UNION ALL '),
     },
     ...popularityStatements(d, params.popularityHalfLifeDays),
