@@ -20,12 +20,14 @@ export function popularityStatements(d: Dialect, halfLifeDays: number): Statemen
   return [
     {
       name: 't_pop',
+      // The three scopes in one pass over the steps (grouping sets), not one join and scan each.
       sql: decodeItems(
-        `SELECT 'global' AS scope, '' AS key, iid, sum(w) AS w FROM (${steps}) x GROUP BY iid
-         UNION ALL
-         SELECT 'region' AS scope, edge_region AS key, iid, sum(w) AS w FROM (${steps}) x GROUP BY edge_region, iid
-         UNION ALL
-         SELECT 'country' AS scope, country AS key, iid, sum(w) AS w FROM (${steps}) x WHERE country IS NOT NULL GROUP BY country, iid`,
+        `SELECT scope, key, iid, w FROM (
+           SELECT CASE WHEN grouping(edge_region) = 0 THEN 'region' WHEN grouping(country) = 0 THEN 'country' ELSE 'global' END AS scope,
+                  CASE WHEN grouping(edge_region) = 0 THEN edge_region WHEN grouping(country) = 0 THEN country ELSE '' END AS key,
+                  iid, sum(w) AS w
+           FROM (${steps}) x GROUP BY GROUPING SETS ((iid), (edge_region, iid), (country, iid))
+         ) g WHERE scope <> 'country' OR key IS NOT NULL`,
         ['scope', 'key', ['iid', 'item'], 'w'],
       ),
     },
