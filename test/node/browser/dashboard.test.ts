@@ -73,7 +73,7 @@ describe.skipIf(skipWithoutChromium)("operator's dashboard in Chromium", () => {
     await browser?.close();
     await pipeline?.stop();
     await worker?.stop();
-    await broker?.stop();
+    await broker?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 
