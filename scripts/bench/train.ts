@@ -27,7 +27,8 @@ import { modelFileEntries, writeModelFiles } from '../../shared/model/artifact';
 import { writeArtifactDir } from '../models/files';
 import { loadEvents } from '../pipeline/train/load-events';
 import { trainModel } from '../pipeline/train/train';
-import { readSnapshot } from '../pipeline/lake/commit-log';
+import { filesInRange, readSnapshot, rowsOf } from '../pipeline/lake/commit-log';
+import { EVENTS_DIR } from '../pipeline/lake/layout';
 import { LocalStore } from '../pipeline/lake/store';
 import { ownCpuSeconds, peakRssByPhase } from '../lib/proc';
 
@@ -110,7 +111,7 @@ if (values.child && values.out) {
   process.stderr.write(`  files written: RSS ${rssMb()} MB, ${peakSinceLast()}JS heap used ${heapMb()} MB\n`);
   const t2 = performance.now();
   const result: ChildResult = {
-    events: (await readSnapshot(new LocalStore(values.child))).files.filter((f) => f.tree === 'events').reduce((n, f) => n + f.rows, 0),
+    events: rowsOf(filesInRange((await readSnapshot(new LocalStore(values.child))).files, EVENTS_DIR)),
     tune_s: tuneSeconds,
     train_s: (t1 - t0) / 1000,
     cpu_s: ownCpuSeconds() + tuned.cpuSeconds,

@@ -14,7 +14,19 @@
  * removed): {@link recoverLake} deletes those before a writer starts, and readers never
  * see them because they read the snapshot, not a directory listing.
  */
-import { FLUSH_LOG, INDEX_DIR, indexKey, isLakeFileName, parseFileKey, partitionKey, REWRITE_LOG, TREES, type LakeTree } from './layout';
+import {
+  bucketEnd,
+  bucketStart,
+  FLUSH_LOG,
+  INDEX_DIR,
+  indexKey,
+  isLakeFileName,
+  parseFileKey,
+  partitionKey,
+  REWRITE_LOG,
+  TREES,
+  type LakeTree,
+} from './layout';
 import type { LakeStore } from './store';
 import { TEMP_SUFFIX } from './files';
 
@@ -79,6 +91,18 @@ export interface LakeFile {
   tree: LakeTree;
   bucket: string;
   rows: number;
+}
+
+/** The files of `tree` whose hour bucket overlaps [fromTs, toTs) (unbounded on a side left out). */
+export function filesInRange(files: readonly LakeFile[], tree: LakeTree, range: { fromTs?: number | undefined; toTs?: number | undefined } = {}): LakeFile[] {
+  const fromTs = range.fromTs ?? Number.NEGATIVE_INFINITY;
+  const toTs = range.toTs ?? Number.POSITIVE_INFINITY;
+  return files.filter((f) => f.tree === tree && bucketEnd(f.bucket) > fromTs && bucketStart(f.bucket) < toTs);
+}
+
+/** The rows the files hold, as the logs recorded them (no file is read). */
+export function rowsOf(files: readonly LakeFile[]): number {
+  return files.reduce((sum, f) => sum + f.rows, 0);
 }
 
 /** What the logs say the lake is. */

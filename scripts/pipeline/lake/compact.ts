@@ -18,7 +18,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendRewrite, type RewriteEntry } from './commit-log';
+import { appendRewrite, rowsOf, type RewriteEntry } from './commit-log';
 import { sqlList, sqlString } from './duckdb';
 import { bucketEnd, EVENTS_DIR, INVALID_DIR, rewriteFileName, type LakeTree } from './layout';
 import { columnsOf, PARQUET_OPTIONS, parquetRows } from './parquet';
@@ -74,7 +74,7 @@ export async function rewritePartition(writer: LakeWriter, tree: LakeTree, bucke
       removed: files.map((f) => f.key),
       added: rowsOut > 0 ? [key] : [],
       addedRows: rowsOut > 0 ? [rowsOut] : [],
-      rowsIn: files.reduce((sum, f) => sum + f.rows, 0),
+      rowsIn: rowsOf(files),
       rowsOut,
       ...(options.drop?.detail ? { detail: options.drop.detail } : {}),
       at: new Date().toISOString(),
@@ -150,7 +150,7 @@ export async function applyRetention(writer: LakeWriter, keepDays: number, now =
         removed: files.map((f) => f.key),
         added: [],
         addedRows: [],
-        rowsIn: files.reduce((sum, f) => sum + f.rows, 0),
+        rowsIn: rowsOf(files),
         rowsOut: 0,
         detail: `older than ${keepDays} days`,
         at: new Date().toISOString(),

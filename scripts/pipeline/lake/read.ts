@@ -7,9 +7,9 @@
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { canonicalEventSchema } from '../../../shared/schema/events';
 import { EVENT_COLUMNS, rowToEvent } from './columns';
-import { readSnapshot, type LakeFile, type LakeSnapshot } from './commit-log';
+import { filesInRange, readSnapshot, rowsOf, type LakeFile, type LakeSnapshot } from './commit-log';
 import { Duck, type DuckOptions } from './duckdb';
-import { bucketEnd, bucketStart, EVENTS_DIR, INVALID_DIR } from './layout';
+import { bucketStart, EVENTS_DIR, INVALID_DIR } from './layout';
 import { parquetSource } from './parquet';
 import type { LakeStore } from './store';
 import { storeOf, type LakeLocation } from './location';
@@ -21,6 +21,8 @@ export interface LakeQuery {
   snapshot: LakeSnapshot;
   /** Event files the `events` view reads (after time pruning). */
   eventFiles: LakeFile[];
+  /** The rows of `eventFiles` (by the logs: the events of the range, at most). */
+  eventRows: number;
   close(): void;
 }
 
@@ -50,15 +52,16 @@ export async function openLakeQuery(location: LakeLocation, options: LakeQueryOp
   const snapshot = await readSnapshot(store);
   const fromTs = options.fromTs ?? Number.NEGATIVE_INFINITY;
   const toTs = options.toTs ?? Number.POSITIVE_INFINITY;
-  const eventFiles = snapshot.files.filter((f) => f.tree === EVENTS_DIR && bucketEnd(f.bucket) > fromTs && bucketStart(f.bucket) < toTs);
-  const invalidFiles = snapshot.files.filter((f) => f.tree === INVALID_DIR);
+  const eventFiles = filesInRange(snapshot.files, EVENTS_DIR, options);
+  const eventRows = rowsOf(eventFiles);
+  const invalidFiles = filesInRange(snapshot.files, INVALID_DIR);
   const duck = options.reuse ?? (await Duck.open(options.duck));
   const paths = async (files: LakeFile[]): Promise<string[]> => Promise.all(files.map((f) => store.localPath(f.key)));
   const range = [Number.isFinite(fromTs) ? `ts >= ${fromTs}` : '', Number.isFinite(toTs) ? `ts < ${toTs}` : ''].filter(Boolean);
   let source = parquetSource(EVENTS_DIR, await paths(eventFiles));
   let where = range.length > 0 ? ` WHERE ${range.join(' AND ')}` : '';
   let wanted = Object.entries(EVENT_COLUMNS);
-  const copy = options.copy && eventFiles.reduce((n, f) => n + f.rows, 0) <= options.copy.maxRows ? options.copy.columns : undefined;
+  const copy = options.copy && eventRows <= options.copy.maxRows ? options.copy.columns : undefined;
   if (copy) {
     // Columns of the list that no file has yet are added below, as for the view.
     const chosen = copy.map((name) => `'${name}'`).join(', ');
@@ -84,7 +87,7 @@ export async function openLakeQuery(location: LakeLocation, options: LakeQueryOp
       `CREATE OR REPLACE VIEW events AS SELECT *, ${missing.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} FROM ${source}${where}`,
     );
   await duck.run(`CREATE OR REPLACE VIEW invalid AS SELECT * FROM ${parquetSource(INVALID_DIR, await paths(invalidFiles))}`);
-  return { duck, store, snapshot, eventFiles, close: () => (options.reuse ? undefined : duck.close()) };
+  return { duck, store, snapshot, eventFiles, eventRows, close: () => (options.reuse ? undefined : duck.close()) };
 }
 
 /** Start times (epoch ms) of the lake's event hour buckets, oldest first. */

@@ -57,11 +57,12 @@ describe('lake columns', () => {
   it('read as NULL where a file predates them, through the view and through the copy training reads', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lake-cols-'));
     try {
+      const placement = 'home';
       const events = [
         canonical(clientEvent('rec_impression', 'evt-cols-old', 'u-1', Date.UTC(2026, 5, 1, 10))),
         {
           ...canonical(clientEvent('rec_impression', 'evt-cols-new', 'u-2', Date.UTC(2026, 5, 1, 11))),
-          placement: 'home',
+          placement,
         } as CanonicalEvent,
       ];
       const writer = await LakeWriter.open(dir);
@@ -81,7 +82,6 @@ describe('lake columns', () => {
       duck.close();
       renameSync(`${path}.old`, path);
 
-      const placement = 'home';
       for (const copy of [undefined, { columns: ['event_id', 'ts', 'placement', 'anonymous_id'], maxRows: 10 }]) {
         const q = await openLakeQuery(dir, copy ? { copy } : {});
         try {

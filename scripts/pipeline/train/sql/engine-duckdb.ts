@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { Duck, sqlString, type DuckOptions } from '../../lake/duckdb';
 import { openLakeQuery } from '../../lake/read';
 import type { LakeLocation } from '../../lake/location';
-import { bucketEnd, bucketStart, INVALID_DIR } from '../../lake/layout';
+import { INVALID_DIR } from '../../lake/layout';
+import { filesInRange, rowsOf } from '../../lake/commit-log';
 import type { Statement } from './plan';
 
 /**
@@ -21,6 +22,7 @@ import type { Statement } from './plan';
  * RSS with 1500MB and 1.69 GB with this, in the same time (the steps spill either way).
  */
 export const DEFAULT_TRAIN_MEMORY_LIMIT = '1200MB';
+const DEFAULT_TRAIN_MEMORY_MB = parseInt(DEFAULT_TRAIN_MEMORY_LIMIT, 10);
 
 /**
  * DuckDB's memory limit for a training over `events` events, when none is set: 1200MB up
@@ -33,7 +35,7 @@ export const DEFAULT_TRAIN_MEMORY_LIMIT = '1200MB';
  */
 export function defaultTrainMemoryLimit(events: number): string {
   const extra = Math.max(0, Math.round(((events - 20_000_000) / 1_000_000) * 10));
-  return `${Math.min(1200 + extra, 2000)}MB`;
+  return `${Math.min(DEFAULT_TRAIN_MEMORY_MB + extra, 2000)}MB`;
 }
 
 /**
@@ -78,8 +80,10 @@ export async function openDuckSession(
   const spill = options.tempDir ?? mkdtempSync(join(tmpdir(), 'train-spill-'));
   const database = join(spill, `train-${process.pid}-${Date.now()}.duckdb`);
   let invalidRows: number;
+  // A limit set by the caller or the environment; else one that follows the input, known once the lake's logs are read.
+  const memoryLimit = options.memoryLimit ?? process.env.TRAIN_MEMORY_LIMIT;
   const duck = await Duck.open({
-    memoryLimit: options.memoryLimit ?? process.env.TRAIN_MEMORY_LIMIT ?? DEFAULT_TRAIN_MEMORY_LIMIT,
+    memoryLimit: memoryLimit ?? DEFAULT_TRAIN_MEMORY_LIMIT,
     tempDir: spill,
     database,
     ...(options.threads ? { threads: options.threads } : {}),
@@ -90,15 +94,11 @@ export async function openDuckSession(
       reuse: duck,
       ...(options.copyInput ? { copy: { columns: options.copyInput, maxRows: COPY_INPUT_MAX_EVENTS } } : {}),
     });
-    if (options.memoryLimit === undefined && process.env.TRAIN_MEMORY_LIMIT === undefined) {
-      const limit = defaultTrainMemoryLimit(query.eventFiles.reduce((n, f) => n + f.rows, 0));
+    if (memoryLimit === undefined) {
+      const limit = defaultTrainMemoryLimit(query.eventRows);
       if (limit !== DEFAULT_TRAIN_MEMORY_LIMIT) await duck.run(`SET memory_limit = '${limit}'`);
     }
-    const fromTs = range.fromTs ?? Number.NEGATIVE_INFINITY;
-    const toTs = range.toTs ?? Number.POSITIVE_INFINITY;
-    invalidRows = query.snapshot.files
-      .filter((f) => f.tree === INVALID_DIR && bucketEnd(f.bucket) > fromTs && bucketStart(f.bucket) < toTs)
-      .reduce((sum, f) => sum + f.rows, 0);
+    invalidRows = rowsOf(filesInRange(query.snapshot.files, INVALID_DIR, range));
     await duck.run('CREATE OR REPLACE TEMP TABLE catalog_categories (item VARCHAR, category VARCHAR)');
     const entries = [...(options.catalogCategories ?? [])];
     for (let at = 0; at < entries.length; at += 1000) {

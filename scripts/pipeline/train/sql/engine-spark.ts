@@ -12,8 +12,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EVENT_COLUMNS } from '../../lake/columns';
 import { Duck, sqlString } from '../../lake/duckdb';
-import { bucketEnd, bucketStart, EVENTS_DIR, INVALID_DIR } from '../../lake/layout';
-import { readSnapshot } from '../../lake/commit-log';
+import { EVENTS_DIR, INVALID_DIR } from '../../lake/layout';
+import { filesInRange, readSnapshot, rowsOf } from '../../lake/commit-log';
 import { storeOf, type LakeLocation } from '../../lake/location';
 import type { Statement } from './plan';
 
@@ -73,9 +73,7 @@ export async function runOnSpark(
   const snapshot = await readSnapshot(store);
   const fromTs = range.fromTs ?? Number.NEGATIVE_INFINITY;
   const toTs = range.toTs ?? Number.POSITIVE_INFINITY;
-  const keys = snapshot.files
-    .filter((f) => f.tree === EVENTS_DIR && bucketEnd(f.bucket) > fromTs && bucketStart(f.bucket) < toTs)
-    .map((f) => f.key);
+  const keys = filesInRange(snapshot.files, EVENTS_DIR, range).map((f) => f.key);
   const work = mkdtempSync(join(tmpdir(), 'spark-train-'));
   let files: string[];
   let basePath: string;
@@ -144,9 +142,7 @@ export async function runOnSpark(
     const duck = await Duck.open({ threads: 1 });
     for (const name of outputs)
       await duck.run(`CREATE VIEW ${name} AS SELECT * FROM read_parquet(${sqlString(join(work, 'out', name, '*.parquet'))})`);
-    const invalidRows = snapshot.files
-      .filter((f) => f.tree === INVALID_DIR && bucketEnd(f.bucket) > fromTs && bucketStart(f.bucket) < toTs)
-      .reduce((sum, f) => sum + f.rows, 0);
+    const invalidRows = rowsOf(filesInRange(snapshot.files, INVALID_DIR, range));
     return { duck, invalidRows, close: () => (duck.close(), rmSync(work, { recursive: true, force: true })) };
   } catch (error) {
     rmSync(work, { recursive: true, force: true });
