@@ -12,6 +12,8 @@ import type { LakeLocation } from '../lake/location';
 import { buildSessions } from '../train/sessions';
 import { closeJsonValues } from '../../../shared/model/json-values';
 import { trainOnLake, type SqlTrainOptions } from '../train/sql/train-sql';
+import { prepareInput } from '../train/sql/engine-duckdb';
+import { SOURCE_COLUMNS } from '../train/sql/sessions';
 import type { ModelArtifact } from '../train/train';
 import { foldSplits, predictionCount, type RankingMetrics } from './protocol';
 import { minGain, objective, tuneScoring, validationSpan, type ValidationFold } from '../train/tune';
@@ -162,12 +164,18 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
   const first = Number(range[0].first);
   const last = Number(range[0].last);
   let tried = 'a window too short to hold out any day';
+  // Every twin trains on the same events (to `last`, each keeping the sessions that ended
+  // before its split): a small input is read from the lake once, for all of them.
+  const twinRange = { ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}), toTs: last + 1 };
+  const input = await prepareInput(lake, twinRange, SOURCE_COLUMNS, options);
+  const twinOptions: SqlTrainOptions = { ...options, ...twinRange, ...(input ? { input } : {}) };
   // Every twin trained here is done with once the search returns: their spill files are given back then.
   const twins: ModelArtifact[] = [];
   try {
     return await searchOnLake();
   } finally {
     for (const twin of twins) closeJsonValues(twin.neighbours, twin.sessions);
+    input?.dispose();
   }
 
   async function searchOnLake(): Promise<LakeTuning> {
@@ -181,18 +189,13 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
           const h =
             k === 0 && newest
               ? newest
-              : await holdout(
-                  lake,
-                  split,
-                  { ...options, params: { ...params, tunePasses: 0 }, toTs: last + 1 },
-                  k === 0 ? undefined : splits[k - 1],
-                );
+              : await holdout(lake, split, { ...twinOptions, params: { ...params, tunePasses: 0 } }, k === 0 ? undefined : splits[k - 1]);
           if (h !== newest) twins.push(h.twin);
           folds.push({ sessions: h.test, model: h.twin });
         }
         return folds;
       };
-      const h = await holdout(lake, splits[0]!, { ...options, params: { ...p, tunePasses: 0 }, toTs: last + 1 });
+      const h = await holdout(lake, splits[0]!, { ...twinOptions, params: { ...p, tunePasses: 0 } });
       twins.push(h.twin);
       const found = predictionCount(h.test);
       if (found >= p.tuneMinPredictions) {

@@ -41,6 +41,8 @@ export interface LakeQueryOptions {
    * schemas are read once (the `events` view binding them is a pass over every footer).
    */
   copy?: { columns: readonly string[]; maxRows: number };
+  /** The lake's snapshot when the caller has read it already (to size its engine by the same files). */
+  snapshot?: LakeSnapshot;
 }
 
 /**
@@ -49,7 +51,7 @@ export interface LakeQueryOptions {
  */
 export async function openLakeQuery(location: LakeLocation, options: LakeQueryOptions = {}): Promise<LakeQuery> {
   const store = await storeOf(location);
-  const snapshot = await readSnapshot(store);
+  const snapshot = options.snapshot ?? (await readSnapshot(store));
   const fromTs = options.fromTs ?? Number.NEGATIVE_INFINITY;
   const toTs = options.toTs ?? Number.POSITIVE_INFINITY;
   const eventFiles = filesInRange(snapshot.files, EVENTS_DIR, options);

@@ -24,6 +24,8 @@ import { ValidationError } from '../../../scripts/pipeline/train/validate';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
 import { signalRows } from '../../../scripts/pipeline/train/sql/signals';
+import { prepareInput } from '../../../scripts/pipeline/train/sql/engine-duckdb';
+import { SOURCE_COLUMNS } from '../../../scripts/pipeline/train/sql/sessions';
 import { DEFAULT_TRAIN_PARAMS } from '../../../scripts/pipeline/train/params';
 import { itemsOf, signalOf } from '../../../shared/schema/event-semantics';
 import { exampleEvent } from '../../fixtures/events';
@@ -101,6 +103,29 @@ describe('training as SQL', () => {
     const actual = comparable(artifact);
     expect([...actual.keys()]).toEqual([...expected.keys()]);
     for (const [path, text] of expected) expect(actual.get(path), path).toBe(text);
+  });
+
+  it('gives byte-identical files whether the input is copied into memory, read once for several trainings, or read from the lake by each step', async () => {
+    const file = 'data/sample/events-retailrocket.ndjson';
+    const input = await openTrainingInput(file, { workDir: tempDir() });
+    const expected = comparable((await trainOnLake(input.lake, { params: UNTUNED })).artifact);
+    // Above the copy limit: the tables in the scratch database file, the lake's files read by every step that reads the input.
+    const fromLake = comparable((await trainOnLake(input.lake, { params: UNTUNED, copyInputMaxEvents: 0 })).artifact);
+    expect([...fromLake.keys()]).toEqual([...expected.keys()]);
+    for (const [path, text] of expected) expect(fromLake.get(path), path).toBe(text);
+    // Read once (the tuner's twins): the same events, so the same files; another range refuses it.
+    expect(await prepareInput(input.lake, {}, SOURCE_COLUMNS, { copyInputMaxEvents: 0 })).toBeUndefined();
+    const prepared = (await prepareInput(input.lake, {}, SOURCE_COLUMNS))!;
+    try {
+      expect(prepared.eventRows).toBeGreaterThan(0);
+      const once = comparable((await trainOnLake(input.lake, { params: UNTUNED, input: prepared })).artifact);
+      expect([...once.keys()]).toEqual([...expected.keys()]);
+      for (const [path, text] of expected) expect(once.get(path), path).toBe(text);
+      await expect(trainOnLake(input.lake, { params: UNTUNED, input: prepared, toTs: Date.now() })).rejects.toThrow(/prepared input holds/);
+    } finally {
+      prepared.dispose();
+    }
+    expect(existsSync(prepared.file)).toBe(false);
   });
 
   it('gives byte-identical files without session ids (sessions cut by the gap) and with them mixed', async () => {
