@@ -55,6 +55,8 @@ export const COPY_INPUT_MAX_EVENTS = 1_000_000;
 /** An engine session with the source views defined. */
 export interface DuckSession {
   duck: Duck;
+  /** Whether its tables live in memory (a small input, copied) rather than in the scratch database file. */
+  tablesInMemory: boolean;
   /** Invalid records the lake holds for the same hours (rejected at the edge or unreadable). */
   invalidRows: number;
   /** Runs statements in order, each materialised as its table; `onStep` reports timings. */
@@ -207,6 +209,7 @@ export async function openDuckSession(
   return {
     duck,
     invalidRows,
+    tablesInMemory,
     async run(statements, onStep) {
       for (const { name, sql, view } of statements) {
         const started = performance.now();

@@ -11,7 +11,7 @@ import { assembleArtifact, type TrainTables } from './assemble';
 import { DUCKDB, SPARK, type Dialect } from './dialect';
 import { runOnSpark, type SparkOptions } from './engine-spark';
 import { openDuckSession, type TrainEngineOptions } from './engine-duckdb';
-import { FULL_BUILD, listStatements, statisticsStatements, type Statement } from './plan';
+import { FULL_BUILD, listStatements, statisticsStatements, type ListOptions, type Statement } from './plan';
 import { signalRows } from './signals';
 import { SOURCE_COLUMNS } from './sessions';
 import { sessionIndexStatement, type SessionIndexRow } from './session-index';
@@ -298,8 +298,10 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
     statisticsStatements(d, 'events', signalRows(params), { ...params, gapMs: SESSION_GAP_MS }, split);
   // The session index is built from the build's sessions (t_seq); state.ts keeps and folds it for incremental training.
   const withIndex = params.sessionIndexSize > 0;
-  const lists = (d: Dialect): Statement[] =>
-    withIndex ? [...listStatements(d, params, FULL_BUILD), sessionIndexStatement(params)] : listStatements(d, params, FULL_BUILD);
+  const lists = (d: Dialect, options: ListOptions = {}): Statement[] =>
+    withIndex
+      ? [...listStatements(d, params, FULL_BUILD, options), sessionIndexStatement(params)]
+      : listStatements(d, params, FULL_BUILD, options);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
     const dictionary = await itemDictionary(duck);
     const tables = await readTables(duck, await fingerprint(duck), dictionary);
@@ -324,7 +326,7 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   try {
     await session.run(statistics(DUCKDB), options.onStep);
     const checks = checkInput(await inputFacts(session.duck, session.invalidRows + (options.extraInvalid ?? 0)), limits);
-    await session.run(lists(DUCKDB), options.onStep);
+    await session.run(lists(DUCKDB, { cutTopK: session.tablesInMemory }), options.onStep);
     // The artifact is assembled in JavaScript next (at 20M events, gigabytes of lists and
     // postings): DuckDB gives back its cache first (the tables are in the scratch file),
     // keeping enough to sort the results it streams. Peak RSS is the sum of both. When it
