@@ -166,8 +166,8 @@ export async function openDuckSession(
   const lakeRange = input ? undefined : await rangeOf(lake, range);
   const { eventRows, invalidRows } = input ?? lakeRange!;
   // An input small enough to be copied keeps its tables in memory: the scratch file pays a
-  // compressed write of every table and a checkpoint at the end (Online Retail: 14.0-15.5 s
-  // against 11.9 s in memory, 1M generated events 11.4-12.1 s against 8.4-8.5 s), which
+  // compressed write of every table and a checkpoint at the end (Online Retail: 13.9-16.6 s
+  // against 13.0-13.7 s in memory, 1M generated events 10.0-12.1 s against 8.6-8.8 s), which
   // only an input whose tables outgrow the memory limit repays. In memory they still spill
   // past the limit, uncompressed (1M events peaked at 1.0 GB of RSS instead of 0.57 GB).
   const maxCopied = options.copyInputMaxEvents ?? COPY_INPUT_MAX_EVENTS;
