@@ -12,7 +12,8 @@ import type { LakeLocation } from '../lake/location';
 import { buildSessions } from '../train/sessions';
 import { closeJsonValues } from '../../../shared/model/json-values';
 import { trainOnLake, type SqlTrainOptions } from '../train/sql/train-sql';
-import { prepareInput } from '../train/sql/engine-duckdb';
+import { prepareInput, withPreparedInput } from '../train/sql/engine-duckdb';
+import type { Duck } from '../lake/duckdb';
 import { SOURCE_COLUMNS } from '../train/sql/sessions';
 import type { ModelArtifact } from '../train/train';
 import { foldSplits, predictionCount, type RankingMetrics } from './protocol';
@@ -73,8 +74,13 @@ export async function holdout(
   // the lake; the rest are streamed into compact events, not held as rows and objects both
   // (at 20M events the window's views were most of the tuning process's peak).
   const testUsers = `ts >= ${split}${Number.isFinite(testEnd) ? ` AND ts < ${testEnd}` : ''}`;
-  const events = await withLakeQuery(lake, { ...window, duck: { threads: 1 } }, async (q) => {
-    const hasViews = (await q.duck.number(`SELECT count(*) FROM events WHERE type = 'product_view'`)) > 0;
+  // The tuner's twins read their held-out days from the input it read once, not the lake.
+  const withEvents = <T>(fn: (duck: Duck) => Promise<T>): Promise<T> =>
+    options.input
+      ? withPreparedInput(options.input, window, fn)
+      : withLakeQuery(lake, { ...window, duck: { threads: 1 } }, (q) => fn(q.duck));
+  const events = await withEvents(async (duck) => {
+    const hasViews = (await duck.number(`SELECT count(*) FROM events WHERE type = 'product_view'`)) > 0;
     const lines = DUCKDB.explode('events', ['event_id', 'user_id', 'session_id', 'ts', 'edge_region'], 'items', 'line');
     const steps = hasViews
       ? `SELECT event_id, user_id, session_id, ts, item_id, edge_region, 1 AS line FROM events WHERE type = 'product_view'`
@@ -85,7 +91,7 @@ export async function holdout(
     const out: CanonicalEvent[] = [];
     // Sessions are cut from the order the rows come in, so no event id is read (it only
     // breaks ties in that order), and the rows are read by column.
-    for await (const { rowCount, columns } of q.duck.columnChunks(
+    for await (const { rowCount, columns } of duck.columnChunks(
       `WITH steps AS (${steps})
        SELECT user_id, session_id, CAST(ts AS DOUBLE), item_id, edge_region FROM steps
        WHERE user_id IN (SELECT user_id FROM steps WHERE ${testUsers}) ORDER BY ts, event_id, line`,

@@ -152,6 +152,30 @@ export async function prepareInput(
   };
 }
 
+/**
+ * Runs `fn` on a one-thread DuckDB whose `events` view holds the prepared input's events
+ * in `window` (the tuner's held-out days), as `withLakeQuery` would over the lake.
+ */
+export async function withPreparedInput<T>(
+  input: PreparedInput,
+  window: { fromTs?: number; toTs?: number },
+  fn: (duck: Duck) => Promise<T>,
+): Promise<T> {
+  const duck = await Duck.open({ threads: 1 });
+  try {
+    const range = [
+      window.fromTs !== undefined ? `ts >= ${window.fromTs}` : '',
+      window.toTs !== undefined ? `ts < ${window.toTs}` : '',
+    ].filter(Boolean);
+    await duck.run(
+      `CREATE VIEW events AS SELECT * FROM read_parquet(${sqlString(input.file)})${range.length > 0 ? ` WHERE ${range.join(' AND ')}` : ''}`,
+    );
+    return await fn(duck);
+  } finally {
+    duck.close();
+  }
+}
+
 /** Opens DuckDB over the lake (`events` view limited to the range) and the catalog view. */
 export async function openDuckSession(
   lake: LakeLocation,
