@@ -21,8 +21,6 @@ export interface LakeQuery {
   snapshot: LakeSnapshot;
   /** Event files the `events` view reads (after time pruning). */
   eventFiles: LakeFile[];
-  /** The rows of `eventFiles` (by the logs: the events of the range, at most). */
-  eventRows: number;
   close(): void;
 }
 
@@ -45,6 +43,16 @@ export interface LakeQueryOptions {
   snapshot?: LakeSnapshot;
 }
 
+/** ` WHERE fromTs <= ts < toTs` for the bounds given and finite, or '' when there are none. */
+export function tsRangeWhere(range: { fromTs?: number | undefined; toTs?: number | undefined }): string {
+  const { fromTs, toTs } = range;
+  const bounds = [
+    fromTs !== undefined && Number.isFinite(fromTs) ? `ts >= ${fromTs}` : '',
+    toTs !== undefined && Number.isFinite(toTs) ? `ts < ${toTs}` : '',
+  ].filter(Boolean);
+  return bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : '';
+}
+
 /**
  * Opens DuckDB with the views `events` (columns of columns.ts plus dt, hour) and
  * `invalid` over the lake's live files.
@@ -55,15 +63,13 @@ export async function openLakeQuery(location: LakeLocation, options: LakeQueryOp
   const fromTs = options.fromTs ?? Number.NEGATIVE_INFINITY;
   const toTs = options.toTs ?? Number.POSITIVE_INFINITY;
   const eventFiles = filesInRange(snapshot.files, EVENTS_DIR, options);
-  const eventRows = rowsOf(eventFiles);
   const invalidFiles = filesInRange(snapshot.files, INVALID_DIR);
   const duck = options.reuse ?? (await Duck.open(options.duck));
   const paths = async (files: LakeFile[]): Promise<string[]> => Promise.all(files.map((f) => store.localPath(f.key)));
-  const range = [Number.isFinite(fromTs) ? `ts >= ${fromTs}` : '', Number.isFinite(toTs) ? `ts < ${toTs}` : ''].filter(Boolean);
   let source = parquetSource(EVENTS_DIR, await paths(eventFiles));
-  let where = range.length > 0 ? ` WHERE ${range.join(' AND ')}` : '';
+  let where = tsRangeWhere({ fromTs, toTs });
   let wanted = Object.entries(EVENT_COLUMNS);
-  const copy = options.copy && eventRows <= options.copy.maxRows ? options.copy.columns : undefined;
+  const copy = options.copy && rowsOf(eventFiles) <= options.copy.maxRows ? options.copy.columns : undefined;
   if (copy) {
     // Columns of the list that no file has yet are added below, as for the view.
     const chosen = copy.map((name) => `'${name}'`).join(', ');
@@ -89,7 +95,7 @@ export async function openLakeQuery(location: LakeLocation, options: LakeQueryOp
       `CREATE OR REPLACE VIEW events AS SELECT *, ${missing.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} FROM ${source}${where}`,
     );
   await duck.run(`CREATE OR REPLACE VIEW invalid AS SELECT * FROM ${parquetSource(INVALID_DIR, await paths(invalidFiles))}`);
-  return { duck, store, snapshot, eventFiles, eventRows, close: () => (options.reuse ? undefined : duck.close()) };
+  return { duck, store, snapshot, eventFiles, close: () => (options.reuse ? undefined : duck.close()) };
 }
 
 /** Start times (epoch ms) of the lake's event hour buckets, oldest first. */

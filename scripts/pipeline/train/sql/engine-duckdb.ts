@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Duck, sqlString, type DuckOptions } from '../../lake/duckdb';
-import { openLakeQuery } from '../../lake/read';
+import { openLakeQuery, tsRangeWhere } from '../../lake/read';
 import type { LakeLocation } from '../../lake/location';
 import { EVENTS_DIR, INVALID_DIR } from '../../lake/layout';
 import { filesInRange, readSnapshot, rowsOf, type LakeSnapshot } from '../../lake/commit-log';
@@ -163,13 +163,7 @@ export async function withPreparedInput<T>(
 ): Promise<T> {
   const duck = await Duck.open({ threads: 1 });
   try {
-    const range = [
-      window.fromTs !== undefined ? `ts >= ${window.fromTs}` : '',
-      window.toTs !== undefined ? `ts < ${window.toTs}` : '',
-    ].filter(Boolean);
-    await duck.run(
-      `CREATE VIEW events AS SELECT * FROM read_parquet(${sqlString(input.file)})${range.length > 0 ? ` WHERE ${range.join(' AND ')}` : ''}`,
-    );
+    await duck.run(`CREATE VIEW events AS SELECT * FROM read_parquet(${sqlString(input.file)})${tsRangeWhere(window)}`);
     return await fn(duck);
   } finally {
     duck.close();
