@@ -65,6 +65,25 @@ export async function openLakeQuery(location: LakeLocation, options: LakeQueryOp
   const eventFiles = filesInRange(snapshot.files, EVENTS_DIR, options);
   const invalidFiles = filesInRange(snapshot.files, INVALID_DIR);
   const duck = options.reuse ?? (await Duck.open(options.duck));
+  try {
+    return await createViews(store, snapshot, duck, eventFiles, invalidFiles, { ...options, fromTs, toTs });
+  } catch (error) {
+    // A file that vanished under a compaction (withLakeQuery retries) must not leave a DuckDB open.
+    if (!options.reuse) duck.close();
+    throw error;
+  }
+}
+
+/** The `events` and `invalid` views of {@link openLakeQuery} over `duck`. */
+async function createViews(
+  store: LakeStore,
+  snapshot: LakeSnapshot,
+  duck: Duck,
+  eventFiles: LakeFile[],
+  invalidFiles: LakeFile[],
+  options: LakeQueryOptions & { fromTs: number; toTs: number },
+): Promise<LakeQuery> {
+  const { fromTs, toTs } = options;
   const paths = async (files: LakeFile[]): Promise<string[]> => Promise.all(files.map((f) => store.localPath(f.key)));
   let source = parquetSource(EVENTS_DIR, await paths(eventFiles));
   let where = tsRangeWhere({ fromTs, toTs });

@@ -7,7 +7,7 @@
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { clientEventSchema, enrichmentSchema, EVENT_TYPES, type EventType } from '../../../shared/schema/events';
 import { EVENT_COLUMNS } from '../../../scripts/pipeline/lake/columns';
@@ -107,6 +107,28 @@ describe('lake columns', () => {
         q.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a query whose file vanished (a compaction finished meanwhile) fails and closes the engine it opened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lake-cols-'));
+    const close = vi.spyOn(Duck.prototype, 'close');
+    try {
+      const event = canonical(clientEvent('product_view', 'evt-cols-gone', 'u-1', Date.UTC(2026, 5, 1, 10)));
+      const record = eventRecord(event);
+      const writer = await LakeWriter.open(dir);
+      await writer.flush(record.topic, 0, [{ offset: 0n, key: record.key, value: record.value, timestamp: event.received_at }]);
+      writer.close();
+      const store = new LocalStore(dir);
+      const file = (await readSnapshot(store)).files.find((f) => f.tree === 'events')!;
+      rmSync(await store.localPath(file.key));
+      close.mockClear();
+      for (const copy of [undefined, { columns: ['event_id', 'ts'], maxRows: 10 }])
+        await expect(openLakeQuery(dir, copy ? { copy } : {})).rejects.toThrow(/No files found|Cannot open file|No such file/i);
+      expect(close).toHaveBeenCalledTimes(2);
+    } finally {
+      close.mockRestore();
       rmSync(dir, { recursive: true, force: true });
     }
   });
