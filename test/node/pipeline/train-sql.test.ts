@@ -5,7 +5,7 @@
  * 1e-4, order swapped only between scores that are equal when rounded). The incremental
  * fold equals a full rebuild; no events or an empty model is a ValidationError.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
 import { signalRows } from '../../../scripts/pipeline/train/sql/signals';
 import { prepareInput } from '../../../scripts/pipeline/train/sql/engine-duckdb';
 import { SOURCE_COLUMNS } from '../../../scripts/pipeline/train/sql/sessions';
+import { EVENTS_DIR } from '../../../scripts/pipeline/lake/layout';
 import { DEFAULT_TRAIN_PARAMS } from '../../../scripts/pipeline/train/params';
 import { itemsOf, signalOf } from '../../../shared/schema/event-semantics';
 import { exampleEvent } from '../../fixtures/events';
@@ -118,14 +119,42 @@ describe('training as SQL', () => {
     const prepared = (await prepareInput(input.lake, {}, SOURCE_COLUMNS))!;
     try {
       expect(prepared.eventRows).toBeGreaterThan(0);
-      const once = comparable((await trainOnLake(input.lake, { params: UNTUNED, input: prepared })).artifact);
+      // With the lake's event files moved away, so the same files prove the training read the prepared one.
+      const events = join(input.lake as string, EVENTS_DIR);
+      renameSync(events, `${events}.away`);
+      let once: Map<string, string>;
+      try {
+        once = comparable((await trainOnLake(input.lake, { params: UNTUNED, input: prepared })).artifact);
+      } finally {
+        renameSync(`${events}.away`, events);
+      }
       expect([...once.keys()]).toEqual([...expected.keys()]);
       for (const [path, text] of expected) expect(once.get(path), path).toBe(text);
-      await expect(trainOnLake(input.lake, { params: UNTUNED, input: prepared, toTs: Date.now() })).rejects.toThrow(/prepared input holds/);
+      // Refused before anything is made: no scratch directory is left behind.
+      const otherLake = (await openTrainingInput(file, { workDir: tempDir() })).lake;
+      const scratch = tempDir();
+      const tmp = process.env.TMPDIR;
+      process.env.TMPDIR = scratch;
+      try {
+        await expect(trainOnLake(input.lake, { params: UNTUNED, input: prepared, toTs: Date.now() })).rejects.toThrow(
+          /prepared input holds/,
+        );
+        await expect(trainOnLake(otherLake, { params: UNTUNED, input: prepared })).rejects.toThrow(/another lake/);
+      } finally {
+        if (tmp === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = tmp;
+      }
+      expect(readdirSync(scratch)).toEqual([]);
     } finally {
       prepared.dispose();
     }
     expect(existsSync(prepared.file)).toBe(false);
+    const fewer = (await prepareInput(input.lake, {}, SOURCE_COLUMNS.slice(1)))!;
+    try {
+      await expect(trainOnLake(input.lake, { params: UNTUNED, input: fewer })).rejects.toThrow(`lacks the columns ${SOURCE_COLUMNS[0]}`);
+    } finally {
+      fewer.dispose();
+    }
   });
 
   it('gives byte-identical files without session ids (sessions cut by the gap) and with them mixed', async () => {

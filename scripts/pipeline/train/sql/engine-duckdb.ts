@@ -8,7 +8,7 @@
  * Result tables are read back by the caller through `duck`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Duck, sqlString, type DuckOptions } from '../../lake/duckdb';
 import { openLakeQuery, tsRangeWhere } from '../../lake/read';
@@ -100,8 +100,10 @@ async function rangeOf(
  * 2.0-2.6 s of a 13 s training, where one file reads in a few milliseconds).
  */
 export interface PreparedInput {
-  /** The range it holds: a session over another range refuses it. */
+  /** The lake it was read from, the range and the columns it holds: a session asking for anything else refuses it. */
+  lake: LakeLocation;
   range: { fromTs?: number; toTs?: number };
+  columns: readonly string[];
   file: string;
   eventRows: number;
   /** Invalid records the lake holds for the same hours. */
@@ -144,7 +146,9 @@ export async function prepareInput(
     throw error;
   }
   return {
+    lake,
     range: { ...range },
+    columns: [...columns],
     file,
     eventRows,
     invalidRows,
@@ -170,19 +174,38 @@ export async function withPreparedInput<T>(
   }
 }
 
+/**
+ * Throws unless `input` was prepared from `lake`, over `range`, with every column the
+ * session reads (`columns`; a session that reads them all cannot use one): training on
+ * another input's events would give a model of the wrong data without any error.
+ */
+function refuseOtherInput(
+  input: PreparedInput,
+  lake: LakeLocation,
+  range: { fromTs?: number; toTs?: number },
+  columns: readonly string[] | undefined,
+): void {
+  const sameLake = typeof lake === 'string' && typeof input.lake === 'string' ? resolve(lake) === resolve(input.lake) : lake === input.lake;
+  if (!sameLake) throw new Error('the prepared input was read from another lake');
+  if (input.range.fromTs !== range.fromTs || input.range.toTs !== range.toTs)
+    throw new Error(`the prepared input holds ${JSON.stringify(input.range)}, not ${JSON.stringify(range)}`);
+  const lacking = columns === undefined ? ['(every column)'] : columns.filter((c) => !input.columns.includes(c));
+  if (lacking.length > 0) throw new Error(`the prepared input lacks the columns ${lacking.join(', ')}`);
+}
+
 /** Opens DuckDB over the lake (`events` view limited to the range) and the catalog view. */
 export async function openDuckSession(
   lake: LakeLocation,
   range: { fromTs?: number; toTs?: number },
   options: TrainEngineOptions = {},
 ): Promise<DuckSession> {
-  const spill = options.tempDir ?? mkdtempSync(join(tmpdir(), 'train-spill-'));
-  const database = join(spill, `train-${process.pid}-${Date.now()}.duckdb`);
   const { input } = options;
-  if (input && (input.range.fromTs !== range.fromTs || input.range.toTs !== range.toTs))
-    throw new Error(`the prepared input holds ${JSON.stringify(input.range)}, not ${JSON.stringify(range)}`);
+  if (input) refuseOtherInput(input, lake, range, options.copyInput);
+  // Read before the scratch directory exists, so a lake that cannot be read leaves none behind.
   const lakeRange = input ? undefined : await rangeOf(lake, range);
   const { eventRows, invalidRows } = input ?? lakeRange!;
+  const spill = options.tempDir ?? mkdtempSync(join(tmpdir(), 'train-spill-'));
+  const database = join(spill, `train-${process.pid}-${Date.now()}.duckdb`);
   // An input small enough to be copied keeps its tables in memory: the scratch file pays a
   // compressed write of every table and a checkpoint at the end (Online Retail: 13.9-16.6 s
   // against 13.0-13.7 s in memory, 1M generated events 10.0-12.1 s against 8.6-8.8 s), which

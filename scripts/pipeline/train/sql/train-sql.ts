@@ -328,9 +328,11 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
     const checks = checkInput(await inputFacts(session.duck, session.invalidRows + (options.extraInvalid ?? 0)), limits);
     await session.run(lists(DUCKDB, { cutTopK: session.tablesInMemory }), options.onStep);
     // The artifact is assembled in JavaScript next (at 20M events, gigabytes of lists and
-    // postings): DuckDB gives back its cache first (the tables are in the scratch file),
-    // keeping enough to sort the results it streams. Peak RSS is the sum of both. When it
-    // cannot evict that much it refuses and keeps its limit: slower to peak, not wrong.
+    // postings): DuckDB gives back its cache first (a large input's tables are in the
+    // scratch file; a small input's, in memory, can only spill to its temp files, which
+    // only makes this slower), keeping enough to sort the results it streams. Peak RSS is
+    // the sum of both. When it cannot evict that much it refuses and keeps its limit:
+    // slower to peak, not wrong.
     await session.duck.run(`SET memory_limit = '${ASSEMBLY_MEMORY_LIMIT}'`).catch(() => undefined);
     const result = await finish(session.duck, checks);
     if (options.collectEvaluation) result.evaluation = await evaluationFacts(session.duck);
