@@ -65,56 +65,43 @@ export async function openLakeQuery(location: LakeLocation, options: LakeQueryOp
   const eventFiles = filesInRange(snapshot.files, EVENTS_DIR, options);
   const invalidFiles = filesInRange(snapshot.files, INVALID_DIR);
   const duck = options.reuse ?? (await Duck.open(options.duck));
+  // A file that vanished under a compaction (withLakeQuery retries) must not leave a DuckDB open.
   try {
-    return await createViews(store, snapshot, duck, eventFiles, invalidFiles, { ...options, fromTs, toTs });
+    const paths = async (files: LakeFile[]): Promise<string[]> => Promise.all(files.map((f) => store.localPath(f.key)));
+    let source = parquetSource(EVENTS_DIR, await paths(eventFiles));
+    let where = tsRangeWhere({ fromTs, toTs });
+    let wanted = Object.entries(EVENT_COLUMNS);
+    const copy = options.copy && rowsOf(eventFiles) <= options.copy.maxRows ? options.copy.columns : undefined;
+    if (copy) {
+      // Columns of the list that no file has yet are added below, as for the view.
+      const chosen = copy.map((name) => `'${name}'`).join(', ');
+      await duck.run(`CREATE OR REPLACE TABLE lake_events AS SELECT COLUMNS(c -> c IN (${chosen})) FROM ${source}${where}`);
+      [source, where] = ['lake_events', ''];
+      wanted = wanted.filter(([name]) => copy.includes(name));
+    }
+    await duck.run(`CREATE OR REPLACE VIEW events AS SELECT * FROM ${source}${where}`);
+    // Files written before a column was added lack it (Parquet has no schema evolution of
+    // its own): the view adds it as NULL, so every reader sees the columns of columns.ts.
+    // The catalog has the view's columns from its creation; DESCRIBE would bind it again,
+    // reading every file's footer once more (0.5 s over Online Retail's 2,898 hourly files).
+    const present = new Set(
+      (
+        await duck.rows<{ column_name: string }>(
+          `SELECT column_name FROM duckdb_columns() WHERE table_name = 'events' AND database_name = current_database() AND schema_name = current_schema()`,
+        )
+      ).map((r) => r.column_name),
+    );
+    const missing = wanted.filter(([name]) => !present.has(name));
+    if (missing.length > 0)
+      await duck.run(
+        `CREATE OR REPLACE VIEW events AS SELECT *, ${missing.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} FROM ${source}${where}`,
+      );
+    await duck.run(`CREATE OR REPLACE VIEW invalid AS SELECT * FROM ${parquetSource(INVALID_DIR, await paths(invalidFiles))}`);
+    return { duck, store, snapshot, eventFiles, close: () => (options.reuse ? undefined : duck.close()) };
   } catch (error) {
-    // A file that vanished under a compaction (withLakeQuery retries) must not leave a DuckDB open.
     if (!options.reuse) duck.close();
     throw error;
   }
-}
-
-/** The `events` and `invalid` views of {@link openLakeQuery} over `duck`. */
-async function createViews(
-  store: LakeStore,
-  snapshot: LakeSnapshot,
-  duck: Duck,
-  eventFiles: LakeFile[],
-  invalidFiles: LakeFile[],
-  options: LakeQueryOptions & { fromTs: number; toTs: number },
-): Promise<LakeQuery> {
-  const { fromTs, toTs } = options;
-  const paths = async (files: LakeFile[]): Promise<string[]> => Promise.all(files.map((f) => store.localPath(f.key)));
-  let source = parquetSource(EVENTS_DIR, await paths(eventFiles));
-  let where = tsRangeWhere({ fromTs, toTs });
-  let wanted = Object.entries(EVENT_COLUMNS);
-  const copy = options.copy && rowsOf(eventFiles) <= options.copy.maxRows ? options.copy.columns : undefined;
-  if (copy) {
-    // Columns of the list that no file has yet are added below, as for the view.
-    const chosen = copy.map((name) => `'${name}'`).join(', ');
-    await duck.run(`CREATE OR REPLACE TABLE lake_events AS SELECT COLUMNS(c -> c IN (${chosen})) FROM ${source}${where}`);
-    [source, where] = ['lake_events', ''];
-    wanted = wanted.filter(([name]) => copy.includes(name));
-  }
-  await duck.run(`CREATE OR REPLACE VIEW events AS SELECT * FROM ${source}${where}`);
-  // Files written before a column was added lack it (Parquet has no schema evolution of
-  // its own): the view adds it as NULL, so every reader sees the columns of columns.ts.
-  // The catalog has the view's columns from its creation; DESCRIBE would bind it again,
-  // reading every file's footer once more (0.5 s over Online Retail's 2,898 hourly files).
-  const present = new Set(
-    (
-      await duck.rows<{ column_name: string }>(
-        `SELECT column_name FROM duckdb_columns() WHERE table_name = 'events' AND database_name = current_database() AND schema_name = current_schema()`,
-      )
-    ).map((r) => r.column_name),
-  );
-  const missing = wanted.filter(([name]) => !present.has(name));
-  if (missing.length > 0)
-    await duck.run(
-      `CREATE OR REPLACE VIEW events AS SELECT *, ${missing.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} FROM ${source}${where}`,
-    );
-  await duck.run(`CREATE OR REPLACE VIEW invalid AS SELECT * FROM ${parquetSource(INVALID_DIR, await paths(invalidFiles))}`);
-  return { duck, store, snapshot, eventFiles, close: () => (options.reuse ? undefined : duck.close()) };
 }
 
 /** Start times (epoch ms) of the lake's event hour buckets, oldest first. */
