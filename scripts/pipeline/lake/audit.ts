@@ -7,7 +7,7 @@
 import { readSnapshot, listTreeFiles, type CommitEntry } from './commit-log';
 import { Duck } from './duckdb';
 import { EVENTS_DIR, INVALID_DIR } from './layout';
-import { parquetRows, parquetSource } from './parquet';
+import { parquetRows, parquetSource, readEventIds } from './parquet';
 import { storeOf, type LakeLocation } from './location';
 
 /** What the audit found; `problems` is empty for a healthy lake. */
@@ -35,8 +35,57 @@ function treeRows(files: readonly string[], rows: readonly number[]): (tree: str
   return (tree) => files.reduce((n, f, i) => n + (f.startsWith(`${tree}/`) ? (rows[i] ?? 0) : 0), 0);
 }
 
-/** Audits a lake (read-only). */
-export async function auditLake(location: LakeLocation, options: { eventIds?: boolean } = {}): Promise<LakeAudit> {
+/**
+ * Event rows checked by one query. Every id check runs over whole hour buckets: an
+ * event's bucket is fixed by its ts, so a duplicate (a re-sent copy) can only sit in the
+ * same bucket, and the writer's dedup and compaction work per bucket too. A count of
+ * distinct ids over the whole lake held every id at once (out of memory at 100M events
+ * with the audit's 1 GB); per group of buckets the memory follows this bound instead.
+ */
+const AUDIT_ROWS_PER_QUERY = 2_000_000;
+
+/** Files grouped by whole buckets (in key order), about `maxRows` rows a group (a larger bucket is a group of its own). */
+function bucketGroups<F extends { bucket: string; rows: number }>(files: readonly F[], maxRows: number): F[][] {
+  const groups: F[][] = [];
+  let group: F[] = [];
+  let rows = 0;
+  for (const file of files) {
+    const bucketStarts = group.length === 0 || group[group.length - 1]!.bucket !== file.bucket;
+    if (bucketStarts && group.length > 0 && rows + file.rows > maxRows) {
+      groups.push(group);
+      group = [];
+      rows = 0;
+    }
+    group.push(file);
+    rows += file.rows;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/** Problems listed per kind (ids twice, events in the wrong bucket); a broken lake would otherwise list thousands. */
+const MAX_LISTED = 20;
+
+/** What one group of whole buckets holds: its distinct ids, and problems (at most MAX_LISTED of each kind). */
+async function auditBuckets(duck: Duck, paths: readonly string[]): Promise<{ distinct: number; twice: string[]; misplaced: string[] }> {
+  const source = parquetSource(EVENTS_DIR, paths);
+  const distinct = await duck.number(`SELECT count(DISTINCT event_id) FROM ${source}`);
+  const twice = await duck.rows<{ event_id: string; n: string }>(
+    `SELECT event_id, count(*) AS n FROM ${source} GROUP BY event_id HAVING count(*) > 1 ORDER BY event_id LIMIT ${MAX_LISTED}`,
+  );
+  const misplaced = await duck.rows<{ event_id: string; should: string; found: string }>(
+    `SELECT event_id, strftime(make_timestamp(ts * 1000), 'dt=%Y-%m-%d/hour=%H') AS should, strftime(dt, 'dt=%Y-%m-%d') || '/hour=' || lpad(CAST(hour AS VARCHAR), 2, '0') AS found FROM ${source}
+     WHERE strftime(make_timestamp(ts * 1000), '%Y-%m-%d') <> strftime(dt, '%Y-%m-%d') OR hour(make_timestamp(ts * 1000)) <> hour LIMIT ${MAX_LISTED}`,
+  );
+  return {
+    distinct,
+    twice: twice.map(({ event_id, n }) => `event ${event_id} is in the lake ${n} times`),
+    misplaced: misplaced.map((m) => `event ${m.event_id} in ${m.found} belongs in ${m.should}`),
+  };
+}
+
+/** Audits a lake (read-only); `rowsPerQuery` bounds the event rows of one id check (tests make it small). */
+export async function auditLake(location: LakeLocation, options: { eventIds?: boolean; rowsPerQuery?: number } = {}): Promise<LakeAudit> {
   const store = await storeOf(location);
   const snapshot = await readSnapshot(store);
   const problems: string[] = [];
@@ -92,7 +141,7 @@ export async function auditLake(location: LakeLocation, options: { eventIds?: bo
 
   const duck = await Duck.open({ threads: 1, memoryLimit: '1GB' });
   try {
-    const paths: Record<string, string[]> = { [EVENTS_DIR]: [], [INVALID_DIR]: [] };
+    const eventFiles: Array<{ bucket: string; path: string; rows: number }> = [];
     for (const file of snapshot.files) {
       if (!(await store.exists(file.key))) {
         problems.push(`${file.key}: live in the logs but missing`);
@@ -102,20 +151,21 @@ export async function auditLake(location: LakeLocation, options: { eventIds?: bo
       const rows = await parquetRows(duck, path);
       if (rows !== file.rows) problems.push(`${file.key}: ${rows} rows on disk, ${file.rows} logged`);
       audit.files++;
-      paths[file.tree]!.push(path);
-      if (file.tree === EVENTS_DIR) audit.events += rows;
-      else audit.invalid += rows;
+      if (file.tree === EVENTS_DIR) {
+        audit.events += rows;
+        eventFiles.push({ bucket: file.bucket, path, rows });
+      } else audit.invalid += rows;
     }
-    await duck.run(`CREATE VIEW events AS SELECT * FROM ${parquetSource(EVENTS_DIR, paths[EVENTS_DIR]!)}`);
-    audit.distinctEvents = await duck.number('SELECT count(DISTINCT event_id) FROM events');
-    const twice = await duck.rows<{ event_id: string; n: string }>('SELECT event_id, count(*) AS n FROM events GROUP BY event_id HAVING count(*) > 1 ORDER BY event_id LIMIT 20');
-    for (const { event_id, n } of twice) problems.push(`event ${event_id} is in the lake ${n} times`);
-    const misplaced = await duck.rows<{ event_id: string; should: string; dt: string; hour: number }>(
-      `SELECT event_id, strftime(make_timestamp(ts * 1000), 'dt=%Y-%m-%d/hour=%H') AS should, dt, hour FROM events
-       WHERE strftime(make_timestamp(ts * 1000), '%Y-%m-%d') <> strftime(dt, '%Y-%m-%d') OR hour(make_timestamp(ts * 1000)) <> hour LIMIT 20`,
-    );
-    for (const m of misplaced) problems.push(`event ${m.event_id} in dt=${m.dt}/hour=${m.hour} belongs in ${m.should}`);
-    if (options.eventIds) audit.eventIds = (await duck.rows<{ event_id: string }>('SELECT event_id FROM events')).map((r) => r.event_id);
+    const twice: string[] = [];
+    const misplaced: string[] = [];
+    for (const group of bucketGroups(eventFiles, options.rowsPerQuery ?? AUDIT_ROWS_PER_QUERY)) {
+      const found = await auditBuckets(duck, group.map((f) => f.path));
+      audit.distinctEvents += found.distinct;
+      twice.push(...found.twice);
+      misplaced.push(...found.misplaced);
+    }
+    problems.push(...twice.slice(0, MAX_LISTED), ...misplaced.slice(0, MAX_LISTED));
+    if (options.eventIds) audit.eventIds = await readEventIds(duck, eventFiles.map((f) => f.path));
   } finally {
     duck.close();
   }

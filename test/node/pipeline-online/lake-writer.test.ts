@@ -5,7 +5,7 @@
  * single-writer lock, and the atomic rewrites: compaction of closed hours, retention,
  * erasure, and a crash in the middle of a rewrite.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,10 +13,10 @@ import { eventRecord } from '../../../shared/kafka/records';
 import { auditLake } from '../../../scripts/pipeline/lake/audit';
 import { LakeLockedError } from '../../../scripts/pipeline/lake/lock';
 import { LakeWriter, type LakeRecord } from '../../../scripts/pipeline/lake/writer';
-import { FLUSH_LOG, indexKey, rewriteFileName } from '../../../scripts/pipeline/lake/layout';
+import { FLUSH_LOG, hourBucket, indexKey, rewriteFileName } from '../../../scripts/pipeline/lake/layout';
 import { applyRetention, compactLake, eraseUsers } from '../../../scripts/pipeline/lake/compact';
 import { loadLakeEvents, withLakeQuery } from '../../../scripts/pipeline/lake/read';
-import { readSnapshot } from '../../../scripts/pipeline/lake/commit-log';
+import { appendCommit, readSnapshot } from '../../../scripts/pipeline/lake/commit-log';
 import { LocalStore } from '../../../scripts/pipeline/lake/store';
 import { syntheticEvents } from '../../../scripts/lib/synthetic-events';
 
@@ -144,6 +144,62 @@ describe('lake writer', () => {
       new Set([...events.slice(0, 90), ...events.slice(90, 120), ...events.slice(150, 198)].map((e) => e.event_id)),
     );
     expect(audit.events).toBe(audit.distinctEvents);
+  });
+
+  it('audits ids per group of whole hour buckets: finds an event twice and an event outside its bucket', async () => {
+    /** A lake of the first 100 events, one flush, and its live files. */
+    const flushed = async () => {
+      const lake = newLake();
+      const writer = await LakeWriter.open(lake);
+      await writer.flush(TOPIC, 0, records(0, 100));
+      const files = writer.snapshot();
+      writer.close();
+      return { lake, files, buckets: [...new Set(files.map((f) => f.bucket))] };
+    };
+    /** Puts a copy of a live file into `bucket`, committed as a range of another partition (what no writer would do). */
+    const plant = async (lake: string, file: { key: string; rows: number }, bucket: string, partition: number): Promise<void> => {
+      const key = `events/${bucket}/planted-${partition}.parquet`;
+      copyFileSync(join(lake, file.key), join(lake, key));
+      await appendCommit(new LocalStore(lake), {
+        topic: TOPIC,
+        partition,
+        first: '0',
+        last: '0',
+        next: '1',
+        files: [key],
+        rows: [file.rows],
+        events: file.rows,
+        duplicates: 0,
+        invalid: 0,
+        at: new Date().toISOString(),
+      });
+    };
+
+    // A copy in its own bucket; groups of about 10 rows, so every bucket is checked on its own.
+    const one = await flushed();
+    expect(one.buckets.length).toBeGreaterThan(3);
+    const copied = one.files.find((f) => f.bucket === one.buckets[2])!;
+    await plant(one.lake, copied, copied.bucket, 7);
+    const twice = await auditLake(one.lake, { rowsPerQuery: 10 });
+    const copiedIds = events
+      .slice(0, 100)
+      .filter((e) => hourBucket(e.ts) === copied.bucket)
+      .map((e) => e.event_id)
+      .sort();
+    expect(copiedIds).toHaveLength(copied.rows);
+    expect(twice.events).toBe(100 + copied.rows);
+    expect(twice.distinctEvents).toBe(100);
+    expect(twice.problems).toEqual(copiedIds.slice(0, 20).map((id) => `event ${id} is in the lake 2 times`));
+
+    // A copy in another hour: each bucket holds its ids once, and the copy is reported where it does not belong.
+    const two = await flushed();
+    expect((await auditLake(two.lake, { rowsPerQuery: 10 })).problems).toEqual([]);
+    const moved = two.files.find((f) => f.bucket === two.buckets[0])!;
+    await plant(two.lake, moved, two.buckets[1]!, 8);
+    const misplaced = await auditLake(two.lake, { rowsPerQuery: 10 });
+    expect(misplaced.problems).toHaveLength(Math.min(20, moved.rows));
+    for (const problem of misplaced.problems)
+      expect(problem).toMatch(new RegExp(`^event \\S+ in ${two.buckets[1]} belongs in ${moved.bucket}$`));
   });
 
   it('allows one writer per lake and takes over the lock of a dead one', async () => {
