@@ -4,7 +4,7 @@
  * forwarder does, then the time for a fresh consumer group to make them durable in an
  * empty lake (Parquet), peak RSS (overall and per quarter of the drain: bounded memory
  * is a flat profile) and the dedup ids held (bounded), and an audit.
- * `npm run bench:lake -- [N] [days]`.
+ * `npm run bench:lake -- [N] [days] [--compact-every <seconds>]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,13 +13,19 @@ import { Kafka, logLevel } from 'kafkajs';
 import { eventRecord, groupByTopic } from '../../shared/kafka/records';
 import { startLakeConsumer } from '../pipeline/lake/consumer';
 import { auditLake } from '../pipeline/lake/audit';
+import { readSnapshot } from '../pipeline/lake/commit-log';
+import { storeOf } from '../pipeline/lake/location';
+import { parseArgs } from 'node:util';
 import { startTestBroker } from '../kafka/private-broker';
 import { shopTraffic } from '../generate/traffic';
 import { loadavg } from 'node:os';
 import { progressBar } from '../lib/progress';
 
-const target = Number(process.argv[2] ?? 100_000);
-const days = Number(process.argv[3] ?? 10);
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'compact-every': { type: 'string', default: '300' } } });
+const target = Number(positionals[0] ?? 100_000);
+const days = Number(positionals[1] ?? 10);
+/** Seconds between the consumer's compaction rounds (its default, 5 min; shorter makes a short drain meet as many rounds as a long one). */
+const compactEverySeconds = Number(values['compact-every']);
 const broker = await startTestBroker();
 const lakeDir = mkdtempSync(join(tmpdir(), 'lake-bench-'));
 try {
@@ -46,7 +52,14 @@ try {
   const started = performance.now();
   // CPU of this process while it consumes (kafkajs, validation, dedup, DuckDB threads): the machine is shared, wall time is not.
   const cpuBefore = process.cpuUsage();
-  const consumer = await startLakeConsumer({ brokers: broker.brokers, lakeDir, groupId: 'bench', flushRecords: 20_000, log: () => {} });
+  const consumer = await startLakeConsumer({
+    brokers: broker.brokers,
+    lakeDir,
+    groupId: 'bench',
+    flushRecords: 20_000,
+    compactIntervalMs: compactEverySeconds * 1000,
+    log: () => {},
+  });
   // RSS through the drain, so bounded memory shows as a flat profile and not only as one peak.
   const rssSamples: number[] = [];
   const sampler = setInterval(() => rssSamples.push(process.memoryUsage().rss), 500);
@@ -62,24 +75,54 @@ try {
   const peakRssMbByQuarter = [0, 1, 2, 3].map((q) => Math.round(Math.max(0, ...rssSamples.slice(q * quarter, (q + 1) * quarter)) / 1e6));
   const dedupIds = consumer.writer.dedupIdsHeld;
   await consumer.stop();
+  const { flushes, rewrites } = await readSnapshot(await storeOf(lakeDir));
+  // Pauses between consecutive flush commits: a flush waiting for compaction shows here.
+  const gaps = flushes.slice(1).map((f, i) => (Date.parse(f.at) - Date.parse(flushes[i]!.at)) / 1000);
+  const compactions = rewrites.filter((r) => r.op === 'compact');
+  const drained = {
+    events: produced,
+    days,
+    seconds: Number(seconds.toFixed(2)),
+    eventsPerSecond: Math.round(produced / seconds),
+    cpuSeconds: Number(cpuSeconds.toFixed(2)),
+    eventsPerCpuSecond: Math.round(produced / cpuSeconds),
+    rssBeforeMb: Math.round(rssBefore / 1e6),
+    peakRssMb: Math.round(peakRss / 1e6),
+    peakRssMbByQuarter,
+    dedupIdsHeld: dedupIds,
+    loadAverage: [Number(load.toFixed(1)), Number(loadAfter.toFixed(1))],
+    flushes: flushes.length,
+    longestFlushGapSeconds: Number(Math.max(0, ...gaps).toFixed(1)),
+    flushGapsOver5s: {
+      count: gaps.filter((g) => g > 5).length,
+      seconds: Number(
+        gaps
+          .filter((g) => g > 5)
+          .reduce((a, b) => a + b, 0)
+          .toFixed(1),
+      ),
+    },
+    compactEverySeconds,
+    compactions: {
+      rewrites: compactions.length,
+      hours: new Set(compactions.map((r) => r.bucket)).size,
+      rowsIn: compactions.reduce((n, r) => n + r.rowsIn, 0),
+    },
+  };
+  // The drain's figures first: an audit that fails must not take them with it.
+  console.log(JSON.stringify(drained));
+  const auditStarted = performance.now();
   const audit = await auditLake(lakeDir);
+  const auditSeconds = Number(((performance.now() - auditStarted) / 1000).toFixed(1));
   console.log(
     JSON.stringify({
-      events: produced,
-      days,
-      seconds: Number(seconds.toFixed(2)),
-      eventsPerSecond: Math.round(produced / seconds),
-      cpuSeconds: Number(cpuSeconds.toFixed(2)),
-      eventsPerCpuSecond: Math.round(produced / cpuSeconds),
-      rssBeforeMb: Math.round(rssBefore / 1e6),
-      peakRssMb: Math.round(peakRss / 1e6),
-      peakRssMbByQuarter,
-      dedupIdsHeld: dedupIds,
-      loadAverage: [Number(load.toFixed(1)), Number(loadAfter.toFixed(1))],
+      ...drained,
       files: audit.files,
       commits: audit.commits,
       lakeEvents: audit.events,
+      distinctEvents: audit.distinctEvents,
       problems: audit.problems.length,
+      auditSeconds,
     }),
   );
 } finally {

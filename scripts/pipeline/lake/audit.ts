@@ -84,8 +84,14 @@ async function auditBuckets(duck: Duck, paths: readonly string[]): Promise<{ dis
   };
 }
 
-/** Audits a lake (read-only); `rowsPerQuery` bounds the event rows of one id check (tests make it small). */
-export async function auditLake(location: LakeLocation, options: { eventIds?: boolean; rowsPerQuery?: number } = {}): Promise<LakeAudit> {
+/**
+ * Audits a lake (read-only). `rowsPerQuery` bounds the event rows of one id check (tests
+ * make it small); `onProgress` hears the events checked so far after each group.
+ */
+export async function auditLake(
+  location: LakeLocation,
+  options: { eventIds?: boolean; rowsPerQuery?: number; onProgress?: (eventsChecked: number, events: number) => void } = {},
+): Promise<LakeAudit> {
   const store = await storeOf(location);
   const snapshot = await readSnapshot(store);
   const problems: string[] = [];
@@ -156,6 +162,7 @@ export async function auditLake(location: LakeLocation, options: { eventIds?: bo
         eventFiles.push({ bucket: file.bucket, path, rows });
       } else audit.invalid += rows;
     }
+    let checked = 0;
     const twice: string[] = [];
     const misplaced: string[] = [];
     for (const group of bucketGroups(eventFiles, options.rowsPerQuery ?? AUDIT_ROWS_PER_QUERY)) {
@@ -163,6 +170,8 @@ export async function auditLake(location: LakeLocation, options: { eventIds?: bo
       audit.distinctEvents += found.distinct;
       twice.push(...found.twice);
       misplaced.push(...found.misplaced);
+      checked += group.reduce((n, f) => n + f.rows, 0);
+      options.onProgress?.(checked, audit.events);
     }
     problems.push(...twice.slice(0, MAX_LISTED), ...misplaced.slice(0, MAX_LISTED));
     if (options.eventIds) audit.eventIds = await readEventIds(duck, eventFiles.map((f) => f.path));

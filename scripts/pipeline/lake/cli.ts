@@ -87,7 +87,13 @@ switch (command) {
     break;
   }
   case 'audit': {
-    const { eventIds: _ids, ...report } = await auditLake(await openLakeStore(location));
+    let bar: ReturnType<typeof progressBar> | undefined;
+    const onProgress = (checked: number, events: number): void => (bar ??= progressBar('auditing (events)', events)).update(checked);
+    const audit = await auditLake(await openLakeStore(location), { onProgress }).catch((error: unknown) =>
+      fail(`the audit could not finish: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    bar?.stop();
+    const { eventIds: _ids, ...report } = audit;
     console.log(JSON.stringify(report, null, 2));
     process.exitCode = report.problems.length === 0 ? 0 : 1;
     break;

@@ -14,15 +14,17 @@
  *   that holds them: the call the identity/privacy work makes for a deletion request.
  *
  * Single writer: these run through a {@link LakeWriter} (its lock, its view of the live
- * files), in the consumer's process between flushes or from `npm run lake`.
+ * files), in the consumer's process or from `npm run lake`. The consumer merges closed
+ * hours beside its flushes, on an engine of its own, and commits each merge between two
+ * flushes, only if the hour's files did not change meanwhile (see {@link compactLake}).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendRewrite, rowsOf, type RewriteEntry } from './commit-log';
-import { sqlList, sqlString } from './duckdb';
+import { appendRewrite, rowsOf, type LakeFile, type RewriteEntry } from './commit-log';
+import { sqlList, sqlString, type Duck } from './duckdb';
 import { bucketEnd, EVENTS_DIR, INVALID_DIR, rewriteFileName, type LakeTree } from './layout';
 import { columnsOf, PARQUET_OPTIONS, parquetRows } from './parquet';
-import { stagingDir } from './store';
+import { stagingDir, type LakeStore } from './store';
 import type { LakeWriter } from './writer';
 
 /** Rows to drop, as a SQL predicate over the tree's columns (e.g. `user_id IN ('u1')`). */
@@ -41,19 +43,29 @@ export interface RewriteOptions {
   dedup?: boolean;
 }
 
+/** A bucket's rewrite written to a staging directory, not yet in the lake (nothing names it). */
+interface StagedRewrite {
+  tree: LakeTree;
+  bucket: string;
+  options: RewriteOptions;
+  /** The live files it was made from: it commits only if they are still the bucket's files. */
+  removed: LakeFile[];
+  /** The staged file (none when no row is left). */
+  local: string | null;
+  rowsOut: number;
+  staging: string;
+}
+
 /**
- * Rewrites the live files of one bucket of `tree` into one file (or none, when no row is
- * left), atomically. Returns the logged rewrite, or null when the bucket has no files.
+ * Writes the merged file of `files` (one bucket of `tree`) into a fresh staging
+ * directory. Only reads the lake, so it may run on another engine while the writer
+ * flushes; the caller removes `staging`.
  */
-export async function rewritePartition(writer: LakeWriter, tree: LakeTree, bucket: string, options: RewriteOptions): Promise<RewriteEntry | null> {
-  const files = writer.files(tree, bucket);
-  if (files.length === 0) return null;
-  const { store, duck } = writer;
-  const n = writer.nextRewrite();
-  const paths = await Promise.all(files.map((f) => store.localPath(f.key)));
-  const staging = stagingDir(store, `rewrite-${n}`);
+async function stageRewrite(store: LakeStore, duck: Duck, tree: LakeTree, bucket: string, files: LakeFile[], options: RewriteOptions): Promise<StagedRewrite> {
+  const staging = stagingDir(store, `rewrite-${tree}-${bucket.replace('/', '-')}`);
   try {
-    const local = join(staging, rewriteFileName(n));
+    const paths = await Promise.all(files.map((f) => store.localPath(f.key)));
+    const local = join(staging, 'rewrite.parquet');
     const columns = Object.keys(columnsOf(tree))
       .map((c) => `"${c}"`)
       .join(', ');
@@ -65,25 +77,57 @@ export async function rewritePartition(writer: LakeWriter, tree: LakeTree, bucke
        TO ${sqlString(local)} (${PARQUET_OPTIONS}, ROW_GROUP_SIZE 100000)`,
     );
     const rowsOut = await parquetRows(duck, local);
-    const key = `${tree}/${bucket}/${rewriteFileName(n)}`;
-    const entry: RewriteEntry = {
-      n,
-      op: options.op,
-      tree,
-      bucket,
-      removed: files.map((f) => f.key),
-      added: rowsOut > 0 ? [key] : [],
-      addedRows: rowsOut > 0 ? [rowsOut] : [],
-      rowsIn: rowsOf(files),
-      rowsOut,
-      ...(options.drop?.detail ? { detail: options.drop.detail } : {}),
-      at: new Date().toISOString(),
-    };
-    if (rowsOut > 0) await store.putFile(key, local);
-    await commitRewrite(writer, entry);
-    return entry;
-  } finally {
+    return { tree, bucket, options, removed: files, local: rowsOut > 0 ? local : null, rowsOut, staging };
+  } catch (error) {
     rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Puts a staged rewrite in place under the next rewrite's name and logs it, if the
+ * bucket's live files are still exactly the ones it was made from; null (nothing done)
+ * when a flush or another rewrite changed them meanwhile (the next round starts over).
+ * Runs where the writer's changes are serialised (the consumer's flush chain).
+ */
+async function commitStaged(writer: LakeWriter, staged: StagedRewrite): Promise<RewriteEntry | null> {
+  const { tree, bucket, options } = staged;
+  const live = writer.files(tree, bucket);
+  const made = new Set(staged.removed.map((f) => f.key));
+  if (live.length !== made.size || live.some((f) => !made.has(f.key))) return null;
+  const n = writer.nextRewrite();
+  const key = `${tree}/${bucket}/${rewriteFileName(n)}`;
+  const entry: RewriteEntry = {
+    n,
+    op: options.op,
+    tree,
+    bucket,
+    removed: staged.removed.map((f) => f.key),
+    added: staged.local ? [key] : [],
+    addedRows: staged.local ? [staged.rowsOut] : [],
+    rowsIn: rowsOf(staged.removed),
+    rowsOut: staged.rowsOut,
+    ...(options.drop?.detail ? { detail: options.drop.detail } : {}),
+    at: new Date().toISOString(),
+  };
+  if (staged.local) await writer.store.putFile(key, staged.local);
+  await commitRewrite(writer, entry);
+  return entry;
+}
+
+/**
+ * Rewrites the live files of one bucket of `tree` into one file (or none, when no row is
+ * left), atomically, on the writer's engine. Returns the logged rewrite, or null when the
+ * bucket has no files.
+ */
+export async function rewritePartition(writer: LakeWriter, tree: LakeTree, bucket: string, options: RewriteOptions): Promise<RewriteEntry | null> {
+  const files = writer.files(tree, bucket);
+  if (files.length === 0) return null;
+  const staged = await stageRewrite(writer.store, writer.duck, tree, bucket, files, options);
+  try {
+    return await commitStaged(writer, staged);
+  } finally {
+    rmSync(staged.staging, { recursive: true, force: true });
   }
 }
 
@@ -105,28 +149,59 @@ export interface CompactionReport {
   filesIn: number;
   rowsIn: number;
   rowsOut: number;
+  /** Buckets merged but not committed: a flush (a late event) or another rewrite changed their files meanwhile. */
+  changed: number;
+}
+
+/** Where and how compaction runs; the defaults suit a writer used by nothing else at the same time. */
+export interface CompactionOptions {
+  now?: number;
+  closedAfterMs?: number;
+  maxBuckets?: number;
+  /**
+   * The engine that merges (default the writer's). The consumer gives compaction an
+   * engine of its own, so a merge runs on DuckDB's thread while the writer keeps flushing.
+   */
+  duck?: Duck;
+  /**
+   * Runs a step that changes the lake (default: at once). The consumer passes its flush
+   * chain: merging only reads the lake and runs beside flushes, the commit (a rename and
+   * one log line) waits for the flush in progress.
+   */
+  serialize?: <T>(step: () => Promise<T>) => Promise<T>;
+  /** Asked before each bucket: true stops the round (the consumer is stopping). */
+  stopping?: () => boolean;
 }
 
 /**
  * Compacts every closed bucket (its hour ended at least `closedAfterMs` before `now`)
  * that has more than one file, in both trees.
  */
-export async function compactLake(writer: LakeWriter, options: { now?: number; closedAfterMs?: number; maxBuckets?: number } = {}): Promise<CompactionReport> {
+export async function compactLake(writer: LakeWriter, options: CompactionOptions = {}): Promise<CompactionReport> {
   const now = options.now ?? Date.now();
   const closedAfterMs = options.closedAfterMs ?? 3_600_000;
-  const report: CompactionReport = { buckets: 0, filesIn: 0, rowsIn: 0, rowsOut: 0 };
+  const serialize = options.serialize ?? ((step) => step());
+  const report: CompactionReport = { buckets: 0, filesIn: 0, rowsIn: 0, rowsOut: 0, changed: 0 };
   for (const tree of [EVENTS_DIR, INVALID_DIR] as const) {
     for (const bucket of buckets(writer, tree)) {
-      if (report.buckets >= (options.maxBuckets ?? Number.POSITIVE_INFINITY)) return report;
+      if (report.buckets >= (options.maxBuckets ?? Number.POSITIVE_INFINITY) || options.stopping?.()) return report;
       if (bucketEnd(bucket) + closedAfterMs > now) continue;
       const files = writer.files(tree, bucket);
       if (files.length < 2) continue;
-      const entry = await rewritePartition(writer, tree, bucket, { op: 'compact', dedup: true });
-      if (!entry) continue;
-      report.buckets++;
-      report.filesIn += entry.removed.length;
-      report.rowsIn += entry.rowsIn;
-      report.rowsOut += entry.rowsOut;
+      const staged = await stageRewrite(writer.store, options.duck ?? writer.duck, tree, bucket, files, { op: 'compact', dedup: true });
+      try {
+        const entry = await serialize(() => commitStaged(writer, staged));
+        if (!entry) {
+          report.changed++;
+          continue;
+        }
+        report.buckets++;
+        report.filesIn += entry.removed.length;
+        report.rowsIn += entry.rowsIn;
+        report.rowsOut += entry.rowsOut;
+      } finally {
+        rmSync(staged.staging, { recursive: true, force: true });
+      }
     }
   }
   return report;

@@ -1,7 +1,7 @@
 /**
  * The lake consumer: a kafkajs consumer group over every `events.*` topic that buffers
  * records per topic-partition and flushes them into the lake (see writer.ts) every
- * `flushIntervalMs` or `flushRecords`, whichever comes first. Between flushes it
+ * `flushIntervalMs` or `flushRecords`, whichever comes first. Beside the flushes it
  * compacts closed hours (compact.ts), so the lake does not keep one small file per
  * flush, and applies retention when configured.
  *
@@ -26,6 +26,7 @@ import { kafkaSettings } from '../../../shared/kafka/config';
 import { ALL_TOPICS, ERASURE_TOPIC } from '../../../shared/kafka/topics';
 import { LakeWriter, type LakeRecord, type LakeWriterOptions } from './writer';
 import { applyRetention, compactLake } from './compact';
+import { Duck } from './duckdb';
 import { partitionKey } from './layout';
 import { OffsetCommits, type OffsetCommit } from './offset-commits';
 import { StallWatch, type RestartReason } from './stall';
@@ -78,7 +79,7 @@ export interface LakeConsumer {
    * (checkpoint ≥ high watermark on every partition). Used by `npm run retrain`.
    */
   drain(timeoutMs?: number): Promise<void>;
-  /** Compacts closed hours (and applies retention) now, between flushes. */
+  /** A compaction round of closed hours (merged beside the flushes, committed between them), then retention. */
   maintain(): Promise<void>;
   /** Flushes what is buffered, commits, leaves the group. */
   stop(): Promise<void>;
@@ -160,6 +161,15 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   let stopping = false;
   /** Flushes run one at a time: they share the writer and the dedup index. */
   let flushChain: Promise<void> = Promise.resolve();
+  /** Runs a step that changes the lake after everything queued before it (flushes, erasures, compaction commits). */
+  const inChain = <T>(step: () => Promise<T>): Promise<T> => {
+    const result = flushChain.then(step);
+    flushChain = result.then(
+      () => {},
+      () => {},
+    );
+    return result;
+  };
   let lastFetchAt = Date.now();
   /** When the broker last answered a fetch, empty or not (0: not yet, e.g. still joining the group). */
   let lastFetchResponseAt = 0;
@@ -193,8 +203,8 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
    * their offsets for Kafka. Writing them together is what keeps files few: per partition,
    * a backlog spanning days gave one small file per hour per partition per flush.
    */
-  const flushDue = (force: boolean): Promise<void> => {
-    const run = async (): Promise<void> => {
+  const flushDue = (force: boolean): Promise<void> =>
+    inChain(async (): Promise<void> => {
       const now = Date.now();
       const held = [...partitions.values()].filter((state) => state.buffer.length > 0);
       if (!force && buffered < flushRecords && !held.some((state) => now - state.since >= flushIntervalMs)) return;
@@ -221,18 +231,12 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
       // Not awaited: a hanging coordinator must not hold the next flush (offset-commits.ts).
       // While stopping, the group is gone: stop() hands the offsets to the admin client.
       if (!stopping) commits.send(sendCommits);
-    };
-    const result = flushChain.then(run);
-    flushChain = result.catch(() => {});
-    return result;
-  };
+    });
 
   /** Flushes everything buffered, then applies the erasure: events that reached Kafka before it go with it. */
   const erase = async (value: string | null): Promise<void> => {
     await flushDue(true);
-    const result = flushChain.then(() => options.onErasure!(writer, value));
-    flushChain = result.catch(() => {});
-    await result;
+    await inChain(() => options.onErasure!(writer, value));
   };
 
   const eachBatch = async (mine: number, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
@@ -274,19 +278,31 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
     await heartbeat();
   };
 
-  /** Compaction and retention, in the flush chain so they never interleave with a flush. */
+  /**
+   * Compaction's own engine: merging a closed hour (up to a minute at 100M events) on the
+   * writer's engine, in the flush chain, held every flush behind it (959 s of a 5,468 s
+   * drain). On this one, merges run on DuckDB's thread beside the flushes; only the
+   * commit of each merge (a rename and a log line) waits its turn in the flush chain.
+   */
+  const compactionDuck = await Duck.open({ threads: 1, memoryLimit: '512MB' });
+  /** The round in progress, if any: rounds never overlap. */
+  let compacting: Promise<void> | null = null;
+
+  /** A compaction round, then retention (in the flush chain); while a round runs, that round. */
   const maintain = (): Promise<void> => {
-    const run = async (): Promise<void> => {
-      const compacted = await compactLake(writer, { maxBuckets: 24 });
+    compacting ??= (async () => {
+      const compacted = await compactLake(writer, { maxBuckets: 24, duck: compactionDuck, serialize: inChain, stopping: () => stopping });
       if (compacted.buckets > 0) log(`compacted ${compacted.buckets} closed hours: ${compacted.filesIn} files → ${compacted.buckets}, ${compacted.rowsIn - compacted.rowsOut} duplicate rows dropped`);
-      if (options.retentionDays) {
-        const dropped = await applyRetention(writer, options.retentionDays);
-        if (dropped.buckets > 0) log(`retention: dropped ${dropped.buckets} hour buckets (${dropped.rows} rows) older than ${options.retentionDays} days`);
+      if (compacted.changed > 0) log(`compaction: ${compacted.changed} hours got files while being merged; the next round merges them again`);
+      const retentionDays = options.retentionDays;
+      if (retentionDays && !stopping) {
+        const dropped = await inChain(() => applyRetention(writer, retentionDays));
+        if (dropped.buckets > 0) log(`retention: dropped ${dropped.buckets} hour buckets (${dropped.rows} rows) older than ${retentionDays} days`);
       }
-    };
-    const result = flushChain.then(run);
-    flushChain = result.catch(() => {});
-    return result;
+    })().finally(() => {
+      compacting = null;
+    });
+    return compacting;
   };
 
   const highs = new Map<string, { topic: string; partition: number; high: bigint; low: bigint }>();
@@ -403,6 +419,7 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
     // Nothing was consumed: release everything so a retry in this process can start.
     for (const timer of timers) clearInterval(timer);
     await admin.disconnect().catch(() => {});
+    compactionDuck.close();
     writer.close();
     throw error;
   }
@@ -455,6 +472,9 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
           .catch((error: unknown) => log(`final offset commit of ${topic} failed (the lake checkpoint still holds): ${String(error)}`));
       }
       await admin.disconnect();
+      // A round in progress stops after its current hour (`stopping`); its engine closes after it.
+      await compacting?.catch(() => {});
+      compactionDuck.close();
       writer.close();
     },
   };

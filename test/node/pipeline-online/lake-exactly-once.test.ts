@@ -143,4 +143,42 @@ describe('lake consumer: exactly once across crashes', () => {
       rmSync(replayDir, { recursive: true, force: true });
     }
   });
+
+  it('compacts closed hours while it consumes (merged beside the flushes): one file per hour, the same events', async () => {
+    const compactDir = mkdtempSync(join(tmpdir(), 'lake-compact-'));
+    try {
+      const lines: string[] = [];
+      // Small flushes give every hour several files; rounds every 100 ms run while the topics are read.
+      const consumer = await startLakeConsumer({
+        brokers: broker.brokers,
+        lakeDir: compactDir,
+        groupId: 'lake-compact',
+        flushIntervalMs: 100,
+        flushRecords: 40,
+        compactIntervalMs: 100,
+        sessionTimeoutMs: 6000,
+        log: (line) => lines.push(line),
+      });
+      await consumer.drain(60_000);
+      await consumer.maintain();
+      const hours = new Map<string, number>();
+      for (const f of consumer.writer.snapshot().filter((file) => file.tree === 'events'))
+        hours.set(f.bucket, (hours.get(f.bucket) ?? 0) + 1);
+      await consumer.stop();
+      expect(
+        lines.some((line) => /^compacted \d+ closed hours/.test(line)),
+        lines.join('\n'),
+      ).toBe(true);
+      expect(hours.size).toBe(5);
+      expect([...hours.values()]).toEqual([1, 1, 1, 1, 1]);
+      const compacted = await auditLake(compactDir, { eventIds: true });
+      const original = await auditLake(lakeDir, { eventIds: true });
+      expect(compacted.problems).toEqual([]);
+      expect(compacted.rewrites).toBeGreaterThanOrEqual(5);
+      expect(new Set(compacted.eventIds)).toEqual(new Set(original.eventIds));
+      expect(compacted.eventIds).toHaveLength(original.eventIds.length);
+    } finally {
+      rmSync(compactDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -5,7 +5,7 @@
  * single-writer lock, and the atomic rewrites: compaction of closed hours, retention,
  * erasure, and a crash in the middle of a rewrite.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { applyRetention, compactLake, eraseUsers } from '../../../scripts/pipeli
 import { loadLakeEvents, withLakeQuery } from '../../../scripts/pipeline/lake/read';
 import { appendCommit, readSnapshot } from '../../../scripts/pipeline/lake/commit-log';
 import { LocalStore } from '../../../scripts/pipeline/lake/store';
+import { Duck } from '../../../scripts/pipeline/lake/duckdb';
 import { syntheticEvents } from '../../../scripts/lib/synthetic-events';
 
 const events = syntheticEvents({ days: 2, sessionsPerDay: 20, seed: 3 });
@@ -235,6 +236,48 @@ describe('lake writer', () => {
     await open.flush(TOPIC, 0, records(0, events.length, 10_000));
     expect((await compactLake(open, { now: events[0]!.ts })).buckets).toBe(0);
     open.close();
+  });
+
+  it('merges on an engine of its own beside flushes, and does not commit an hour that got a file meanwhile', async () => {
+    const lake = newLake();
+    const writer = await LakeWriter.open(lake);
+    for (let i = 0; i < events.length; i += 40) await writer.flush(TOPIC, 0, records(i, Math.min(i + 40, events.length)));
+    const oldest = writer.snapshot()[0]!.bucket;
+    const late = { ...events.find((e) => hourBucket(e.ts) === oldest)!, event_id: 'late-event' };
+    const lateRecord: LakeRecord = {
+      offset: BigInt(events.length),
+      key: late.user_id,
+      value: eventRecord(late).value,
+      timestamp: late.received_at,
+    };
+    const mergeEngine = await Duck.open({ threads: 1, memoryLimit: '256MB' });
+    try {
+      // The consumer's flush chain, with a flush of a late event into the oldest hour landing while that hour is merged.
+      let flushedLate = false;
+      const serialize = async <T>(step: () => Promise<T>): Promise<T> => {
+        if (!flushedLate) {
+          flushedLate = true;
+          expect((await writer.flush(TOPIC, 0, [lateRecord]))!.files).toEqual([expect.stringContaining(oldest)]);
+        }
+        return step();
+      };
+      const first = await compactLake(writer, { now: Date.UTC(2030, 0, 1), duck: mergeEngine, serialize });
+      expect(first.changed).toBe(1);
+      expect(first.buckets).toBeGreaterThan(0);
+      // The merge of the oldest hour was dropped: its flush files and the late one are all still live.
+      expect(writer.files('events', oldest).length).toBeGreaterThan(2);
+      // The next round merges it, late event included.
+      const second = await compactLake(writer, { now: Date.UTC(2030, 0, 1), duck: mergeEngine, serialize });
+      expect(second).toMatchObject({ buckets: 1, changed: 0 });
+      expect(writer.files('events', oldest)).toHaveLength(1);
+    } finally {
+      mergeEngine.close();
+      writer.close();
+    }
+    const audit = await auditLake(lake, { eventIds: true });
+    expect(audit.problems).toEqual([]);
+    expect(new Set(audit.eventIds)).toEqual(new Set([...events.map((e) => e.event_id), 'late-event']));
+    expect(readdirSync(join(lake, '_staging'))).toEqual([]);
   });
 
   it('erases a user from every bucket and drops buckets past retention; the audit stays clean', async () => {
