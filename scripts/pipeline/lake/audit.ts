@@ -154,7 +154,12 @@ export async function auditLake(
         continue;
       }
       const path = await store.localPath(file.key);
-      const rows = await parquetRows(duck, path);
+      const rows = await parquetRows(duck, path).catch((error: unknown) => {
+        // A damaged file is a finding, not the end of the audit (its rows are left out of the id checks).
+        problems.push(`${file.key}: not a readable Parquet file (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+        return null;
+      });
+      if (rows === null) continue;
       if (rows !== file.rows) problems.push(`${file.key}: ${rows} rows on disk, ${file.rows} logged`);
       audit.files++;
       if (file.tree === EVENTS_DIR) {

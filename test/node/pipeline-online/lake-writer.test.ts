@@ -201,6 +201,13 @@ describe('lake writer', () => {
     expect(misplaced.problems).toHaveLength(Math.min(20, moved.rows));
     for (const problem of misplaced.problems)
       expect(problem).toMatch(new RegExp(`^event \\S+ in ${two.buckets[1]} belongs in ${moved.bucket}$`));
+
+    // A damaged file is reported, and the rest is still checked.
+    const damaged = two.files.find((f) => f.bucket === two.buckets[2])!;
+    writeFileSync(join(two.lake, damaged.key), 'PAR1 not really');
+    const broken = await auditLake(two.lake, { rowsPerQuery: 10 });
+    expect(broken.problems.filter((p) => p.startsWith(`${damaged.key}: not a readable Parquet file (`))).toHaveLength(1);
+    expect(broken.events).toBe(100 + moved.rows - damaged.rows);
   });
 
   it('allows one writer per lake and takes over the lock of a dead one', async () => {
