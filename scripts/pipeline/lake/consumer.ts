@@ -95,6 +95,16 @@ interface PartitionState {
   since: number;
 }
 
+/** A queue of async steps: each runs after those queued before it have settled, whatever their outcome. */
+function sequence(): <T>(step: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (step) => {
+    const result = tail.then(step);
+    tail = result.catch(() => {});
+    return result;
+  };
+}
+
 /** Waits for `promise` at most `ms` (its failure is ignored): for kafkajs calls that may never settle. */
 async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -159,17 +169,11 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   const partitions = new Map<string, PartitionState>();
   let buffered = 0;
   let stopping = false;
-  /** Flushes run one at a time: they share the writer and the dedup index. */
-  let flushChain: Promise<void> = Promise.resolve();
-  /** Runs a step that changes the lake after everything queued before it (flushes, erasures, compaction commits). */
-  const inChain = <T>(step: () => Promise<T>): Promise<T> => {
-    const result = flushChain.then(step);
-    flushChain = result.then(
-      () => {},
-      () => {},
-    );
-    return result;
-  };
+  /**
+   * Steps that change the lake (flushes, erasures, compaction commits, retention), one at
+   * a time after everything queued before them: they share the writer and the dedup index.
+   */
+  const inChain = sequence();
   let lastFetchAt = Date.now();
   /** When the broker last answered a fetch, empty or not (0: not yet, e.g. still joining the group). */
   let lastFetchResponseAt = 0;
@@ -285,12 +289,18 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
    * commit of each merge (a rename and a log line) waits its turn in the flush chain.
    */
   const compactionDuck = await Duck.open({ threads: 1, memoryLimit: '512MB' });
-  /** The round in progress, if any: rounds never overlap. */
-  let compacting: Promise<void> | null = null;
+  /** Compaction rounds, one after another (never overlapping); `roundsQueued` counts those not finished. */
+  const inRounds = sequence();
+  let roundsQueued = 0;
 
-  /** A compaction round, then retention (in the flush chain); while a round runs, that round. */
+  /**
+   * A compaction round, then retention (in the flush chain), after the round in progress:
+   * a caller gets a round that sees every flush before its call (a round already running
+   * may have chosen its hours before them).
+   */
   const maintain = (): Promise<void> => {
-    compacting ??= (async () => {
+    roundsQueued++;
+    const round = inRounds(async () => {
       const compacted = await compactLake(writer, { maxBuckets: 24, duck: compactionDuck, serialize: inChain, stopping: () => stopping });
       if (compacted.buckets > 0) log(`compacted ${compacted.buckets} closed hours: ${compacted.filesIn} files → ${compacted.buckets}, ${compacted.rowsIn - compacted.rowsOut} duplicate rows dropped`);
       if (compacted.changed > 0) log(`compaction: ${compacted.changed} hours got files while being merged; the next round merges them again`);
@@ -299,10 +309,8 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
         const dropped = await inChain(() => applyRetention(writer, retentionDays));
         if (dropped.buckets > 0) log(`retention: dropped ${dropped.buckets} hour buckets (${dropped.rows} rows) older than ${retentionDays} days`);
       }
-    })().finally(() => {
-      compacting = null;
     });
-    return compacting;
+    return round.finally(() => roundsQueued--);
   };
 
   const highs = new Map<string, { topic: string; partition: number; high: bigint; low: bigint }>();
@@ -349,7 +357,8 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   if (compactEvery > 0)
     timers.push(
       setInterval(() => {
-        maintain().catch((error: unknown) => log(`compaction failed, will retry: ${String(error)}`));
+        // The timer never queues a round behind one still running.
+        if (roundsQueued === 0) maintain().catch((error: unknown) => log(`compaction failed, will retry: ${String(error)}`));
       }, compactEvery),
     );
 
@@ -473,7 +482,7 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
       }
       await admin.disconnect();
       // A round in progress stops after its current hour (`stopping`); its engine closes after it.
-      await compacting?.catch(() => {});
+      await inRounds(async () => {});
       compactionDuck.close();
       writer.close();
     },
