@@ -69,16 +69,22 @@ const MAX_LISTED = 20;
 /** What one group of whole buckets holds: its distinct ids, and problems (at most MAX_LISTED of each kind). */
 async function auditBuckets(duck: Duck, paths: readonly string[]): Promise<{ distinct: number; twice: string[]; misplaced: string[] }> {
   const source = parquetSource(EVENTS_DIR, paths);
-  const distinct = await duck.number(`SELECT count(DISTINCT event_id) FROM ${source}`);
-  const twice = await duck.rows<{ event_id: string; n: string }>(
-    `SELECT event_id, count(*) AS n FROM ${source} GROUP BY event_id HAVING count(*) > 1 ORDER BY event_id LIMIT ${MAX_LISTED}`,
+  // One pass counts the ids and those found more than once; they are listed only when there are any.
+  const [counts] = await duck.rows<{ distinct: string; repeated: string }>(
+    `SELECT count(*) AS "distinct", count(*) FILTER (WHERE n > 1) AS repeated FROM (SELECT event_id, count(*) AS n FROM ${source} GROUP BY event_id)`,
   );
+  const twice =
+    Number(counts?.repeated ?? 0) > 0
+      ? await duck.rows<{ event_id: string; n: string }>(
+          `SELECT event_id, count(*) AS n FROM ${source} GROUP BY event_id HAVING count(*) > 1 ORDER BY event_id LIMIT ${MAX_LISTED}`,
+        )
+      : [];
   const misplaced = await duck.rows<{ event_id: string; should: string; found: string }>(
     `SELECT event_id, strftime(make_timestamp(ts * 1000), 'dt=%Y-%m-%d/hour=%H') AS should, strftime(dt, 'dt=%Y-%m-%d') || '/hour=' || lpad(CAST(hour AS VARCHAR), 2, '0') AS found FROM ${source}
      WHERE strftime(make_timestamp(ts * 1000), '%Y-%m-%d') <> strftime(dt, '%Y-%m-%d') OR hour(make_timestamp(ts * 1000)) <> hour LIMIT ${MAX_LISTED}`,
   );
   return {
-    distinct,
+    distinct: Number(counts?.distinct ?? 0),
     twice: twice.map(({ event_id, n }) => `event ${event_id} is in the lake ${n} times`),
     misplaced: misplaced.map((m) => `event ${m.event_id} in ${m.found} belongs in ${m.should}`),
   };

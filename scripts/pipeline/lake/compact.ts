@@ -123,9 +123,24 @@ async function commitStaged(writer: LakeWriter, staged: StagedRewrite): Promise<
 export async function rewritePartition(writer: LakeWriter, tree: LakeTree, bucket: string, options: RewriteOptions): Promise<RewriteEntry | null> {
   const files = writer.files(tree, bucket);
   if (files.length === 0) return null;
-  const staged = await stageRewrite(writer.store, writer.duck, tree, bucket, files, options);
+  return rewriteFiles(writer, tree, bucket, files, options);
+}
+
+/**
+ * Merges `files` on `duck` (default the writer's), then commits through `serialize`
+ * (default at once); null when the bucket's files changed in between. Removes the staging.
+ */
+async function rewriteFiles(
+  writer: LakeWriter,
+  tree: LakeTree,
+  bucket: string,
+  files: LakeFile[],
+  options: RewriteOptions,
+  where: Pick<CompactionOptions, 'duck' | 'serialize'> = {},
+): Promise<RewriteEntry | null> {
+  const staged = await stageRewrite(writer.store, where.duck ?? writer.duck, tree, bucket, files, options);
   try {
-    return await commitStaged(writer, staged);
+    return await (where.serialize ?? ((step) => step()))(() => commitStaged(writer, staged));
   } finally {
     rmSync(staged.staging, { recursive: true, force: true });
   }
@@ -180,7 +195,6 @@ export interface CompactionOptions {
 export async function compactLake(writer: LakeWriter, options: CompactionOptions = {}): Promise<CompactionReport> {
   const now = options.now ?? Date.now();
   const closedAfterMs = options.closedAfterMs ?? 3_600_000;
-  const serialize = options.serialize ?? ((step) => step());
   const report: CompactionReport = { buckets: 0, filesIn: 0, rowsIn: 0, rowsOut: 0, changed: 0 };
   for (const tree of [EVENTS_DIR, INVALID_DIR] as const) {
     for (const bucket of buckets(writer, tree)) {
@@ -188,20 +202,15 @@ export async function compactLake(writer: LakeWriter, options: CompactionOptions
       if (bucketEnd(bucket) + closedAfterMs > now) continue;
       const files = writer.files(tree, bucket);
       if (files.length < 2) continue;
-      const staged = await stageRewrite(writer.store, options.duck ?? writer.duck, tree, bucket, files, { op: 'compact', dedup: true });
-      try {
-        const entry = await serialize(() => commitStaged(writer, staged));
-        if (!entry) {
-          report.changed++;
-          continue;
-        }
-        report.buckets++;
-        report.filesIn += entry.removed.length;
-        report.rowsIn += entry.rowsIn;
-        report.rowsOut += entry.rowsOut;
-      } finally {
-        rmSync(staged.staging, { recursive: true, force: true });
+      const entry = await rewriteFiles(writer, tree, bucket, files, { op: 'compact', dedup: true }, options);
+      if (!entry) {
+        report.changed++;
+        continue;
       }
+      report.buckets++;
+      report.filesIn += entry.removed.length;
+      report.rowsIn += entry.rowsIn;
+      report.rowsOut += entry.rowsOut;
     }
   }
   return report;
