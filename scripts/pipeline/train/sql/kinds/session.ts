@@ -7,14 +7,15 @@
  */
 import { num } from '../dialect';
 import type { NeighbourKindSql } from './kind';
-import { NEAR_PAIRS } from './window';
+import { distanceUnits, NEAR_PAIRS } from './window';
 
 export const sessionKind: NeighbourKindSql = {
   kind: 'session',
   nearWindow: (p) => p.sessionWindow,
-  // Summed once per unordered pair (lo, hi), then given in both directions.
+  // Summed once per unordered pair (lo, hi), in whole units (window.ts distanceUnits), then given in both directions.
   pairs: (p) => `SELECT CASE WHEN dir = 0 THEN lo ELSE hi END AS i, CASE WHEN dir = 0 THEN hi ELSE lo END AS j, w
-                 FROM (SELECT lo, hi, sum(CAST(1 AS DOUBLE) / d) AS w FROM ${NEAR_PAIRS} WHERE d <= ${p.sessionWindow} GROUP BY lo, hi) u
+                 FROM (SELECT lo, hi, sum(CAST(${distanceUnits(p.sessionWindow)} AS DOUBLE) / d) / ${distanceUnits(p.sessionWindow)} AS w
+                       FROM ${NEAR_PAIRS} WHERE d <= ${p.sessionWindow} GROUP BY lo, hi) u
                  CROSS JOIN (SELECT 0 AS dir UNION ALL SELECT 1 AS dir) dirs`,
   score: (p) =>
     `w / (pow(greatest(ni, 1), ${num(p.similarityAlpha)}) * pow(greatest(nj, 1), ${num(1 - p.similarityAlpha)}) + ${num(p.shrink)})`,

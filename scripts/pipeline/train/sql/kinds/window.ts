@@ -12,6 +12,27 @@ import type { Statement } from '../plan';
 /** The table of near pairs (sid, lo, hi, d, d_fwd, d_bwd); see {@link nearPairsStatement}. */
 export const NEAR_PAIRS = 't_near';
 
+/** The widest near-pair window (`sessionWindow`, `nextWindow`) whose weights {@link distanceUnits} sums exactly. */
+export const MAX_NEAR_WINDOW = 22;
+
+/**
+ * The unit the distance weights 1/d (d = 1..`window`) are summed in: lcm(1..window), so
+ * each weight is a whole number of units (units / d) and their sum is exact in a double
+ * up to 2^53 units, whatever order the engine adds them in: at the default windows (10
+ * steps, 2,520 units) trillions of occurrences of a pair, at the widest (22 steps,
+ * 232,792,560 units) 38 million. Summed as fractions, two runs of the same training added
+ * them in different orders on different threads, and a score like 0.0765625 (49/640)
+ * rounded to 0.076562 in one and 0.076563 in the other.
+ */
+export function distanceUnits(window: number): number {
+  if (window > MAX_NEAR_WINDOW)
+    throw new Error(`a near-pair window of ${window} steps is too wide to sum its weights exactly (at most ${MAX_NEAR_WINDOW})`);
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let units = 1;
+  for (let d = 2; d <= window; d++) units = (units / gcd(units, d)) * d;
+  return units;
+}
+
 /** The relation `d` = 1..n (a UNION ALL of literals: the same text in every dialect). */
 export function offsets(n: number): string {
   return Array.from({ length: n }, (_, k) => `SELECT ${k + 1} AS d`).join(' UNION ALL ');
