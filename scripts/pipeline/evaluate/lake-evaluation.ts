@@ -15,6 +15,7 @@ import { trainOnLake, type SqlTrainOptions } from '../train/sql/train-sql';
 import { prepareInput, withPreparedInput } from '../train/sql/engine-duckdb';
 import type { Duck } from '../lake/duckdb';
 import { SOURCE_COLUMNS } from '../train/sql/sessions';
+import { MAX_NEAR_WINDOW } from '../train/sql/kinds/window';
 import type { ModelArtifact } from '../train/train';
 import { foldSplits, predictionCount, type RankingMetrics } from './protocol';
 import { minGain, objective, tuneScoring, validationSpan, type ValidationFold } from '../train/tune';
@@ -47,21 +48,28 @@ export interface Holdout {
   longestSession: number;
 }
 
+/** A holdout's training options. */
+export interface HoldoutOptions extends SqlTrainOptions {
+  /**
+   * The twin gets lists and postings only for the items of the held-out sessions (a
+   * tuner's twin, which only ranks them: `onlyItems`); an evaluation's twin is whole, as
+   * its size is reported. At Online Retail's baskets, most of a twin's training.
+   */
+  queriedOnly?: boolean;
+}
+
 /**
  * Trains the twin on sessions of [fromTs, split) and builds the test sessions: product
  * view sessions starting at or after `split` (and before `testEnd`), items unknown to
- * training dropped, then sessions shorter than 2 (evaluation.ts's rules).
+ * training dropped, then sessions shorter than 2 (evaluation.ts's rules). The held-out
+ * days are read first, so a twin can be trained for their items only.
  */
 export async function holdout(
   lake: LakeLocation,
   split: number,
-  options: SqlTrainOptions = {},
+  options: HoldoutOptions = {},
   testEnd = Number.POSITIVE_INFINITY,
 ): Promise<Holdout> {
-  const started = performance.now();
-  const trained = await trainOnLake(lake, { ...options, sessionsEndBefore: split, collectEvaluation: true });
-  const trainSeconds = (performance.now() - started) / 1000;
-  const { trainItems, popular, longestSession } = trained.evaluation!;
   const window = {
     fromTs: Math.max(options.fromTs ?? 0, split - TEST_LOOKBACK_MS),
     // The tuner's holdout ends where its training window does: never a view of later (test) days.
@@ -113,9 +121,19 @@ export async function holdout(
     }
     return out;
   });
+  const held = buildSessions(events, (e) => e.type === 'product_view').filter((s) => s.start >= split && s.start < testEnd);
+  const { queriedOnly, ...trainOptions } = options;
+  const started = performance.now();
+  const trained = await trainOnLake(lake, {
+    ...trainOptions,
+    sessionsEndBefore: split,
+    collectEvaluation: true,
+    ...(queriedOnly ? { onlyItems: new Set(held.flatMap((s) => s.steps.map((st) => st.item))) } : {}),
+  });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const { trainItems, popular, longestSession } = trained.evaluation!;
   const test: TestSession[] = [];
-  for (const s of buildSessions(events, (e) => e.type === 'product_view')) {
-    if (s.start < split || s.start >= testEnd) continue;
+  for (const s of held) {
     const steps = s.steps.filter((st) => trainItems.has(st.item));
     if (steps.length >= 2) test.push({ key: s.key, items: steps.map((st) => st.item), ts: steps.map((st) => st.ts), region: s.edgeRegion });
   }
@@ -141,7 +159,7 @@ export interface LakeTuning {
  */
 function trainingSteps(p: TrainParams, longestSession: number): Array<Partial<TrainParams>> {
   const maxSessionItems = Math.max(p.maxSessionItems, Math.min(longestSession, p.tuneMaxSessionItems));
-  return [{ maxSessionItems }, { nextWindow: p.nextWindow * 2 }];
+  return [{ maxSessionItems }, { nextWindow: Math.min(p.nextWindow * 2, MAX_NEAR_WINDOW) }];
 }
 
 /** The tuner's objective of the tuned scoring on the "new" view of the validation. */
@@ -161,27 +179,34 @@ function tunedObjective(report: Record<string, unknown>): number {
  */
 export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = {}): Promise<LakeTuning> {
   const p = { ...DEFAULT_TRAIN_PARAMS, ...options.params };
-  const range = await withLakeQuery(lake, options.fromTs !== undefined ? { fromTs: options.fromTs } : {}, (q) =>
-    q.duck.rows<{ first: string | null; last: string | null }>(
-      `SELECT min(ts) AS first, max(ts) AS last FROM events${options.toTs !== undefined ? ` WHERE ts < ${options.toTs}` : ''}`,
-    ),
-  );
-  if (range[0]?.first === null || range[0]?.first === undefined) return { tuning: { skipped: 'no events' } };
-  const first = Number(range[0].first);
-  const last = Number(range[0].last);
+  // Every twin trains on the same events (the window's, each keeping the sessions that
+  // ended before its split): a small input is read from the lake once, for all of them,
+  // or not at all when the caller read the same window already (the training's input).
+  const { input: given, ...rest } = options;
+  const window = {
+    ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}),
+    ...(options.toTs !== undefined ? { toTs: options.toTs } : {}),
+  };
+  const sameWindow = given !== undefined && given.range.fromTs === window.fromTs && given.range.toTs === window.toTs;
+  const input = sameWindow ? given : await prepareInput(lake, window, SOURCE_COLUMNS, options);
+  const twinOptions: HoldoutOptions = { ...rest, ...window, ...(input ? { input } : {}), queriedOnly: true };
+  let [first, last] = [0, 0];
   let tried = 'a window too short to hold out any day';
-  // Every twin trains on the same events (to `last`, each keeping the sessions that ended
-  // before its split): a small input is read from the lake once, for all of them.
-  const twinRange = { ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}), toTs: last + 1 };
-  const input = await prepareInput(lake, twinRange, SOURCE_COLUMNS, options);
-  const twinOptions: SqlTrainOptions = { ...options, ...twinRange, ...(input ? { input } : {}) };
   // Every twin trained here is done with once the search returns: their spill files are given back then.
   const twins: ModelArtifact[] = [];
   try {
+    const bounds = 'SELECT min(ts) AS first, max(ts) AS last FROM events';
+    type Bounds = { first: string | null; last: string | null };
+    const [range] = await (input
+      ? withPreparedInput(input, {}, (duck) => duck.rows<Bounds>(bounds))
+      : withLakeQuery(lake, window, (q) => q.duck.rows<Bounds>(bounds)));
+    if (range?.first === null || range?.first === undefined) return { tuning: { skipped: 'no events' } };
+    [first, last] = [Number(range.first), Number(range.last)];
     return await searchOnLake();
   } finally {
     for (const twin of twins) closeJsonValues(twin.neighbours, twin.sessions);
-    input?.dispose();
+    // The caller's input is the caller's to dispose.
+    if (!sameWindow) input?.dispose();
   }
 
   async function searchOnLake(): Promise<LakeTuning> {

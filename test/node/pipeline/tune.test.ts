@@ -18,7 +18,13 @@ import { loadEvents } from '../../../scripts/pipeline/train/load-events';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { trainState } from '../../../scripts/pipeline/train/train';
 import { holdout, tuneOnLake } from '../../../scripts/pipeline/evaluate/lake-evaluation';
-import { splitForEvaluation, type RankingMetrics } from '../../../scripts/pipeline/evaluate/protocol';
+import {
+  predictionInput,
+  recommendedIds,
+  servingModelOf,
+  splitForEvaluation,
+  type RankingMetrics,
+} from '../../../scripts/pipeline/evaluate/protocol';
 import { objective } from '../../../scripts/pipeline/train/tune';
 import { RERANK_L2_GRID } from '../../../scripts/pipeline/train/rerank-fit';
 import { shopTraffic } from '../../../scripts/generate/traffic';
@@ -99,6 +105,39 @@ describe('scoring tuned on a validation split', () => {
     expect(first.training?.maxSessionItems).toBeLessThanOrEqual(30);
     expect(first.tuning.training).toEqual(first.training);
   }, 300_000); // six twin trainings (DuckDB) on a shared machine
+
+  it("trains a tuner's twin for its validation's items only, ranking every validation request as the whole twin does", async () => {
+    const lake = mkdtempSync(join(tmpdir(), 'tune-'));
+    dirs.push(lake);
+    const events = [...shopTraffic({ events: 6000, seed: 3, days: 6, items: 300 })];
+    await writeImportLake(lake, events);
+    const split = Math.max(...events.map((e) => e.ts)) - 86_400_000;
+    const params = { sessionIndexSize: 20, tunePasses: 0 };
+    const whole = await holdout(lake, split, { params });
+    const queried = await holdout(lake, split, { params, queriedOnly: true });
+    expect(queried.test).toEqual(whole.test);
+    expect(queried.test.length).toBeGreaterThan(10);
+    // Lists and postings of the held-out days' items only (those of sessions too short to
+    // ask anything included): fewer than the whole twin's, and the same for every item asked.
+    const asked = new Set(whole.test.flatMap((t) => t.items));
+    expect(queried.twin.neighbours.size).toBeLessThan(whole.twin.neighbours.size * 0.8);
+    expect(queried.twin.sessions!.size).toBeLessThan(whole.twin.sessions!.size * 0.8);
+    for (const item of asked) expect(queried.twin.sessions!.get(item)).toEqual(whole.twin.sessions!.get(item));
+    for (const item of asked) expect(queried.twin.neighbours.get(item)).toEqual(whole.twin.neighbours.get(item));
+    // Every request of the protocol (both contexts, both views) gets the same ids.
+    let requests = 0;
+    for (const options of [
+      { context: 'product', showViewed: false },
+      { context: 'home', showViewed: true },
+    ] as const)
+      for (const session of whole.test)
+        for (let i = 1; i < session.items.length; i++) {
+          const input = predictionInput(session, i, options);
+          expect(recommendedIds(input, servingModelOf(queried.twin))).toEqual(recommendedIds(input, servingModelOf(whole.twin)));
+          requests++;
+        }
+    expect(requests).toBeGreaterThan(50);
+  }, 120_000);
 
   it('evaluates a shop without product views on its purchase lines over the lake, as the reference protocol does', async () => {
     // Purchases only (Online Retail's shape): the sequence is every item step, lines included.

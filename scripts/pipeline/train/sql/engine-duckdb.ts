@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { Duck, sqlString, type DuckOptions } from '../../lake/duckdb';
+import { Duck, insertRows, sqlString, type DuckOptions } from '../../lake/duckdb';
 import { openLakeQuery, tsRangeWhere } from '../../lake/read';
 import type { LakeLocation } from '../../lake/location';
 import { EVENTS_DIR, INVALID_DIR } from '../../lake/layout';
@@ -233,15 +233,7 @@ export async function openDuckSession(
       await duck.run(`CREATE TABLE lake_events AS SELECT * FROM read_parquet(${sqlString(input!.file)})`);
       await duck.run('CREATE VIEW events AS SELECT * FROM lake_events');
     }
-    await duck.run('CREATE OR REPLACE TEMP TABLE catalog_categories (item VARCHAR, category VARCHAR)');
-    const entries = [...(options.catalogCategories ?? [])];
-    for (let at = 0; at < entries.length; at += 1000) {
-      const values = entries
-        .slice(at, at + 1000)
-        .map(([item, category]) => `(${sqlString(item)}, ${sqlString(category)})`)
-        .join(', ');
-      await duck.run(`INSERT INTO catalog_categories VALUES ${values}`);
-    }
+    await insertRows(duck, 'catalog_categories', ['item VARCHAR', 'category VARCHAR'], [...(options.catalogCategories ?? [])]);
   } catch (error) {
     duck.close();
     rmSync(options.tempDir ? database : spill, { recursive: true, force: true });

@@ -118,6 +118,12 @@ export const FULL_BUILD: StatisticsTables = { itemSessions: 't_item_sessions', p
 export interface ListOptions {
   /** By {@link cutTopK} (DuckDB only), not by a window over every scored pair. */
   cutTopK?: boolean;
+  /**
+   * A table of item numbers (`iid`): neighbour lists only for these items (a full build's
+   * numbered statistics only). The tuner's twins answer their validation sessions only, and
+   * an answer reads the lists of the session's own items, never those of its candidates.
+   */
+  only?: string;
 }
 
 /** The `n` best rows (score desc, then the smallest j) of each (kind, i) of `source`: a window over all of them (both engines). */
@@ -157,7 +163,7 @@ export function listStatements(d: Dialect, params: TrainParams, from: Statistics
   const scored = `SELECT kind, i, j, CASE kind ${KINDS.map((k) => `WHEN '${k.kind}' THEN ${k.score(params)}`).join(' ')} END AS score FROM (
               SELECT p.kind, p.i, p.j, p.w, ni.n AS ni, nj.n AS nj FROM ${from.pairs} p
               LEFT JOIN ${from.itemSessions} ni ON ni.item = p.i LEFT JOIN ${from.itemSessions} nj ON nj.item = p.j
-              WHERE p.w > ${num(PAIR_EPSILON)}) x`;
+              WHERE p.w > ${num(PAIR_EPSILON)}${options.only ? ` AND p.i IN (SELECT iid FROM ${options.only})` : ''}) x`;
   const top = (scope: string, n: number, source = from.pop): string =>
     `SELECT scope, key, item, w FROM (
        SELECT scope, key, item, w, row_number() OVER (PARTITION BY key ORDER BY w DESC, item) AS r FROM ${source} WHERE scope = '${scope}' AND w > 0

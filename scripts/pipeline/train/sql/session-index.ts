@@ -27,11 +27,12 @@ export type SessionIndexRow = [
 /**
  * The statement building t_session_index (only planned when the index is on:
  * `sessionIndexSize` > 0): rows (iid, sid, skey, end_ts, length, offset_p, other_iid),
- * items and sessions as their numbers. The full build reads it back as integers
+ * items and sessions as their numbers; with `only` (a table of item numbers, `iid`) the
+ * postings of those items alone (as the lists: plan.ts ListOptions). The full build reads it back as integers
  * (train-sql.ts readNumberedSessionIndex); the state keeps it with item ids
  * ({@link decodedSessionIndex}), since item numbers are only valid within one build.
  */
-export function sessionIndexStatement(params: Pick<TrainParams, 'sessionIndexSize' | 'sessionIndexWindow'>): Statement {
+export function sessionIndexStatement(params: Pick<TrainParams, 'sessionIndexSize' | 'sessionIndexWindow'>, only?: string): Statement {
   const m = params.sessionIndexSize;
   const w = params.sessionIndexWindow;
   return {
@@ -39,7 +40,7 @@ export function sessionIndexStatement(params: Pick<TrainParams, 'sessionIndexSiz
     sql: `SELECT x.iid, x.sid, s.skey, s.end_ts, x.length, q.p - x.at AS offset_p, q.iid AS other_iid
           FROM (
             SELECT l.iid, l.sid, l.at, n.length, rank() OVER (PARTITION BY l.iid ORDER BY t.end_ts DESC) AS r
-            FROM (SELECT sid, iid, max(p) AS at FROM t_seq GROUP BY sid, iid) l
+            FROM (SELECT sid, iid, max(p) AS at FROM t_seq${only ? ` WHERE iid IN (SELECT iid FROM ${only})` : ''} GROUP BY sid, iid) l
             JOIN (SELECT sid, count(DISTINCT iid) AS length FROM t_seq GROUP BY sid) n ON n.sid = l.sid
             JOIN t_sessions t ON t.sid = l.sid
           ) x

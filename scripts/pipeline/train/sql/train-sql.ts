@@ -17,7 +17,7 @@ import { SOURCE_COLUMNS } from './sessions';
 import { sessionIndexStatement, type SessionIndexRow } from './session-index';
 import { SessionIndex } from '../session-index';
 import { NEIGHBOUR_KINDS } from '../../../../shared/model/format';
-import type { Duck, DuckColumn } from '../../lake/duckdb';
+import { insertRows, type Duck, type DuckColumn } from '../../lake/duckdb';
 import { checkInput, checkModel, DEFAULT_LIMITS, type Check, type InputFacts, type ValidationLimits } from '../validate';
 
 /** A training run over the lake. */
@@ -33,6 +33,12 @@ export interface SqlTrainOptions extends TrainEngineOptions {
   sessionsEndBefore?: number;
   /** Also return what the evaluation protocol needs from the training part (DuckDB only). */
   collectEvaluation?: boolean;
+  /**
+   * Neighbour lists and session postings for these item ids only (DuckDB only): a tuner's
+   * twin answers its validation sessions, which read the lists and postings of their own
+   * items alone (plan.ts ListOptions), as the in-memory trainer's fold models (`only`).
+   */
+  onlyItems?: ReadonlySet<string>;
   /** Validation limits (validate.ts). */
   limits?: Partial<ValidationLimits>;
   /** Invalid records found before the lake (unreadable NDJSON lines of an import). */
@@ -282,6 +288,21 @@ export interface TrainResult {
   evaluation?: { trainItems: Set<string>; popular: string[]; longestSession: number };
 }
 
+/** The table of item numbers {@link onlyTable} fills. */
+const ONLY_TABLE = 't_only';
+
+/** `items` as the temp table {@link ONLY_TABLE} (iid) of their numbers in t_item_dict (items the input lacks left out). */
+async function onlyTable(duck: Duck, items: ReadonlySet<string>): Promise<void> {
+  await insertRows(
+    duck,
+    'r_only_items',
+    ['item VARCHAR'],
+    [...items].map((item) => [item]),
+  );
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${ONLY_TABLE} AS SELECT d.iid FROM t_item_dict d JOIN r_only_items o ON o.item = d.item`);
+  await duck.run('DROP TABLE r_only_items');
+}
+
 /**
  * Full rebuild: the lake's events in [fromTs, toTs) → model artifact, on DuckDB or Spark,
  * validated after the input step and after the model step (throws ValidationError).
@@ -300,7 +321,7 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   const withIndex = params.sessionIndexSize > 0;
   const lists = (d: Dialect, options: ListOptions = {}): Statement[] =>
     withIndex
-      ? [...listStatements(d, params, FULL_BUILD, options), sessionIndexStatement(params)]
+      ? [...listStatements(d, params, FULL_BUILD, options), sessionIndexStatement(params, options.only)]
       : listStatements(d, params, FULL_BUILD, options);
   const finish = async (duck: Duck, checks: Check[]): Promise<TrainResult> => {
     const dictionary = await itemDictionary(duck);
@@ -310,6 +331,7 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
     return { artifact, checks: [...checks, ...checkModel({ items: artifact.manifest.item_count }, limits)] };
   };
   if (options.engine === 'spark') {
+    if (options.onlyItems) throw new Error('onlyItems is a DuckDB training option (the tuner trains on DuckDB)');
     const outputs = withIndex ? [...OUTPUT_TABLES, 't_session_index'] : OUTPUT_TABLES;
     const run = await runOnSpark(lake, range, [...statistics(SPARK), ...lists(SPARK)], outputs, {
       ...options.spark,
@@ -326,7 +348,11 @@ export async function trainOnLake(lake: LakeLocation, options: SqlTrainOptions =
   try {
     await session.run(statistics(DUCKDB), options.onStep);
     const checks = checkInput(await inputFacts(session.duck, session.invalidRows + (options.extraInvalid ?? 0)), limits);
-    await session.run(lists(DUCKDB, { cutTopK: session.tablesInMemory }), options.onStep);
+    if (options.onlyItems) await onlyTable(session.duck, options.onlyItems);
+    await session.run(
+      lists(DUCKDB, { cutTopK: session.tablesInMemory, ...(options.onlyItems ? { only: ONLY_TABLE } : {}) }),
+      options.onStep,
+    );
     // The artifact is assembled in JavaScript next (at 20M events, gigabytes of lists and
     // postings): DuckDB gives back its cache first (a large input's tables are in the
     // scratch file; a small input's, in memory, can only spill to its temp files, which
