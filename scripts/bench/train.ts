@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { trainOnLake, type SqlTrainOptions } from '../pipeline/train/sql/train-sql';
-import { tuneInChildProcess } from '../pipeline/train/tune-process';
+import { inputForTuningAndTraining, tuneInChildProcess } from '../pipeline/train/tune-process';
 import { parseParamOverrides } from '../pipeline/train/params';
 import { modelFileEntries, writeModelFiles } from '../../shared/model/artifact';
 import { writeArtifactDir } from '../models/files';
@@ -82,7 +82,11 @@ if (values.child && values.out) {
     params: parseParamOverrides(values.param),
     ...(values['memory-limit'] ? { memoryLimit: values['memory-limit'] } : {}),
   };
-  // As npm run train: tuned first (on DuckDB, in a process of its own), then trained with the settings it chose.
+  // As npm run train: a small input read once for both, tuned first (on DuckDB, in a
+  // process of its own), then trained with the settings it chose.
+  const engine = values.engine === 'spark' ? 'spark' : 'duckdb';
+  const shared = await inputForTuningAndTraining(values.child, { ...options, engine });
+  if (shared) options.input = shared;
   const waitingRssMb = process.memoryUsage.rss() / 2 ** 20;
   const tuned = await tuneInChildProcess(values.child, options, 5);
   const tuning = tuned.tuning;
@@ -91,7 +95,7 @@ if (values.child && values.out) {
   const { artifact } = await trainOnLake(values.child, {
     ...options,
     params: { ...options.params, ...tuning?.training },
-    engine: values.engine === 'spark' ? 'spark' : 'duckdb',
+    engine,
     onStep: (name, s) => {
       steps[name] = Number(s.toFixed(2));
       // Live, so a long run shows where it is (and a killed one what it finished).
@@ -100,6 +104,7 @@ if (values.child && values.out) {
     },
   });
   const t1 = performance.now();
+  shared?.dispose();
   if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
   if (tuning) artifact.manifest.tuning = tuning.tuning;
   // Where the time and memory go after the last SQL step (the checks' queries, reading the

@@ -25,9 +25,9 @@ import { modelFileEntries } from '../../../shared/model/artifact';
 import { writeArtifactDir } from '../../models/files';
 import { parseParamOverrides } from './params';
 import type { LakeTuning } from '../evaluate/lake-evaluation';
-import { tuneInChildProcess } from './tune-process';
+import { inputForTuningAndTraining, tuneInChildProcess } from './tune-process';
 import { openTrainingInput } from './input';
-import { trainOnLake } from './sql/train-sql';
+import { trainOnLake, type SqlTrainOptions } from './sql/train-sql';
 import { buildState, foldState } from './sql/state';
 import { ValidationError, type Check } from './validate';
 import type { ModelArtifact } from './train';
@@ -103,9 +103,9 @@ const options = {
  * the folds that follow a `--state` build. In a process of its own (tune-process.ts),
  * so the memory of its twins is given back before the training starts.
  */
-async function tuned(): Promise<LakeTuning | undefined> {
+async function tuned(tuneOptions: SqlTrainOptions = options): Promise<LakeTuning | undefined> {
   const started = performance.now();
-  const { tuning: result, maxRssMb } = await tuneInChildProcess(input.lake, options, 1);
+  const { tuning: result, maxRssMb } = await tuneInChildProcess(input.lake, tuneOptions, 1);
   if (!result) return undefined;
   process.stderr.write(
     `tuning (${((performance.now() - started) / 1000).toFixed(1)} s, max RSS ${maxRssMb.toFixed(0)} MB): ${JSON.stringify(result.tuning)}\n`,
@@ -127,20 +127,28 @@ try {
     const tuning = await tuned();
     artifact = (await buildState(input.lake, values.state, { ...options, ...(tuning ? { tuned: tuning } : {}) })).artifact;
   } else {
-    const tuning = await tuned();
-    const trained = await trainOnLake(input.lake, {
-      ...options,
-      engine: values.engine,
-      spark: {
-        ...(values.master ? { master: values.master } : {}),
-        ...(values['spark-lake-uri'] ? { lakeUri: values['spark-lake-uri'] } : {}),
-        ...(values['spark-checkpoint-dir'] ? { checkpointDir: values['spark-checkpoint-dir'] } : {}),
-      },
-    });
-    artifact = trained.artifact;
-    checks = trained.checks;
-    if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
-    if (tuning) artifact.manifest.tuning = tuning.tuning;
+    // Read once for the tuning and the training, when small (tune-process.ts).
+    const shared = await inputForTuningAndTraining(input.lake, { ...options, engine: values.engine });
+    try {
+      const withShared = { ...options, ...(shared ? { input: shared } : {}) };
+      const tuning = await tuned(withShared);
+      const trained = await trainOnLake(input.lake, {
+        ...withShared,
+        params: options.params,
+        engine: values.engine,
+        spark: {
+          ...(values.master ? { master: values.master } : {}),
+          ...(values['spark-lake-uri'] ? { lakeUri: values['spark-lake-uri'] } : {}),
+          ...(values['spark-checkpoint-dir'] ? { checkpointDir: values['spark-checkpoint-dir'] } : {}),
+        },
+      });
+      artifact = trained.artifact;
+      checks = trained.checks;
+      if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;
+      if (tuning) artifact.manifest.tuning = tuning.tuning;
+    } finally {
+      shared?.dispose();
+    }
   }
 } catch (error) {
   input.cleanup();

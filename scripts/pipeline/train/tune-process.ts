@@ -21,6 +21,9 @@ import { tuneForTraining } from './tuning-window';
 import type { SqlTrainOptions } from './sql/train-sql';
 import { ValidationError, type Check } from './validate';
 import { ownCpuSeconds, peakRssByPhase } from '../../lib/proc';
+import { prepareInput, type PreparedInput } from './sql/engine-duckdb';
+import { SOURCE_COLUMNS } from './sql/sessions';
+import type { LakeLocation } from '../lake/location';
 
 /** What {@link tuneInChildProcess} returns: the tuning, and what its process used. */
 export interface ChildTuning {
@@ -32,10 +35,12 @@ export interface ChildTuning {
   cpuSeconds: number;
 }
 
-/** The options a child can be given: data only (no callbacks, the catalog as entries). */
+/** The options a child can be given: data only (no callbacks, the catalog as entries, the input without its dispose). */
 interface ChildRequest {
   lake: string;
-  options: Omit<SqlTrainOptions, 'onStep' | 'catalogCategories' | 'engine' | 'spark'>;
+  options: Omit<SqlTrainOptions, 'onStep' | 'catalogCategories' | 'engine' | 'spark' | 'input'> & {
+    input?: Omit<PreparedInput, 'dispose'>;
+  };
   catalogCategories?: Array<[string, string]>;
   /** Report steps of at least this many seconds on stderr (undefined: none). */
   stepSeconds?: number;
@@ -57,10 +62,10 @@ export function tuneInChildProcess(lake: string, options: SqlTrainOptions, stepS
   if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses <= 0)
     return Promise.resolve({ tuning: undefined, maxRssMb: 0, cpuSeconds: 0 });
   // The engine options name the training's engine; tuning always runs on DuckDB.
-  const { onStep: _onStep, catalogCategories, engine: _engine, spark: _spark, ...data } = options;
+  const { onStep: _onStep, catalogCategories, engine: _engine, spark: _spark, input, ...data } = options;
   const request: ChildRequest = {
     lake,
-    options: data,
+    options: { ...data, ...(input ? { input: withoutDispose(input) } : {}) },
     ...(catalogCategories ? { catalogCategories: [...catalogCategories] } : {}),
     ...(stepSeconds !== undefined ? { stepSeconds } : {}),
   };
@@ -78,6 +83,27 @@ export function tuneInChildProcess(lake: string, options: SqlTrainOptions, stepS
   });
 }
 
+/** The prepared input as data (a function does not cross IPC). */
+function withoutDispose({ dispose: _dispose, ...data }: PreparedInput): Omit<PreparedInput, 'dispose'> {
+  return data;
+}
+
+/**
+ * A small input (engine-duckdb.ts prepareInput) read once for the tuning and the training
+ * after it, when both run on DuckDB: each would otherwise read the lake's files of the
+ * window again (Online Retail: 2,898 hourly files, 1.5 s a read). Undefined when nothing is
+ * tuned, when the training runs on Spark, or when the window holds too many events to copy.
+ * The caller disposes of it after the training.
+ */
+export async function inputForTuningAndTraining(lake: LakeLocation, options: SqlTrainOptions): Promise<PreparedInput | undefined> {
+  if ({ ...DEFAULT_TRAIN_PARAMS, ...options.params }.tunePasses <= 0 || options.engine === 'spark') return undefined;
+  const window = {
+    ...(options.fromTs !== undefined ? { fromTs: options.fromTs } : {}),
+    ...(options.toTs !== undefined ? { toTs: options.toTs } : {}),
+  };
+  return prepareInput(lake, window, SOURCE_COLUMNS, options);
+}
+
 /**
  * The parent's Node flags, with tsx's loader added where the parent has none of its own
  * (a test runner that transforms TypeScript itself): the child is a .ts file.
@@ -92,8 +118,11 @@ async function serve(request: ChildRequest): Promise<ChildMessage> {
   let reported = 0;
   try {
     const { stepSeconds } = request;
+    const { input, ...options } = request.options;
     const tuning = await tuneForTraining(request.lake, {
-      ...request.options,
+      ...options,
+      // The parent reads the input and deletes it after its training.
+      ...(input ? { input: { ...input, dispose: () => undefined } } : {}),
       ...(request.catalogCategories ? { catalogCategories: new Map(request.catalogCategories) } : {}),
       ...(stepSeconds !== undefined
         ? {

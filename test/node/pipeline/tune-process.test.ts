@@ -6,12 +6,13 @@
  * with its checks, so the CLI still exits 1 with the reason instead of crashing; any
  * other failure rejects with the child's error.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shopTraffic } from '../../../scripts/generate/traffic';
-import { tuneInChildProcess } from '../../../scripts/pipeline/train/tune-process';
+import { inputForTuningAndTraining, tuneInChildProcess } from '../../../scripts/pipeline/train/tune-process';
+import { trainOnLake } from '../../../scripts/pipeline/train/sql/train-sql';
 import { tuneForTraining } from '../../../scripts/pipeline/train/tuning-window';
 import { ValidationError } from '../../../scripts/pipeline/train/validate';
 import { writeImportLake } from './fixtures';
@@ -37,6 +38,27 @@ describe('tuning in a child process', () => {
     expect(steps).toEqual([]);
     expect(child.maxRssMb).toBeGreaterThan(30);
     expect(child.cpuSeconds).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('tunes and trains on an input read once by the parent, which stays the parent’s to delete', async () => {
+    const lake = join(dir, 'lake');
+    const input = (await inputForTuningAndTraining(lake, { params: PARAMS }))!;
+    expect(input).toBeDefined();
+    try {
+      const child = await tuneInChildProcess(lake, { params: PARAMS, input });
+      expect(child.tuning).toEqual(await tuneForTraining(lake, { params: PARAMS }));
+      expect(existsSync(input.file)).toBe(true);
+      const trained = await trainOnLake(lake, { params: PARAMS, input });
+      const own = await trainOnLake(lake, { params: PARAMS });
+      expect(trained.artifact.manifest).toEqual(own.artifact.manifest);
+      expect(new Map(trained.artifact.neighbours)).toEqual(new Map(own.artifact.neighbours));
+    } finally {
+      input.dispose();
+    }
+    expect(existsSync(input.file)).toBe(false);
+    // Nothing to tune, or a training on Spark: nothing is read ahead.
+    expect(await inputForTuningAndTraining(lake, { params: { ...PARAMS, tunePasses: 0 } })).toBeUndefined();
+    expect(await inputForTuningAndTraining(lake, { params: PARAMS, engine: 'spark' })).toBeUndefined();
   }, 120_000);
 
   it('starts no process when there is nothing to tune', async () => {
