@@ -7,9 +7,10 @@
  * into a lake cached in .bench/. With --lake: those lakes (e.g. made by
  * `npm run generate -- --events 20000000 --lake .bench/lake-20m`). Each is trained in a
  * fresh child process by the SQL training, so its peak RSS (Node and DuckDB, which live
- * in one process) is the training's own, and its tuning in a process of its own as
- * `npm run train` does (peak: the larger of the training process and the two together
- * while it waits for the tuning; CPU: both); `--reference` also runs the in-memory trainer
+ * in one process) is the training's own, and its tuning where `npm run train` tunes: in
+ * a process of its own (peak: the larger of the training process and the two together
+ * while it waits for the tuning; CPU: both), or, for an input read once for both (at most
+ * a million events), in the training's process (tuning process peak shown as 0); `--reference` also runs the in-memory trainer
  * on the NDJSON for comparison, with the same `--param`s (its time includes its tuning).
  * The SQL training is `npm run train`'s: with the default parameters the scoring is tuned
  * first (tuning-window.ts; `--param tunePasses=0` skips it) and the session index built.
@@ -21,7 +22,7 @@ import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { trainOnLake, type SqlTrainOptions } from '../pipeline/train/sql/train-sql';
-import { inputForTuningAndTraining, tuneInChildProcess } from '../pipeline/train/tune-process';
+import { inputForTuningAndTraining, tuneBeforeTraining } from '../pipeline/train/tune-process';
 import { parseParamOverrides } from '../pipeline/train/params';
 import { modelFileEntries, writeModelFiles } from '../../shared/model/artifact';
 import { writeArtifactDir } from '../models/files';
@@ -88,7 +89,7 @@ if (values.child && values.out) {
   const shared = await inputForTuningAndTraining(values.child, { ...options, engine });
   if (shared) options.input = shared;
   const waitingRssMb = process.memoryUsage.rss() / 2 ** 20;
-  const tuned = await tuneInChildProcess(values.child, options, 5);
+  const tuned = await tuneBeforeTraining(values.child, options, 5);
   const tuning = tuned.tuning;
   const tuneSeconds = (performance.now() - t0) / 1000;
   if (tuning) process.stderr.write(`  tuning: ${tuneSeconds.toFixed(1)} s ${JSON.stringify(tuning.tuning).slice(0, 300)}\n`);

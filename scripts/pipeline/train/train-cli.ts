@@ -25,7 +25,7 @@ import { modelFileEntries } from '../../../shared/model/artifact';
 import { writeArtifactDir } from '../../models/files';
 import { parseParamOverrides } from './params';
 import type { LakeTuning } from '../evaluate/lake-evaluation';
-import { inputForTuningAndTraining, tuneInChildProcess } from './tune-process';
+import { inputForTuningAndTraining, tuneBeforeTraining } from './tune-process';
 import { openTrainingInput } from './input';
 import { trainOnLake, type SqlTrainOptions } from './sql/train-sql';
 import { buildState, foldState } from './sql/state';
@@ -101,14 +101,15 @@ const options = {
  * `--param tunePasses=0` keeps the defaults; over 4M events, on the newest hours holding
  * about that many: tuning-window.ts): recorded in the manifest, and in the state for
  * the folds that follow a `--state` build. In a process of its own (tune-process.ts),
- * so the memory of its twins is given back before the training starts.
+ * so the memory of its twins is given back before the training starts, unless the input
+ * was small enough to be read once for both (then here: a process costs more than it gives back).
  */
 async function tuned(tuneOptions: SqlTrainOptions = options): Promise<LakeTuning | undefined> {
   const started = performance.now();
-  const { tuning: result, maxRssMb } = await tuneInChildProcess(input.lake, tuneOptions, 1);
+  const { tuning: result, maxRssMb } = await tuneBeforeTraining(input.lake, tuneOptions, 1);
   if (!result) return undefined;
   process.stderr.write(
-    `tuning (${((performance.now() - started) / 1000).toFixed(1)} s, max RSS ${maxRssMb.toFixed(0)} MB): ${JSON.stringify(result.tuning)}\n`,
+    `tuning (${((performance.now() - started) / 1000).toFixed(1)} s${maxRssMb > 0 ? `, max RSS ${maxRssMb.toFixed(0)} MB` : ''}): ${JSON.stringify(result.tuning)}\n`,
   );
   // The model is trained with the training settings the search chose.
   options.params = { ...options.params, ...result.training };

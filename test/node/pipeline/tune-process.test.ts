@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shopTraffic } from '../../../scripts/generate/traffic';
-import { inputForTuningAndTraining, tuneInChildProcess } from '../../../scripts/pipeline/train/tune-process';
+import { inputForTuningAndTraining, tuneBeforeTraining, tuneInChildProcess } from '../../../scripts/pipeline/train/tune-process';
 import { trainOnLake } from '../../../scripts/pipeline/train/sql/train-sql';
 import { tuneForTraining } from '../../../scripts/pipeline/train/tuning-window';
 import { ValidationError } from '../../../scripts/pipeline/train/validate';
@@ -40,14 +40,21 @@ describe('tuning in a child process', () => {
     expect(child.cpuSeconds).toBeGreaterThan(0);
   }, 120_000);
 
-  it('tunes and trains on an input read once by the parent, which stays the parent’s to delete', async () => {
+  it('tunes (in the child or here) and trains on an input read once by the parent, which stays the parent’s to delete', async () => {
     const lake = join(dir, 'lake');
     const input = (await inputForTuningAndTraining(lake, { params: PARAMS }))!;
     expect(input).toBeDefined();
     try {
+      const alone = await tuneForTraining(lake, { params: PARAMS });
       const child = await tuneInChildProcess(lake, { params: PARAMS, input });
-      expect(child.tuning).toEqual(await tuneForTraining(lake, { params: PARAMS }));
+      expect(child.tuning).toEqual(alone);
       expect(existsSync(input.file)).toBe(true);
+      // With the input read ahead, a training run tunes in its own process: no child's RSS or CPU.
+      const here = await tuneBeforeTraining(lake, { params: PARAMS, input });
+      expect(here).toEqual({ tuning: alone, maxRssMb: 0, cpuSeconds: 0 });
+      expect(existsSync(input.file)).toBe(true);
+      // Without it, in a child, as at scale.
+      expect((await tuneBeforeTraining(lake, { params: PARAMS })).maxRssMb).toBeGreaterThan(30);
       const trained = await trainOnLake(lake, { params: PARAMS, input });
       const own = await trainOnLake(lake, { params: PARAMS });
       expect(trained.artifact.manifest).toEqual(own.artifact.manifest);
