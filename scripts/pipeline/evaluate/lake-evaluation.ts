@@ -189,7 +189,7 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
   };
   const sameWindow = given !== undefined && given.range.fromTs === window.fromTs && given.range.toTs === window.toTs;
   const input = sameWindow ? given : await prepareInput(lake, window, SOURCE_COLUMNS, options);
-  const twinOptions: HoldoutOptions = { ...rest, ...window, ...(input ? { input } : {}), queriedOnly: true };
+  let twinOptions: HoldoutOptions = {};
   let [first, last] = [0, 0];
   let tried = 'a window too short to hold out any day';
   // Every twin trained here is done with once the search returns: their spill files are given back then.
@@ -202,6 +202,10 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
       : withLakeQuery(lake, window, (q) => q.duck.rows<Bounds>(bounds)));
     if (range?.first === null || range?.first === undefined) return { tuning: { skipped: 'no events' } };
     [first, last] = [Number(range.first), Number(range.last)];
+    // A lake read by each twin (no input read ahead) ends at the newest event seen here: the
+    // consumer may write to it meanwhile, and every twin must see the same events.
+    const twinWindow = input ? window : { ...window, toTs: window.toTs ?? last + 1 };
+    twinOptions = { ...rest, ...twinWindow, ...(input ? { input } : {}), queriedOnly: true };
     return await searchOnLake();
   } finally {
     for (const twin of twins) closeJsonValues(twin.neighbours, twin.sessions);

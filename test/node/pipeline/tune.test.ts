@@ -53,8 +53,11 @@ describe('scoring tuned on a validation split', () => {
     const input = await openTrainingInput(FILE, { workDir: dir });
     const first = await tuneOnLake(input.lake, { params: PARAMS });
     const second = await tuneOnLake(input.lake, { params: PARAMS });
+    // As above a million events: no input read ahead, each twin reads the lake up to the newest event the tuner saw.
+    const fromLake = await tuneOnLake(input.lake, { params: PARAMS, copyInputMaxEvents: 0 });
     input.cleanup();
     expect(second).toEqual(first);
+    expect(fromLake).toEqual(first);
     expect(first.scoring).toEqual(reference.scoring);
     expect(first.tuning).toEqual(reference.tuning);
     // Eight days: three one-day folds, each with its own twin, pooled.
