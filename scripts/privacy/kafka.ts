@@ -11,6 +11,7 @@ import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 import { kafkaSettings } from '../../shared/kafka/config';
 import { ERASURE_TOPIC } from '../../shared/kafka/topics';
 import type { ErasureRecord } from './record';
+import { fetchTopicOffsets } from '../kafka/offsets';
 
 /** A Kafka client for `brokers`, with TLS and SASL from the environment (KAFKA_SSL, KAFKA_SASL_*). */
 export function privacyKafka(brokers: string): Kafka {
@@ -71,7 +72,7 @@ async function partitionsOf(kafka: Kafka, topics: readonly string[], ids: readon
     const partitioner = Partitioners.DefaultPartitioner();
     const targets = new Map<string, bigint>();
     for (const topic of topics.filter((t) => existing.has(t))) {
-      const offsets = await admin.fetchTopicOffsets(topic);
+      const offsets = await fetchTopicOffsets(admin, topic);
       const partitionMetadata = offsets.map((o) => ({
         partitionId: o.partition,
         leader: 0,

@@ -8,6 +8,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { CatalogEntry } from '../../../shared/catalog/item';
 import { CATALOG_TOPIC } from '../../../shared/kafka/topics';
+import { fetchTopicOffsets } from '../../kafka/offsets';
 
 /** What the table holds for one item: its newest version, and the item (null: deleted). */
 interface Row {
@@ -35,7 +36,7 @@ export async function readCatalogTable(brokers: string, options: { timeoutMs?: n
   let ends: Map<number, bigint>;
   try {
     if (!(await admin.listTopics()).includes(CATALOG_TOPIC)) return [];
-    const offsets = await admin.fetchTopicOffsets(CATALOG_TOPIC);
+    const offsets = await fetchTopicOffsets(admin, CATALOG_TOPIC);
     ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
   } finally {
     await admin.disconnect();

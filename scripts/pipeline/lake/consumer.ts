@@ -33,6 +33,7 @@ import { StallWatch, type RestartReason } from './stall';
 import type { FlushEntry } from './commit-log';
 import { createPipelineMetrics, type PipelineMetrics } from '../ops/metrics-pipeline';
 import { observeLakeFreshness } from '../ops/freshness';
+import { fetchTopicOffsets } from '../../kafka/offsets';
 
 export interface LakeConsumerOptions {
   /** Comma-separated host:port list. TLS/SASL come from KAFKA_SSL / KAFKA_SASL_* in the env. */
@@ -326,7 +327,7 @@ export async function startLakeConsumer(options: LakeConsumerOptions): Promise<L
   };
   const readHighWatermarks = async (): Promise<void> => {
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await fetchTopicOffsets(admin, topic)) {
         const high = BigInt(p.high);
         const low = BigInt(p.low);
         highs.set(partitionKey(topic, p.partition), { topic, partition: p.partition, high, low });

@@ -14,6 +14,7 @@ import { ATTRIBUTION_TOPIC, attributionRecordSchema, type AttributionRecord } fr
 import type { PipelineMetrics } from '../metrics-pipeline';
 import { observeFreshness } from '../freshness';
 import { AttributionStore, keyOf } from './store';
+import { fetchTopicOffsets } from '../../../kafka/offsets';
 
 export interface AttributionConsumerOptions {
   brokers: string;
@@ -140,7 +141,7 @@ export async function startAttributionConsumer(options: AttributionConsumerOptio
 
   const highWatermarks = async (): Promise<Map<number, bigint>> => {
     const highs = new Map<number, bigint>();
-    for (const p of await admin.fetchTopicOffsets(ATTRIBUTION_TOPIC)) {
+    for (const p of await fetchTopicOffsets(admin, ATTRIBUTION_TOPIC)) {
       highs.set(p.partition, BigInt(p.high));
       const lag = BigInt(p.high) - (position.get(p.partition) ?? BigInt(p.low));
       metrics.lag.set({ topic: ATTRIBUTION_TOPIC, partition: String(p.partition) }, Number(lag > 0n ? lag : 0n));
