@@ -5,6 +5,7 @@
  * scored by the edge's scoring code (scoreTestSessions). Same split, same test sessions,
  * same baseline as the in-memory protocol, so its numbers compare with earlier runs.
  */
+import { availableParallelism } from 'node:os';
 import type { CanonicalEvent } from '../../../shared/schema/events';
 import { withLakeQuery } from '../lake/read';
 import { DUCKDB } from '../train/sql/dialect';
@@ -213,39 +214,69 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
     if (!sameWindow) input?.dispose();
   }
 
+  /**
+   * The holdouts of the folds `ks` for `params`, each twin kept for the cleanup above. Over
+   * an input read ahead (a small window: every twin reads one Parquet file) the twins train
+   * side by side, one DuckDB thread each, as many at once as there are cores: a twin is
+   * statements too short to keep more than one thread busy for long, and the JavaScript of
+   * one (reading its lists) runs while the others' SQL does (RetailRocket: three twins in
+   * 0.9 s instead of 1.6-1.7 s one after another). A twin that reads the lake itself is a
+   * large window and gets the whole machine, one twin at a time.
+   */
+  async function trainTwins(splits: readonly number[], params: TrainParams, ks: readonly number[]): Promise<Holdout[]> {
+    const twinFor = (k: number) =>
+      holdout(
+        lake,
+        splits[k]!,
+        { ...twinOptions, ...(input && twinOptions.threads === undefined ? { threads: 1 } : {}), params: { ...params, tunePasses: 0 } },
+        k === 0 ? undefined : splits[k - 1],
+      );
+    const lanes = input ? Math.min(availableParallelism(), ks.length) : 1;
+    const trained: Array<Holdout | undefined> = [];
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const lane = async (): Promise<void> => {
+      // A lane stops taking folds once one failed; the others' twins still end and are kept for the cleanup.
+      for (let i = next++; i < ks.length && !failure; i = next++) {
+        try {
+          const h = await twinFor(ks[i]!);
+          twins.push(h.twin);
+          trained[i] = h;
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, lane));
+    if (failure) throw failure.error;
+    return trained as Holdout[];
+  }
+
   async function searchOnLake(): Promise<LakeTuning> {
     for (let days = p.tuneValidationDays; ; days *= 2) {
       const splits = foldSplits(first, last, days, p.tuneFolds);
       if (splits.length === 0) return { tuning: { skipped: `${tried} (need ${p.tuneMinPredictions} predictions)` } };
-      /** The validation folds of a training setting: one twin per window, each trained before it. */
-      const foldsFor = async (params: TrainParams, newest?: Holdout): Promise<ValidationFold[]> => {
-        const folds: ValidationFold[] = [];
-        for (const [k, split] of splits.entries()) {
-          const h =
-            k === 0 && newest
-              ? newest
-              : await holdout(lake, split, { ...twinOptions, params: { ...params, tunePasses: 0 } }, k === 0 ? undefined : splits[k - 1]);
-          if (h !== newest) twins.push(h.twin);
-          folds.push({ sessions: h.test, model: h.twin });
-        }
-        return folds;
-      };
-      const h = await holdout(lake, splits[0]!, { ...twinOptions, params: { ...p, tunePasses: 0 } });
-      twins.push(h.twin);
-      const found = predictionCount(h.test);
+      const folds = (holdouts: Holdout[]): ValidationFold[] => holdouts.map((h) => ({ sessions: h.test, model: h.twin }));
+      const allFolds = splits.map((_, k) => k);
+      // Side by side, the older folds train beside the newest one before it is known to hold
+      // enough predictions: when it does not (a quiet newest day), their twins are wasted and
+      // the window doubles, as it would have anyway.
+      const [newest, ...older] = await trainTwins(splits, p, input ? allFolds : [0]);
+      const found = predictionCount(newest!.test);
       if (found >= p.tuneMinPredictions) {
         const search = { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed, rerank: p.tuneRerank > 0 };
-        let tuned = tuneScoring(await foldsFor(p, h), search);
+        const defaults = [newest!, ...(input ? older : await trainTwins(splits, p, allFolds.slice(1)))];
+        let tuned = tuneScoring(folds(defaults), search);
         let training: Partial<TrainParams> = {};
         const tried: string[] = [];
         if (p.tuneTraining > 0) {
           // Training settings: twins per setting on the same folds, scored with their own tuned
           // scoring; kept when it beats the best by more than two predictions' worth (as tune.ts).
           const gainNeeded = minGain(Number((tuned.report.validation as { new_predictions: number }).new_predictions));
-          for (const step of trainingSteps({ ...p, ...training }, h.longestSession)) {
+          for (const step of trainingSteps({ ...p, ...training }, newest!.longestSession)) {
             const candidate = { ...training, ...step };
             if (Object.entries(step).every(([key, value]) => ({ ...p, ...training })[key as keyof TrainParams] === value)) continue;
-            const result = tuneScoring(await foldsFor({ ...p, ...candidate }), search);
+            const result = tuneScoring(folds(await trainTwins(splits, { ...p, ...candidate }, allFolds)), search);
             const gain = tunedObjective(result.report) - tunedObjective(tuned.report);
             tried.push(
               `${Object.entries(step)

@@ -4,7 +4,8 @@
  * the lake) chooses what the reference trainer's (trainState: in-memory, at checkpoints
  * of the same pass) chooses, and the same input always gives the same parameters; the
  * search maximises NDCG@20 and never ends below where it started; the lake's tuner also searches training settings,
- * and keeps one only when the validation says so; a shop without product views is
+ * and keeps one only when the validation says so; the validation days double when the
+ * newest day holds too few predictions; a shop without product views is
  * validated on its purchase lines over the lake as in the reference protocol. On the
  * shipped sample (evidence threshold lowered so a validation split exists at all) and on
  * generated shop traffic.
@@ -19,6 +20,8 @@ import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { trainState } from '../../../scripts/pipeline/train/train';
 import { holdout, tuneOnLake } from '../../../scripts/pipeline/evaluate/lake-evaluation';
 import {
+  foldSplits,
+  predictionCount,
   predictionInput,
   recommendedIds,
   servingModelOf,
@@ -26,6 +29,7 @@ import {
   type RankingMetrics,
 } from '../../../scripts/pipeline/evaluate/protocol';
 import { objective } from '../../../scripts/pipeline/train/tune';
+import { DEFAULT_TRAIN_PARAMS } from '../../../scripts/pipeline/train/params';
 import { RERANK_L2_GRID } from '../../../scripts/pipeline/train/rerank-fit';
 import { shopTraffic } from '../../../scripts/generate/traffic';
 import { writeImportLake } from './fixtures';
@@ -140,6 +144,26 @@ describe('scoring tuned on a validation split', () => {
           requests++;
         }
     expect(requests).toBeGreaterThan(50);
+  }, 120_000);
+
+  it('doubles the validation days when the newest day holds too few predictions, setting aside the twins trained beside it', async () => {
+    const lake = mkdtempSync(join(tmpdir(), 'tune-'));
+    dirs.push(lake);
+    const events = [...shopTraffic({ events: 8000, seed: 7, days: 12, items: 300 })];
+    await writeImportLake(lake, events);
+    const times = events.map((e) => e.ts);
+    const [newestSplit] = foldSplits(Math.min(...times), Math.max(...times), 1, DEFAULT_TRAIN_PARAMS.tuneFolds);
+    const { test } = await holdout(lake, newestSplit!, { params: { tunePasses: 0 }, queriedOnly: true });
+    const oneDay = predictionCount(test);
+    expect(oneDay).toBeGreaterThan(10);
+    // One prediction more than the newest day holds: its twins (trained side by side over
+    // the input read ahead) are not enough, and the tuner starts again on two-day folds.
+    const params = { tunePasses: 1, tuneMaxPredictions: 200, tuneMinPredictions: oneDay + 1, tuneTraining: 0 };
+    const sideBySide = await tuneOnLake(lake, { params });
+    const oneAtATime = await tuneOnLake(lake, { params, copyInputMaxEvents: 0 });
+    expect(sideBySide.tuning).toMatchObject({ validation_days: 2, validation: { folds: expect.any(Number) } });
+    expect(sideBySide.scoring).toBeDefined();
+    expect(oneAtATime).toEqual(sideBySide);
   }, 120_000);
 
   it('evaluates a shop without product views on its purchase lines over the lake, as the reference protocol does', async () => {
