@@ -40,6 +40,36 @@ export function defaultTrainMemoryLimit(events: number): string {
   return `${Math.min(DEFAULT_TRAIN_MEMORY_MB + extra, 2000)}MB`;
 }
 
+/** The memory limit a training over `events` events runs with: the caller's, else TRAIN_MEMORY_LIMIT, else {@link defaultTrainMemoryLimit}. */
+export function trainMemoryLimit(options: Pick<DuckOptions, 'memoryLimit'>, events: number): string {
+  return options.memoryLimit ?? process.env.TRAIN_MEMORY_LIMIT ?? defaultTrainMemoryLimit(events);
+}
+
+const MB_PER_UNIT: Record<string, number> = {
+  kb: 1 / 1000,
+  mb: 1,
+  gb: 1000,
+  tb: 1_000_000,
+  kib: 1024 / 1e6,
+  mib: 1.048576,
+  gib: 1073.741824,
+  tib: 1_099_511.627776,
+};
+
+/**
+ * One of `parts` equal shares of a DuckDB memory limit (`1200MB`, `2GB`, `1.5GiB`, as
+ * DuckDB reads them), in MB, for trainings that run side by side and together should stay
+ * within what one would use. Throws on a limit it cannot read, rather than let each
+ * training take the whole of it.
+ */
+export function shareOfMemoryLimit(limit: string, parts: number): string {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b)\s*$/i.exec(limit);
+  const perUnit = match ? MB_PER_UNIT[match[2]!.toLowerCase()] : undefined;
+  if (!match || perUnit === undefined)
+    throw new Error(`cannot share the memory limit ${JSON.stringify(limit)} (expected e.g. 1200MB or 2GB)`);
+  return `${Math.max(1, Math.floor((Number(match[1]) * perUnit) / Math.max(1, parts)))}MB`;
+}
+
 /**
  * At most this many events in the range: a session asked to copy its input
  * (`copyInput`: the columns the plan reads) reads them into a table of its own once, and
@@ -214,7 +244,7 @@ export async function openDuckSession(
   const maxCopied = options.copyInputMaxEvents ?? COPY_INPUT_MAX_EVENTS;
   const tablesInMemory = input !== undefined || (options.copyInput !== undefined && eventRows <= maxCopied);
   // A limit set by the caller or the environment; else one that follows the input.
-  const memoryLimit = options.memoryLimit ?? process.env.TRAIN_MEMORY_LIMIT ?? defaultTrainMemoryLimit(eventRows);
+  const memoryLimit = trainMemoryLimit(options, eventRows);
   const duck = await Duck.open({
     memoryLimit,
     tempDir: spill,
