@@ -4,8 +4,9 @@
  * the audit and training run SQL on it. One place sets its limits: a memory limit with
  * spilling to a temp directory, and a thread count (both cores by default).
  */
-import { mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 /** Engine limits; defaults suit a shared 2-core machine. */
@@ -14,7 +15,13 @@ export interface DuckOptions {
   memoryLimit?: string;
   /** Worker threads (default: every core). */
   threads?: number;
-  /** Spill directory (default: DuckDB's own `.tmp` next to the process). */
+  /**
+   * Spill directory. Default: a directory of the instance's own under the OS temp
+   * directory, removed when it closes (an in-memory DuckDB's own default, `.tmp` in the
+   * working directory, is shared by every instance: two that spill at once overwrite each
+   * other's files, and the first to close deletes the other's; duckdb/duckdb#15173).
+   * Instances given the same directory share it, so give each its own.
+   */
   tempDir?: string;
   /**
    * A database file for the tables a job creates (default: in memory). Tables in a file
@@ -30,6 +37,8 @@ export class Duck {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    /** The spill directory this instance made for itself, removed on close. */
+    private readonly ownTempDir?: string,
   ) {}
 
   /** An in-memory database with the given limits. */
@@ -40,12 +49,18 @@ export class Duck {
       // Keep insertion order only where a query asks for it: lets DuckDB stream and spill.
       preserve_insertion_order: 'false',
     };
-    if (options.tempDir) {
-      mkdirSync(options.tempDir, { recursive: true });
-      settings.temp_directory = options.tempDir;
+    // A database file spills next to itself (`<file>.tmp`), already its own.
+    const ownTempDir = options.tempDir || options.database ? undefined : mkdtempSync(join(tmpdir(), 'duckdb-spill-'));
+    if (options.tempDir) mkdirSync(options.tempDir, { recursive: true });
+    const tempDirectory = options.tempDir ?? ownTempDir;
+    if (tempDirectory) settings.temp_directory = tempDirectory;
+    try {
+      const instance = await DuckDBInstance.create(options.database ?? ':memory:', settings);
+      return new Duck(instance, await instance.connect(), ownTempDir);
+    } catch (error) {
+      if (ownTempDir) rmSync(ownTempDir, { recursive: true, force: true });
+      throw error;
     }
-    const instance = await DuckDBInstance.create(options.database ?? ':memory:', settings);
-    return new Duck(instance, await instance.connect());
   }
 
   /** Runs statements for their effect. */
@@ -94,6 +109,7 @@ export class Duck {
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();
+    if (this.ownTempDir) rmSync(this.ownTempDir, { recursive: true, force: true });
   }
 }
 
