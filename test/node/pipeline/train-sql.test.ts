@@ -24,7 +24,7 @@ import { ValidationError } from '../../../scripts/pipeline/train/validate';
 import { openTrainingInput } from '../../../scripts/pipeline/train/input';
 import { LakeWriter } from '../../../scripts/pipeline/lake/writer';
 import { signalRows } from '../../../scripts/pipeline/train/sql/signals';
-import { prepareInput } from '../../../scripts/pipeline/train/sql/engine-duckdb';
+import { openDuckSession, prepareInput } from '../../../scripts/pipeline/train/sql/engine-duckdb';
 import { SOURCE_COLUMNS } from '../../../scripts/pipeline/train/sql/sessions';
 import { EVENTS_DIR } from '../../../scripts/pipeline/lake/layout';
 import { DEFAULT_TRAIN_PARAMS } from '../../../scripts/pipeline/train/params';
@@ -155,6 +155,24 @@ describe('training as SQL', () => {
     } finally {
       fewer.dispose();
     }
+  });
+
+  it("gives sessions that share a caller's temp directory a spill directory each, and leaves it empty", async () => {
+    const input = await openTrainingInput('data/sample/events-retailrocket.ndjson', { workDir: tempDir() });
+    const shared = join(tempDir(), 'not-made-yet');
+    // The tuner's twins side by side: DuckDB instances spilling into one directory would
+    // write the same temp files (duckdb/duckdb#15173).
+    const sessions = await Promise.all([
+      openDuckSession(input.lake, {}, { tempDir: shared }),
+      openDuckSession(input.lake, {}, { tempDir: shared }),
+    ]);
+    const spills = await Promise.all(
+      sessions.map(async (s) => (await s.duck.rows<{ d: string }>(`SELECT current_setting('temp_directory') AS d`))[0]!.d),
+    );
+    expect(new Set(spills).size).toBe(2);
+    for (const spill of spills) expect(spill.startsWith(`${shared}/`)).toBe(true);
+    for (const session of sessions) session.close();
+    expect(readdirSync(shared)).toEqual([]);
   });
 
   it('gives byte-identical files without session ids (sessions cut by the gap) and with them mixed', async () => {

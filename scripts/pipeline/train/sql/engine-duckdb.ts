@@ -7,7 +7,7 @@
  * A small input (at most a million events) is copied once and its tables kept in memory.
  * Result tables are read back by the caller through `duck`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Duck, insertRows, sqlString, type DuckOptions } from '../../lake/duckdb';
@@ -156,6 +156,7 @@ export async function prepareInput(
   const { snapshot, eventRows, invalidRows } = await rangeOf(lake, range);
   const maxRows = options.copyInputMaxEvents ?? COPY_INPUT_MAX_EVENTS;
   if (eventRows > maxRows) return undefined;
+  if (options.tempDir) mkdirSync(options.tempDir, { recursive: true });
   const dir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'train-input-'));
   const file = join(dir, 'events.parquet');
   try {
@@ -234,8 +235,11 @@ export async function openDuckSession(
   // Read before the scratch directory exists, so a lake that cannot be read leaves none behind.
   const lakeRange = input ? undefined : await rangeOf(lake, range);
   const { eventRows, invalidRows } = input ?? lakeRange!;
-  const spill = options.tempDir ?? mkdtempSync(join(tmpdir(), 'train-spill-'));
-  const database = join(spill, `train-${process.pid}-${Date.now()}.duckdb`);
+  // A directory of the session's own, in the caller's or the OS's temp directory: sessions
+  // side by side (the tuner's twins) given one directory would share DuckDB's temp files.
+  if (options.tempDir) mkdirSync(options.tempDir, { recursive: true });
+  const spill = mkdtempSync(join(options.tempDir ?? tmpdir(), 'train-spill-'));
+  const database = join(spill, 'train.duckdb');
   // An input small enough to be copied keeps its tables in memory: the scratch file pays a
   // compressed write of every table and a checkpoint at the end (Online Retail: 13.9-16.6 s
   // against 13.0-13.7 s in memory, 1M generated events 10.0-12.1 s against 8.6-8.8 s), which
@@ -266,7 +270,7 @@ export async function openDuckSession(
     await insertRows(duck, 'catalog_categories', ['item VARCHAR', 'category VARCHAR'], [...(options.catalogCategories ?? [])]);
   } catch (error) {
     duck.close();
-    rmSync(options.tempDir ? database : spill, { recursive: true, force: true });
+    rmSync(spill, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -282,8 +286,7 @@ export async function openDuckSession(
     },
     close() {
       duck.close();
-      if (options.tempDir) for (const file of [database, `${database}.wal`]) rmSync(file, { force: true });
-      else rmSync(spill, { recursive: true, force: true });
+      rmSync(spill, { recursive: true, force: true });
     },
   };
 }
