@@ -173,6 +173,11 @@ describe('training as SQL', () => {
     for (const spill of spills) expect(spill.startsWith(`${shared}/`)).toBe(true);
     for (const session of sessions) session.close();
     expect(readdirSync(shared)).toEqual([]);
+    // A setting DuckDB refuses when it opens leaves no directory behind either.
+    await expect(trainOnLake(input.lake, { params: UNTUNED, memoryLimit: 'lots', tempDir: shared })).rejects.toThrow(
+      /Failed to set config/,
+    );
+    expect(readdirSync(shared)).toEqual([]);
   });
 
   it('gives byte-identical files without session ids (sessions cut by the gap) and with them mixed', async () => {

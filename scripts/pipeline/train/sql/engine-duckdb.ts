@@ -249,13 +249,15 @@ export async function openDuckSession(
   const tablesInMemory = input !== undefined || (options.copyInput !== undefined && eventRows <= maxCopied);
   // A limit set by the caller or the environment; else one that follows the input.
   const memoryLimit = trainMemoryLimit(options, eventRows);
-  const duck = await Duck.open({
-    memoryLimit,
-    tempDir: spill,
-    ...(tablesInMemory ? {} : { database }),
-    ...(options.threads ? { threads: options.threads } : {}),
-  });
+  let duck: Duck | undefined;
   try {
+    // Inside the try: DuckDB refusing a setting (a memory limit it cannot read) leaves no scratch directory behind.
+    duck = await Duck.open({
+      memoryLimit,
+      tempDir: spill,
+      ...(tablesInMemory ? {} : { database }),
+      ...(options.threads ? { threads: options.threads } : {}),
+    });
     if (lakeRange)
       await openLakeQuery(lake, {
         ...range,
@@ -269,23 +271,24 @@ export async function openDuckSession(
     }
     await insertRows(duck, 'catalog_categories', ['item VARCHAR', 'category VARCHAR'], [...(options.catalogCategories ?? [])]);
   } catch (error) {
-    duck.close();
+    duck?.close();
     rmSync(spill, { recursive: true, force: true });
     throw error;
   }
+  const opened = duck;
   return {
-    duck,
+    duck: opened,
     invalidRows,
     tablesInMemory,
     async run(statements, onStep) {
       for (const { name, sql, view } of statements) {
         const started = performance.now();
-        await duck.run(`CREATE OR REPLACE ${view ? 'VIEW' : 'TABLE'} ${name} AS ${sql}`);
+        await opened.run(`CREATE OR REPLACE ${view ? 'VIEW' : 'TABLE'} ${name} AS ${sql}`);
         onStep?.(name, (performance.now() - started) / 1000);
       }
     },
     close() {
-      duck.close();
+      opened.close();
       rmSync(spill, { recursive: true, force: true });
     },
   };
