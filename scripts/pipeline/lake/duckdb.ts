@@ -4,7 +4,8 @@
  * the audit and training run SQL on it. One place sets its limits: a memory limit with
  * spilling to a temp directory, and a thread count (both cores by default).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -17,7 +18,7 @@ export interface DuckOptions {
   threads?: number;
   /**
    * Spill directory. Default: a directory of the instance's own under the OS temp
-   * directory, removed when it closes (an in-memory DuckDB's own default, `.tmp` in the
+   * directory (made at the first spill), removed when it closes (an in-memory DuckDB's own default, `.tmp` in the
    * working directory, is shared by every instance: two that spill at once overwrite each
    * other's files, and the first to close deletes the other's; duckdb/duckdb#15173).
    * Instances given the same directory share it, so give each its own.
@@ -49,8 +50,10 @@ export class Duck {
       // Keep insertion order only where a query asks for it: lets DuckDB stream and spill.
       preserve_insertion_order: 'false',
     };
-    // A database file spills next to itself (`<file>.tmp`), already its own.
-    const ownTempDir = options.tempDir || options.database ? undefined : mkdtempSync(join(tmpdir(), 'duckdb-spill-'));
+    // A database file spills next to itself (`<file>.tmp`), already its own. The path is
+    // unique but not made: DuckDB makes it at its first spill, so a process killed before
+    // it closes (the crash tests SIGKILL lake consumers) leaves nothing unless it spilled.
+    const ownTempDir = options.tempDir || options.database ? undefined : join(tmpdir(), `duckdb-spill-${randomUUID()}`);
     if (options.tempDir) mkdirSync(options.tempDir, { recursive: true });
     const tempDirectory = options.tempDir ?? ownTempDir;
     if (tempDirectory) settings.temp_directory = tempDirectory;
