@@ -18,10 +18,10 @@ export interface DuckOptions {
   threads?: number;
   /**
    * Spill directory. Default: a directory of the instance's own under the OS temp
-   * directory (made at the first spill), removed when it closes (an in-memory DuckDB's own default, `.tmp` in the
-   * working directory, is shared by every instance: two that spill at once overwrite each
-   * other's files, and the first to close deletes the other's; duckdb/duckdb#15173).
-   * Instances given the same directory share it, so give each its own.
+   * directory (made at the first spill), removed when it closes. An in-memory DuckDB's own
+   * default, `.tmp` in the working directory, is shared by every instance: two that spill
+   * at once overwrite each other's files, and the first to close deletes the other's
+   * (duckdb/duckdb#15173). Instances given the same directory share it, so give each its own.
    */
   tempDir?: string;
   /**
@@ -38,7 +38,7 @@ export class Duck {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
-    /** The spill directory this instance made for itself, removed on close. */
+    /** The spill directory named for this instance alone (DuckDB makes it if it spills), removed on close. */
     private readonly ownTempDir?: string,
   ) {}
 
@@ -57,13 +57,8 @@ export class Duck {
     if (options.tempDir) mkdirSync(options.tempDir, { recursive: true });
     const tempDirectory = options.tempDir ?? ownTempDir;
     if (tempDirectory) settings.temp_directory = tempDirectory;
-    try {
-      const instance = await DuckDBInstance.create(options.database ?? ':memory:', settings);
-      return new Duck(instance, await instance.connect(), ownTempDir);
-    } catch (error) {
-      if (ownTempDir) rmSync(ownTempDir, { recursive: true, force: true });
-      throw error;
-    }
+    const instance = await DuckDBInstance.create(options.database ?? ':memory:', settings);
+    return new Duck(instance, await instance.connect(), ownTempDir);
   }
 
   /** Runs statements for their effect. */

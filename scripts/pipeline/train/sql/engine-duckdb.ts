@@ -70,6 +70,12 @@ export function shareOfMemoryLimit(limit: string, parts: number): string {
   return `${Math.max(1, Math.floor((Number(match[1]) * perUnit) / Math.max(1, parts)))}MB`;
 }
 
+/** A new directory of its own (named `prefix…`) inside `tempDir`, made if missing, or inside the OS temp directory. */
+function scratchDirectory(tempDir: string | undefined, prefix: string): string {
+  if (tempDir) mkdirSync(tempDir, { recursive: true });
+  return mkdtempSync(join(tempDir ?? tmpdir(), prefix));
+}
+
 /**
  * At most this many events in the range: a session asked to copy its input
  * (`copyInput`: the columns the plan reads) reads them into a table of its own once, and
@@ -156,8 +162,7 @@ export async function prepareInput(
   const { snapshot, eventRows, invalidRows } = await rangeOf(lake, range);
   const maxRows = options.copyInputMaxEvents ?? COPY_INPUT_MAX_EVENTS;
   if (eventRows > maxRows) return undefined;
-  if (options.tempDir) mkdirSync(options.tempDir, { recursive: true });
-  const dir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'train-input-'));
+  const dir = scratchDirectory(options.tempDir, 'train-input-');
   const file = join(dir, 'events.parquet');
   try {
     const query = await openLakeQuery(lake, {
@@ -237,8 +242,7 @@ export async function openDuckSession(
   const { eventRows, invalidRows } = input ?? lakeRange!;
   // A directory of the session's own, in the caller's or the OS's temp directory: sessions
   // side by side (the tuner's twins) given one directory would share DuckDB's temp files.
-  if (options.tempDir) mkdirSync(options.tempDir, { recursive: true });
-  const spill = mkdtempSync(join(options.tempDir ?? tmpdir(), 'train-spill-'));
+  const spill = scratchDirectory(options.tempDir, 'train-spill-');
   const database = join(spill, 'train.duckdb');
   // An input small enough to be copied keeps its tables in memory: the scratch file pays a
   // compressed write of every table and a checkpoint at the end (Online Retail: 13.9-16.6 s
@@ -247,7 +251,6 @@ export async function openDuckSession(
   // past the limit, uncompressed (1M events peaked at 1.0 GB of RSS instead of 0.57 GB).
   const maxCopied = options.copyInputMaxEvents ?? COPY_INPUT_MAX_EVENTS;
   const tablesInMemory = input !== undefined || (options.copyInput !== undefined && eventRows <= maxCopied);
-  // A limit set by the caller or the environment; else one that follows the input.
   const memoryLimit = trainMemoryLimit(options, eventRows);
   let duck: Duck | undefined;
   try {
