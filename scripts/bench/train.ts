@@ -10,9 +10,7 @@
  * in one process) is the training's own, and its tuning where `npm run train` tunes: in
  * a process of its own (peak: the larger of the training process and the two together
  * while it waits for the tuning; CPU: both), or, for an input read once for both (at most
- * a million events), in the training's process (tuning process peak shown as 0), the training
- * beside the tuner's search when the search cannot change its settings (`tuneTraining=0`:
- * its time is then within the tuning's); `--reference` also runs the in-memory trainer
+ * a million events), in the training's process (tuning process peak shown as 0); `--reference` also runs the in-memory trainer
  * on the NDJSON for comparison, with the same `--param`s (its time includes its tuning).
  * The SQL training is `npm run train`'s: with the default parameters the scoring is tuned
  * first (tuning-window.ts; `--param tunePasses=0` skips it) and the session index built.
@@ -24,7 +22,7 @@ import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { trainOnLake, type SqlTrainOptions } from '../pipeline/train/sql/train-sql';
-import { inputForTuningAndTraining, tuneAndTrain } from '../pipeline/train/tune-process';
+import { inputForTuningAndTraining, tuneBeforeTraining } from '../pipeline/train/tune-process';
 import { parseParamOverrides } from '../pipeline/train/params';
 import { modelFileEntries, writeModelFiles } from '../../shared/model/artifact';
 import { writeArtifactDir } from '../models/files';
@@ -91,32 +89,21 @@ if (values.child && values.out) {
   const shared = await inputForTuningAndTraining(values.child, { ...options, engine });
   if (shared) options.input = shared;
   const waitingRssMb = process.memoryUsage.rss() / 2 ** 20;
-  // As npm run train: trained after the tuning, or beside its search (tune-process.ts tuneAndTrain).
-  const {
-    tuned,
-    tuneSeconds,
-    trained: { artifact },
-  } = await tuneAndTrain(
-    values.child,
-    options,
-    (training, beside) =>
-      trainOnLake(values.child!, {
-        ...options,
-        ...beside,
-        params: { ...options.params, ...training },
-        engine,
-        onStep: (name, s) => {
-          steps[name] = Number(s.toFixed(2));
-          // Live, so a long run shows where it is (and a killed one what it finished).
-          process.stderr.write(`  ${name}: ${s.toFixed(1)} s (RSS ${rssMb()} MB, ${peakSinceLast()}load ${loadavg()[0]!.toFixed(1)})\n`);
-          lastStepEnd = performance.now();
-        },
-      }),
-    5,
-    (done, seconds) =>
-      done.tuning && process.stderr.write(`  tuning: ${seconds.toFixed(1)} s ${JSON.stringify(done.tuning.tuning).slice(0, 300)}\n`),
-  );
+  const tuned = await tuneBeforeTraining(values.child, options, 5);
   const tuning = tuned.tuning;
+  const tuneSeconds = (performance.now() - t0) / 1000;
+  if (tuning) process.stderr.write(`  tuning: ${tuneSeconds.toFixed(1)} s ${JSON.stringify(tuning.tuning).slice(0, 300)}\n`);
+  const { artifact } = await trainOnLake(values.child, {
+    ...options,
+    params: { ...options.params, ...tuning?.training },
+    engine,
+    onStep: (name, s) => {
+      steps[name] = Number(s.toFixed(2));
+      // Live, so a long run shows where it is (and a killed one what it finished).
+      process.stderr.write(`  ${name}: ${s.toFixed(1)} s (RSS ${rssMb()} MB, ${peakSinceLast()}load ${loadavg()[0]!.toFixed(1)})\n`);
+      lastStepEnd = performance.now();
+    },
+  });
   const t1 = performance.now();
   shared?.dispose();
   if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;

@@ -25,9 +25,9 @@ import { modelFileEntries } from '../../../shared/model/artifact';
 import { writeArtifactDir } from '../../models/files';
 import { parseParamOverrides } from './params';
 import type { LakeTuning } from '../evaluate/lake-evaluation';
-import { inputForTuningAndTraining, tuneAndTrain, tuneBeforeTraining } from './tune-process';
+import { inputForTuningAndTraining, tuneBeforeTraining } from './tune-process';
 import { openTrainingInput } from './input';
-import { trainOnLake } from './sql/train-sql';
+import { trainOnLake, type SqlTrainOptions } from './sql/train-sql';
 import { buildState, foldState } from './sql/state';
 import { ValidationError, type Check } from './validate';
 import type { ModelArtifact } from './train';
@@ -104,19 +104,16 @@ const options = {
  * so the memory of its twins is given back before the training starts, unless the input
  * was small enough to be read once for both (then here: a process costs more than it gives back).
  */
-async function tuned(): Promise<LakeTuning | undefined> {
+async function tuned(tuneOptions: SqlTrainOptions = options): Promise<LakeTuning | undefined> {
   const started = performance.now();
-  const { tuning: result, maxRssMb } = await tuneBeforeTraining(input.lake, options, 1);
-  if (result) reportTuning(result, (performance.now() - started) / 1000, maxRssMb);
-  return result;
-}
-
-function reportTuning(result: LakeTuning, seconds: number, maxRssMb: number): void {
+  const { tuning: result, maxRssMb } = await tuneBeforeTraining(input.lake, tuneOptions, 1);
+  if (!result) return undefined;
   process.stderr.write(
-    `tuning (${seconds.toFixed(1)} s${maxRssMb > 0 ? `, max RSS ${maxRssMb.toFixed(0)} MB` : ''}): ${JSON.stringify(result.tuning)}\n`,
+    `tuning (${((performance.now() - started) / 1000).toFixed(1)} s${maxRssMb > 0 ? `, max RSS ${maxRssMb.toFixed(0)} MB` : ''}): ${JSON.stringify(result.tuning)}\n`,
   );
   // The model is trained with the training settings the search chose.
   options.params = { ...options.params, ...result.training };
+  return result;
 }
 
 let artifact: ModelArtifact;
@@ -135,27 +132,17 @@ try {
     const shared = await inputForTuningAndTraining(input.lake, { ...options, engine: values.engine });
     try {
       const withShared = { ...options, ...(shared ? { input: shared } : {}) };
-      const engine = values.engine === 'spark' ? 'spark' : 'duckdb';
-      // Trained after the tuning, or beside its search when it cannot change the settings (tune-process.ts).
-      const { tuned, trained } = await tuneAndTrain(
-        input.lake,
-        withShared,
-        (training, beside) =>
-          trainOnLake(input.lake, {
-            ...withShared,
-            ...beside,
-            params: { ...options.params, ...training },
-            engine,
-            spark: {
-              ...(values.master ? { master: values.master } : {}),
-              ...(values['spark-lake-uri'] ? { lakeUri: values['spark-lake-uri'] } : {}),
-              ...(values['spark-checkpoint-dir'] ? { checkpointDir: values['spark-checkpoint-dir'] } : {}),
-            },
-          }),
-        1,
-        (done, seconds) => done.tuning && reportTuning(done.tuning, seconds, done.maxRssMb),
-      );
-      const tuning = tuned.tuning;
+      const tuning = await tuned(withShared);
+      const trained = await trainOnLake(input.lake, {
+        ...withShared,
+        params: options.params,
+        engine: values.engine,
+        spark: {
+          ...(values.master ? { master: values.master } : {}),
+          ...(values['spark-lake-uri'] ? { lakeUri: values['spark-lake-uri'] } : {}),
+          ...(values['spark-checkpoint-dir'] ? { checkpointDir: values['spark-checkpoint-dir'] } : {}),
+        },
+      });
       artifact = trained.artifact;
       checks = trained.checks;
       if (tuning?.scoring) artifact.manifest.scoring = tuning.scoring;

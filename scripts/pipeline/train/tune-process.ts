@@ -16,13 +16,12 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LakeTuning } from '../evaluate/lake-evaluation';
-import { DEFAULT_TRAIN_PARAMS, type TrainParams } from './params';
+import { DEFAULT_TRAIN_PARAMS } from './params';
 import { tuneForTraining } from './tuning-window';
-import type { SqlTrainOptions, TrainResult } from './sql/train-sql';
+import type { SqlTrainOptions } from './sql/train-sql';
 import { ValidationError, type Check } from './validate';
 import { ownCpuSeconds, peakRssByPhase } from '../../lib/proc';
-import { prepareInput, shareOfMemoryLimit, trainMemoryLimit, type PreparedInput } from './sql/engine-duckdb';
-import { closeJsonValues } from '../../../shared/model/json-values';
+import { prepareInput, type PreparedInput } from './sql/engine-duckdb';
 import { SOURCE_COLUMNS } from './sql/sessions';
 import type { LakeLocation } from '../lake/location';
 
@@ -101,58 +100,6 @@ export async function tuneBeforeTraining(lake: string, options: SqlTrainOptions,
   };
   const tuning = await tuneForTraining(lake, { ...data, onStep: report });
   return { tuning, maxRssMb: 0, cpuSeconds: 0 };
-}
-
-/** What {@link tuneAndTrain} returns: the tuning as {@link tuneBeforeTraining} gives it, when it ended, and the training. */
-export interface TunedTraining {
-  tuned: ChildTuning;
-  /** Seconds from the call until the tuning ended (the training may have ended before it). */
-  tuneSeconds: number;
-  trained: TrainResult;
-}
-
-/**
- * Engine options for a training beside the tuner's search: one DuckDB thread and half the
- * memory limit, sharing the machine with the search as two trainings side by side would.
- */
-export type BesideSearch = Pick<SqlTrainOptions, 'threads' | 'memoryLimit'>;
-
-/**
- * The tuning ({@link tuneBeforeTraining}) and the training with the settings it chose
- * (`train` is given them, and engine options to add; `onTuned` is told when the tuning ends). When the tuner runs in this process
- * and cannot change the training settings (`tuneTraining` 0: the model's parameters are
- * known before it starts), the training runs beside it: the tuner's search is JavaScript on
- * one core for most of its time, DuckDB trains on the other, and the search lets the event
- * loop turn so that each of the training's statements starts when the one before ends. The
- * tuning's error is thrown first (a refused input fails both), and a training done when the
- * tuning failed is closed.
- */
-export async function tuneAndTrain(
-  lake: string,
-  options: SqlTrainOptions,
-  train: (training: Partial<TrainParams>, beside: BesideSearch) => Promise<TrainResult>,
-  stepSeconds?: number,
-  onTuned?: (tuned: ChildTuning, seconds: number) => void,
-): Promise<TunedTraining> {
-  const started = performance.now();
-  const p = { ...DEFAULT_TRAIN_PARAMS, ...options.params };
-  const tuning = tuneBeforeTraining(lake, options, stepSeconds).then((tuned) => {
-    const tuneSeconds = (performance.now() - started) / 1000;
-    onTuned?.(tuned, tuneSeconds);
-    return { tuned, tuneSeconds };
-  });
-  if (!options.input || p.tunePasses <= 0 || p.tuneTraining > 0) {
-    const done = await tuning;
-    return { ...done, trained: await train(done.tuned.tuning?.training ?? {}, {}) };
-  }
-  const beside = { threads: 1, memoryLimit: shareOfMemoryLimit(trainMemoryLimit(options, options.input.eventRows), 2) };
-  const [tuned, trained] = await Promise.allSettled([tuning, train({}, beside)]);
-  if (tuned.status === 'rejected') {
-    if (trained.status === 'fulfilled') closeJsonValues(trained.value.artifact.neighbours, trained.value.artifact.sessions);
-    throw tuned.reason;
-  }
-  if (trained.status === 'rejected') throw trained.reason;
-  return { ...tuned.value, trained: trained.value };
 }
 
 /** The prepared input as data (a function does not cross IPC). */

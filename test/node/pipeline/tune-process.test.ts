@@ -11,13 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shopTraffic } from '../../../scripts/generate/traffic';
-import {
-  inputForTuningAndTraining,
-  tuneAndTrain,
-  tuneBeforeTraining,
-  tuneInChildProcess,
-  type BesideSearch,
-} from '../../../scripts/pipeline/train/tune-process';
+import { inputForTuningAndTraining, tuneBeforeTraining, tuneInChildProcess } from '../../../scripts/pipeline/train/tune-process';
 import { trainOnLake } from '../../../scripts/pipeline/train/sql/train-sql';
 import { tuneForTraining } from '../../../scripts/pipeline/train/tuning-window';
 import { ValidationError } from '../../../scripts/pipeline/train/validate';
@@ -73,46 +67,6 @@ describe('tuning in a child process', () => {
     expect(await inputForTuningAndTraining(lake, { params: { ...PARAMS, tunePasses: 0 } })).toBeUndefined();
     expect(await inputForTuningAndTraining(lake, { params: PARAMS, engine: 'spark' })).toBeUndefined();
   }, 120_000);
-
-  it('trains beside the search when the tuning cannot change the training settings, after it when it can', async () => {
-    const lake = join(dir, 'lake');
-    const input = (await inputForTuningAndTraining(lake, { params: PARAMS }))!;
-    try {
-      const run = async (params: typeof PARAMS) => {
-        const order: string[] = [];
-        const engines: BesideSearch[] = [];
-        const result = await tuneAndTrain(
-          lake,
-          { params, input },
-          (training, beside) => {
-            order.push('training started');
-            engines.push(beside);
-            return trainOnLake(lake, { params: { ...params, ...training }, input, ...beside }).finally(() => order.push('training ended'));
-          },
-          undefined,
-          () => order.push('tuned'),
-        );
-        return { ...result, order, engines };
-      };
-      const beside = await run(PARAMS);
-      // Started with the tuning, on one thread and half the memory limit (1200MB by default).
-      expect(beside.order[0]).toBe('training started');
-      expect(beside.engines).toEqual([{ threads: 1, memoryLimit: '600MB' }]);
-      expect(beside.tuned).toEqual({ tuning: await tuneForTraining(lake, { params: PARAMS, input }), maxRssMb: 0, cpuSeconds: 0 });
-      expect(beside.tuneSeconds).toBeGreaterThan(0);
-      // The same model as a training on its own.
-      const own = await trainOnLake(lake, { params: PARAMS, input });
-      expect(beside.trained.artifact.manifest).toEqual(own.artifact.manifest);
-      expect(new Map(beside.trained.artifact.neighbours)).toEqual(new Map(own.artifact.neighbours));
-      expect(new Map(beside.trained.artifact.sessions)).toEqual(new Map(own.artifact.sessions));
-      // A search over training settings decides the model's parameters: the training waits for it.
-      const after = await run({ ...PARAMS, tuneTraining: 1 });
-      expect(after.order).toEqual(['tuned', 'training started', 'training ended']);
-      expect(after.engines).toEqual([{}]);
-    } finally {
-      input.dispose();
-    }
-  }, 180_000);
 
   it('starts no process when there is nothing to tune', async () => {
     const child = await tuneInChildProcess(join(dir, 'lake'), { params: { ...PARAMS, tunePasses: 0 } });
