@@ -19,7 +19,7 @@ import { SOURCE_COLUMNS } from '../train/sql/sessions';
 import { MAX_NEAR_WINDOW } from '../train/sql/kinds/window';
 import type { ModelArtifact } from '../train/train';
 import { foldSplits, predictionCount, type RankingMetrics } from './protocol';
-import { minGain, objective, tuneScoringYielding, validationSpan, type ValidationFold } from '../train/tune';
+import { minGain, objective, tuneScoring, validationSpan, type ValidationFold } from '../train/tune';
 import { DEFAULT_TRAIN_PARAMS, type TrainParams } from '../train/params';
 import type { ScoringParams } from '../../../shared/scoring/params';
 import { ablations, scoreTestSessions, type EvaluationOptions, type EvaluationResult, type TestSession } from './evaluation';
@@ -193,10 +193,8 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
   let twinOptions: HoldoutOptions = {};
   let [first, last] = [0, 0];
   let tried = 'a window too short to hold out any day';
-  // Every twin trained here and not yet released: their spill files are given back at the latest when the search returns.
+  // Every twin trained here and not yet released (after its search): given back at the latest when the tuner returns.
   const twins: ModelArtifact[] = [];
-  // Twins training beside a search: ended (whether or not the search failed) before the cleanup.
-  const beside: Array<Promise<unknown>> = [];
   try {
     const bounds = 'SELECT min(ts) AS first, max(ts) AS last FROM events';
     type Bounds = { first: string | null; last: string | null };
@@ -211,16 +209,15 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
     twinOptions = { ...rest, ...twinWindow, ...(input ? { input } : {}), queriedOnly: true };
     return await searchOnLake();
   } finally {
-    await Promise.all(beside);
     release([...twins]);
     // The caller's input is the caller's to dispose.
     if (!sameWindow) input?.dispose();
   }
 
   /**
-   * Gives back what `done` twins hold (parsed lists, spill files) once their search has
-   * ended: a setting's twins are trained while the last ones are still held only when they
-   * train beside the last one's search (Online Retail's whole-basket twins are hundreds of MB).
+   * Gives back what `done` twins hold (parsed lists and postings, spill files) once their
+   * search has ended, before the next setting's twins are trained: Online Retail's twins over
+   * whole baskets hold hundreds of MB.
    */
   function release(done: readonly ModelArtifact[]): void {
     for (const twin of done) {
@@ -239,27 +236,14 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
    * others' SQL does (RetailRocket: three twins in 0.9 s instead of 1.6-1.7 s one after
    * another; Online Retail's, which keep both cores busy alone, gain little). A twin that
    * reads the lake itself is a large window and gets the whole machine, one at a time.
-   * `besideSearch` (over an input read ahead only): the twins train while a search runs, one
-   * at a time on one thread with half the memory limit, the search's JavaScript holding the
-   * other core.
    */
-  async function trainTwins(
-    splits: readonly number[],
-    params: TrainParams,
-    ks: readonly number[],
-    besideSearch = false,
-  ): Promise<Holdout[]> {
-    const lanes = input && !besideSearch ? Math.min(availableParallelism(), ks.length) : 1;
+  async function trainTwins(splits: readonly number[], params: TrainParams, ks: readonly number[]): Promise<Holdout[]> {
+    const lanes = input ? Math.min(availableParallelism(), ks.length) : 1;
     // Side by side, the twins share the memory one would have: a share of the limit each
     // (Online Retail's twins over whole baskets peaked 175 MB higher with the whole limit each).
-    // Beside a search, one twin at a time shares the machine with it as two twins would.
-    const parts = besideSearch && input ? 2 : lanes;
     const sideBySide =
-      parts > 1
-        ? {
-            memoryLimit: shareOfMemoryLimit(trainMemoryLimit(twinOptions, input!.eventRows), parts),
-            threads: twinOptions.threads ?? 1,
-          }
+      lanes > 1
+        ? { memoryLimit: shareOfMemoryLimit(trainMemoryLimit(twinOptions, input!.eventRows), lanes), threads: twinOptions.threads ?? 1 }
         : {};
     const twinFor = (k: number) =>
       holdout(
@@ -302,30 +286,19 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
       if (found >= p.tuneMinPredictions) {
         const search = { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed, rerank: p.tuneRerank > 0 };
         const defaults = [newest!, ...(input ? older : await trainTwins(splits, p, allFolds.slice(1)))];
-        // Training settings: twins per setting on the same folds, scored with their own tuned
-        // scoring; kept when it beats the best by more than two predictions' worth (as tune.ts).
-        const steps = p.tuneTraining > 0 ? trainingSteps(p, newest!.longestSession) : [];
-        const changes = (step: Partial<TrainParams>, over: Partial<TrainParams>): boolean =>
-          Object.entries(step).some(([key, value]) => ({ ...p, ...over })[key as keyof TrainParams] !== value);
-        // The first setting's twins do not depend on the search of the defaults: over an input
-        // read ahead they train beside it, on the core its JavaScript leaves idle (each later
-        // setting builds on the best so far, known only once the search before it ends).
-        const firstStep = steps[0] && changes(steps[0], {}) ? steps[0] : undefined;
-        const firstTwins = firstStep && input ? trainTwins(splits, { ...p, ...firstStep }, allFolds, true) : undefined;
-        // Its failure is the loop's to throw below, or the cleanup's to wait out when the search fails first.
-        if (firstTwins) beside.push(firstTwins.catch(() => undefined));
-        let tuned = await tuneScoringYielding(folds(defaults), search);
+        let tuned = tuneScoring(folds(defaults), search);
         release(defaults.map((h) => h.twin));
         let training: Partial<TrainParams> = {};
         const tried: string[] = [];
-        if (steps.length > 0) {
+        if (p.tuneTraining > 0) {
+          // Training settings: twins per setting on the same folds, scored with their own tuned
+          // scoring; kept when it beats the best by more than two predictions' worth (as tune.ts).
           const gainNeeded = minGain(Number((tuned.report.validation as { new_predictions: number }).new_predictions));
-          for (const step of steps) {
+          for (const step of trainingSteps({ ...p, ...training }, newest!.longestSession)) {
             const candidate = { ...training, ...step };
-            if (!changes(step, training)) continue;
-            const twinsOf =
-              step === firstStep && firstTwins ? await firstTwins : await trainTwins(splits, { ...p, ...candidate }, allFolds);
-            const result = await tuneScoringYielding(folds(twinsOf), search);
+            if (Object.entries(step).every(([key, value]) => ({ ...p, ...training })[key as keyof TrainParams] === value)) continue;
+            const twinsOf = await trainTwins(splits, { ...p, ...candidate }, allFolds);
+            const result = tuneScoring(folds(twinsOf), search);
             release(twinsOf.map((h) => h.twin));
             const gain = tunedObjective(result.report) - tunedObjective(tuned.report);
             tried.push(

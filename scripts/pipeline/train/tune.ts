@@ -176,46 +176,16 @@ const round4 = (m: RankingMetrics): RankingMetrics => ({
   'ndcg@20': Number(m['ndcg@20'].toFixed(4)),
 });
 
-/**
- * Work that stops now and then (a bare `yield`) so that a caller may let other work run:
- * the search is synchronous JavaScript of seconds to a minute, and a training beside it
- * only moves on when the event loop turns. {@link runSteps} and {@link runStepsYielding}
- * drive it.
- */
-type Steps<T> = Generator<void, T, void>;
-
-/** Runs `steps` to the end at once. */
-function runSteps<T>(steps: Steps<T>): T {
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
-
-/** Runs `steps` to the end, letting the event loop turn after every `sliceMs` of work. */
-async function runStepsYielding<T>(steps: Steps<T>, sliceMs: number): Promise<T> {
-  let since = performance.now();
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    if (performance.now() - since >= sliceMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      since = performance.now();
-    }
-  }
-}
-
 /** The metrics of every setting, each ranked by the serving code from evidence `evidenceOf` gives. */
-function* scoreSettings(
+function scoreSettings(
   cases: readonly Case[],
   view: 'new' | 'all',
   settings: readonly ScoringParams[],
   evidenceOf: Evidence,
-): Steps<RankingMetrics[]> {
+): RankingMetrics[] {
   const sums = settings.map(() => new MetricSums());
-  for (let at = 0; at < cases.length; at++) {
-    const c = cases[at]!;
-    if (view === 'new' && c.repeat) continue;
+  cases.forEach((c, at) => {
+    if (view === 'new' && c.repeat) return;
     const input = c.inputs[view];
     settings.forEach((params, k) => {
       const ranked = rankSignals(evidenceOf(c, at, params), input, params);
@@ -226,8 +196,7 @@ function* scoreSettings(
         ),
       );
     });
-    yield;
-  }
+  });
   return sums.map((s) => s.metrics());
 }
 
@@ -235,12 +204,7 @@ function* scoreSettings(
 type Evidence = (c: Case, at: number, params: ScoringParams) => SignalTable;
 
 /** Every case's evidence under `params`; null when it would exceed `budget` rows. */
-function* collectAll(
-  cases: readonly Case[],
-  view: 'new' | 'all',
-  params: ScoringParams,
-  budget = MAX_CACHED_ROWS,
-): Steps<SignalTable[] | null> {
+function collectAll(cases: readonly Case[], view: 'new' | 'all', params: ScoringParams, budget = MAX_CACHED_ROWS): SignalTable[] | null {
   const tables: SignalTable[] = [];
   let rows = 0;
   for (const c of cases) {
@@ -248,7 +212,6 @@ function* collectAll(
     rows += table.rows;
     if (rows > budget) return null;
     tables.push(table);
-    yield;
   }
   return tables;
 }
@@ -281,20 +244,6 @@ function best(metrics: readonly RankingMetrics[], current: number, minGain: numb
  * reminder weight.
  */
 export function tuneScoring(folds: readonly ValidationFold[], options: TuneOptions): TuneResult {
-  return runSteps(searchSteps(folds, options));
-}
-
-/**
- * {@link tuneScoring}, letting the event loop turn after every `sliceMs` of work, so that
- * asynchronous work started beside it (a training on DuckDB, whose statements each wait
- * for the event loop to start the next) goes on meanwhile. Chooses what tuneScoring does.
- */
-export function tuneScoringYielding(folds: readonly ValidationFold[], options: TuneOptions, sliceMs = 20): Promise<TuneResult> {
-  return runStepsYielding(searchSteps(folds, options), sliceMs);
-}
-
-/** The search of {@link tuneScoring}, as steps. */
-function* searchSteps(folds: readonly ValidationFold[], options: TuneOptions): Steps<TuneResult> {
   const cases: Case[] = [];
   let sessionCount = 0;
   let sessionNumber = 0;
@@ -332,7 +281,6 @@ function* searchSteps(folds: readonly ValidationFold[], options: TuneOptions): S
           inputs: { new: inputFor(false), all: inputFor(true) },
         });
       }
-      yield;
     }
   }
 
@@ -346,16 +294,16 @@ function* searchSteps(folds: readonly ValidationFold[], options: TuneOptions): S
   const fresh = cases.filter((c) => !c.repeat);
   /** The metrics of the current setting per view, known from the last search (each value is scored once). */
   const known: { new: RankingMetrics; all?: RankingMetrics } = {
-    new: (yield* scoreSettings(fresh, 'new', [current], collect('new')))[0]!,
+    new: scoreSettings(fresh, 'new', [current], collect('new'))[0]!,
   };
   const before = { new: known.new };
   /** Score every other value of `dimension` around the current setting; move to the best. */
-  const search = function* (dimension: Dimension, view: 'new' | 'all', on: readonly Case[], evidenceOf: Evidence): Steps<boolean> {
+  const search = (dimension: Dimension, view: 'new' | 'all', on: readonly Case[], evidenceOf: Evidence): boolean => {
     const at = dimension.values.indexOf(dimension.get(current));
     const others = dimension.values.filter((_, k) => k !== at).map((value) => dimension.set(current, value));
-    const scored = yield* scoreSettings(on, view, others, evidenceOf);
+    const scored = scoreSettings(on, view, others, evidenceOf);
     settingsScored += others.length;
-    const currentMetrics = known[view] ?? (yield* scoreSettings(on, view, [current], evidenceOf))[0]!;
+    const currentMetrics = known[view] ?? scoreSettings(on, view, [current], evidenceOf)[0]!;
     const metrics = dimension.values.map((_, k) => (k === at ? currentMetrics : scored[k < at || at < 0 ? k : k - 1]!));
     const predictions = view === 'new' ? fresh.length : cases.length;
     const chosen = best(metrics, at, minGain(predictions));
@@ -366,29 +314,29 @@ function* searchSteps(folds: readonly ValidationFold[], options: TuneOptions): S
     return true;
   };
 
-  for (const dimension of STRUCTURAL) yield* search(dimension, 'new', fresh, collect('new'));
+  for (const dimension of STRUCTURAL) search(dimension, 'new', fresh, collect('new'));
 
   // The weights re-weigh one collection of evidence, kept in memory when it fits.
-  const cached = yield* collectAll(fresh, 'new', current);
+  const cached = collectAll(fresh, 'new', current);
   const weighed: Evidence = cached ? (_c, at) => cached[at]! : collect('new');
   let passes = 0;
   for (let pass = 0; pass < options.passes; pass++) {
     passes++;
     let changed = false;
-    for (const dimension of WEIGHTS) if (yield* search(dimension, 'new', fresh, weighed)) changed = true;
+    for (const dimension of WEIGHTS) if (search(dimension, 'new', fresh, weighed)) changed = true;
     if (!changed) break;
   }
 
-  let rerank: RerankLearnt | null = null;
+  let rerank: ReturnType<typeof learnRerank> | null = null;
   if (options.rerank) {
     // The sample's evidence and the spare sessions', if both fit the memory bound together.
     const spareFresh = spare.filter((c) => !c.repeat);
-    const spareTables = cached ? yield* collectAll(spareFresh, 'new', current, MAX_CACHED_ROWS - cachedRows(cached)) : null;
+    const spareTables = cached ? collectAll(spareFresh, 'new', current, MAX_CACHED_ROWS - cachedRows(cached)) : null;
     const learnFrom = spareTables ? [...fresh, ...spareFresh] : fresh;
     const evidence: Evidence = spareTables
       ? (c, at, params) => (at < fresh.length ? weighed(c, at, params) : spareTables[at - fresh.length]!)
       : weighed;
-    rerank = yield* learnRerank(learnFrom, fresh.length, evidence, current, minGain(learnFrom.length));
+    rerank = learnRerank(learnFrom, fresh.length, evidence, current, minGain(learnFrom.length));
   }
   if (rerank?.kept) {
     current = { ...current, rerank: rerank.kept.rerank };
@@ -400,10 +348,10 @@ function* searchSteps(folds: readonly ValidationFold[], options: TuneOptions): S
   }
 
   // Reminders: on the "all" view's evidence (every prediction counts there).
-  const all = yield* collectAll(cases, 'all', current);
+  const all = collectAll(cases, 'all', current);
   const allEvidence: Evidence = all ? (_c, at) => all[at]! : collect('all');
-  const beforeAll = (yield* scoreSettings(cases, 'all', [DEFAULT_SCORING], collect('all')))[0]!;
-  yield* search(REMIND, 'all', cases, allEvidence);
+  const beforeAll = scoreSettings(cases, 'all', [DEFAULT_SCORING], collect('all'))[0]!;
+  search(REMIND, 'all', cases, allEvidence);
   const after = { new: known.new, all: known.all! };
 
   return {
@@ -427,13 +375,6 @@ function* searchSteps(folds: readonly ValidationFold[], options: TuneOptions): S
   };
 }
 
-/** What {@link learnRerank} found: the re-ranker kept (or none), its held-out metrics and its report. */
-interface RerankLearnt {
-  kept: RerankFit | null;
-  heldOut: RankingMetrics;
-  report: Record<string, unknown>;
-}
-
 /**
  * Fit the re-ranker on half the validation sessions and rank the other half with it,
  * both ways round (cross-fitting: it never scores a prediction it learned from), for each
@@ -443,23 +384,18 @@ interface RerankLearnt {
  * the weight search's: `heldOut` is the chosen penalty's metrics on those, comparable
  * with what the search reported.
  */
-function* learnRerank(
+function learnRerank(
   cases: readonly Case[],
   sampled: number,
   evidenceOf: Evidence,
   params: ScoringParams,
   gain: number,
-): Steps<RerankLearnt> {
+): { kept: RerankFit | null; heldOut: RankingMetrics; report: Record<string, unknown> } {
   // Each prediction's features once (they do not depend on the fit): every fit below
   // reuses them, and without the evidence cache no table outlives its example.
-  const examples: Array<RerankExample | null> = [];
-  for (let at = 0; at < cases.length; at++) {
-    const c = cases[at]!;
-    examples.push(
-      rerankExample({ table: evidenceOf(c, at, params), input: c.inputs.new, target: c.target }, params, RERANK_FIT_DEFAULTS.depth),
-    );
-    yield;
-  }
+  const examples = cases.map((c, at) =>
+    rerankExample({ table: evidenceOf(c, at, params), input: c.inputs.new, target: c.target }, params, RERANK_FIT_DEFAULTS.depth),
+  );
   const halves = [0, 1].map((half) => ({
     learn: examples.filter((example, at): example is RerankExample => example !== null && cases[at]!.session % 2 !== half),
     judge: cases.flatMap((c, at) => (c.session % 2 === half ? [at] : [])),
@@ -476,29 +412,25 @@ function* learnRerank(
       const rank = rankAt(at, params);
       blend.add(rank);
       if (at < sampled) blendSampled.add(rank);
-      yield;
     }
 
   /** Held-out metrics of the re-ranker with penalty `l2` (all cases, the sample's); null when a half has nothing to learn from. */
-  const crossFit = function* (l2: number): Steps<{ all: RankingMetrics; sampled: RankingMetrics } | null> {
+  const crossFit = (l2: number): { all: RankingMetrics; sampled: RankingMetrics } | null => {
     const held = new MetricSums();
     const heldSampled = new MetricSums();
     for (const { learn, judge } of halves) {
       const fit = fitRerank(learn, { ...RERANK_FIT_DEFAULTS, l2 });
-      yield;
       if (!fit) return null;
       const scoring = { ...params, rerank: fit.rerank };
       for (const at of judge) {
         const rank = rankAt(at, scoring);
         held.add(rank);
         if (at < sampled) heldSampled.add(rank);
-        yield;
       }
     }
     return { all: held.metrics(), sampled: heldSampled.metrics() };
   };
-  const tried: Array<{ all: RankingMetrics; sampled: RankingMetrics } | null> = [];
-  for (const l2 of RERANK_L2_GRID) tried.push(yield* crossFit(l2));
+  const tried = RERANK_L2_GRID.map(crossFit);
   if (tried.some((m) => m === null))
     return {
       kept: null,
