@@ -193,7 +193,7 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
   let twinOptions: HoldoutOptions = {};
   let [first, last] = [0, 0];
   let tried = 'a window too short to hold out any day';
-  // Every twin trained here and not yet released (after its search): given back at the latest when the tuner returns.
+  // Every twin trained here is done with once the search returns: their spill files are given back then.
   const twins: ModelArtifact[] = [];
   try {
     const bounds = 'SELECT min(ts) AS first, max(ts) AS last FROM events';
@@ -209,22 +209,9 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
     twinOptions = { ...rest, ...twinWindow, ...(input ? { input } : {}), queriedOnly: true };
     return await searchOnLake();
   } finally {
-    release([...twins]);
+    for (const twin of twins) closeJsonValues(twin.neighbours, twin.sessions);
     // The caller's input is the caller's to dispose.
     if (!sameWindow) input?.dispose();
-  }
-
-  /**
-   * Gives back what `done` twins hold (parsed lists and postings, spill files) once their
-   * search has ended, before the next setting's twins are trained: Online Retail's twins over
-   * whole baskets hold hundreds of MB.
-   */
-  function release(done: readonly ModelArtifact[]): void {
-    for (const twin of done) {
-      closeJsonValues(twin.neighbours, twin.sessions);
-      const at = twins.indexOf(twin);
-      if (at >= 0) twins.splice(at, 1);
-    }
   }
 
   /**
@@ -287,7 +274,6 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
         const search = { passes: p.tunePasses, maxPredictions: p.tuneMaxPredictions, seed: p.tuneSeed, rerank: p.tuneRerank > 0 };
         const defaults = [newest!, ...(input ? older : await trainTwins(splits, p, allFolds.slice(1)))];
         let tuned = tuneScoring(folds(defaults), search);
-        release(defaults.map((h) => h.twin));
         let training: Partial<TrainParams> = {};
         const tried: string[] = [];
         if (p.tuneTraining > 0) {
@@ -297,9 +283,7 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
           for (const step of trainingSteps({ ...p, ...training }, newest!.longestSession)) {
             const candidate = { ...training, ...step };
             if (Object.entries(step).every(([key, value]) => ({ ...p, ...training })[key as keyof TrainParams] === value)) continue;
-            const twinsOf = await trainTwins(splits, { ...p, ...candidate }, allFolds);
-            const result = tuneScoring(folds(twinsOf), search);
-            release(twinsOf.map((h) => h.twin));
+            const result = tuneScoring(folds(await trainTwins(splits, { ...p, ...candidate }, allFolds)), search);
             const gain = tunedObjective(result.report) - tunedObjective(tuned.report);
             tried.push(
               `${Object.entries(step)
@@ -323,7 +307,6 @@ export async function tuneOnLake(lake: LakeLocation, options: SqlTrainOptions = 
           },
         };
       }
-      release([newest!, ...older].map((h) => h.twin));
       tried = `only ${found} validation predictions in the last ${days} days`;
     }
   }
